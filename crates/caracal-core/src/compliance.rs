@@ -1,0 +1,171 @@
+//! What a policy says about a resource.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+
+/// How bad a failing policy or a matching rule is. Ordered from `Info` to `Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, lowest first.
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    /// The upper-case name (`INFO` .. `CRITICAL`), as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "INFO",
+            Self::Low => "LOW",
+            Self::Medium => "MEDIUM",
+            Self::High => "HIGH",
+            Self::Critical => "CRITICAL",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = Error;
+
+    /// Case-insensitive, as panther-analysis specs write `High` and rules return `HIGH`.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::ALL
+            .into_iter()
+            .find(|sev| sev.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| Error::UnknownSeverity(s.to_owned()))
+    }
+}
+
+impl Serialize for Severity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Severity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The outcome of one policy on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "status", content = "message", rename_all = "UPPERCASE")]
+pub enum ComplianceStatus {
+    /// `policy()` returned True.
+    Pass,
+    /// `policy()` returned False.
+    Fail,
+    /// The policy raised, timed out or returned a non-bool: `ExceptionType: message`.
+    Error(String),
+}
+
+impl ComplianceStatus {
+    /// `PASS`, `FAIL` or `ERROR`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pass => "PASS",
+            Self::Fail => "FAIL",
+            Self::Error(_) => "ERROR",
+        }
+    }
+
+    /// The error message, for `Error`.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Error(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Rebuilds a status from its stored name and message.
+    pub fn from_parts(status: &str, message: Option<String>) -> Option<Self> {
+        match status {
+            "PASS" => Some(Self::Pass),
+            "FAIL" => Some(Self::Fail),
+            "ERROR" => Some(Self::Error(message.unwrap_or_default())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ComplianceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Error(m) => write!(f, "ERROR ({m})"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// One policy's verdict on one resource, as stored in the compliance store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The resource evaluated.
+    pub resource_id: String,
+    /// Its type.
+    pub resource_type: String,
+    /// Its account.
+    pub account_id: String,
+    /// Its region.
+    pub region: String,
+    /// The policy's `PolicyID`.
+    pub policy_id: String,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The verdict.
+    pub status: ComplianceStatus,
+    /// True when a `Suppressions` glob matched: stored, never reported.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// When the verdict was reached.
+    pub evaluated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_parses_case_insensitively_and_orders() {
+        assert_eq!("high".parse::<Severity>().unwrap(), Severity::High);
+        assert_eq!("CRITICAL".parse::<Severity>().unwrap(), Severity::Critical);
+        assert!("urgent".parse::<Severity>().is_err());
+        assert!(Severity::Critical > Severity::Info);
+    }
+
+    #[test]
+    fn status_round_trips_through_parts_and_json() {
+        let e = ComplianceStatus::Error("KeyError: 'Grants'".into());
+        assert_eq!(
+            ComplianceStatus::from_parts(e.as_str(), e.message().map(str::to_owned)),
+            Some(e.clone())
+        );
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"status":"ERROR","message":"KeyError: 'Grants'"}"#);
+        assert_eq!(serde_json::to_string(&ComplianceStatus::Pass).unwrap(), r#"{"status":"PASS"}"#);
+    }
+}

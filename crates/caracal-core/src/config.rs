@@ -1,0 +1,381 @@
+//! `caracal.toml`: accounts, regions, store, schedule; with `CARACAL_*` environment overrides.
+//!
+//! Every table rejects unknown keys so a typo is an error, not a silently ignored setting.
+//! `caracal config --example` prints [`EXAMPLE`], which a test parses back.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// An annotated example configuration, printed by `caracal config --example`.
+pub const EXAMPLE: &str = r#"# caracal.toml: every key is optional; shown values are the defaults unless noted.
+
+[aws]
+# Regions to scan. Empty means the SDK's configured region only.
+regions = ["us-east-1"]
+# Send every AWS call to this endpoint (an emulator). AWS_ENDPOINT_URL is honoured too.
+# endpoint_url = "http://127.0.0.1:5000"
+# Named profile from ~/.aws/config; unset means the default credential chain.
+# profile = "security-audit"
+# Attempts per call, including the first; throttling backs off adaptively.
+max_attempts = 5
+# Seconds to wait for a TCP connection, and for one whole operation including retries.
+connect_timeout_secs = 5
+operation_timeout_secs = 60
+
+# One table per account to scan through an assumed role. Without any, caracal scans the
+# account the credentials belong to.
+# [[accounts]]
+# id = "123456789012"
+# role_name = "CaracalAudit"           # role assumed for scanning
+# remediation_role_name = "CaracalFix" # role assumed for remediation (optional)
+# external_id = "shared-secret"        # optional
+
+[store]
+# "sqlite" (embedded file, the default) or "dynamodb".
+backend = "sqlite"
+
+[store.sqlite]
+path = "caracal.db"
+
+[store.dynamodb]
+# Tables are named <prefix>-resources, <prefix>-compliance, ...
+table_prefix = "caracal"
+# region = "us-east-1"
+# endpoint_url = "http://127.0.0.1:5000"
+
+[scan]
+# Cron schedule for `caracal serve` (5 fields, or 6 with seconds first). Unset: no schedule.
+# schedule = "0 */6 * * *"
+# Describe calls in flight at once.
+concurrency = 8
+# Resource types to scan; empty means every type caracal knows.
+types = []
+
+[policies]
+# Policy pack folders evaluated after each scan.
+paths = ["policies"]
+"#;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// AWS client settings.
+    pub aws: AwsConfig,
+    /// Accounts to scan through an assumed role.
+    pub accounts: Vec<AccountConfig>,
+    /// Where state is kept.
+    pub store: StoreConfig,
+    /// Scanner settings.
+    pub scan: ScanConfig,
+    /// Policy packs.
+    pub policies: PoliciesConfig,
+}
+
+/// AWS client settings (`[aws]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Regions to scan; empty means the SDK's configured region.
+    pub regions: Vec<String>,
+    /// Endpoint override for every service (an emulator).
+    pub endpoint_url: Option<String>,
+    /// Named profile; unset means the default chain.
+    pub profile: Option<String>,
+    /// Attempts per call including the first.
+    pub max_attempts: u32,
+    /// TCP connect timeout in seconds.
+    pub connect_timeout_secs: u64,
+    /// Whole-operation timeout in seconds, retries included.
+    pub operation_timeout_secs: u64,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            regions: Vec::new(),
+            endpoint_url: None,
+            profile: None,
+            max_attempts: 5,
+            connect_timeout_secs: 5,
+            operation_timeout_secs: 60,
+        }
+    }
+}
+
+/// One account reached by assuming a role (`[[accounts]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The 12-digit account id.
+    pub id: String,
+    /// Role assumed for scanning.
+    pub role_name: Option<String>,
+    /// Role assumed for remediation; falls back to `role_name`.
+    pub remediation_role_name: Option<String>,
+    /// External id required by the role's trust policy.
+    pub external_id: Option<String>,
+}
+
+/// Which store backend to use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// An embedded SQLite file.
+    #[default]
+    Sqlite,
+    /// DynamoDB tables.
+    Dynamodb,
+}
+
+/// Where state is kept (`[store]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The backend in use.
+    pub backend: StoreBackend,
+    /// SQLite settings.
+    pub sqlite: SqliteConfig,
+    /// DynamoDB settings.
+    pub dynamodb: DynamoDbConfig,
+}
+
+/// `[store.sqlite]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteConfig {
+    /// The database file; created when missing.
+    pub path: PathBuf,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("caracal.db") }
+    }
+}
+
+/// `[store.dynamodb]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DynamoDbConfig {
+    /// Prefix of every table name.
+    pub table_prefix: String,
+    /// Region of the tables; unset means the SDK's region.
+    pub region: Option<String>,
+    /// Endpoint override for DynamoDB only.
+    pub endpoint_url: Option<String>,
+}
+
+impl Default for DynamoDbConfig {
+    fn default() -> Self {
+        Self { table_prefix: "caracal".into(), region: None, endpoint_url: None }
+    }
+}
+
+/// Scanner settings (`[scan]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Cron schedule for `caracal serve`.
+    pub schedule: Option<String>,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Types to scan; empty means all.
+    pub types: Vec<String>,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self { schedule: None, concurrency: 8, types: Vec::new() }
+    }
+}
+
+/// Policy packs (`[policies]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoliciesConfig {
+    /// Folders to load.
+    pub paths: Vec<PathBuf>,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self { paths: vec![PathBuf::from("policies")] }
+    }
+}
+
+impl Config {
+    /// Parses TOML text; `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, Error> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::ConfigInvalid {
+            path: origin.to_owned(),
+            reason: one_line(&e.to_string()),
+        })?;
+        config
+            .validate()
+            .map_err(|reason| Error::ConfigInvalid { path: origin.to_owned(), reason })?;
+        Ok(config)
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| Error::ConfigRead { path: path.to_owned(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Loads `path` if given (it must exist), else `./caracal.toml` if present, else defaults;
+    /// then applies the environment overrides.
+    pub fn discover(path: Option<&Path>) -> Result<Self, Error> {
+        let mut config = match path {
+            Some(p) => Self::load(p)?,
+            None if Path::new("caracal.toml").is_file() => Self::load(Path::new("caracal.toml"))?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `CARACAL_*` overrides read through `get`:
+    ///
+    /// | variable | overrides |
+    /// | --- | --- |
+    /// | `CARACAL_STORE` | `store.backend` (`sqlite` / `dynamodb`) |
+    /// | `CARACAL_DB` | `store.sqlite.path` |
+    /// | `CARACAL_DYNAMODB_TABLE_PREFIX` | `store.dynamodb.table_prefix` |
+    /// | `CARACAL_REGIONS` | `aws.regions` (comma separated) |
+    /// | `CARACAL_ENDPOINT_URL` | `aws.endpoint_url` |
+    /// | `CARACAL_SCHEDULE` | `scan.schedule` |
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+        if let Some(v) = get("CARACAL_STORE") {
+            self.store.backend = match v.to_ascii_lowercase().as_str() {
+                "sqlite" => StoreBackend::Sqlite,
+                "dynamodb" => StoreBackend::Dynamodb,
+                _ => {
+                    return Err(Error::EnvInvalid {
+                        name: "CARACAL_STORE",
+                        value: v,
+                        reason: "expected sqlite or dynamodb".into(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("CARACAL_DB") {
+            self.store.sqlite.path = PathBuf::from(v);
+        }
+        if let Some(v) = get("CARACAL_DYNAMODB_TABLE_PREFIX") {
+            self.store.dynamodb.table_prefix = v;
+        }
+        if let Some(v) = get("CARACAL_REGIONS") {
+            self.aws.regions =
+                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        }
+        if let Some(v) = get("CARACAL_ENDPOINT_URL") {
+            self.aws.endpoint_url = Some(v);
+        }
+        if let Some(v) = get("CARACAL_SCHEDULE") {
+            self.scan.schedule = Some(v);
+        }
+        self.validate().map_err(|reason| Error::EnvInvalid {
+            name: "CARACAL_*",
+            value: String::new(),
+            reason,
+        })
+    }
+
+    /// Checks values serde cannot: account ids, the schedule, limits.
+    pub fn validate(&self) -> Result<(), String> {
+        for account in &self.accounts {
+            if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("accounts: id {:?} is not a 12-digit account id", account.id));
+            }
+        }
+        if let Some(schedule) = &self.scan.schedule {
+            parse_schedule(schedule).map_err(|e| format!("scan.schedule {schedule:?}: {e}"))?;
+        }
+        if self.scan.concurrency == 0 {
+            return Err("scan.concurrency must be at least 1".into());
+        }
+        if self.aws.max_attempts == 0 {
+            return Err("aws.max_attempts must be at least 1".into());
+        }
+        if self.store.dynamodb.table_prefix.is_empty() {
+            return Err("store.dynamodb.table_prefix must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
+/// Parses a cron schedule: 5 fields (minute first, as crontab) or 6-7 (seconds first).
+pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
+    let fields = text.split_whitespace().count();
+    let full = if fields == 5 { format!("0 {text}") } else { text.to_owned() };
+    full.parse::<cron::Schedule>().map_err(|e| e.to_string())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_back_to_the_defaults_it_documents() {
+        let parsed = Config::from_toml(EXAMPLE, Path::new("example.toml")).unwrap();
+        let mut expected = Config::default();
+        expected.aws.regions = vec!["us-east-1".into()];
+        assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_file_and_key() {
+        let err =
+            Config::from_toml("[aws]\nregoins = []\n", Path::new("/etc/caracal.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("/etc/caracal.toml: invalid configuration:"), "{msg}");
+        assert!(msg.contains("regoins"), "{msg}");
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+
+    #[test]
+    fn bad_account_id_and_schedule_are_rejected() {
+        let err =
+            Config::from_toml("[[accounts]]\nid = \"12\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("12-digit"), "{err}");
+        let err = Config::from_toml("[scan]\nschedule = \"every day\"\n", Path::new("c.toml"))
+            .unwrap_err();
+        assert!(err.to_string().contains("scan.schedule"), "{err}");
+    }
+
+    #[test]
+    fn five_field_cron_is_accepted() {
+        assert!(parse_schedule("0 */6 * * *").is_ok());
+        assert!(parse_schedule("0 0 */6 * * *").is_ok());
+    }
+
+    #[test]
+    fn env_overrides_apply_and_bad_values_are_named() {
+        let mut c = Config::default();
+        c.apply_env(|k| match k {
+            "CARACAL_STORE" => Some("DynamoDB".into()),
+            "CARACAL_REGIONS" => Some("us-east-1, eu-west-1".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.store.backend, StoreBackend::Dynamodb);
+        assert_eq!(c.aws.regions, ["us-east-1", "eu-west-1"]);
+        let err = c.apply_env(|k| (k == "CARACAL_STORE").then(|| "postgres".into())).unwrap_err();
+        assert!(err.to_string().contains("CARACAL_STORE"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let err = Config::load(Path::new("/nonexistent/caracal.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("/nonexistent/caracal.toml: cannot read"), "{err}");
+    }
+}

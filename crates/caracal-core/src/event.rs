@@ -1,0 +1,48 @@
+//! Standard field names of a normalized log event.
+//!
+//! Every parser's output carries these beside the log's own fields; rules, the data lake
+//! and the API read them by these names.
+
+/// The log type, such as `AWS.CloudTrail`.
+pub const P_LOG_TYPE: &str = "p_log_type";
+/// The event's own time, UTC, `YYYY-MM-DD HH:MM:SS.fffffffff`.
+pub const P_EVENT_TIME: &str = "p_event_time";
+/// When caracal parsed the event, UTC.
+pub const P_PARSE_TIME: &str = "p_parse_time";
+/// A unique, time-ordered row id.
+pub const P_ROW_ID: &str = "p_row_id";
+/// The id of the source the event came from.
+pub const P_SOURCE_ID: &str = "p_source_id";
+/// The human label of that source.
+pub const P_SOURCE_LABEL: &str = "p_source_label";
+/// Every IP address in the event.
+pub const P_ANY_IP_ADDRESSES: &str = "p_any_ip_addresses";
+/// Every domain name in the event.
+pub const P_ANY_DOMAIN_NAMES: &str = "p_any_domain_names";
+/// Every AWS ARN in the event.
+pub const P_ANY_AWS_ARNS: &str = "p_any_aws_arns";
+/// Every AWS account id in the event.
+pub const P_ANY_AWS_ACCOUNT_IDS: &str = "p_any_aws_account_ids";
+/// Every EC2 instance id in the event.
+pub const P_ANY_AWS_INSTANCE_IDS: &str = "p_any_aws_instance_ids";
+/// Every SHA-256 hash in the event.
+pub const P_ANY_SHA256_HASHES: &str = "p_any_sha256_hashes";
+/// Every MD5 hash in the event.
+pub const P_ANY_MD5_HASHES: &str = "p_any_md5_hashes";
+/// Every email address in the event.
+pub const P_ANY_EMAILS: &str = "p_any_emails";
+/// Every user name in the event.
+pub const P_ANY_USERNAMES: &str = "p_any_usernames";
+
+/// The indicator fields, in the order they are written.
+pub const INDICATOR_FIELDS: &[&str] = &[
+    P_ANY_IP_ADDRESSES,
+    P_ANY_DOMAIN_NAMES,
+    P_ANY_AWS_ARNS,
+    P_ANY_AWS_ACCOUNT_IDS,
+    P_ANY_AWS_INSTANCE_IDS,
+    P_ANY_SHA256_HASHES,
+    P_ANY_MD5_HASHES,
+    P_ANY_EMAILS,
+    P_ANY_USERNAMES,
+];
