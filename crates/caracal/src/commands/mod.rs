@@ -1,0 +1,27 @@
+//! One module per subcommand.
+
+use std::path::PathBuf;
+
+use caracal_core::Config;
+
+pub mod config;
+pub mod demo;
+pub mod logs;
+pub mod remediate;
+pub mod scan;
+pub mod serve;
+pub mod test;
+
+/// Options shared by every subcommand.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `--config FILE`, if given.
+    pub config: Option<PathBuf>,
+}
+
+impl Global {
+    /// Loads the configuration: `--config`, else ./caracal.toml, else defaults; then env.
+    pub fn load_config(&self) -> anyhow::Result<Config> {
+        Ok(Config::discover(self.config.as_deref())?)
+    }
+}

@@ -1,0 +1,85 @@
+//! The `caracal` binary: every command of the local, single-host mode.
+//!
+//! Each subcommand lives in `commands/<name>.rs` with its clap `Args` and a `run`.
+//! Exit codes: 0 clean, 1 findings (or failed tests), 2 error.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Self-hosted AWS security: scan posture, fix it, and detect threats in logs
+#[derive(Debug, Parser)]
+#[command(name = "caracal", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Read configuration from this file instead of ./caracal.toml
+    #[arg(long, short = 'c', global = true, env = "CARACAL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Log filter, as RUST_LOG (e.g. "info", "caracal_scan=debug")
+    #[arg(long, global = true, env = "CARACAL_LOG", default_value = "warn", value_name = "FILTER")]
+    log: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Snapshot AWS resources into the store and evaluate policies
+    Scan(commands::scan::Args),
+    /// Plan, apply and review fixes for failing resources
+    #[command(subcommand)]
+    Remediate(commands::remediate::Command),
+    /// Process security logs into normalized events
+    #[command(subcommand)]
+    Logs(commands::logs::Command),
+    /// Run the embedded tests of policy and rule packs
+    Test(commands::test::Args),
+    /// Run the API, scheduler and queue poller
+    Serve(commands::serve::Args),
+    /// Run caracal end to end against a seeded, emulated AWS account
+    Demo(commands::demo::Args),
+    /// Check or print configuration
+    #[command(subcommand)]
+    Config(commands::config::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    let global = commands::Global { config: cli.config };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("caracal: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Scan(args) => commands::scan::run(args, &global).await,
+            Command::Remediate(cmd) => commands::remediate::run(cmd, &global).await,
+            Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
+            Command::Test(args) => commands::test::run(args, &global).await,
+            Command::Serve(args) => commands::serve::run(args, &global).await,
+            Command::Demo(args) => commands::demo::run(args, &global).await,
+            Command::Config(cmd) => commands::config::run(cmd, &global).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("caracal: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
