@@ -1,0 +1,121 @@
+//! The embedded interpreter: installs `src/runtime.py` as `_caracal_runtime` once, and
+//! runs the watchdog thread that interrupts detections past their time limit.
+//!
+//! The watchdog sleeps without touching the GIL unless some thread is inside a
+//! [`Busy`] section. Then, every [`TICK`], it asks the runtime which threads are past their
+//! deadline and raises `DetectionTimeout` in them with `PyThreadState_SetAsyncExc`,
+//! which the eval loop of the looping thread picks up within a few bytecodes. Code stuck
+//! inside one C call (a long `time.sleep`) is interrupted when that call returns.
+
+use std::ffi::{CString, c_long};
+use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyModule;
+use tracing::{debug, warn};
+
+use crate::error::Error;
+
+const RUNTIME_SOURCE: &str = include_str!("runtime.py");
+const TICK: Duration = Duration::from_millis(20);
+
+static RUNTIME: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// The runtime module, installed on first use.
+pub(crate) fn runtime(py: Python<'_>) -> Result<Bound<'_, PyModule>, Error> {
+    let module = RUNTIME.get_or_init(|| install(py).map_err(|e| e.to_string()));
+    match module {
+        Ok(m) => Ok(m.bind(py).clone()),
+        Err(e) => Err(Error::Python(e.clone())),
+    }
+}
+
+fn install(py: Python<'_>) -> PyResult<Py<PyModule>> {
+    let code = CString::new(RUNTIME_SOURCE)?;
+    let module = PyModule::from_code(py, &code, c"<caracal>/runtime.py", c"_caracal_runtime")?;
+    let version: String = py.import("sys")?.getattr("version")?.extract()?;
+    debug!(python = %version, "Embedded interpreter ready.");
+    let overdue = module.getattr("_overdue")?.unbind();
+    let timeout = module.getattr("DetectionTimeout")?.unbind();
+    let spawned = std::thread::Builder::new()
+        .name("caracal-python-watchdog".into())
+        .spawn(move || watchdog(overdue, timeout));
+    if let Err(err) = spawned {
+        warn!(error = %err, "Cannot start the detection watchdog; time limits are off.");
+    }
+    Ok(module.unbind())
+}
+
+fn watchdog(overdue: Py<PyAny>, timeout: Py<PyAny>) {
+    loop {
+        std::thread::sleep(TICK);
+        if BUSY.load(Ordering::Acquire) == 0 {
+            continue;
+        }
+        Python::attach(|py| {
+            let late: Vec<u64> = match overdue.call0(py).and_then(|v| v.extract(py).map_err(PyErr::from)) {
+                Ok(late) => late,
+                Err(err) => {
+                    warn!(error = %err, "Watchdog check failed.");
+                    return;
+                }
+            };
+            for thread_id in late {
+                debug!(thread_id, "Interrupting a detection past its time limit.");
+                // SAFETY: we hold the GIL; the id comes from threading.get_ident(), which
+                // CPython defines as the same unsigned long this function takes (the
+                // binding declares it signed, hence the bit-preserving cast).
+                unsafe {
+                    pyo3::ffi::PyThreadState_SetAsyncExc(thread_id as c_long, timeout.as_ptr());
+                }
+            }
+        });
+    }
+}
+
+/// Marks a section that runs detection code, so the watchdog watches it.
+pub(crate) struct Busy;
+
+impl Busy {
+    pub(crate) fn enter() -> Self {
+        BUSY.fetch_add(1, Ordering::AcqRel);
+        Busy
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Adds a folder (a virtualenv's `site-packages`) to the front of `sys.path`.
+pub(crate) fn add_sys_path(py: Python<'_>, path: &Path) -> Result<(), Error> {
+    let rt = runtime(py)?;
+    rt.call_method1("add_sys_path", (path.to_string_lossy().into_owned(),))
+        .map_err(Error::python)?;
+    Ok(())
+}
+
+/// Formats a Python exception as `Type: message`.
+pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
+    let name = err
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".to_owned());
+    let value = err.value(py);
+    if let Ok(text) = value.getattr("msg").and_then(|m| m.extract::<String>()) {
+        // SyntaxError and friends: include where.
+        let line = value.getattr("lineno").and_then(|l| l.extract::<i64>()).ok();
+        let file = value.getattr("filename").and_then(|f| f.extract::<String>()).ok();
+        if let (Some(line), Some(file)) = (line, file) {
+            return format!("{name}: {text} ({file}, line {line})");
+        }
+    }
+    format!("{name}: {value}")
+}

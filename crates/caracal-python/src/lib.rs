@@ -1,0 +1,56 @@
+//! caracal's embedded CPython engine: loads panther-analysis packs, evaluates policies
+//! over resources and rules over log events, and runs the packs' embedded tests.
+//!
+//! - [`pack::load`] walks folder trees into a [`Pack`]: policies and rules
+//!   ([`DetectionSpec`]), globals, data models and pack definitions. Keys are checked
+//!   strictly ([`LoadOptions::ignore_extra_keys`] opts out); a bad spec becomes an
+//!   [`InvalidSpec`], kinds not run yet are counted in [`Pack::unsupported`].
+//! - [`Engine::new`] compiles a pack once into the embedded interpreter
+//!   (`src/runtime.py`, installed as `_caracal_runtime`). Globals import by GlobalID;
+//!   `panther_core` and `panther_detection_helpers.caching` (backed by a [`KvStore`])
+//!   are provided.
+//! - Batches: [`Engine::evaluate_resources`] (the scanner) gives a [`PolicyVerdict`]
+//!   per applicable resource × policy, honouring `ResourceTypes` and `Suppressions`;
+//!   [`Engine::findings`] turns them into [`caracal_core::Finding`]s.
+//!   [`Engine::evaluate_events`] (detection) gives a [`RuleOutcome`] per match or error,
+//!   with production fallbacks for failing optional functions. One GIL acquisition and
+//!   one `json.loads` per batch.
+//! - Every call of detection code has a time limit ([`EngineOptions::time_limit`]);
+//!   a watchdog thread interrupts runaway code with `DetectionTimeout`.
+//! - [`testing::run`] is `caracal test`: a [`TestReport`] printed by
+//!   [`testing::print_text`] or serialized as JSON.
+//! - [`venv`]: a virtualenv for packs' third-party imports.
+//!
+//! The interpreter is the one pyo3 was built against: build with
+//! `PYO3_PYTHON=$(command -v python3)` (pyenv 3.11.7 on our machines) so that build
+//! and run agree on the standard library.
+//!
+//! ```no_run
+//! # fn demo(resources: &[caracal_core::Resource]) -> Result<(), caracal_python::Error> {
+//! use caracal_python::{Engine, EngineOptions, LoadOptions};
+//! let pack = caracal_python::pack::load(&["policies".into()], &LoadOptions::default())?;
+//! let engine = Engine::new(&pack, &EngineOptions::default())?;
+//! for finding in engine.findings(resources, chrono::Utc::now())? {
+//!     if !finding.suppressed && finding.status.as_str() != "PASS" {
+//!         println!("{} {} {}", finding.severity, finding.policy_id, finding.resource_id);
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod error;
+mod interp;
+pub mod kv;
+pub mod pack;
+pub mod testing;
+pub mod venv;
+
+pub use crate::{
+    engine::{Engine, EngineOptions, PolicyVerdict, RuleOutcome},
+    error::Error,
+    kv::{KvStore, MemoryKv},
+    pack::{DetectionKind, DetectionSpec, InvalidSpec, LoadOptions, Pack},
+    testing::{TestOptions, TestReport},
+};

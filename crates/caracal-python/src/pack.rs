@@ -1,0 +1,545 @@
+//! The pack loader: walks folder trees, parses every `*.yml` / `*.yaml` spec, validates
+//! its keys strictly and reads the Python file it names.
+//!
+//! Loading never stops at a bad spec: each one becomes an [`InvalidSpec`] naming its file,
+//! and kinds caracal does not run yet are counted in [`Pack::unsupported`].
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use caracal_core::Severity;
+use serde_json::{Map, Value};
+use tracing::debug;
+
+use crate::error::Error;
+
+/// How strictly specs are read.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Accept unknown top-level and test keys instead of marking the spec invalid.
+    pub ignore_extra_keys: bool,
+}
+
+/// Whether a detection checks resources or log events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectionKind {
+    /// `AnalysisType: policy`: `policy(resource)`, True means compliant.
+    Policy,
+    /// `AnalysisType: rule`: `rule(event)`, True means alert.
+    Rule,
+}
+
+impl DetectionKind {
+    /// `policy` or `rule`, also the name of the detection's main function.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Policy => "policy",
+            Self::Rule => "rule",
+        }
+    }
+}
+
+/// One policy or rule spec with its Python source.
+#[derive(Debug, Clone)]
+pub struct DetectionSpec {
+    /// Policy or rule.
+    pub kind: DetectionKind,
+    /// `PolicyID` or `RuleID`.
+    pub id: String,
+    /// The YAML file.
+    pub spec_path: PathBuf,
+    /// The Python file named by `Filename`.
+    pub python_path: PathBuf,
+    /// The Python source.
+    pub source: String,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `Severity`.
+    pub severity: Severity,
+    /// `DisplayName`, if any.
+    pub display_name: Option<String>,
+    /// `ResourceTypes` (policies; empty means every type).
+    pub resource_types: Vec<String>,
+    /// `LogTypes` (rules).
+    pub log_types: Vec<String>,
+    /// `Suppressions`: resource-id globs never reported (policies).
+    pub suppressions: Vec<String>,
+    /// `Tests`, each as written in the spec.
+    pub tests: Vec<TestSpec>,
+    /// The whole spec, for `--filter KEY=VALUE`.
+    pub raw: Map<String, Value>,
+}
+
+/// One embedded unit test.
+#[derive(Debug, Clone)]
+pub struct TestSpec {
+    /// `Name`.
+    pub name: String,
+    /// `ExpectedResult`.
+    pub expected: bool,
+    /// The test object as written (`Log` / `Resource` / `Mocks`).
+    pub raw: Value,
+}
+
+/// A helper module importable under its `GlobalID`.
+#[derive(Debug, Clone)]
+pub struct GlobalSpec {
+    /// `GlobalID`, the module name.
+    pub id: String,
+    /// The Python file.
+    pub python_path: PathBuf,
+    /// The Python source.
+    pub source: String,
+}
+
+/// A data model: standard field names for some log types.
+#[derive(Debug, Clone)]
+pub struct DataModelSpec {
+    /// `DataModelID`.
+    pub id: String,
+    /// The YAML file.
+    pub spec_path: PathBuf,
+    /// `Enabled`.
+    pub enabled: bool,
+    /// `LogTypes`.
+    pub log_types: Vec<String>,
+    /// `Mappings`: `[{Name, Path | Method}]`.
+    pub mappings: Value,
+    /// The Python file and its source, when the model has methods.
+    pub python: Option<(PathBuf, String)>,
+}
+
+/// A named set of detections, globals and data models.
+#[derive(Debug, Clone)]
+pub struct PackSpec {
+    /// `PackID`.
+    pub id: String,
+    /// `PackDefinition.IDs`.
+    pub ids: Vec<String>,
+}
+
+/// A spec that could not be loaded, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidSpec {
+    /// The YAML (or Python) file at fault.
+    pub path: PathBuf,
+    /// What is wrong, naming the key or value.
+    pub message: String,
+}
+
+/// Everything loaded from one or more folder trees.
+#[derive(Debug, Clone, Default)]
+pub struct Pack {
+    /// Policies and rules, in path order.
+    pub detections: Vec<DetectionSpec>,
+    /// Global helper modules.
+    pub globals: Vec<GlobalSpec>,
+    /// Data models.
+    pub data_models: Vec<DataModelSpec>,
+    /// Pack definitions.
+    pub packs: Vec<PackSpec>,
+    /// Specs that failed to load.
+    pub invalid: Vec<InvalidSpec>,
+    /// Specs of kinds caracal does not run yet, counted by `AnalysisType`.
+    pub unsupported: BTreeMap<String, usize>,
+}
+
+const POLICY_KEYS: &[&str] = &[
+    "AnalysisType",
+    "PolicyID",
+    "Enabled",
+    "Filename",
+    "Severity",
+    "ResourceTypes",
+    "DisplayName",
+    "Description",
+    "Reference",
+    "Runbook",
+    "Tags",
+    "Reports",
+    "Suppressions",
+    "AutoRemediationID",
+    "AutoRemediationParameters",
+    "ActionDelaySeconds",
+    "OutputIds",
+    "Tests",
+    "Status",
+];
+const RULE_KEYS: &[&str] = &[
+    "AnalysisType",
+    "RuleID",
+    "Enabled",
+    "Filename",
+    "LogTypes",
+    "Severity",
+    "DisplayName",
+    "Description",
+    "Reference",
+    "Runbook",
+    "Tags",
+    "Reports",
+    "DedupPeriodMinutes",
+    "Threshold",
+    "SummaryAttributes",
+    "OutputIds",
+    "CreateAlert",
+    "Status",
+    "Tests",
+    "InlineFilters",
+    "OnlyUseBaseRiskScore",
+];
+const GLOBAL_KEYS: &[&str] = &["AnalysisType", "GlobalID", "Filename", "Description", "Tags"];
+const DATAMODEL_KEYS: &[&str] = &[
+    "AnalysisType",
+    "DataModelID",
+    "DisplayName",
+    "Description",
+    "Enabled",
+    "Filename",
+    "LogTypes",
+    "Mappings",
+];
+const PACK_KEYS: &[&str] =
+    &["AnalysisType", "PackID", "PackDefinition", "DisplayName", "Description", "PackVersion"];
+const TEST_KEYS: &[&str] = &["Name", "ExpectedResult", "Log", "Resource", "Mocks"];
+const MOCK_KEYS: &[&str] = &["objectName", "returnValue"];
+
+/// Loads every spec under `roots` (folders or single files).
+///
+/// Fails only when a root itself cannot be read; bad specs land in [`Pack::invalid`].
+pub fn load(roots: &[PathBuf], options: &LoadOptions) -> Result<Pack, Error> {
+    let mut files = Vec::new();
+    for root in roots {
+        collect_specs(root, &mut files)?;
+    }
+    let mut pack = Pack::default();
+    for path in files {
+        if let Err(message) = load_spec(&path, options, &mut pack) {
+            debug!(path = %path.display(), %message, "Invalid spec.");
+            pack.invalid.push(InvalidSpec { path, message });
+        }
+    }
+    reject_duplicates(&mut pack);
+    Ok(pack)
+}
+
+fn collect_specs(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let meta = fs::metadata(path).map_err(io)?;
+    if meta.is_file() {
+        if is_spec(path) {
+            out.push(path.to_owned());
+        }
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> =
+        fs::read_dir(path).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for entry in entries {
+        let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if entry.is_dir() {
+            collect_specs(&entry, out)?;
+        } else if is_spec(&entry) {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+fn is_spec(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+}
+
+fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let value: Value =
+        serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let Value::Object(spec) = value else {
+        return Err("not a YAML mapping".to_owned());
+    };
+    let kind = str_key(&spec, "AnalysisType")?;
+    match kind.as_str() {
+        "policy" | "rule" => {
+            let detection_kind =
+                if kind == "policy" { DetectionKind::Policy } else { DetectionKind::Rule };
+            let allowed = if kind == "policy" { POLICY_KEYS } else { RULE_KEYS };
+            if detection_kind == DetectionKind::Rule
+                && !spec.contains_key("Filename")
+                && spec.contains_key("Detection")
+            {
+                // A YAML-only ("simple") detection: a later addition we do not run yet.
+                *pack.unsupported.entry("simple_rule".to_owned()).or_default() += 1;
+                return Ok(());
+            }
+            check_keys(&spec, allowed, options)?;
+            pack.detections.push(detection(path, detection_kind, spec, options)?);
+        }
+        "global" => {
+            check_keys(&spec, GLOBAL_KEYS, options)?;
+            let (python_path, source) = python_file(path, &spec)?;
+            pack.globals.push(GlobalSpec { id: str_key(&spec, "GlobalID")?, python_path, source });
+        }
+        "datamodel" => {
+            check_keys(&spec, DATAMODEL_KEYS, options)?;
+            let mappings = spec.get("Mappings").cloned().unwrap_or(Value::Array(Vec::new()));
+            check_mappings(&mappings)?;
+            let python =
+                if spec.contains_key("Filename") { Some(python_file(path, &spec)?) } else { None };
+            pack.data_models.push(DataModelSpec {
+                id: str_key(&spec, "DataModelID")?,
+                spec_path: path.to_owned(),
+                enabled: bool_key(&spec, "Enabled")?,
+                log_types: str_list(&spec, "LogTypes")?,
+                mappings,
+                python,
+            });
+        }
+        "pack" => {
+            check_keys(&spec, PACK_KEYS, options)?;
+            let ids = spec
+                .get("PackDefinition")
+                .and_then(|d| d.get("IDs"))
+                .and_then(Value::as_array)
+                .map(|ids| ids.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            pack.packs.push(PackSpec { id: str_key(&spec, "PackID")?, ids });
+        }
+        other => {
+            *pack.unsupported.entry(other.to_owned()).or_default() += 1;
+        }
+    }
+    Ok(())
+}
+
+fn detection(
+    path: &Path,
+    kind: DetectionKind,
+    spec: Map<String, Value>,
+    options: &LoadOptions,
+) -> Result<DetectionSpec, String> {
+    let id_key = match kind {
+        DetectionKind::Policy => "PolicyID",
+        DetectionKind::Rule => "RuleID",
+    };
+    let id = str_key(&spec, id_key)?;
+    let enabled = bool_key(&spec, "Enabled")?;
+    let severity_text = str_key(&spec, "Severity")?;
+    let severity = severity_text
+        .parse::<Severity>()
+        .map_err(|_| format!("Severity {severity_text:?} is not one of Info, Low, Medium, High, Critical"))?;
+    if kind == DetectionKind::Rule && !spec.contains_key("LogTypes") {
+        return Err("missing required key LogTypes".to_owned());
+    }
+    let (python_path, source) = python_file(path, &spec)?;
+    let tests = match spec.get("Tests") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| test_spec(i, t, options))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("Tests: expected a list".to_owned()),
+    };
+    Ok(DetectionSpec {
+        kind,
+        id,
+        spec_path: path.to_owned(),
+        python_path,
+        source,
+        enabled,
+        severity,
+        display_name: spec.get("DisplayName").and_then(Value::as_str).map(str::to_owned),
+        resource_types: str_list(&spec, "ResourceTypes")?,
+        log_types: str_list(&spec, "LogTypes")?,
+        suppressions: str_list(&spec, "Suppressions")?,
+        tests,
+        raw: spec,
+    })
+}
+
+fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSpec, String> {
+    let Value::Object(map) = test else {
+        return Err(format!("Tests[{index}]: expected a mapping"));
+    };
+    let name = map
+        .get("Name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("Tests[{index}]: missing required key Name"))?
+        .to_owned();
+    if !options.ignore_extra_keys {
+        if let Some(key) = map.keys().find(|k| !TEST_KEYS.contains(&k.as_str())) {
+            return Err(format!("test {name:?}: unknown key {key}"));
+        }
+    }
+    let expected = map
+        .get("ExpectedResult")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| format!("test {name:?}: ExpectedResult must be true or false"))?;
+    if !map.contains_key("Log") && !map.contains_key("Resource") {
+        return Err(format!("test {name:?}: needs a Log or a Resource"));
+    }
+    match map.get("Mocks") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(mocks)) => {
+            for mock in mocks {
+                let Some(mock) = mock.as_object() else {
+                    return Err(format!("test {name:?}: each mock must be a mapping"));
+                };
+                if !mock.get("objectName").is_some_and(Value::is_string) {
+                    return Err(format!("test {name:?}: mock without objectName"));
+                }
+                if !options.ignore_extra_keys {
+                    if let Some(key) = mock.keys().find(|k| !MOCK_KEYS.contains(&k.as_str())) {
+                        return Err(format!("test {name:?}: unknown mock key {key}"));
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(format!("test {name:?}: Mocks must be a list")),
+    }
+    Ok(TestSpec { name, expected, raw: test.clone() })
+}
+
+fn check_keys(spec: &Map<String, Value>, allowed: &[&str], options: &LoadOptions) -> Result<(), String> {
+    if options.ignore_extra_keys {
+        return Ok(());
+    }
+    match spec.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(format!("unknown key {key} (use --ignore-extra-keys to accept it)")),
+        None => Ok(()),
+    }
+}
+
+fn check_mappings(mappings: &Value) -> Result<(), String> {
+    let Value::Array(items) = mappings else {
+        return Err("Mappings: expected a list".to_owned());
+    };
+    for item in items {
+        let name = item.get("Name").and_then(Value::as_str);
+        let has_target = item.get("Path").is_some_and(Value::is_string)
+            || item.get("Method").is_some_and(Value::is_string);
+        if name.is_none() || !has_target {
+            return Err(format!("Mappings: each entry needs Name and Path or Method, got {item}"));
+        }
+    }
+    Ok(())
+}
+
+fn python_file(spec_path: &Path, spec: &Map<String, Value>) -> Result<(PathBuf, String), String> {
+    let name = str_key(spec, "Filename")?;
+    let path = spec_path.parent().unwrap_or(Path::new(".")).join(&name);
+    let source = fs::read_to_string(&path).map_err(|e| format!("Filename {name}: {e}"))?;
+    Ok((path, source))
+}
+
+fn str_key(spec: &Map<String, Value>, key: &str) -> Result<String, String> {
+    match spec.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(other) => Err(format!("{key}: expected a non-empty string, got {other}")),
+        None => Err(format!("missing required key {key}")),
+    }
+}
+
+fn bool_key(spec: &Map<String, Value>, key: &str) -> Result<bool, String> {
+    match spec.get(key) {
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(format!("{key}: expected true or false, got {other}")),
+        None => Err(format!("missing required key {key}")),
+    }
+}
+
+fn str_list(spec: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {
+    match spec.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| format!("{key}: {v} is not a string")))
+            .collect(),
+        Some(other) => Err(format!("{key}: expected a list of strings, got {other}")),
+    }
+}
+
+fn reject_duplicates(pack: &mut Pack) {
+    let mut seen: BTreeMap<(DetectionKind, String), PathBuf> = BTreeMap::new();
+    let mut keep = Vec::with_capacity(pack.detections.len());
+    for det in pack.detections.drain(..) {
+        let key = (det.kind, det.id.clone());
+        if let Some(first) = seen.get(&key) {
+            pack.invalid.push(InvalidSpec {
+                path: det.spec_path.clone(),
+                message: format!("duplicate id {} (first defined in {})", det.id, first.display()),
+            });
+        } else {
+            seen.insert(key, det.spec_path.clone());
+            keep.push(det);
+        }
+    }
+    pack.detections = keep;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn unknown_key_makes_spec_invalid_unless_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p.py", "def policy(r):\n    return True\n");
+        write(
+            dir.path(),
+            "p.yml",
+            "AnalysisType: policy\nPolicyID: X\nEnabled: true\nFilename: p.py\nSeverity: Low\nColour: red\n",
+        );
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert_eq!(pack.invalid.len(), 1);
+        assert!(pack.invalid[0].message.contains("unknown key Colour"), "{:?}", pack.invalid);
+        let lenient = LoadOptions { ignore_extra_keys: true };
+        let pack = load(&[dir.path().to_owned()], &lenient).unwrap();
+        assert!(pack.invalid.is_empty());
+        assert_eq!(pack.detections[0].id, "X");
+    }
+
+    #[test]
+    fn unsupported_kinds_are_counted_not_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "q.yml", "AnalysisType: scheduled_query\nQueryName: q\n");
+        write(dir.path(), "c.yml", "AnalysisType: correlation_rule\nRuleID: c\n");
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert!(pack.invalid.is_empty());
+        assert_eq!(pack.unsupported.get("scheduled_query"), Some(&1));
+        assert_eq!(pack.unsupported.get("correlation_rule"), Some(&1));
+    }
+
+    #[test]
+    fn missing_python_file_names_the_filename() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "r.yml",
+            "AnalysisType: rule\nRuleID: R\nEnabled: true\nFilename: gone.py\nLogTypes: [AWS.CloudTrail]\nSeverity: High\n",
+        );
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert!(pack.invalid[0].message.starts_with("Filename gone.py"), "{:?}", pack.invalid);
+    }
+
+    #[test]
+    fn duplicate_ids_keep_the_first_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p.py", "def policy(r):\n    return True\n");
+        let spec = "AnalysisType: policy\nPolicyID: X\nEnabled: true\nFilename: p.py\nSeverity: Low\n";
+        write(dir.path(), "a.yml", spec);
+        write(dir.path(), "b.yml", spec);
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert_eq!(pack.detections.len(), 1);
+        assert!(pack.invalid[0].message.contains("duplicate id X"));
+    }
+}

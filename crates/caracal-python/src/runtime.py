@@ -1,0 +1,692 @@
+"""caracal's Python-side runtime, installed as the module `_caracal_runtime`.
+
+The Rust side (src/interp.rs) hands whole batches to the functions here, so one GIL
+acquisition and one `json.loads` cover many resources or events. Results go back as
+JSON text. Everything a detection may import that is not in its pack (`panther_core`,
+`panther_detection_helpers.caching`) is built from this module.
+"""
+
+import fnmatch
+import importlib.abc
+import importlib.util
+import json
+import re
+import sys
+import threading
+import time
+import types
+from collections.abc import Mapping
+from contextlib import redirect_stdout
+from datetime import datetime, timezone
+from unittest import mock
+
+_monotonic = time.monotonic
+_get_ident = threading.get_ident
+
+# ---------------------------------------------------------------------------
+# Time limit. The Rust watchdog thread calls `_overdue()` with the GIL held and raises
+# `DetectionTimeout` asynchronously in every thread it returns.
+
+_running = {}
+_limit = [5.0]
+
+
+class DetectionTimeout(BaseException):
+    """Raised inside a detection that ran past its time limit."""
+
+
+def set_time_limit(seconds):
+    _limit[0] = float(seconds)
+
+
+def _overdue():
+    now = _monotonic()
+    late = []
+    for tid, deadline in list(_running.items()):
+        if now > deadline:
+            late.append(tid)
+            # Fire again shortly if the detection swallows the exception and goes on.
+            _running[tid] = now + 0.1
+    return late
+
+
+def _guarded(fn, arg):
+    tid = _get_ident()
+    outer = _running.get(tid)
+    _running[tid] = _monotonic() + _limit[0]
+    try:
+        return fn(arg)
+    finally:
+        if outer is None:
+            _running.pop(tid, None)
+        else:
+            _running[tid] = outer
+
+
+def _describe(exc):
+    if isinstance(exc, DetectionTimeout):
+        return f"DetectionTimeout: ran longer than the {_limit[0]:g} s time limit"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# ---------------------------------------------------------------------------
+# Immutable event objects.
+
+
+def _read_only(self, *args, **kwargs):
+    raise TypeError(f"'{type(self).__name__}' is immutable; use to_dict() for a copy")
+
+
+class ImmutableDict(dict):
+    """A dict that refuses writes. Nested objects of events and resources are these."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def to_dict(self):
+        return _thaw(self)
+
+
+def _thaw(value):
+    if isinstance(value, dict):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+_decoder = json.JSONDecoder(object_hook=ImmutableDict)
+_loads = _decoder.decode
+
+
+def _walk(value, keys):
+    """Yields every value under the key path, descending into lists at each step."""
+    if not keys:
+        if isinstance(value, list):
+            for item in value:
+                yield from _walk(item, keys)
+        elif value is not None:
+            yield value
+        return
+    if isinstance(value, dict):
+        nxt = value.get(keys[0])
+        if nxt is not None:
+            yield from _walk(nxt, keys[1:])
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, keys)
+
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+def _compile_path(path):
+    """Compiles the JSONPath subset data models use: `$.a.b`, `[0]`, `[*]`, `['k']`."""
+    if not path.startswith("$"):
+        return [path]
+    steps, pos = [], 1
+    while pos < len(path):
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None:
+            raise ValueError(f"unsupported JSONPath {path!r} at offset {pos}")
+        name, index, quoted, dquoted = m.groups()
+        if name is not None:
+            steps.append(name)
+        elif index == "*":
+            steps.append(_STAR)
+        elif index is not None:
+            steps.append(int(index))
+        else:
+            steps.append(quoted if quoted is not None else dquoted)
+        pos = m.end()
+    return steps
+
+
+_STAR = object()
+
+
+def _follow(value, steps):
+    for i, step in enumerate(steps):
+        if step is _STAR:
+            if not isinstance(value, list):
+                return None
+            found = [_follow(v, steps[i + 1 :]) for v in value]
+            found = [v for v in found if v is not None]
+            return found or None
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
+                return None
+            value = value[step]
+        elif isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+class DataModel:
+    """Standard field names of one log type: a path or a method per name."""
+
+    def __init__(self, model_id, mappings, module):
+        self.id = model_id
+        self.paths = {}
+        self.methods = {}
+        for m in mappings:
+            name = m["Name"]
+            if m.get("Path") is not None:
+                self.paths[name] = (m["Path"], _compile_path(m["Path"]))
+            else:
+                fn = getattr(module, m["Method"], None) if module is not None else None
+                if fn is None:
+                    raise ValueError(f"data model {model_id}: method {m['Method']!r} not found")
+                self.methods[name] = fn
+
+
+class PantherEvent(ImmutableDict):
+    """The event a rule sees: an immutable mapping with Panther's helper methods."""
+
+    __slots__ = ("_data_model",)
+
+    def __init__(self, data=(), data_model=None):
+        dict.__init__(self, data)
+        self._data_model = data_model
+
+    def deep_get(self, *keys, default=None):
+        value = self
+        for key in keys:
+            if not isinstance(value, Mapping):
+                return default
+            value = value.get(key)
+            if value is None:
+                return default
+        return value
+
+    def deep_walk(self, *keys, default=None, return_val="all"):
+        found = []
+        for v in _walk(self, list(keys)):
+            if v not in found:
+                found.append(v)
+        if not found:
+            return default
+        if return_val == "first":
+            return found[0]
+        if return_val == "last":
+            return found[-1]
+        return found[0] if len(found) == 1 else found
+
+    def udm(self, *names, default=None):
+        model = self._data_model
+        for name in names:
+            if model is not None:
+                fn = model.methods.get(name)
+                if fn is not None:
+                    return fn(self)
+                path = model.paths.get(name)
+                if path is not None:
+                    value = _follow(self, path[1])
+                    if value is not None:
+                        return value
+                    continue
+            value = self.deep_get("p_udm", name)
+            if value is not None:
+                return value
+        return default
+
+    def udm_path(self, name):
+        model = self._data_model
+        if model is None:
+            return None
+        path = model.paths.get(name)
+        return path[0] if path else None
+
+    def event_time_epoch(self):
+        text = self.get("p_event_time")
+        if not text:
+            return 0
+        text = str(text).replace(" ", "T").replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return int(parsed.timestamp())
+
+
+# ---------------------------------------------------------------------------
+# Modules the public packs import that are not in the pack.
+
+
+class _MemoryKv:
+    """The key-value store tests use: a dict with expiry, fresh for every test."""
+
+    def __init__(self):
+        self.items = {}
+
+    def _live(self, key):
+        item = self.items.get(key)
+        if item is None:
+            return None
+        value, expires = item
+        if expires is not None and expires <= time.time():
+            del self.items[key]
+            return None
+        return item
+
+    def get(self, key):
+        item = self._live(key)
+        return None if item is None else item[0]
+
+    def put(self, key, value, expires_at):
+        self.items[key] = (value, expires_at)
+
+    def increment(self, key, by, expires_at):
+        item = self._live(key)
+        total = (int(item[0]) if item else 0) + by
+        self.items[key] = (str(total), expires_at if expires_at is not None else (item[1] if item else None))
+        return total
+
+    def set_expiry(self, key, expires_at):
+        item = self._live(key)
+        if item is not None:
+            self.items[key] = (item[0], expires_at)
+
+    def delete(self, key):
+        self.items.pop(key, None)
+
+
+_kv = [_MemoryKv()]
+
+
+def set_kv(store):
+    """Backs `panther_detection_helpers.caching` with `store` (get/put/increment/...)."""
+    _kv[0] = store
+
+
+_CACHING_SOURCE = '''
+"""State across events, backed by caracal's key-value store (values expire)."""
+import json as _json
+import time as _time
+from _caracal_runtime import _kv
+
+def _store():
+    return _kv[0]
+
+def _exp(epoch_seconds):
+    return None if epoch_seconds is None else int(epoch_seconds)
+
+def get_counter(key, force_ttl_check=False):
+    text = _store().get(key)
+    return int(text) if text is not None else 0
+
+def increment_counter(key, val=1, epoch_seconds=None):
+    return _store().increment(key, int(val), _exp(epoch_seconds))
+
+def reset_counter(key):
+    _store().delete(key)
+
+def set_key_expiration(key, epoch_seconds):
+    _store().set_expiry(key, int(epoch_seconds))
+
+def get_string_set(key, force_ttl_check=False):
+    text = _store().get(key)
+    return set(_json.loads(text)) if text is not None else set()
+
+def put_string_set(key, val, epoch_seconds=None):
+    _store().put(key, _json.dumps(sorted(str(v) for v in val)), _exp(epoch_seconds))
+
+def add_to_string_set(key, val, epoch_seconds=None):
+    items = get_string_set(key)
+    items.update([val] if isinstance(val, str) else val)
+    put_string_set(key, items, epoch_seconds)
+    return items
+
+def remove_from_string_set(key, val):
+    items = get_string_set(key)
+    items.difference_update([val] if isinstance(val, str) else val)
+    put_string_set(key, items)
+    return items
+
+def reset_string_set(key):
+    _store().delete(key)
+
+def get_dictionary(key, force_ttl_check=False):
+    text = _store().get(key)
+    return _json.loads(text) if text is not None else {}
+
+def put_dictionary(key, val, epoch_seconds=None):
+    _store().put(key, _json.dumps(val, default=str), _exp(epoch_seconds))
+
+def evaluate_threshold(key, threshold=10, expiry_seconds=3600):
+    count = increment_counter(key, 1, int(_time.time()) + int(expiry_seconds))
+    if count >= threshold:
+        reset_counter(key)
+        return True
+    return False
+
+def check_account_age(key):
+    """True when `key` (an account or user id) was first seen within the last week."""
+    first = get_counter("caracal:first_seen:" + str(key))
+    now = int(_time.time())
+    if first == 0:
+        increment_counter("caracal:first_seen:" + str(key), now)
+        return True
+    return now - first < 7 * 24 * 3600
+'''
+
+
+def _install_support_modules():
+    core = types.ModuleType("panther_core")
+    core.__doc__ = "caracal's stand-in for panther_core: PantherEvent is caracal's event class."
+    core.PantherEvent = PantherEvent
+    core.ImmutableDict = ImmutableDict
+    sys.modules["panther_core"] = core
+    helpers = types.ModuleType("panther_detection_helpers")
+    helpers.__path__ = []
+    caching = types.ModuleType("panther_detection_helpers.caching")
+    caching.__file__ = "<caracal>/panther_detection_helpers/caching.py"
+    exec(compile(_CACHING_SOURCE, caching.__file__, "exec"), caching.__dict__)
+    helpers.caching = caching
+    sys.modules["panther_detection_helpers"] = helpers
+    sys.modules["panther_detection_helpers.caching"] = caching
+
+
+class _GlobalFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Makes every `global` spec importable by its GlobalID, in any load order."""
+
+    def __init__(self):
+        self.sources = {}
+
+    def find_spec(self, name, path=None, target=None):
+        if name in self.sources:
+            return importlib.util.spec_from_loader(name, self, origin=self.sources[name][1])
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        source, filename = self.sources[module.__name__]
+        module.__file__ = filename
+        code = compile(source, filename, "exec")
+        _guarded(lambda ns: exec(code, ns), module.__dict__)
+
+
+_finder = _GlobalFinder()
+
+
+def set_globals(globals_list):
+    """Replaces the importable globals with [(GlobalID, source, filename)]."""
+    for name in list(_finder.sources):
+        sys.modules.pop(name, None)
+    _finder.sources = {name: (source, filename) for name, source, filename in globals_list}
+    for name in _finder.sources:
+        sys.modules.pop(name, None)
+
+
+def add_sys_path(path):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+# ---------------------------------------------------------------------------
+# Detections.
+
+_OPTIONAL = ("title", "dedup", "alert_context", "severity", "description", "reference", "runbook", "destinations")
+_SEVERITIES = {"INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+
+
+class Detection:
+    """One compiled policy or rule and what evaluating it needs."""
+
+    def __init__(self, index, kind, det_id, severity, source, filename, resource_types, log_types, suppressions):
+        self.index = index
+        self.kind = kind
+        self.id = det_id
+        self.severity = severity
+        self.module = types.ModuleType("caracal_detection_" + re.sub(r"\W", "_", det_id))
+        self.module.__file__ = filename
+        code = compile(source, filename, "exec")
+        _guarded(lambda ns: exec(code, ns), self.module.__dict__)
+        self.main = getattr(self.module, kind, None)
+        if not callable(self.main):
+            raise AttributeError(f"{filename} defines no {kind}() function")
+        self.optional = {name: getattr(self.module, name) for name in _OPTIONAL if callable(getattr(self.module, name, None))}
+        self.resource_types = frozenset(resource_types or ())
+        self.log_types = tuple(log_types or ())
+        pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
+        self.suppress = re.compile(pattern).match if pattern else None
+
+
+class Engine:
+    """Compiled detections of one pack, indexed for batch evaluation."""
+
+    def __init__(self):
+        self.policies = []
+        self.rules = []
+        self.data_models = {}
+        self.by_log_type = {}
+        self.policies_by_type = {}
+        self.all_type_policies = []
+
+    def add_data_model(self, model_id, log_types, mappings, source, filename):
+        module = None
+        if source is not None:
+            module = types.ModuleType("caracal_datamodel_" + re.sub(r"\W", "_", model_id))
+            module.__file__ = filename
+            code = compile(source, filename, "exec")
+            _guarded(lambda ns: exec(code, ns), module.__dict__)
+        model = DataModel(model_id, json.loads(mappings), module)
+        for lt in log_types:
+            self.data_models[lt] = model
+
+    def add_detection(self, kind, det_id, severity, source, filename, resource_types, log_types, suppressions):
+        index = len(self.policies) if kind == "policy" else len(self.rules)
+        det = Detection(index, kind, det_id, severity, source, filename, resource_types, log_types, suppressions)
+        if kind == "policy":
+            self.policies.append(det)
+            if det.resource_types:
+                for rt in det.resource_types:
+                    self.policies_by_type.setdefault(rt, []).append(det)
+            else:
+                self.all_type_policies.append(det)
+        else:
+            self.rules.append(det)
+            for lt in det.log_types:
+                self.by_log_type.setdefault(lt, []).append(det)
+        return index
+
+    # -- production --------------------------------------------------------
+
+    def eval_policies(self, text):
+        """[resource, ...] JSON -> JSON [[resource_index, policy_index, code, message, suppressed]].
+
+        code: 0 PASS, 1 FAIL, 2 ERROR.
+        """
+        resources = _loads(text)
+        out = []
+        append = out.append
+        by_type = self.policies_by_type
+        every = self.all_type_policies
+        tid = _get_ident()
+        running = _running
+        limit = _limit[0]
+        with redirect_stdout(sys.stderr):
+            for ri, res in enumerate(resources):
+                rid = res.get("ResourceId") or ""
+                policies = by_type.get(res.get("ResourceType"), ())
+                if every:
+                    policies = list(policies) + every
+                for det in policies:
+                    suppressed = bool(det.suppress and det.suppress(rid))
+                    running[tid] = _monotonic() + limit
+                    try:
+                        result = det.main(res)
+                        running.pop(tid, None)
+                        if result is True:
+                            append((ri, det.index, 0, None, suppressed))
+                        elif result is False:
+                            append((ri, det.index, 1, None, suppressed))
+                        else:
+                            append((ri, det.index, 2, f"TypeError: policy() returned {type(result).__name__}, not bool", suppressed))
+                    except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
+                        running.pop(tid, None)
+                        append((ri, det.index, 2, _describe(exc), suppressed))
+        sys.stderr.flush()
+        return json.dumps(out)
+
+    def eval_rules(self, text):
+        """[event, ...] JSON (each with p_log_type) -> JSON list of matches and errors."""
+        events = _loads(text)
+        out = []
+        tid = _get_ident()
+        running = _running
+        limit = _limit[0]
+        by_log_type = self.by_log_type
+        models = self.data_models
+        with redirect_stdout(sys.stderr):
+            for ei, raw in enumerate(events):
+                log_type = raw.get("p_log_type")
+                rules = by_log_type.get(log_type)
+                if not rules:
+                    continue
+                event = PantherEvent(raw, models.get(log_type))
+                for det in rules:
+                    running[tid] = _monotonic() + limit
+                    try:
+                        result = det.main(event)
+                        running.pop(tid, None)
+                    except BaseException as exc:  # noqa: BLE001
+                        running.pop(tid, None)
+                        out.append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
+                        continue
+                    if result is True:
+                        out.append(_alert_fields(det, event, ei))
+                    elif result is not False:
+                        out.append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
+        sys.stderr.flush()
+        return json.dumps(out, default=str)
+
+    # -- tests -------------------------------------------------------------
+
+    def run_tests(self, kind, index, tests_json):
+        """Runs one detection's Tests; returns JSON [{name, passed, actual, errors}]."""
+        det = (self.policies if kind == "policy" else self.rules)[index]
+        results = []
+        with redirect_stdout(sys.stderr):
+            for test in json.loads(tests_json):
+                results.append(self._run_test(det, test))
+        sys.stderr.flush()
+        return json.dumps(results, default=str)
+
+    def _run_test(self, det, test):
+        name = test.get("Name", "<unnamed>")
+        expected = test.get("ExpectedResult")
+        errors = []
+        _kv[0] = _MemoryKv()
+        payload = test.get("Resource") if det.kind == "policy" else test.get("Log")
+        if payload is None:
+            payload = test.get("Log") if det.kind == "policy" else test.get("Resource")
+        subject = _loads(json.dumps(payload if payload is not None else {}))
+        if det.kind == "rule":
+            lt = subject.get("p_log_type") or (det.log_types[0] if len(det.log_types) == 1 else None)
+            subject = PantherEvent(subject, self.data_models.get(lt))
+        patches = []
+        try:
+            for m in test.get("Mocks") or ():
+                target = m.get("objectName")
+                if not hasattr(det.module, target):
+                    raise AttributeError(f"mock target {target!r} is not a name in {det.id}")
+                patches.append(mock.patch.object(det.module, target, mock.MagicMock(return_value=m.get("returnValue"))))
+            for p in patches:
+                p.start()
+        except BaseException as exc:  # noqa: BLE001
+            for p in patches:
+                try:
+                    p.stop()
+                except RuntimeError:
+                    pass
+            return {"name": name, "passed": False, "actual": None, "errors": [["mocks", _describe(exc)]]}
+        actual = None
+        try:
+            try:
+                actual = _guarded(det.main, subject)
+            except BaseException as exc:  # noqa: BLE001
+                errors.append([det.kind, _describe(exc)])
+            else:
+                if not isinstance(actual, bool):
+                    errors.append([det.kind, f"TypeError: {det.kind}() returned {type(actual).__name__}, not bool"])
+            alerting = (actual is True) if det.kind == "rule" else (actual is False)
+            if not errors and alerting:
+                for fname, fn in det.optional.items():
+                    try:
+                        value = _guarded(fn, subject)
+                        _check_optional(fname, value)
+                    except BaseException as exc:  # noqa: BLE001
+                        errors.append([fname, _describe(exc)])
+        finally:
+            for p in reversed(patches):
+                p.stop()
+        passed = not errors and actual == expected
+        return {"name": name, "passed": passed, "actual": actual, "errors": errors}
+
+
+def _check_optional(name, value):
+    if name == "alert_context":
+        if not isinstance(value, Mapping):
+            raise TypeError(f"alert_context() returned {type(value).__name__}, not a mapping")
+        json.dumps(value, default=str)
+    elif name == "severity":
+        if str(value).upper() not in _SEVERITIES and str(value).upper() != "DEFAULT":
+            raise ValueError(f"severity() returned {value!r}, not one of INFO..CRITICAL or DEFAULT")
+    elif name == "destinations":
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise TypeError(f"destinations() returned {type(value).__name__}, not a list")
+
+
+def _alert_fields(det, event, ei):
+    """A matched rule's alert, with production fallbacks for failing optional functions."""
+    alert = {"event": ei, "rule": det.index}
+    errors = []
+    opt = det.optional
+    title = None
+    for fname in ("title", "dedup", "alert_context", "severity", "description", "reference", "runbook", "destinations"):
+        fn = opt.get(fname)
+        if fn is None:
+            continue
+        try:
+            value = _guarded(fn, event)
+            _check_optional(fname, value)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(f"{fname}: {_describe(exc)}")
+            continue
+        if fname == "title":
+            title = str(value)
+            alert["title"] = title
+        elif fname == "dedup":
+            alert["dedup"] = str(value)[:1000]
+        elif fname == "alert_context":
+            alert["alert_context"] = _thaw(value)
+        elif fname == "severity":
+            if str(value).upper() != "DEFAULT":
+                alert["severity"] = str(value).upper()
+        elif fname == "destinations":
+            alert["destinations"] = None if value is None else [str(v) for v in value]
+        else:
+            alert[fname] = str(value)
+    alert.setdefault("title", det.id)
+    if "dedup" not in alert:
+        alert["dedup"] = title[:1000] if title else "defaultDedupString:" + det.id
+    if errors:
+        alert["errors"] = errors
+    return alert
+
+
+_install_support_modules()
+sys.meta_path.insert(0, _finder)

@@ -1,0 +1,44 @@
+"""Helpers shared by caracal's bundled policies (importable as caracal_policy_helpers)."""
+from datetime import datetime, timezone
+
+# Grantee URIs that mean "anyone" or "any AWS account" in S3 ACLs.
+PUBLIC_GROUP_URIS = {
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+}
+WORLD_CIDRS = {"0.0.0.0/0", "::/0"}
+
+
+def now_iso():
+    """The current UTC time as ISO 8601 text. Tests mock this to pin the clock."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def parse_time(text):
+    """Parses an ISO 8601 / RFC 3339 timestamp into an aware datetime, or None."""
+    if not text or text in ("N/A", "not_supported", "no_information"):
+        return None
+    parsed = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def days_since(text):
+    """Whole days between a timestamp and now_iso(); None when there is no timestamp."""
+    then = parse_time(text)
+    if then is None:
+        return None
+    return (parse_time(now_iso()) - then).days
+
+
+def permission_opens_port(permission, port):
+    """True when an ingress permission admits `port` from the whole internet."""
+    protocol = str(permission.get("IpProtocol", ""))
+    if protocol not in ("-1", "tcp", "6"):
+        return False
+    if protocol != "-1":
+        low, high = permission.get("FromPort"), permission.get("ToPort")
+        if low is None or high is None or not low <= port <= high:
+            return False
+    cidrs = {r.get("CidrIp") for r in permission.get("IpRanges") or []}
+    cidrs |= {r.get("CidrIpv6") for r in permission.get("Ipv6Ranges") or []}
+    return bool(cidrs & WORLD_CIDRS)
