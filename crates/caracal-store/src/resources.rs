@@ -1,0 +1,164 @@
+//! [`ResourceStore`]: the latest snapshot of every resource, its history, and deletions.
+
+use async_trait::async_trait;
+use caracal_core::{ChangeKind, Resource, ResourceChange};
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+
+/// A stored resource: the latest snapshot and its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    /// The latest snapshot (for a deleted resource, the last one seen).
+    pub resource: Resource,
+    /// When it was first stored.
+    pub first_seen: DateTime<Utc>,
+    /// The `observed_at` of the latest `put_batch` that carried it.
+    pub last_seen: DateTime<Utc>,
+    /// When a complete listing last lacked it; `None` while live.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Which resources [`ResourceStore::list`] returns; `None` fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceFilter {
+    /// Only this type, such as `AWS.S3.Bucket`.
+    pub resource_type: Option<String>,
+    /// Only this account.
+    pub account_id: Option<String>,
+    /// Only this region (`global` for global resources).
+    pub region: Option<String>,
+    /// Also return resources marked deleted.
+    pub include_deleted: bool,
+}
+
+/// Which page to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The `next` token of the previous page; `None` for the first page.
+    pub token: Option<String>,
+    /// At most this many items (at least 1 is used).
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// The first page of at most `limit` items.
+    pub fn first(limit: usize) -> Self {
+        Self { token: None, limit }
+    }
+
+    /// The page after the one that returned `token`.
+    pub fn after(token: impl Into<String>, limit: usize) -> Self {
+        Self { token: Some(token.into()), limit }
+    }
+}
+
+/// One page of results.
+///
+/// Paging is stable: items are returned once each, in an order that does not change
+/// between calls, even while unrelated items are written. `next` is `None` on the last
+/// page; a page may hold fewer than `limit` items and still have a `next`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The token for the next page, if there may be more.
+    pub next: Option<String>,
+}
+
+/// The latest snapshot of every resource, with history.
+///
+/// Writes are idempotent: repeating a `put_batch` or `mark_deleted` (say after a batch
+/// failed half-way) writes no duplicate history and returns the same changes when given
+/// the same `observed_at`.
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    /// Upserts snapshots by `ResourceId`, comparing [`Resource::content_hash`].
+    ///
+    /// Returns one entry per distinct id, in input order (a repeated id counts once, the
+    /// last snapshot wins): `Created` for a new or re-appearing (previously deleted)
+    /// resource, `Modified` for changed content, `None` when unchanged. Created and
+    /// Modified write a history entry at `observed_at`.
+    async fn put_batch(
+        &self,
+        resources: &[Resource],
+        observed_at: DateTime<Utc>,
+    ) -> Result<Vec<(String, Option<ChangeKind>)>>;
+
+    /// A live resource's latest snapshot; `None` when unknown or deleted.
+    async fn get(&self, resource_id: &str) -> Result<Option<Resource>>;
+
+    /// A resource with its bookkeeping, deleted or not.
+    async fn get_stored(&self, resource_id: &str) -> Result<Option<StoredResource>>;
+
+    /// Resources matching `filter`, one page at a time (see [`Page`]).
+    async fn list(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredResource>>;
+
+    /// Marks live resources deleted at `at` and writes a `Deleted` history entry holding
+    /// the last snapshot. Unknown and already deleted ids are skipped; returns the ids
+    /// that were marked.
+    async fn mark_deleted(&self, resource_ids: &[String], at: DateTime<Utc>)
+    -> Result<Vec<String>>;
+
+    /// Ids of the live resources of one type in one account and region, sorted, so a
+    /// scanner can find what a complete, successful listing lacks.
+    async fn ids_in_scope(
+        &self,
+        account_id: &str,
+        region: &str,
+        resource_type: &str,
+    ) -> Result<Vec<String>>;
+
+    /// A resource's changes, oldest first.
+    async fn history(&self, resource_id: &str) -> Result<Vec<ResourceChange>>;
+}
+
+/// What a backend knows of a stored resource when a new snapshot arrives.
+pub(crate) struct Prior {
+    pub(crate) content_hash: String,
+    pub(crate) deleted: bool,
+    pub(crate) first_seen: String,
+    pub(crate) last_change_at: String,
+    pub(crate) last_change_kind: ChangeKind,
+}
+
+/// The change a new snapshot makes, shared by the backends so they agree.
+///
+/// A retry of the same batch (same content, same `observed_at` as the stored last
+/// change) reports that change again instead of `None`, so callers see the same result.
+pub(crate) fn classify(prior: Option<&Prior>, hash: &str, observed_at: &str) -> Option<ChangeKind> {
+    match prior {
+        None => Some(ChangeKind::Created),
+        Some(p) if p.deleted => Some(ChangeKind::Created),
+        Some(p) if p.content_hash != hash => Some(ChangeKind::Modified),
+        Some(p) if p.last_change_at == observed_at && p.last_change_kind != ChangeKind::Deleted => {
+            Some(p.last_change_kind)
+        }
+        Some(_) => None,
+    }
+}
+
+/// A snapshot's content hash as stored: 16 hex digits.
+pub(crate) fn hash_text(resource: &Resource) -> String {
+    format!("{:016x}", resource.content_hash())
+}
+
+/// The batch with repeated ids removed: first position, last snapshot.
+pub(crate) fn dedupe(resources: &[Resource]) -> Vec<&Resource> {
+    let mut position = std::collections::HashMap::<&str, usize>::new();
+    let mut out: Vec<&Resource> = Vec::with_capacity(resources.len());
+    for r in resources {
+        match position.get(r.resource_id.as_str()) {
+            Some(&i) => out[i] = r,
+            None => {
+                position.insert(&r.resource_id, out.len());
+                out.push(r);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,238 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! Connections: one writer behind a `Mutex`, plus a few reader connections taken from a
+//! small pool. SQLite allows one writer at a time anyway, so a single writer connection
+//! queues writers fairly inside the process instead of spinning on `SQLITE_BUSY`; WAL lets
+//! readers run beside it, so the API keeps answering while a scan writes a large batch.
+//! Every call runs in `tokio::task::spawn_blocking`. The busy timeout covers other
+//! processes (a second `caracal` on the same file).
+//!
+//! The schema is in [`schema`]; `PRAGMA user_version` records which migrations ran.
+
+mod alerts;
+mod audit;
+mod compliance;
+mod kv;
+mod resources;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use tracing::info;
+
+use crate::{
+    alerts::AlertStore,
+    audit::AuditStore,
+    compliance::ComplianceStore,
+    error::{Error, Result, one_line},
+    kv::KvStore,
+    resources::ResourceStore,
+    store::Store,
+};
+
+/// How long a connection waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Idle reader connections kept for reuse.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A failure inside a blocking closure, before the file name is attached.
+#[derive(Debug)]
+pub(crate) enum Fail {
+    Sql(rusqlite::Error),
+    Malformed { key: String, reason: String },
+    TooNew { found: i64, supported: i64 },
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sql(e)
+    }
+}
+
+impl Fail {
+    /// A stored value that does not parse.
+    pub(crate) fn malformed(key: &str, reason: impl std::fmt::Display) -> Self {
+        Self::Malformed { key: key.to_owned(), reason: reason.to_string() }
+    }
+
+    fn into_error(self, path: &Path) -> Error {
+        match self {
+            Self::Sql(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::NotADatabase =>
+            {
+                Error::NotADatabase { path: path.to_owned() }
+            }
+            Self::Sql(e) => {
+                Error::Sqlite { path: path.to_owned(), reason: one_line(&e.to_string()) }
+            }
+            Self::Malformed { key, reason } => {
+                Error::Malformed { location: path.display().to_string(), key, reason }
+            }
+            Self::TooNew { found, supported } => {
+                Error::SchemaTooNew { path: path.to_owned(), found, supported }
+            }
+        }
+    }
+}
+
+pub(crate) type FResult<T> = std::result::Result<T, Fail>;
+
+impl SqliteStore {
+    /// Opens the file, creating it when missing, and runs pending migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let path = path.to_owned();
+        let task_path = path.clone();
+        let inner = tokio::task::spawn_blocking(move || Inner::open(task_path))
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
+        let inner = inner.map_err(|f| f.into_error(&path))?;
+        info!(path = %path.display(), "Opened SQLite store.");
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one transaction on the writer connection.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> FResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        self.blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` on a reader connection.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> FResult<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        self.blocking(move || {
+            let conn = match lock(&inner.readers).pop() {
+                Some(conn) => conn,
+                None => connect(&inner.path, true)?,
+            };
+            let out = f(&conn);
+            let mut idle = lock(&inner.readers);
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+    }
+
+    async fn blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> FResult<T> + Send + 'static,
+    {
+        let out = tokio::task::spawn_blocking(f).await.map_err(|e| Error::Task(e.to_string()))?;
+        out.map_err(|f| f.into_error(&self.inner.path))
+    }
+}
+
+/// Locks a mutex; a panic while holding it rolled its transaction back on unwind, so
+/// the connection is still usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn connect(path: &Path, read_only: bool) -> FResult<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+impl Inner {
+    fn open(path: PathBuf) -> FResult<Self> {
+        let mut conn = connect(&path, false)?;
+        // Reading the journal mode is the first read of the header: a file that is not a
+        // database fails here with SQLITE_NOTADB.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode.");
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&mut conn, &path)?;
+        Ok(Self { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+    }
+}
+
+/// Runs the migrations the file has not seen, each in its own transaction.
+fn migrate(conn: &mut Connection, path: &Path) -> FResult<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let supported = schema::MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(Fail::TooNew { found, supported });
+    }
+    for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        info!(path = %path.display(), version = index + 1, "Migrated SQLite store.");
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn resources(&self) -> &dyn ResourceStore {
+        self
+    }
+    fn compliance(&self) -> &dyn ComplianceStore {
+        self
+    }
+    fn alerts(&self) -> &dyn AlertStore {
+        self
+    }
+    fn audit(&self) -> &dyn AuditStore {
+        self
+    }
+    fn kv(&self) -> &dyn KvStore {
+        self
+    }
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.inner.path.display())
+    }
+    async fn create_tables(&self) -> Result<()> {
+        // Migrations ran when the file was opened.
+        Ok(())
+    }
+}

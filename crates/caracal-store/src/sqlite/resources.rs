@@ -1,0 +1,274 @@
+//! [`ResourceStore`] on SQLite: tables `resources` and `resource_history`.
+
+use async_trait::async_trait;
+use caracal_core::{ChangeKind, Resource, ResourceChange};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{FResult, Fail, SqliteStore};
+use crate::{
+    error::Result,
+    resources::{
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, classify, dedupe,
+        hash_text,
+    },
+    time, token,
+};
+
+const STORED_COLUMNS: &str = "resource_id, snapshot, first_seen, last_seen, deleted_at";
+
+fn stored_from_row(row: &Row<'_>) -> FResult<StoredResource> {
+    let id: String = row.get(0)?;
+    let snapshot: String = row.get(1)?;
+    let parse_time = |t: String| time::parse(&t).map_err(|e| Fail::malformed(&id, e));
+    Ok(StoredResource {
+        resource: serde_json::from_str(&snapshot).map_err(|e| Fail::malformed(&id, e))?,
+        first_seen: parse_time(row.get(2)?)?,
+        last_seen: parse_time(row.get(3)?)?,
+        deleted_at: row.get::<_, Option<String>>(4)?.map(parse_time).transpose()?,
+    })
+}
+
+fn kind(id: &str, text: &str) -> FResult<ChangeKind> {
+    ChangeKind::parse(text)
+        .ok_or_else(|| Fail::malformed(id, format!("unknown change kind {text:?}")))
+}
+
+fn snapshot_json(resource: &Resource) -> String {
+    serde_json::to_string(resource).unwrap_or_default()
+}
+
+#[async_trait]
+impl ResourceStore for SqliteStore {
+    async fn put_batch(
+        &self,
+        resources: &[Resource],
+        observed_at: DateTime<Utc>,
+    ) -> Result<Vec<(String, Option<ChangeKind>)>> {
+        let batch: Vec<Resource> = dedupe(resources).into_iter().cloned().collect();
+        let now = time::format(observed_at);
+        self.write(move |tx| {
+            let mut select = tx.prepare_cached(
+                "SELECT content_hash, deleted_at, first_seen, last_change_at, last_change_kind
+                 FROM resources WHERE resource_id = ?1",
+            )?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO resources (resource_id, resource_type, account_id, region,
+                   snapshot, content_hash, first_seen, last_seen, last_change_at, last_change_kind,
+                   deleted_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)",
+            )?;
+            let mut history = tx.prepare_cached(
+                "INSERT OR REPLACE INTO resource_history (resource_id, observed_at, kind, snapshot)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut out = Vec::with_capacity(batch.len());
+            for r in &batch {
+                let id = r.resource_id.as_str();
+                let prior = select
+                    .query_row([id], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<String>>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, String>(4)?,
+                        ))
+                    })
+                    .optional()?
+                    .map(|(content_hash, deleted_at, first_seen, last_change_at, k)| {
+                        Ok::<_, Fail>(Prior {
+                            content_hash,
+                            deleted: deleted_at.is_some(),
+                            first_seen,
+                            last_change_at,
+                            last_change_kind: kind(id, &k)?,
+                        })
+                    })
+                    .transpose()?;
+                let hash = hash_text(r);
+                let change = classify(prior.as_ref(), &hash, &now);
+                let snapshot = snapshot_json(r);
+                let first_seen = match &prior {
+                    Some(p) if !p.deleted => p.first_seen.clone(),
+                    _ => now.clone(),
+                };
+                let (change_at, change_kind) = match (change, &prior) {
+                    (Some(k), _) => (now.clone(), k),
+                    (None, Some(p)) => (p.last_change_at.clone(), p.last_change_kind),
+                    (None, None) => (now.clone(), ChangeKind::Created),
+                };
+                upsert.execute(params![
+                    id,
+                    r.resource_type.as_str(),
+                    r.account_id,
+                    r.region,
+                    snapshot,
+                    hash,
+                    first_seen,
+                    now,
+                    change_at,
+                    change_kind.as_str(),
+                ])?;
+                if let Some(k) = change {
+                    history.execute(params![id, now, k.as_str(), snapshot])?;
+                }
+                out.push((id.to_owned(), change));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn get(&self, resource_id: &str) -> Result<Option<Resource>> {
+        Ok(self
+            .get_stored(resource_id)
+            .await?
+            .filter(|s| s.deleted_at.is_none())
+            .map(|s| s.resource))
+    }
+
+    async fn get_stored(&self, resource_id: &str) -> Result<Option<StoredResource>> {
+        let id = resource_id.to_owned();
+        self.read(move |conn| {
+            let sql = format!("SELECT {STORED_COLUMNS} FROM resources WHERE resource_id = ?1");
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([id])?;
+            rows.next()?.map(stored_from_row).transpose()
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredResource>> {
+        let after: String = match &page.token {
+            Some(t) => token::decode(t)?,
+            None => String::new(),
+        };
+        let filter = filter.clone();
+        let limit = page.limit.max(1);
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {STORED_COLUMNS} FROM resources
+                 WHERE resource_id > ?1
+                   AND (?2 IS NULL OR resource_type = ?2)
+                   AND (?3 IS NULL OR account_id = ?3)
+                   AND (?4 IS NULL OR region = ?4)
+                   AND (?5 OR deleted_at IS NULL)
+                 ORDER BY resource_id LIMIT ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![
+                after,
+                filter.resource_type,
+                filter.account_id,
+                filter.region,
+                filter.include_deleted,
+                limit as i64 + 1,
+            ])?;
+            let mut items = Vec::with_capacity(limit);
+            let mut more = false;
+            while let Some(row) = rows.next()? {
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                items.push(stored_from_row(row)?);
+            }
+            let next = match items.last() {
+                Some(last) if more => Some(token::encode(&last.resource.resource_id)),
+                _ => None,
+            };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn mark_deleted(
+        &self,
+        resource_ids: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let ids = resource_ids.to_vec();
+        let at = time::format(at);
+        self.write(move |tx| {
+            let mut select = tx.prepare_cached(
+                "SELECT snapshot FROM resources WHERE resource_id = ?1 AND deleted_at IS NULL",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE resources SET deleted_at = ?2, last_change_at = ?2,
+                   last_change_kind = 'deleted' WHERE resource_id = ?1",
+            )?;
+            let mut history = tx.prepare_cached(
+                "INSERT OR REPLACE INTO resource_history (resource_id, observed_at, kind, snapshot)
+                 VALUES (?1, ?2, 'deleted', ?3)",
+            )?;
+            let mut marked = Vec::new();
+            for id in &ids {
+                let Some(snapshot) =
+                    select.query_row([id], |r| r.get::<_, String>(0)).optional()?
+                else {
+                    continue;
+                };
+                update.execute(params![id, at])?;
+                history.execute(params![id, at, snapshot])?;
+                if !marked.contains(id) {
+                    marked.push(id.clone());
+                }
+            }
+            Ok(marked)
+        })
+        .await
+    }
+
+    async fn ids_in_scope(
+        &self,
+        account_id: &str,
+        region: &str,
+        resource_type: &str,
+    ) -> Result<Vec<String>> {
+        let scope = (account_id.to_owned(), region.to_owned(), resource_type.to_owned());
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT resource_id FROM resources
+                 WHERE account_id = ?1 AND region = ?2 AND resource_type = ?3
+                   AND deleted_at IS NULL
+                 ORDER BY resource_id",
+            )?;
+            let ids = stmt
+                .query_map(params![scope.0, scope.1, scope.2], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn history(&self, resource_id: &str) -> Result<Vec<ResourceChange>> {
+        let id = resource_id.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT observed_at, kind, snapshot FROM resource_history
+                 WHERE resource_id = ?1 ORDER BY observed_at, kind",
+            )?;
+            let mut rows = stmt.query([&id])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let observed_at: String = row.get(0)?;
+                let k: String = row.get(1)?;
+                let snapshot: String = row.get(2)?;
+                out.push(ResourceChange {
+                    resource_id: id.clone(),
+                    observed_at: time::parse(&observed_at).map_err(|e| Fail::malformed(&id, e))?,
+                    kind: kind(&id, &k)?,
+                    snapshot: serde_json::from_str(&snapshot)
+                        .map_err(|e| Fail::malformed(&id, e))?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
