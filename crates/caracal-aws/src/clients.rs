@@ -1,0 +1,60 @@
+//! Per-region service clients, one constructor per cargo feature.
+
+use crate::counter::RequestCounter;
+
+/// Builds service clients for one account and region. Cheap to clone; clients built from
+/// it share the connection pool of the underlying HTTP client.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    sdk: aws_types::SdkConfig,
+    counter: RequestCounter,
+    region: String,
+}
+
+/// One constructor: the service's config from the shared `SdkConfig`, plus the counter.
+macro_rules! client {
+    ($feature:literal, $name:ident, $sdk:ident) => {
+        #[cfg(feature = $feature)]
+        #[doc = concat!("A `", stringify!($sdk), "` client for this account and region.")]
+        pub fn $name(&self) -> $sdk::Client {
+            let conf =
+                $sdk::config::Builder::from(&self.sdk).interceptor(self.counter.clone()).build();
+            $sdk::Client::from_conf(conf)
+        }
+    };
+}
+
+impl Clients {
+    pub(crate) fn new(sdk: aws_types::SdkConfig, counter: RequestCounter, region: &str) -> Self {
+        Self { sdk, counter, region: region.to_owned() }
+    }
+
+    /// The region these clients call.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The SDK configuration behind these clients.
+    pub fn sdk_config(&self) -> &aws_types::SdkConfig {
+        &self.sdk
+    }
+
+    /// An S3 client. With an endpoint override (an emulator, MinIO) it uses path-style
+    /// addressing, since `bucket.127.0.0.1` does not resolve.
+    #[cfg(feature = "s3")]
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .interceptor(self.counter.clone())
+            .force_path_style(self.sdk.endpoint_url().is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    client!("ec2", ec2, aws_sdk_ec2);
+    client!("iam", iam, aws_sdk_iam);
+    client!("dynamodb", dynamodb, aws_sdk_dynamodb);
+    client!("config", config, aws_sdk_config);
+    client!("kms", kms, aws_sdk_kms);
+    client!("cloudtrail", cloudtrail, aws_sdk_cloudtrail);
+    client!("sqs", sqs, aws_sdk_sqs);
+}

@@ -1,0 +1,24 @@
+//! The only place caracal builds AWS SDK configuration. Everything that calls AWS gets its
+//! clients from here, so credentials, assume-role, regions, the endpoint override, retry
+//! and timeouts are decided once.
+//!
+//! [`Aws`] holds the base configuration (default credential chain or a profile, adaptive
+//! retry, timeouts, `endpoint_url` or `AWS_ENDPOINT_URL`). [`Aws::session`] resolves an
+//! account: the caller's own, or one reached by assuming a role. A [`Session`] gives
+//! per-region [`Clients`]; each service constructor sits behind a cargo feature of the
+//! same name, so a crate compiles only the SDK crates it calls. Every request, retries
+//! included, is counted by a [`RequestCounter`].
+#![deny(missing_docs)]
+
+mod clients;
+mod counter;
+mod error;
+mod session;
+
+pub use crate::{
+    clients::Clients,
+    counter::RequestCounter,
+    error::Error,
+    session::{Aws, AwsBuilder, Purpose, Session},
+};
+pub use aws_types::SdkConfig;

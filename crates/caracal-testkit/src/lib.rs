@@ -1,0 +1,15 @@
+//! Test support shared by every crate's tests, the benchmarks and `caracal demo`.
+//!
+//! - [`Emulator`]: moto's server mode on 127.0.0.1 and a free port, started from the
+//!   project's Python venv through a small launcher that corrects the few responses
+//!   aws-sdk-rust rejects; killed on drop, also when the test panics, and when the test
+//!   process itself dies (`PR_SET_PDEATHSIG`).
+//! - [`seed`]: builds a deterministic, deliberately misconfigured account at a chosen
+//!   scale through the real SDK, and returns a [`Manifest`] of what it made.
+#![deny(missing_docs)]
+
+mod emulator;
+pub mod seed;
+
+pub use crate::emulator::{ACCOUNT_ID, Emulator, EmulatorError, REGION, venv_dir};
+pub use crate::seed::{Manifest, SeedError};
