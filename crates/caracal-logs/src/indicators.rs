@@ -1,0 +1,317 @@
+//! Indicator extraction: the `p_any_*` arrays, filled from the fields each log type
+//! declares. Values are checked before they are kept: "AWS Internal" is no IP address,
+//! `ec2.amazonaws.com` in an IP field is a domain, `010.001.002.003` is `10.1.2.3`, and
+//! `host:port` keeps only the host.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::LazyLock;
+
+use caracal_core::event as p;
+use serde_json::Value;
+
+/// What a declared field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An IP address, possibly with a port, brackets or leading zeros.
+    Ip,
+    /// An IP address or a host name (CloudTrail `sourceIPAddress`, `host:port`).
+    Host,
+    /// A URL or request line; its host is kept.
+    Url,
+    /// A domain name (trailing dot removed).
+    Domain,
+    /// An AWS ARN; its account id is kept too.
+    Arn,
+    /// A 12-digit AWS account id.
+    AccountId,
+    /// An EC2 instance id.
+    InstanceId,
+    /// A SHA-256 hex digest.
+    Sha256,
+    /// An MD5 hex digest.
+    Md5,
+    /// An email address.
+    Email,
+    /// A user name.
+    Username,
+    /// A subtree scanned for strings that are unmistakably ARNs or instance ids.
+    Scan,
+    /// Free text (a syslog message) scanned for IPv4 addresses.
+    TextIps,
+}
+
+/// The indicator arrays of one event, each sorted and without duplicates once
+/// [`Indicators::finish`] ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Indicators {
+    /// `p_any_ip_addresses`.
+    pub ip_addresses: Vec<String>,
+    /// `p_any_domain_names`.
+    pub domain_names: Vec<String>,
+    /// `p_any_aws_arns`.
+    pub aws_arns: Vec<String>,
+    /// `p_any_aws_account_ids`.
+    pub aws_account_ids: Vec<String>,
+    /// `p_any_aws_instance_ids`.
+    pub aws_instance_ids: Vec<String>,
+    /// `p_any_sha256_hashes`.
+    pub sha256_hashes: Vec<String>,
+    /// `p_any_md5_hashes`.
+    pub md5_hashes: Vec<String>,
+    /// `p_any_emails`.
+    pub emails: Vec<String>,
+    /// `p_any_usernames`.
+    pub usernames: Vec<String>,
+}
+
+impl Indicators {
+    /// The arrays with their `p_` field names, in [`caracal_core::event::INDICATOR_FIELDS`] order.
+    pub fn named(&self) -> [(&'static str, &Vec<String>); 9] {
+        [
+            (p::P_ANY_IP_ADDRESSES, &self.ip_addresses),
+            (p::P_ANY_DOMAIN_NAMES, &self.domain_names),
+            (p::P_ANY_AWS_ARNS, &self.aws_arns),
+            (p::P_ANY_AWS_ACCOUNT_IDS, &self.aws_account_ids),
+            (p::P_ANY_AWS_INSTANCE_IDS, &self.aws_instance_ids),
+            (p::P_ANY_SHA256_HASHES, &self.sha256_hashes),
+            (p::P_ANY_MD5_HASHES, &self.md5_hashes),
+            (p::P_ANY_EMAILS, &self.emails),
+            (p::P_ANY_USERNAMES, &self.usernames),
+        ]
+    }
+
+    /// Sorts and de-duplicates every array.
+    pub fn finish(&mut self) {
+        for v in [
+            &mut self.ip_addresses,
+            &mut self.domain_names,
+            &mut self.aws_arns,
+            &mut self.aws_account_ids,
+            &mut self.aws_instance_ids,
+            &mut self.sha256_hashes,
+            &mut self.md5_hashes,
+            &mut self.emails,
+            &mut self.usernames,
+        ] {
+            v.sort_unstable();
+            v.dedup();
+        }
+    }
+
+    /// Adds every string (or number) found at `value` as an indicator of `kind`.
+    pub fn add_value(&mut self, kind: Kind, value: &Value) {
+        match value {
+            Value::String(s) => self.add(kind, s),
+            Value::Number(n) if kind == Kind::AccountId => self.add(kind, &n.to_string()),
+            Value::Array(items) => items.iter().for_each(|v| self.add_value(kind, v)),
+            Value::Object(map) if kind == Kind::Scan => {
+                map.values().for_each(|v| self.add_value(kind, v))
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds `raw` as an indicator of `kind` if it is a valid one.
+    pub fn add(&mut self, kind: Kind, raw: &str) {
+        let s = raw.trim();
+        if s.is_empty() || s == "-" {
+            return;
+        }
+        match kind {
+            Kind::Ip => {
+                if let Some(ip) = parse_ip(s) {
+                    self.ip_addresses.push(ip.to_string());
+                }
+            }
+            Kind::Host => self.add_host(s),
+            Kind::Url => {
+                if let Some(host) = url_host(s) {
+                    self.add_host(host);
+                }
+            }
+            Kind::Domain => {
+                if is_domain(s.trim_end_matches('.')) {
+                    self.domain_names.push(s.trim_end_matches('.').to_ascii_lowercase());
+                }
+            }
+            Kind::Arn => {
+                if s.starts_with("arn:") && s.split(':').count() >= 6 {
+                    self.aws_arns.push(s.to_owned());
+                    if let Some(account) = s.split(':').nth(4) {
+                        self.add(Kind::AccountId, account);
+                    }
+                }
+            }
+            Kind::AccountId => {
+                if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+                    self.aws_account_ids.push(s.to_owned());
+                }
+            }
+            Kind::InstanceId => {
+                if is_instance_id(s) {
+                    self.aws_instance_ids.push(s.to_owned());
+                }
+            }
+            Kind::Sha256 => {
+                if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    self.sha256_hashes.push(s.to_ascii_lowercase());
+                }
+            }
+            Kind::Md5 => {
+                if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    self.md5_hashes.push(s.to_ascii_lowercase());
+                }
+            }
+            Kind::Email => {
+                if let Some((user, domain)) = s.split_once('@')
+                    && !user.is_empty()
+                    && !user.contains(char::is_whitespace)
+                    && is_domain(domain)
+                {
+                    self.emails.push(s.to_ascii_lowercase());
+                }
+            }
+            Kind::Username => self.usernames.push(s.to_owned()),
+            Kind::TextIps => {
+                for m in IPV4_IN_TEXT.find_iter(s) {
+                    if let Ok(ip) = m.as_str().parse::<Ipv4Addr>() {
+                        self.ip_addresses.push(ip.to_string());
+                    }
+                }
+            }
+            Kind::Scan => {
+                if s.starts_with("arn:") {
+                    self.add(Kind::Arn, s);
+                } else if is_instance_id(s) {
+                    self.aws_instance_ids.push(s.to_owned());
+                }
+            }
+        }
+    }
+
+    fn add_host(&mut self, s: &str) {
+        if let Some(ip) = parse_ip(s) {
+            self.ip_addresses.push(ip.to_string());
+        } else {
+            let host = strip_port(s).trim_end_matches('.');
+            if is_domain(host) {
+                self.domain_names.push(host.to_ascii_lowercase());
+            }
+        }
+    }
+}
+
+static IPV4_IN_TEXT: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b")
+        .expect("static regex")
+});
+
+/// Parses an IP address as real logs write it: `[::1]:443`, `10.0.0.1:80`,
+/// `010.000.001.002`. Returns `None` for anything else ("AWS Internal", host names).
+pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let inner = rest.split(']').next()?;
+        return inner.parse::<IpAddr>().ok();
+    }
+    // IPv4 with a port: exactly one colon.
+    let host = match s.split_once(':') {
+        Some((h, port)) if !port.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => s,
+    };
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Some(IpAddr::V4(ip));
+    }
+    // Leading zeros: 010.001.002.003.
+    let mut octets = [0u8; 4];
+    let mut parts = host.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(IpAddr::V4(Ipv4Addr::from(octets)))
+}
+
+fn strip_port(s: &str) -> &str {
+    match s.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => s,
+    }
+}
+
+/// The host of a URL or of an HTTP request line (`GET http://h:80/p HTTP/1.1`).
+fn url_host(s: &str) -> Option<&str> {
+    let url = s.split_whitespace().find(|w| w.contains("://")).unwrap_or(s);
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    (!host.is_empty()).then_some(host)
+}
+
+/// True for a plausible DNS name with at least one dot: labels of letters, digits, `-`, `_`.
+pub fn is_domain(s: &str) -> bool {
+    s.len() <= 253
+        && s.contains('.')
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        && s.rsplit('.').next().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
+fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_and_aws_internal_are_not_ip_addresses() {
+        let mut ind = Indicators::default();
+        ind.add(Kind::Host, "AWS Internal");
+        ind.add(Kind::Host, "ec2.amazonaws.com");
+        ind.add(Kind::Host, "010.001.002.003");
+        ind.add(Kind::Host, "192.168.131.39:2817");
+        ind.add(Kind::Host, "[2001:db8::1]:443");
+        ind.finish();
+        assert_eq!(ind.ip_addresses, ["10.1.2.3", "192.168.131.39", "2001:db8::1"]);
+        assert_eq!(ind.domain_names, ["ec2.amazonaws.com"]);
+    }
+
+    #[test]
+    fn arns_bring_their_account_id() {
+        let mut ind = Indicators::default();
+        ind.add(Kind::Arn, "arn:aws:iam::123456789012:user/alice");
+        ind.add(Kind::Arn, "not an arn");
+        assert_eq!(ind.aws_arns, ["arn:aws:iam::123456789012:user/alice"]);
+        assert_eq!(ind.aws_account_ids, ["123456789012"]);
+    }
+
+    #[test]
+    fn url_hosts_and_hashes_are_validated() {
+        let mut ind = Indicators::default();
+        ind.add(Kind::Url, "GET http://www.example.com:80/ HTTP/1.1");
+        ind.add(Kind::Sha256, "not-a-hash");
+        ind.add(Kind::Md5, "47AAA19F7EEC22E9BD0B5E58CFADE8CB");
+        ind.add(Kind::InstanceId, "i-0123456789abcdef0");
+        ind.add(Kind::InstanceId, "i-xyz");
+        assert_eq!(ind.domain_names, ["www.example.com"]);
+        assert!(ind.sha256_hashes.is_empty());
+        assert_eq!(ind.md5_hashes, ["47aaa19f7eec22e9bd0b5e58cfade8cb"]);
+        assert_eq!(ind.aws_instance_ids, ["i-0123456789abcdef0"]);
+    }
+}

@@ -1,0 +1,36 @@
+//! Turns security logs into normalized events. Every input record becomes an event or a
+//! counted [`RecordError`] naming its object, line and reason; nothing is dropped silently.
+//!
+//! A [`Processor`] reads one object (a file, an S3 object body; gzip and zstd are undone
+//! by [`decode`]), picks a reading mode (lines, a streamed JSON array or CloudTrail
+//! `Records`, pretty-printed JSON), and hands each record to the [`Classifier`], which tries
+//! the candidate parsers from [`PARSERS`] (plus custom [`schema`]s), the last match first.
+//! [`normalize`] adds the `p_` fields and indicators; the [`Event`] goes to an
+//! [`EventSink`]: the [`LakeWriter`] (Parquet under Hive partitions), a [`ChannelSink`]
+//! for the rules engine, or both with [`Tee`]. A [`Report`] counts it all.
+//!
+//! New log type: `src/parsers/<name>.rs`, a line in [`PARSERS`], samples in
+//! `tests/data/<LogType>/`.
+#![deny(missing_docs)]
+
+pub mod classify;
+pub mod error;
+pub mod event;
+mod events;
+pub mod indicators;
+pub mod normalize;
+pub mod parsers;
+pub mod process;
+pub mod sink;
+
+pub use crate::{
+    classify::Classifier,
+    error::{Error, RecordError, RejectCode},
+    event::Event,
+    events::{STATS, Stats},
+    indicators::{Indicators, Kind},
+    normalize::{SourceInfo, normalize},
+    parsers::{PARSERS, Parser},
+    process::{ObjectInfo, Processor, Report, decode},
+    sink::{ChannelSink, Discard, EventSink, Tee},
+};

@@ -1,0 +1,79 @@
+//! `AWS.CloudTrail`: API call records. Accepts single events (one per line, in a JSON array
+//! or under `Records`, which the reader streams) and EventBridge envelopes ("AWS API Call
+//! via CloudTrail") with the event under `detail`. Digest files are recognised and skipped.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+use super::util::{fields, has_all, object, take_object, value_time};
+use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
+use crate::indicators::Kind;
+
+pub(crate) struct CloudTrail;
+pub(crate) static PARSER: CloudTrail = CloudTrail;
+
+static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
+    fields(&[
+        ("sourceIPAddress", Kind::Host),
+        ("recipientAccountId", Kind::AccountId),
+        ("userIdentity.arn", Kind::Arn),
+        ("userIdentity.accountId", Kind::AccountId),
+        ("userIdentity.userName", Kind::Username),
+        ("userIdentity.sessionContext.sessionIssuer.arn", Kind::Arn),
+        ("userIdentity.sessionContext.sessionIssuer.userName", Kind::Username),
+        ("resources.ARN", Kind::Arn),
+        ("resources.accountId", Kind::AccountId),
+        ("tlsDetails.clientProvidedHostHeader", Kind::Domain),
+        ("requestParameters", Kind::Scan),
+        ("responseElements", Kind::Scan),
+    ])
+});
+
+fn is_event(map: &Map<String, Value>) -> bool {
+    has_all(map, &["eventName", "eventSource"])
+}
+
+fn is_digest(map: &Map<String, Value>) -> bool {
+    has_all(map, &["digestStartTime", "digestEndTime", "digestS3Object"])
+}
+
+impl Parser for CloudTrail {
+    fn log_type(&self) -> &str {
+        "AWS.CloudTrail"
+    }
+
+    fn indicator_fields(&self) -> &[IndicatorField] {
+        &INDICATORS
+    }
+
+    fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
+        let Some(map) = object(input) else { return Parse::NotMine };
+        if is_digest(map) {
+            return Parse::Skip;
+        }
+        let envelope = map.contains_key("detail-type")
+            && map.get("detail").and_then(Value::as_object).is_some_and(is_event);
+        let event = if envelope {
+            map.get("detail").and_then(Value::as_object)
+        } else {
+            Some(map).filter(|m| is_event(m))
+        };
+        let Some(event) = event else { return Parse::NotMine };
+        let event_time = match event.get("eventTime") {
+            None => None,
+            Some(v) => match value_time(Some(v)) {
+                Some(t) => Some(t),
+                None => return Parse::Malformed(format!("eventTime {v} is not a time")),
+            },
+        };
+        let mut fields = take_object(input);
+        if envelope {
+            fields = match fields.remove("detail") {
+                Some(Value::Object(detail)) => detail,
+                _ => Map::new(),
+            };
+        }
+        Parse::Event(Parsed { fields, event_time })
+    }
+}

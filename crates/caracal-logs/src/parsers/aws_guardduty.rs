@@ -1,0 +1,71 @@
+//! `AWS.GuardDuty`: findings, bare or inside an EventBridge envelope ("GuardDuty Finding").
+//! `{"findings":[...]}` lists are split into findings by the reader.
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+use super::util::{eventbridge_detail, fields, has_all, object, take_object, value_time};
+use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
+use crate::indicators::Kind;
+
+pub(crate) struct GuardDuty;
+pub(crate) static PARSER: GuardDuty = GuardDuty;
+
+static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
+    fields(&[
+        ("accountId", Kind::AccountId),
+        ("arn", Kind::Arn),
+        ("resource.instanceDetails.instanceId", Kind::InstanceId),
+        ("resource.instanceDetails.networkInterfaces.privateIpAddress", Kind::Ip),
+        ("resource.instanceDetails.networkInterfaces.publicIp", Kind::Ip),
+        ("resource.instanceDetails.networkInterfaces.privateDnsName", Kind::Domain),
+        ("resource.instanceDetails.networkInterfaces.publicDnsName", Kind::Domain),
+        ("resource.accessKeyDetails.userName", Kind::Username),
+        ("resource.accessKeyDetails.principalId", Kind::Username),
+        ("service.action.awsApiCallAction.remoteIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.networkConnectionAction.remoteIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.networkConnectionAction.localIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.portProbeAction.portProbeDetails.remoteIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.kubernetesApiCallAction.remoteIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.rdsLoginAttemptAction.remoteIpDetails.ipAddressV4", Kind::Ip),
+        ("service.action.dnsRequestAction.domain", Kind::Domain),
+        ("resource", Kind::Scan),
+    ])
+});
+
+fn is_finding(map: &Map<String, Value>) -> bool {
+    has_all(map, &["schemaVersion", "type", "severity"])
+        || (has_all(map, &["type", "severity", "accountId", "arn"])
+            && map.get("arn").and_then(Value::as_str).is_some_and(|a| a.contains(":guardduty:")))
+}
+
+impl Parser for GuardDuty {
+    fn log_type(&self) -> &str {
+        "AWS.GuardDuty"
+    }
+
+    fn indicator_fields(&self) -> &[IndicatorField] {
+        &INDICATORS
+    }
+
+    fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
+        let Some(map) = object(input) else { return Parse::NotMine };
+        let detail = eventbridge_detail(map, "aws.guardduty").filter(|d| is_finding(d));
+        let finding = match detail {
+            Some(d) => d,
+            None if is_finding(map) => map,
+            None => return Parse::NotMine,
+        };
+        let event_time = value_time(finding.get("updatedAt").or(finding.get("createdAt")));
+        let wrapped = detail.is_some();
+        let mut fields = take_object(input);
+        if wrapped {
+            fields = match fields.remove("detail") {
+                Some(Value::Object(d)) => d,
+                _ => Map::new(),
+            };
+        }
+        Parse::Event(Parsed { fields, event_time })
+    }
+}

@@ -1,0 +1,47 @@
+//! `Okta.SystemLog`: System Log API events (one JSON object per line).
+
+use std::sync::LazyLock;
+
+use super::util::{fields, object, take_object, value_time};
+use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
+use crate::indicators::Kind;
+
+pub(crate) struct SystemLog;
+pub(crate) static PARSER: SystemLog = SystemLog;
+
+static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
+    fields(&[
+        ("client.ipAddress", Kind::Ip),
+        ("client.ipaddress", Kind::Ip),
+        ("request.ipChain.ip", Kind::Ip),
+        ("securityContext.domain", Kind::Domain),
+        ("securitycontext.domain", Kind::Domain),
+        ("actor.alternateId", Kind::Email),
+        ("actor.alternateId", Kind::Username),
+        ("target.alternateId", Kind::Email),
+    ])
+});
+
+impl Parser for SystemLog {
+    fn log_type(&self) -> &str {
+        "Okta.SystemLog"
+    }
+
+    fn indicator_fields(&self) -> &[IndicatorField] {
+        &INDICATORS
+    }
+
+    fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
+        let Some(map) = object(input) else { return Parse::NotMine };
+        // Some pipelines (Panther's) store the keys lower-cased.
+        let has = |k: &str| map.contains_key(k) || map.contains_key(&k.to_ascii_lowercase());
+        if !has("actor")
+            || !has("eventType")
+            || !(has("published") || has("uuid") || has("outcome"))
+        {
+            return Parse::NotMine;
+        }
+        let event_time = value_time(map.get("published"));
+        Parse::Event(Parsed { fields: take_object(input), event_time })
+    }
+}

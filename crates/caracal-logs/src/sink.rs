@@ -1,0 +1,69 @@
+//! Where normalized events go: the data lake, the rules engine (a channel), a test vector.
+
+use crate::error::Error;
+use crate::event::Event;
+
+/// Receives normalized events in the order they were parsed.
+pub trait EventSink {
+    /// Takes one event.
+    fn accept(&mut self, event: Event) -> Result<(), Error>;
+    /// Makes everything accepted so far durable (writes buffered files).
+    fn flush(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl EventSink for Vec<Event> {
+    fn accept(&mut self, event: Event) -> Result<(), Error> {
+        self.push(event);
+        Ok(())
+    }
+}
+
+impl<S: EventSink + ?Sized> EventSink for &mut S {
+    fn accept(&mut self, event: Event) -> Result<(), Error> {
+        (**self).accept(event)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        (**self).flush()
+    }
+}
+
+/// Drops events (counting them is the processor's job).
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl EventSink for Discard {
+    fn accept(&mut self, _event: Event) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Hands events to the rules engine over a bounded channel; blocks when it is full, so a
+/// slow engine slows reading instead of growing memory. Use from a blocking thread.
+#[derive(Debug)]
+pub struct ChannelSink(pub tokio::sync::mpsc::Sender<Event>);
+
+impl EventSink for ChannelSink {
+    fn accept(&mut self, event: Event) -> Result<(), Error> {
+        self.0.blocking_send(event).map_err(|_| Error::Source {
+            context: "sending an event to the rules engine".into(),
+            reason: "the receiver was dropped".into(),
+        })
+    }
+}
+
+/// Sends every event to two sinks (the lake and the rules engine).
+#[derive(Debug)]
+pub struct Tee<A, B>(pub A, pub B);
+
+impl<A: EventSink, B: EventSink> EventSink for Tee<A, B> {
+    fn accept(&mut self, event: Event) -> Result<(), Error> {
+        self.0.accept(event.clone())?;
+        self.1.accept(event)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        self.0.flush()?;
+        self.1.flush()
+    }
+}
