@@ -119,6 +119,7 @@ impl Engine {
     pub fn new(pack: &Pack, options: &EngineOptions) -> Result<Self, Error> {
         let _busy = Busy::enter();
         Python::attach(|py| {
+            let _loading = interp::loading_lock(py);
             let rt = interp::runtime(py)?;
             for path in &options.python_paths {
                 interp::add_sys_path(py, path)?;

@@ -9,11 +9,12 @@
 
 use std::ffi::{CString, c_long};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::sync::{MutexExt, OnceLockExt};
 use pyo3::types::PyModule;
 use tracing::{debug, warn};
 
@@ -24,10 +25,19 @@ const TICK: Duration = Duration::from_millis(20);
 
 static RUNTIME: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
 static BUSY: AtomicUsize = AtomicUsize::new(0);
+static LOADING: Mutex<()> = Mutex::new(());
+
+/// Serializes engine loading: globals are process-wide (`sys.modules`), so one pack's
+/// globals must stay installed while its detections import them.
+pub(crate) fn loading_lock(py: Python<'_>) -> MutexGuard<'static, ()> {
+    LOADING.lock_py_attached(py).unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The runtime module, installed on first use.
 pub(crate) fn runtime(py: Python<'_>) -> Result<Bound<'_, PyModule>, Error> {
-    let module = RUNTIME.get_or_init(|| install(py).map_err(|e| e.to_string()));
+    // Installing runs Python code, which may let another thread take the GIL and wait
+    // here: wait detached so that neither blocks the other.
+    let module = RUNTIME.get_or_init_py_attached(py, || install(py).map_err(|e| e.to_string()));
     match module {
         Ok(m) => Ok(m.bind(py).clone()),
         Err(e) => Err(Error::Python(e.clone())),

@@ -579,9 +579,13 @@ class Engine:
         """Runs one detection's Tests; returns JSON [{name, passed, actual, errors}]."""
         det = (self.policies if kind == "policy" else self.rules)[index]
         results = []
-        with redirect_stdout(sys.stderr):
-            for test in json.loads(tests_json):
-                results.append(self._run_test(det, test))
+        production_kv = _kv[0]
+        try:
+            with redirect_stdout(sys.stderr):
+                for test in json.loads(tests_json):
+                    results.append(self._run_test(det, test))
+        finally:
+            _kv[0] = production_kv
         sys.stderr.flush()
         return json.dumps(results, default=str)
 

@@ -1,0 +1,17 @@
+from caracal_aws_helpers import actor, aws_context, succeeded
+
+
+def rule(event):
+    if event.get("eventName") != "ModifyImageAttribute" or not succeeded(event):
+        return False
+    groups = event.deep_walk("requestParameters", "launchPermission", "add", "items", "group", default=[])
+    return "all" in (groups if isinstance(groups, list) else [groups])
+
+
+def title(event):
+    image = event.deep_get("requestParameters", "imageId")
+    return f"{actor(event)} made AMI {image} public"
+
+
+def alert_context(event):
+    return aws_context(event)

@@ -1,0 +1,15 @@
+from caracal_aws_helpers import actor, aws_context, succeeded
+
+STOPPING = {"StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"}
+
+
+def rule(event):
+    return event.get("eventSource") == "config.amazonaws.com" and event.get("eventName") in STOPPING and succeeded(event)
+
+
+def title(event):
+    return f"{actor(event)} ran {event.get('eventName')}"
+
+
+def alert_context(event):
+    return aws_context(event)

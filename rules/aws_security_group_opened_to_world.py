@@ -1,0 +1,19 @@
+from caracal_aws_helpers import WORLD_CIDRS, actor, aws_context, succeeded
+
+
+def rule(event):
+    if event.get("eventName") != "AuthorizeSecurityGroupIngress" or not succeeded(event):
+        return False
+    cidrs = event.deep_walk("requestParameters", "ipPermissions", "items", "ipRanges", "items", "cidrIp", default=[])
+    cidrs6 = event.deep_walk("requestParameters", "ipPermissions", "items", "ipv6Ranges", "items", "cidrIpv6", default=[])
+    found = set(cidrs if isinstance(cidrs, list) else [cidrs]) | set(cidrs6 if isinstance(cidrs6, list) else [cidrs6])
+    return bool(found & WORLD_CIDRS)
+
+
+def title(event):
+    group = event.deep_get("requestParameters", "groupId", default="<unknown>")
+    return f"{actor(event)} opened security group {group} to the internet"
+
+
+def alert_context(event):
+    return aws_context(event)
