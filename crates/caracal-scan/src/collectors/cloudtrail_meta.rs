@@ -1,0 +1,78 @@
+//! `AWS.CloudTrail.Meta` (per account): every trail that applies to a scanned region
+//! (DescribeTrails with shadow trails, per region), and the event selectors of the
+//! multi-region trails, so "a multi-region trail logs management events" can be checked.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use caracal_core::resource::GLOBAL_REGION;
+use caracal_core::{Resource, ResourceType};
+use serde_json::{Value, json};
+
+use super::cloudtrail::event_selectors;
+use super::{Collected, Collector, ListingScope, Scope};
+use crate::error::CollectError;
+use crate::sdk::CallResult;
+
+pub(crate) struct TrailMeta;
+
+#[async_trait]
+impl Collector for TrailMeta {
+    fn resource_type(&self) -> &'static str {
+        ResourceType::CLOUDTRAIL_META
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"]
+    }
+
+    fn listing_scope(&self) -> ListingScope {
+        ListingScope::Global
+    }
+
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
+        let per_region = scope
+            .each(scope.regions().to_vec(), |region| async move {
+                scope
+                    .clients_in(&region)
+                    .cloudtrail()
+                    .describe_trails()
+                    .include_shadow_trails(true)
+                    .send()
+                    .await
+                    .op("cloudtrail:DescribeTrails")
+                    .map_err(|e| e.on(region))
+            })
+            .await;
+        // Trail ARN → (home region, multi-region).
+        let mut trails = BTreeMap::new();
+        for out in per_region {
+            for t in out?.trail_list() {
+                if let Some(arn) = t.trail_arn() {
+                    trails.insert(
+                        arn.to_owned(),
+                        (t.home_region().unwrap_or_default().to_owned(), t.is_multi_region_trail() == Some(true)),
+                    );
+                }
+            }
+        }
+        let mut global_selectors = Vec::new();
+        for (arn, (home, multi_region)) in &trails {
+            if !multi_region {
+                continue;
+            }
+            let ct = scope.clients_in(home).cloudtrail();
+            let (selectors, advanced) = event_selectors(&ct, arn).await.map_err(|e| e.on(arn))?;
+            global_selectors.push(json!({
+                "TrailARN": arn,
+                "EventSelectors": selectors,
+                "AdvancedEventSelectors": advanced,
+            }));
+        }
+        let id = format!("{}::{}", scope.account_id(), ResourceType::CLOUDTRAIL_META);
+        let r = Resource::new(id, ResourceType::CLOUDTRAIL_META, scope.account_id(), GLOBAL_REGION)
+            .with("Trails", trails.keys().cloned().map(Value::String).collect::<Vec<_>>())
+            .with("GlobalEventSelectors", global_selectors);
+        Ok(Collected { resources: vec![r], errors: Vec::new() })
+    }
+}

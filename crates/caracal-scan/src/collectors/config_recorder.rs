@@ -1,0 +1,87 @@
+//! `AWS.Config.Recorder` (per region): DescribeConfigurationRecorders with
+//! DescribeConfigurationRecorderStatus. A region without a recorder yields no resource;
+//! `AWS.Config.Recorder.Meta` records which regions were looked at.
+
+use async_trait::async_trait;
+use aws_sdk_config::Client;
+use caracal_core::{Resource, ResourceType};
+use serde_json::{Value, json};
+
+use super::{Collected, Collector, Scope};
+use crate::error::CollectError;
+use crate::sdk::{CallResult, e, ts};
+
+pub(crate) struct Recorders;
+
+#[async_trait]
+impl Collector for Recorders {
+    fn resource_type(&self) -> &'static str {
+        ResourceType::CONFIG_RECORDER
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["config:DescribeConfigurationRecorders", "config:DescribeConfigurationRecorderStatus"]
+    }
+
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
+        let recorders = describe(&scope.clients().config()).await?;
+        let resources = recorders
+            .into_iter()
+            .map(|(name, attributes)| {
+                let id = format!("{}:{}:{}", scope.account_id(), scope.region(), ResourceType::CONFIG_RECORDER);
+                let mut r = Resource::new(id, ResourceType::CONFIG_RECORDER, scope.account_id(), scope.region());
+                r.name = Some(name);
+                if let Value::Object(map) = attributes {
+                    r.attributes.extend(map);
+                }
+                r
+            })
+            .collect();
+        Ok(Collected { resources, errors: Vec::new() })
+    }
+}
+
+/// The region's recorders as `(name, {Name, RecordingGroup, RoleARN, Status})`.
+pub(super) async fn describe(config: &Client) -> Result<Vec<(String, Value)>, CollectError> {
+    let recorders = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .op("config:DescribeConfigurationRecorders")?;
+    let statuses = config
+        .describe_configuration_recorder_status()
+        .send()
+        .await
+        .op("config:DescribeConfigurationRecorderStatus")?;
+    Ok(recorders
+        .configuration_recorders()
+        .iter()
+        .map(|rec| {
+            let name = rec.name().unwrap_or_default().to_owned();
+            let status = statuses
+                .configuration_recorders_status()
+                .iter()
+                .find(|s| s.name() == Some(name.as_str()));
+            let value = json!({
+                "Name": name,
+                "RoleARN": rec.role_arn(),
+                "RecordingGroup": rec.recording_group().map(|g| json!({
+                    "AllSupported": g.all_supported(),
+                    "IncludeGlobalResourceTypes": g.include_global_resource_types(),
+                    "ResourceTypes": g.resource_types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                })),
+                "Status": status.map(|s| json!({
+                    "Name": s.name(),
+                    "Recording": s.recording(),
+                    "LastStatus": e(s.last_status()),
+                    "LastErrorCode": s.last_error_code(),
+                    "LastErrorMessage": s.last_error_message(),
+                    "LastStartTime": ts(s.last_start_time()),
+                    "LastStopTime": ts(s.last_stop_time()),
+                    "LastStatusChangeTime": ts(s.last_status_change_time()),
+                })),
+            });
+            (name, value)
+        })
+        .collect())
+}

@@ -1,0 +1,122 @@
+//! `AWS.EC2.Volume`: DescribeVolumes, plus the account's own snapshots of each volume
+//! (DescribeSnapshots once per region) with their `createVolumePermission` attribute.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{Snapshot, SnapshotAttributeName};
+use caracal_core::{Resource, ResourceType};
+use serde_json::{Value, json};
+
+use super::ec2::{merge, name_tag, tags};
+use super::{Collected, Collector, Scope};
+use crate::error::CollectError;
+use crate::sdk::{CallResult, created, e, list, ts};
+
+pub(crate) struct Volumes;
+
+#[async_trait]
+impl Collector for Volumes {
+    fn resource_type(&self) -> &'static str {
+        ResourceType::EC2_VOLUME
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"]
+    }
+
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
+        let ec2 = scope.clients().ec2();
+        let mut snapshots: Vec<Snapshot> = Vec::new();
+        let mut pages = ec2.describe_snapshots().owner_ids("self").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            snapshots.extend(page.op("ec2:DescribeSnapshots")?.snapshots().iter().cloned());
+        }
+        // A snapshot whose permissions cannot be read fails its volume, not the listing.
+        let permissions = scope
+            .each(snapshots, |s| {
+                let ec2 = ec2.clone();
+                async move {
+                    let id = s.snapshot_id().unwrap_or_default().to_owned();
+                    let out = ec2
+                        .describe_snapshot_attribute()
+                        .snapshot_id(&id)
+                        .attribute(SnapshotAttributeName::CreateVolumePermission)
+                        .send()
+                        .await
+                        .op("ec2:DescribeSnapshotAttribute")
+                        .map_err(|e| e.on(&id));
+                    (s, out)
+                }
+            })
+            .await;
+        let mut by_volume: HashMap<String, Vec<Result<Value, CollectError>>> = HashMap::new();
+        for (s, perms) in permissions {
+            let value = perms.map(|p| snapshot(&s, p.create_volume_permissions()));
+            by_volume.entry(s.volume_id().unwrap_or_default().to_owned()).or_default().push(value);
+        }
+
+        let mut results = Vec::new();
+        let mut pages = ec2.describe_volumes().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for v in page.op("ec2:DescribeVolumes")?.volumes() {
+                let Some(id) = v.volume_id() else { continue };
+                let snaps: Result<Vec<Value>, CollectError> =
+                    by_volume.remove(id).unwrap_or_default().into_iter().collect();
+                let snaps = match snaps {
+                    Ok(s) => s,
+                    Err(e) => {
+                        results.push(Err(e));
+                        continue;
+                    }
+                };
+                let arn = scope.arn("ec2", &format!("volume/{id}"));
+                let mut r = Resource::new(&arn, ResourceType::EC2_VOLUME, scope.account_id(), scope.region());
+                r.arn = Some(arn);
+                r.id = Some(id.to_owned());
+                r.name = name_tag(v.tags());
+                r.tags = tags(v.tags());
+                r.time_created = created(v.create_time());
+                merge(&mut r, json!({
+                    "VolumeId": id,
+                    "Attachments": list(v.attachments(), |a| json!({
+                        "AttachTime": ts(a.attach_time()),
+                        "DeleteOnTermination": a.delete_on_termination(),
+                        "Device": a.device(),
+                        "InstanceId": a.instance_id(),
+                        "State": e(a.state()),
+                        "VolumeId": a.volume_id(),
+                    })),
+                    "AvailabilityZone": v.availability_zone(),
+                    "CreateTime": ts(v.create_time()),
+                    "Encrypted": v.encrypted().unwrap_or(false),
+                    "Iops": v.iops(),
+                    "KmsKeyId": v.kms_key_id(),
+                    "MultiAttachEnabled": v.multi_attach_enabled(),
+                    "Size": v.size(),
+                    "SnapshotId": v.snapshot_id(),
+                    "State": e(v.state()),
+                    "Throughput": v.throughput(),
+                    "VolumeType": e(v.volume_type()),
+                    "Snapshots": snaps,
+                }));
+                results.push(Ok(r));
+            }
+        }
+        Ok(Collected::from_results(results))
+    }
+}
+
+fn snapshot(s: &Snapshot, permissions: &[aws_sdk_ec2::types::CreateVolumePermission]) -> Value {
+    json!({
+        "SnapshotId": s.snapshot_id(),
+        "Description": s.description(),
+        "Encrypted": s.encrypted(),
+        "KmsKeyId": s.kms_key_id(),
+        "OwnerId": s.owner_id(),
+        "StartTime": ts(s.start_time()),
+        "State": e(s.state()),
+        "VolumeSize": s.volume_size(),
+        "CreateVolumePermissions": list(permissions, |p| json!({"Group": e(p.group()), "UserId": p.user_id()})),
+    })
+}

@@ -1,0 +1,119 @@
+//! `AWS.IAM.User`: GetAccountAuthorizationDetails (policies, groups, tags), ListUsers
+//! (`PasswordLastUsed`), the credential report, virtual MFA devices, and per user with
+//! keys ListAccessKeys and GetAccessKeyLastUsed.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::EntityType;
+use caracal_core::resource::GLOBAL_REGION;
+use caracal_core::{Resource, ResourceType};
+use serde_json::{Value, json};
+
+use super::iam::{AuthDetails, boundary, credential_report, inline_policies, policy_names, tags, virtual_mfa};
+use super::{Collected, Collector, ListingScope, Scope};
+use crate::error::CollectError;
+use crate::sdk::{CallResult, created, e, ts};
+
+pub(crate) struct Users;
+
+#[async_trait]
+impl Collector for Users {
+    fn resource_type(&self) -> &'static str {
+        ResourceType::IAM_USER
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &[
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListUsers",
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:ListVirtualMFADevices",
+            "iam:ListAccessKeys",
+            "iam:GetAccessKeyLastUsed",
+        ]
+    }
+
+    fn listing_scope(&self) -> ListingScope {
+        ListingScope::Global
+    }
+
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
+        let iam = scope.clients().iam();
+        let details = AuthDetails::fetch(&iam, &[EntityType::User]).await?;
+        let mut last_used: HashMap<String, Option<aws_smithy_types::DateTime>> = HashMap::new();
+        let mut pages = iam.list_users().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for u in page.op("iam:ListUsers")?.users() {
+                last_used.insert(u.user_name().to_owned(), u.password_last_used().copied());
+            }
+        }
+        let report = credential_report(&iam).await?;
+        let mfa = virtual_mfa(&iam).await?;
+        let (report, mfa, last_used) = (&report, &mfa, &last_used);
+
+        let results = scope
+            .each(details.users, |u| {
+                let iam = iam.clone();
+                async move {
+                    let name = u.user_name().unwrap_or_default().to_owned();
+                    let arn = u.arn().unwrap_or_default().to_owned();
+                    let row = report.get(&name).cloned();
+                    let keys = access_keys(&iam, &name, row.as_ref()).await.map_err(|e| e.on(&arn))?;
+                    let mut r = Resource::new(&arn, ResourceType::IAM_USER, scope.account_id(), GLOBAL_REGION);
+                    r.arn = Some(arn.clone());
+                    r.id = u.user_id().map(str::to_owned);
+                    r.name = Some(name.clone());
+                    r.tags = tags(u.tags());
+                    r.time_created = created(u.create_date());
+                    Ok(r.with("Path", u.path())
+                        .with("PasswordLastUsed", ts(last_used.get(&name).and_then(Option::as_ref)))
+                        .with("PermissionsBoundary", boundary(u.permissions_boundary()))
+                        .with("Groups", u.group_list().to_vec())
+                        .with("InlinePolicies", inline_policies(u.user_policy_list()))
+                        .with("ManagedPolicyNames", policy_names(u.attached_managed_policies()))
+                        .with("VirtualMFA", mfa.get(&arn).cloned().unwrap_or(Value::Null))
+                        .with("CredentialReport", row.unwrap_or(Value::Null))
+                        .with("AccessKeys", keys))
+                }
+            })
+            .await;
+        Ok(Collected::from_results(results))
+    }
+}
+
+/// A user's access keys with their last use. Skips the calls when the credential report
+/// shows the user never had a key.
+async fn access_keys(iam: &Client, user: &str, row: Option<&Value>) -> Result<Value, CollectError> {
+    let never_had_keys = row.is_some_and(|r| {
+        r["AccessKey1LastRotated"].is_null() && r["AccessKey2LastRotated"].is_null()
+    });
+    if never_had_keys {
+        return Ok(Value::Array(Vec::new()));
+    }
+    let mut keys = Vec::new();
+    let mut pages = iam.list_access_keys().user_name(user).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for k in page.op("iam:ListAccessKeys")?.access_key_metadata() {
+            let Some(id) = k.access_key_id() else { continue };
+            let used = iam
+                .get_access_key_last_used()
+                .access_key_id(id)
+                .send()
+                .await
+                .op("iam:GetAccessKeyLastUsed")?;
+            let used = used.access_key_last_used();
+            keys.push(json!({
+                "AccessKeyId": id,
+                "Status": e(k.status()),
+                "CreateDate": ts(k.create_date()),
+                "LastUsedDate": ts(used.and_then(|u| u.last_used_date())),
+                "LastUsedRegion": used.map(|u| u.region()),
+                "LastUsedService": used.map(|u| u.service_name()),
+            }));
+        }
+    }
+    Ok(Value::Array(keys))
+}

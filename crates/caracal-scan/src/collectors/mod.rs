@@ -1,0 +1,278 @@
+//! Every collector, one module per resource type, and the [`COLLECTORS`] registry.
+//!
+//! A collector lists its type in one [`Scope`] and maps each resource to a snapshot with
+//! the field names of `shared/RESOURCES.md`. Absent configuration (no bucket policy, no
+//! password policy) is a present null/false field, never an error. A failed listing is an
+//! `Err` (nothing is written or deleted); a failed per-resource call skips that resource,
+//! whose previous snapshot stays, and lands in [`Collected::errors`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use caracal_aws::{Clients, Session};
+use caracal_core::Resource;
+use futures::StreamExt;
+use tokio::sync::Semaphore;
+
+use crate::error::CollectError;
+
+mod cloudtrail;
+mod cloudtrail_meta;
+mod config_recorder;
+mod config_recorder_meta;
+mod dynamodb_table;
+mod ec2;
+mod ec2_ami;
+mod ec2_instance;
+mod ec2_network_acl;
+mod ec2_security_group;
+mod ec2_volume;
+mod ec2_vpc;
+mod iam;
+mod iam_group;
+mod iam_policy;
+mod iam_role;
+mod iam_root_user;
+mod iam_user;
+mod kms_key;
+mod password_policy;
+mod s3_bucket;
+
+/// Every collector, sorted by resource type.
+pub static COLLECTORS: &[&dyn Collector] = &[
+    &cloudtrail::Trails,
+    &cloudtrail_meta::TrailMeta,
+    &config_recorder::Recorders,
+    &config_recorder_meta::RecorderMeta,
+    &dynamodb_table::Tables,
+    &ec2_ami::Images,
+    &ec2_instance::Instances,
+    &ec2_network_acl::NetworkAcls,
+    &ec2_security_group::SecurityGroups,
+    &ec2_vpc::Vpcs,
+    &ec2_volume::Volumes,
+    &iam_group::Groups,
+    &iam_policy::Policies,
+    &iam_role::Roles,
+    &iam_root_user::RootUser,
+    &iam_user::Users,
+    &kms_key::Keys,
+    &password_policy::PasswordPolicy,
+    &s3_bucket::Buckets,
+];
+
+/// The collector of a resource type, such as `AWS.S3.Bucket`.
+pub fn collector(resource_type: &str) -> Option<&'static dyn Collector> {
+    COLLECTORS.iter().copied().find(|c| c.resource_type() == resource_type)
+}
+
+/// What one listing covers, which decides where it runs and what it may mark deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingScope {
+    /// Once per account and scanned region; deletions within that region.
+    Regional,
+    /// Once per account, region `global` (IAM, account singletons, `.Meta` aggregates).
+    Global,
+    /// Once per account, one listing for every region (S3's ListBuckets); resources keep
+    /// their own region, only those in scanned regions are kept, and deletions are
+    /// decided per scanned region.
+    AccountWide,
+}
+
+/// Where a collector runs: one account and one region (or `global`), with the scan's
+/// shared limit on calls in flight.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    session: Session,
+    region: String,
+    regions: Arc<[String]>,
+    limit: Arc<Semaphore>,
+    concurrency: usize,
+}
+
+impl Scope {
+    /// A scope in `region` (`global` uses the session's home region for calls);
+    /// `regions` are every region the scan covers; `limit` is shared by the whole scan.
+    pub fn new(
+        session: &Session,
+        region: &str,
+        regions: Arc<[String]>,
+        limit: Arc<Semaphore>,
+        concurrency: usize,
+    ) -> Self {
+        Self {
+            session: session.clone(),
+            region: region.to_owned(),
+            regions,
+            limit,
+            concurrency: concurrency.max(1),
+        }
+    }
+
+    /// The account.
+    pub fn account_id(&self) -> &str {
+        self.session.account_id()
+    }
+
+    /// The region scanned, or `global`.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Every region the scan covers (never `global`).
+    pub fn regions(&self) -> &[String] {
+        &self.regions
+    }
+
+    /// Clients for this scope's region (the home region for `global`).
+    pub fn clients(&self) -> Clients {
+        if self.region == caracal_core::resource::GLOBAL_REGION {
+            self.session.home()
+        } else {
+            self.session.clients(&self.region)
+        }
+    }
+
+    /// Clients for another region of the same account.
+    pub fn clients_in(&self, region: &str) -> Clients {
+        self.session.clients(region)
+    }
+
+    /// An ARN in this scope's account and region.
+    pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}:{}:{}:{resource}", self.region, self.account_id())
+    }
+
+    /// Runs `f` on every item, at most the scan's concurrency at once (the limit is shared
+    /// by every scope of the scan), and returns the results in input order.
+    pub(crate) async fn each<T, O, F, Fut>(&self, items: Vec<T>, f: F) -> Vec<O>
+    where
+        F: Fn(T) -> Fut,
+        Fut: std::future::Future<Output = O>,
+    {
+        futures::stream::iter(items)
+            .map(|item| {
+                let limit = Arc::clone(&self.limit);
+                let fut = f(item);
+                async move {
+                    // The semaphore is never closed, so acquiring cannot fail.
+                    let _permit = limit.acquire_owned().await.ok();
+                    fut.await
+                }
+            })
+            .buffered(self.concurrency)
+            .collect()
+            .await
+    }
+}
+
+/// The outcome of one listing that succeeded.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Complete snapshots.
+    pub resources: Vec<Resource>,
+    /// Per-resource calls that failed; those resources are left out of `resources`.
+    pub errors: Vec<CollectError>,
+}
+
+impl Collected {
+    /// Splits per-resource results into snapshots and errors.
+    pub fn from_results(results: impl IntoIterator<Item = Result<Resource, CollectError>>) -> Self {
+        let mut out = Self::default();
+        for r in results {
+            match r {
+                Ok(resource) => out.resources.push(resource),
+                Err(e) => out.errors.push(e),
+            }
+        }
+        out
+    }
+}
+
+/// Lists one resource type.
+#[async_trait]
+pub trait Collector: Send + Sync {
+    /// The type id, such as `AWS.S3.Bucket`.
+    fn resource_type(&self) -> &'static str;
+
+    /// The IAM actions the collector calls, for the scanner role's policy.
+    fn permissions(&self) -> &'static [&'static str];
+
+    /// Where the listing runs; see [`ListingScope`].
+    fn listing_scope(&self) -> ListingScope {
+        ListingScope::Regional
+    }
+
+    /// Lists every resource of the type in `scope`.
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError>;
+
+    /// Collects one resource by `ResourceId`: `Ok(None)` when a successful lookup shows it
+    /// is gone. The default lists the whole scope and picks it out.
+    async fn collect_one(
+        &self,
+        scope: &Scope,
+        resource_id: &str,
+    ) -> Result<Option<Resource>, CollectError> {
+        let collected = self.collect(scope).await?;
+        if let Some(r) = collected.resources.into_iter().find(|r| r.resource_id == resource_id) {
+            return Ok(Some(r));
+        }
+        match collected.errors.into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collectors_are_sorted_and_declare_permissions() {
+        assert!(
+            COLLECTORS.windows(2).all(|w| w[0].resource_type() < w[1].resource_type()),
+            "COLLECTORS must be sorted by type, without duplicates"
+        );
+        for c in COLLECTORS {
+            assert!(!c.permissions().is_empty(), "{} declares no permissions", c.resource_type());
+            for p in c.permissions() {
+                let (service, action) = p.split_once(':').unwrap_or_default();
+                assert!(
+                    !service.is_empty() && action.starts_with(|c: char| c.is_ascii_uppercase()),
+                    "{}: {p:?} is not service:Action",
+                    c.resource_type()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_type_of_the_issue_has_a_collector() {
+        use caracal_core::ResourceType as T;
+        for t in [
+            T::S3_BUCKET,
+            T::EC2_INSTANCE,
+            T::EC2_SECURITY_GROUP,
+            T::EC2_VOLUME,
+            T::EC2_VPC,
+            T::EC2_NETWORK_ACL,
+            T::EC2_AMI,
+            T::IAM_USER,
+            T::IAM_ROOT_USER,
+            T::IAM_ROLE,
+            T::IAM_GROUP,
+            T::IAM_POLICY,
+            T::PASSWORD_POLICY,
+            T::CONFIG_RECORDER,
+            T::CONFIG_RECORDER_META,
+            T::CLOUDTRAIL,
+            T::CLOUDTRAIL_META,
+            T::KMS_KEY,
+            T::DYNAMODB_TABLE,
+        ] {
+            assert!(collector(t).is_some(), "no collector for {t}");
+        }
+        assert_eq!(COLLECTORS.len(), 19);
+    }
+}

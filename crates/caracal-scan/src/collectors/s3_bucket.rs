@@ -1,0 +1,259 @@
+//! `AWS.S3.Bucket`: ListBuckets once per account, GetBucketLocation per bucket, then for
+//! buckets in scanned regions their ACL, policy, encryption, versioning, logging, public
+//! access block, lifecycle, tags and object lock. Missing settings become null fields.
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use caracal_core::{Resource, ResourceType};
+use serde_json::{Value, json};
+
+use super::{Collected, Collector, ListingScope, Scope};
+use crate::error::CollectError;
+use crate::sdk::{CallResult, created, e, list, ts};
+
+pub(crate) struct Buckets;
+
+#[async_trait]
+impl Collector for Buckets {
+    fn resource_type(&self) -> &'static str {
+        ResourceType::S3_BUCKET
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &[
+            "s3:ListAllMyBuckets",
+            "s3:GetBucketLocation",
+            "s3:GetBucketAcl",
+            "s3:GetBucketPolicy",
+            "s3:GetEncryptionConfiguration",
+            "s3:GetBucketVersioning",
+            "s3:GetBucketLogging",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:GetLifecycleConfiguration",
+            "s3:GetBucketTagging",
+            "s3:GetBucketObjectLockConfiguration",
+        ]
+    }
+
+    fn listing_scope(&self) -> ListingScope {
+        ListingScope::AccountWide
+    }
+
+    async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
+        let s3 = scope.clients().s3();
+        let mut buckets = Vec::new();
+        let mut pages = s3.list_buckets().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.op("s3:ListBuckets")?;
+            for b in page.buckets() {
+                if let Some(name) = b.name() {
+                    buckets.push((name.to_owned(), b.creation_date().copied()));
+                }
+            }
+        }
+        let results = scope
+            .each(buckets, |(name, creation)| {
+                let s3 = s3.clone();
+                async move {
+                    let region = location(&s3, &name).await?;
+                    let Some(region) = region else { return Ok(None) };
+                    if !scope.regions().contains(&region) {
+                        return Ok(None);
+                    }
+                    // Calls go to the bucket's own region, as AWS requires.
+                    let s3 = scope.clients_in(&region).s3();
+                    describe(&s3, scope.account_id(), &region, &name, creation.as_ref())
+                        .await
+                        .map(Some)
+                }
+            })
+            .await;
+        Ok(Collected::from_results(results.into_iter().filter_map(Result::transpose)))
+    }
+
+    async fn collect_one(
+        &self,
+        scope: &Scope,
+        resource_id: &str,
+    ) -> Result<Option<Resource>, CollectError> {
+        let name = resource_id.strip_prefix("arn:aws:s3:::").unwrap_or(resource_id);
+        let s3 = scope.clients().s3();
+        let Some(region) = location(&s3, name).await? else { return Ok(None) };
+        let s3 = scope.clients_in(&region).s3();
+        describe(&s3, scope.account_id(), &region, name, None).await.map(Some)
+    }
+}
+
+/// The bucket's region; `None` when the bucket no longer exists.
+async fn location(s3: &Client, name: &str) -> Result<Option<String>, CollectError> {
+    let out = s3
+        .get_bucket_location()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetBucketLocation", &["NoSuchBucket"])
+        .map_err(|e| e.on(name))?;
+    Ok(out.map(|o| match o.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(other) => other.to_owned(),
+    }))
+}
+
+async fn describe(
+    s3: &Client,
+    account_id: &str,
+    region: &str,
+    name: &str,
+    creation: Option<&aws_smithy_types::DateTime>,
+) -> Result<Resource, CollectError> {
+    let on = |e: CollectError| e.on(name);
+    let acl = s3.get_bucket_acl().bucket(name).send().await.op("s3:GetBucketAcl").map_err(on)?;
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])
+        .map_err(on)?;
+    let encryption = s3
+        .get_bucket_encryption()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"])
+        .map_err(on)?;
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .op("s3:GetBucketVersioning")
+        .map_err(on)?;
+    let logging =
+        s3.get_bucket_logging().bucket(name).send().await.op("s3:GetBucketLogging").map_err(on)?;
+    let public_access = s3
+        .get_public_access_block()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"])
+        .map_err(on)?;
+    let lifecycle = s3
+        .get_bucket_lifecycle_configuration()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"])
+        .map_err(on)?;
+    let tagging = s3
+        .get_bucket_tagging()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetBucketTagging", &["NoSuchTagSet"])
+        .map_err(on)?;
+    let object_lock = s3
+        .get_object_lock_configuration()
+        .bucket(name)
+        .send()
+        .await
+        .absent("s3:GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"])
+        .map_err(on)?;
+
+    let arn = format!("arn:aws:s3:::{name}");
+    let mut r = Resource::new(&arn, ResourceType::S3_BUCKET, account_id, region);
+    r.arn = Some(arn);
+    r.name = Some(name.to_owned());
+    r.time_created = created(creation);
+    r.tags = tagging
+        .map(|t| t.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
+        .unwrap_or_default();
+    let encryption_rules = encryption
+        .and_then(|o| o.server_side_encryption_configuration)
+        .map(|c| {
+            list(c.rules(), |rule| {
+                json!({
+                    "ApplyServerSideEncryptionByDefault": rule.apply_server_side_encryption_by_default().map(|d| json!({
+                        "SSEAlgorithm": d.sse_algorithm().as_str(),
+                        "KMSMasterKeyID": d.kms_master_key_id(),
+                    })),
+                    "BucketKeyEnabled": rule.bucket_key_enabled(),
+                })
+            })
+        });
+    let lifecycle_rules = lifecycle.map(|l| {
+        list(l.rules(), |rule| {
+            json!({
+                "ID": rule.id(),
+                "Status": rule.status().as_str(),
+                "Filter": rule.filter().map(|f| json!({"Prefix": f.prefix()})),
+                "Expiration": rule.expiration().map(|x| json!({
+                    "Days": x.days(),
+                    "Date": ts(x.date()),
+                    "ExpiredObjectDeleteMarker": x.expired_object_delete_marker(),
+                })),
+                "Transitions": list(rule.transitions(), |t| json!({
+                    "Days": t.days(), "Date": ts(t.date()), "StorageClass": e(t.storage_class()),
+                })),
+                "NoncurrentVersionExpiration": rule.noncurrent_version_expiration().map(|x| json!({
+                    "NoncurrentDays": x.noncurrent_days(),
+                })),
+                "AbortIncompleteMultipartUpload": rule.abort_incomplete_multipart_upload().map(|x| json!({
+                    "DaysAfterInitiation": x.days_after_initiation(),
+                })),
+            })
+        })
+    });
+    let logging_policy = logging.logging_enabled().map(|l| {
+        json!({
+            "TargetBucket": l.target_bucket(),
+            "TargetPrefix": l.target_prefix(),
+            "TargetGrants": list(l.target_grants(), |g| json!({
+                "Grantee": g.grantee().map(grantee),
+                "Permission": e(g.permission()),
+            })),
+        })
+    });
+    let object_lock = object_lock.and_then(|o| o.object_lock_configuration).map(|c| {
+        json!({
+            "ObjectLockEnabled": e(c.object_lock_enabled()),
+            "Rule": c.rule().and_then(|r| r.default_retention()).map(|d| json!({
+                "DefaultRetention": {"Mode": e(d.mode()), "Days": d.days(), "Years": d.years()},
+            })),
+        })
+    });
+    let public_access = public_access.and_then(|p| p.public_access_block_configuration).map(|p| {
+        json!({
+            "BlockPublicAcls": p.block_public_acls().unwrap_or(false),
+            "BlockPublicPolicy": p.block_public_policy().unwrap_or(false),
+            "IgnorePublicAcls": p.ignore_public_acls().unwrap_or(false),
+            "RestrictPublicBuckets": p.restrict_public_buckets().unwrap_or(false),
+        })
+    });
+    Ok(r.with(
+        "Grants",
+        list(acl.grants(), |g| {
+            json!({"Grantee": g.grantee().map(grantee), "Permission": e(g.permission())})
+        }),
+    )
+    .with("Owner", acl.owner().map_or(Value::Null, |o| json!({"DisplayName": o.display_name(), "ID": o.id()})))
+    .with("Policy", policy.and_then(|p| p.policy))
+    .with("EncryptionRules", encryption_rules)
+    .with("Versioning", e(versioning.status()))
+    .with("MFADelete", e(versioning.mfa_delete()))
+    .with("LoggingPolicy", logging_policy)
+    .with("PublicAccessBlockConfiguration", public_access)
+    .with("LifecycleRules", lifecycle_rules)
+    .with("ObjectLockConfiguration", object_lock))
+}
+
+fn grantee(g: &aws_sdk_s3::types::Grantee) -> Value {
+    json!({
+        "DisplayName": g.display_name(),
+        "EmailAddress": g.email_address(),
+        "ID": g.id(),
+        "Type": g.r#type().as_str(),
+        "URI": g.uri(),
+    })
+}

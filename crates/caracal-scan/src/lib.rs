@@ -1,0 +1,32 @@
+//! Snapshots AWS resources into the resource store and tells what changed.
+//!
+//! A [`Collector`] lists one resource type in one account and region (or once per account
+//! for global types) and maps the SDK's answers to [`Resource`](caracal_core::Resource)
+//! snapshots with the field names of `shared/RESOURCES.md`. [`COLLECTORS`] is the one
+//! registry, sorted by type. The [`Scanner`] fans accounts × regions × types out with
+//! bounded concurrency, writes snapshots through
+//! [`ResourceStore`](caracal_store::ResourceStore), and marks a resource deleted only
+//! when a complete, error-free listing of its type and region lacked it. Every failed
+//! call becomes a [`ScanError`](caracal_core::ScanError) in the
+//! [`ScanReport`](caracal_core::ScanReport).
+//!
+//! Targeted rescans: [`rescan_resource`] (one resource by id, for remediation) and a
+//! [`ScanRequest`] narrowed to one account, region and type.
+//!
+//! New resource type: `src/collectors/<name>.rs` implementing [`Collector`], a line in
+//! [`COLLECTORS`], and its attributes checked in `tests/emulator.rs`.
+#![deny(missing_docs)]
+
+pub mod collectors;
+mod error;
+mod events;
+mod rescan;
+mod scanner;
+mod sdk;
+
+pub use crate::{
+    collectors::{COLLECTORS, Collected, Collector, ListingScope, Scope, collector},
+    error::{CollectError, Error},
+    rescan::rescan_resource,
+    scanner::{Progress, ScanOutcome, ScanRequest, Scanner},
+};

@@ -1,0 +1,308 @@
+//! Scan orchestration: accounts × regions × types with bounded concurrency, snapshot diff
+//! through the store, and the deletion rule.
+//!
+//! Per (account, region, type) task:
+//! - the listing fails → a [`ScanError`]; nothing is written or deleted;
+//! - the listing succeeds but some per-resource calls fail → the complete snapshots are
+//!   written (their content is whole, so their diff is real), the failed resources keep
+//!   their previous snapshot, each failure is a [`ScanError`], and nothing in the scope
+//!   is marked deleted;
+//! - everything succeeds → snapshots are written and stored live resources of the scope
+//!   that the listing lacked are marked deleted.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use caracal_aws::Session;
+use caracal_core::resource::GLOBAL_REGION;
+use caracal_core::{ChangeKind, Resource, ScanError, ScanReport, TypeSummary};
+use caracal_store::Store;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use tokio::sync::Semaphore;
+use tracing::info;
+
+use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, collector};
+use crate::error::{CollectError, Error};
+use crate::events::{CallFailed, ScopeScanned};
+
+/// What to scan. Empty lists mean "everything configured".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanRequest {
+    /// Regions to scan. Empty: the configured regions plus the global types. When regions
+    /// are named, global types (IAM, account singletons, `.Meta`) run only if `global` is
+    /// one of them, so a one-region rescan does not rewrite account-wide aggregates.
+    pub regions: Vec<String>,
+    /// Resource types to scan; empty: every collector.
+    pub types: Vec<String>,
+}
+
+impl ScanRequest {
+    /// One region (or `global`) and one type: a targeted rescan of that scope.
+    pub fn scope(region: &str, resource_type: &str) -> Self {
+        Self { regions: vec![region.to_owned()], types: vec![resource_type.to_owned()] }
+    }
+}
+
+/// What a scan did: the report, and every snapshot it wrote (for policy evaluation).
+#[derive(Debug, Clone, Default)]
+pub struct ScanOutcome {
+    /// Counts, request total and errors.
+    pub report: ScanReport,
+    /// Snapshots written by this scan, live ones only.
+    pub resources: Vec<Resource>,
+}
+
+/// Receives progress; the CLI draws a bar with it. Every method defaults to doing nothing.
+pub trait Progress: Send + Sync {
+    /// The scan has `tasks` (account, region, type) tasks.
+    fn start(&self, _tasks: u64) {}
+    /// One task finished.
+    fn task_done(&self, _account_id: &str, _region: &str, _resource_type: &str) {}
+}
+
+impl Progress for () {}
+
+/// Runs scans into one store.
+#[derive(Clone)]
+pub struct Scanner {
+    store: Arc<dyn Store>,
+    concurrency: usize,
+}
+
+struct Task<'a> {
+    session: &'a Session,
+    collector: &'static dyn Collector,
+    region: String,
+}
+
+#[derive(Default)]
+struct TaskResult {
+    summary: TypeSummary,
+    errors: Vec<ScanError>,
+    resources: Vec<Resource>,
+}
+
+impl Scanner {
+    /// A scanner writing to `store`, with at most `concurrency` tasks and per-resource
+    /// calls in flight (`[scan] concurrency`).
+    pub fn new(store: Arc<dyn Store>, concurrency: usize) -> Self {
+        Self { store, concurrency: concurrency.max(1) }
+    }
+
+    /// Scans every session's account for `request`.
+    pub async fn scan(
+        &self,
+        sessions: &[Session],
+        request: &ScanRequest,
+        progress: &dyn Progress,
+    ) -> Result<ScanOutcome, Error> {
+        let started = Instant::now();
+        let observed_at = Utc::now();
+        let collectors = select(&request.types)?;
+        let Some(first) = sessions.first() else {
+            return Ok(ScanOutcome::default());
+        };
+        let requests_before = first.aws().requests().get();
+        let (regions, include_global) = if request.regions.is_empty() {
+            (first.aws().regions(), true)
+        } else {
+            let regions: Vec<String> =
+                request.regions.iter().filter(|r| *r != GLOBAL_REGION).cloned().collect();
+            (regions, request.regions.iter().any(|r| r == GLOBAL_REGION))
+        };
+        let regions: Arc<[String]> = regions.into();
+        let mut tasks = Vec::new();
+        for session in sessions {
+            for &c in &collectors {
+                match c.listing_scope() {
+                    ListingScope::Regional => tasks.extend(regions.iter().map(|r| Task {
+                        session,
+                        collector: c,
+                        region: r.clone(),
+                    })),
+                    ListingScope::Global if include_global => {
+                        tasks.push(Task { session, collector: c, region: GLOBAL_REGION.into() })
+                    }
+                    ListingScope::AccountWide if !regions.is_empty() => {
+                        tasks.push(Task { session, collector: c, region: GLOBAL_REGION.into() })
+                    }
+                    _ => {}
+                }
+            }
+        }
+        progress.start(tasks.len() as u64);
+        info!(tasks = tasks.len(), accounts = sessions.len(), "Scan started.");
+
+        let limit = Arc::new(Semaphore::new(self.concurrency));
+        let mut report = ScanReport {
+            started_at: Some(observed_at),
+            types: collectors
+                .iter()
+                .map(|c| (c.resource_type().to_owned(), TypeSummary::default()))
+                .collect::<BTreeMap<_, _>>(),
+            ..ScanReport::default()
+        };
+        let mut resources = Vec::new();
+        let mut results = futures::stream::iter(tasks)
+            .map(|task| {
+                let scope = Scope::new(
+                    task.session,
+                    &task.region,
+                    Arc::clone(&regions),
+                    Arc::clone(&limit),
+                    self.concurrency,
+                );
+                async move {
+                    let result = self.run(task.collector, &scope, observed_at).await;
+                    progress.task_done(scope.account_id(), scope.region(), task.collector.resource_type());
+                    (task.collector.resource_type(), result)
+                }
+            })
+            .buffer_unordered(self.concurrency);
+        while let Some((resource_type, result)) = results.next().await {
+            let summary = report.types.entry(resource_type.to_owned()).or_default();
+            add(summary, &result.summary);
+            report.errors.extend(result.errors);
+            resources.extend(result.resources);
+        }
+        drop(results);
+        report.errors.sort_by(|a, b| {
+            (&a.resource_type, &a.region, &a.operation).cmp(&(&b.resource_type, &b.region, &b.operation))
+        });
+        report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        report.requests = first.aws().requests().get() - requests_before;
+        let totals = report.totals();
+        info!(
+            seen = totals.seen,
+            new = totals.new,
+            changed = totals.changed,
+            deleted = totals.deleted,
+            errors = report.errors.len(),
+            requests = report.requests,
+            duration_ms = report.duration_ms,
+            "Scan finished."
+        );
+        Ok(ScanOutcome { report, resources })
+    }
+
+    /// One (account, region, type): collect, write, and decide deletions.
+    async fn run(
+        &self,
+        collector: &'static dyn Collector,
+        scope: &Scope,
+        observed_at: DateTime<Utc>,
+    ) -> TaskResult {
+        let resource_type = collector.resource_type();
+        let mut out = TaskResult::default();
+        let scan_error = |e: CollectError| ScanError {
+            account_id: scope.account_id().to_owned(),
+            region: scope.region().to_owned(),
+            resource_type: resource_type.to_owned(),
+            operation: e.operation.to_owned(),
+            message: match &e.resource {
+                Some(r) => format!("{r}: {}", e.message),
+                None => e.message,
+            },
+        };
+        let fail = |out: &mut TaskResult, e: CollectError| {
+            let error = scan_error(e);
+            CallFailed { error: &error }.emit(&mut out.summary);
+            out.errors.push(error);
+        };
+        let collected = match collector.collect(scope).await {
+            Ok(c) => c,
+            Err(e) => {
+                fail(&mut out, e);
+                return out;
+            }
+        };
+        let store = self.store.resources();
+        let changes = match store.put_batch(&collected.resources, observed_at).await {
+            Ok(changes) => changes,
+            Err(e) => {
+                fail(&mut out, CollectError::message("store:PutBatch", e.to_string()));
+                return out;
+            }
+        };
+        let new = changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Created)).count() as u64;
+        let changed = changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Modified)).count() as u64;
+        let complete = collected.errors.is_empty();
+        for e in collected.errors {
+            fail(&mut out, e);
+        }
+        let mut deleted = 0;
+        if complete {
+            let seen: HashSet<&str> = collected.resources.iter().map(|r| r.resource_id.as_str()).collect();
+            let deletion_regions: Vec<&str> = match collector.listing_scope() {
+                ListingScope::AccountWide => scope.regions().iter().map(String::as_str).collect(),
+                ListingScope::Regional | ListingScope::Global => vec![scope.region()],
+            };
+            let mut stale = Vec::new();
+            for region in deletion_regions {
+                match store.ids_in_scope(scope.account_id(), region, resource_type).await {
+                    Ok(ids) => stale.extend(ids.into_iter().filter(|id| !seen.contains(id.as_str()))),
+                    Err(e) => {
+                        fail(&mut out, CollectError::message("store:IdsInScope", e.to_string()));
+                        stale.clear();
+                        break;
+                    }
+                }
+            }
+            if !stale.is_empty() {
+                match store.mark_deleted(&stale, observed_at).await {
+                    Ok(marked) => deleted = marked.len() as u64,
+                    Err(e) => fail(&mut out, CollectError::message("store:MarkDeleted", e.to_string())),
+                }
+            }
+        }
+        ScopeScanned {
+            account_id: scope.account_id(),
+            region: scope.region(),
+            resource_type,
+            seen: changes.len() as u64,
+            new,
+            changed,
+            deleted,
+        }
+        .emit(&mut out.summary);
+        out.resources = collected.resources;
+        out
+    }
+}
+
+fn add(total: &mut TypeSummary, part: &TypeSummary) {
+    total.seen += part.seen;
+    total.new += part.new;
+    total.changed += part.changed;
+    total.unchanged += part.unchanged;
+    total.deleted += part.deleted;
+    total.errors += part.errors;
+}
+
+/// The collectors for `types` (all when empty), in registry order.
+fn select(types: &[String]) -> Result<Vec<&'static dyn Collector>, Error> {
+    if types.is_empty() {
+        return Ok(COLLECTORS.to_vec());
+    }
+    for t in types {
+        if collector(t).is_none() {
+            return Err(Error::UnknownType(t.clone()));
+        }
+    }
+    Ok(COLLECTORS.iter().copied().filter(|c| types.iter().any(|t| t == c.resource_type())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_type_is_an_error_naming_it() {
+        let err = select(&["AWS.S3.Bukket".into()]).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("AWS.S3.Bukket"), "{err}");
+        assert_eq!(select(&[]).map(|c| c.len()).unwrap_or(0), COLLECTORS.len());
+        assert_eq!(select(&["AWS.KMS.Key".into()]).map(|c| c.len()).unwrap_or(0), 1);
+    }
+}
