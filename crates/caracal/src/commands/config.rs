@@ -9,6 +9,9 @@ use super::Global;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load the configuration, validate it and print the effective settings
+    ///
+    /// Reads --config FILE, else ./caracal.toml, else the defaults, then applies the
+    /// CARACAL_* environment overrides. Exits 2 with a one-line error naming the file.
     Check,
     /// Print an annotated example caracal.toml
     Example,
@@ -18,9 +21,8 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Check => {
             let config = global.load_config()?;
-            let text = toml_pretty(&config)?;
-            println!("{text}");
-            eprintln!("configuration ok");
+            println!("{}", toml_pretty(&config)?);
+            eprintln!("caracal: configuration ok");
         }
         Command::Example => print!("{}", caracal_core::config::EXAMPLE),
     }
@@ -28,5 +30,5 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 fn toml_pretty(config: &caracal_core::Config) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(config)?)
+    Ok(toml::to_string_pretty(config)?)
 }

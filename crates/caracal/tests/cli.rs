@@ -1,0 +1,55 @@
+//! The binary's contract at its edges: help, configuration errors, exit codes.
+
+use std::process::{Command, Output};
+
+fn caracal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caracal"))
+        .args(args)
+        .env_remove("CARACAL_CONFIG")
+        .env_remove("CARACAL_STORE")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = caracal(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["scan", "remediate", "logs", "test", "serve", "demo", "config"] {
+        assert!(text.contains(cmd), "help mentions {cmd}:\n{text}");
+    }
+}
+
+#[test]
+fn invalid_config_is_one_line_naming_the_file_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("caracal.toml");
+    std::fs::write(&path, "[store]\nbackend = \"postgres\"\n").unwrap();
+    let out = caracal(&["config", "check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("caracal: "), "{err}");
+    assert!(err.contains(path.to_str().unwrap()), "names the file: {err}");
+    assert!(err.contains("postgres"), "names the bad value: {err}");
+}
+
+#[test]
+fn missing_config_file_is_an_error_not_the_defaults() {
+    let out = caracal(&["config", "check", "--config", "/nonexistent/caracal.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/caracal.toml"));
+}
+
+#[test]
+fn example_config_passes_config_check() {
+    let out = caracal(&["config", "example"]);
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("caracal.toml");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let check = caracal(&["config", "check", "--config", path.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("backend = \"sqlite\""));
+}
