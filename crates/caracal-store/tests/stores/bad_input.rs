@@ -1,0 +1,88 @@
+//! Bad input gives a one-line error naming what to fix, never a panic.
+
+use caracal_core::config::{AwsConfig, StoreBackend, StoreConfig};
+use caracal_store::Error;
+
+#[tokio::test]
+async fn a_corrupt_sqlite_file_is_a_one_line_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("caracal.db");
+    let noise: Vec<u8> =
+        (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(&path, noise).unwrap();
+    let mut config = StoreConfig::default();
+    config.sqlite.path = path.clone();
+    let err = caracal_store::open(&config, None).await.err().expect("a corrupt file must not open");
+    assert!(matches!(err, Error::NotADatabase { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("{}: not a caracal database", path.display())), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+}
+
+#[tokio::test]
+async fn a_sqlite_file_keeps_its_data_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::default();
+    config.sqlite.path = dir.path().join("caracal.db");
+    let store = caracal_store::open(&config, None).await.unwrap();
+    store.kv().put("k", "v", None).await.unwrap();
+    drop(store);
+    let store = caracal_store::open(&config, None).await.unwrap();
+    assert_eq!(store.kv().get("k").await.unwrap().as_deref(), Some("v"));
+    assert!(store.describe().contains("caracal.db"), "{}", store.describe());
+}
+
+#[tokio::test]
+async fn a_sqlite_file_from_a_newer_caracal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("caracal.db");
+    let mut config = StoreConfig::default();
+    config.sqlite.path = path.clone();
+    drop(caracal_store::open(&config, None).await.unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 999).unwrap();
+    drop(conn);
+    let err = caracal_store::open(&config, None).await.err().expect("newer schema must not open");
+    assert!(matches!(err, Error::SchemaTooNew { found: 999, .. }), "{err:?}");
+    assert!(err.to_string().contains("caracal.db"), "{err}");
+}
+
+#[tokio::test]
+async fn dynamodb_without_a_client_is_a_clear_error() {
+    let config = StoreConfig { backend: StoreBackend::Dynamodb, ..Default::default() };
+    let err = caracal_store::open(&config, None).await.err().expect("no client, no store");
+    assert!(matches!(err, Error::MissingDynamoClient), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_dynamodb_endpoint_is_a_one_line_error_naming_it() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let settings = AwsConfig {
+        regions: vec!["us-east-1".into()],
+        endpoint_url: Some(endpoint.clone()),
+        max_attempts: 1,
+        connect_timeout_secs: 1,
+        operation_timeout_secs: 5,
+        ..Default::default()
+    };
+    let aws = caracal_aws::Aws::builder(&settings)
+        .static_credentials("testing", "testing")
+        .region("us-east-1")
+        .build()
+        .await
+        .unwrap();
+    let client = aws_sdk_dynamodb::Client::new(aws.sdk_config());
+    let config = StoreConfig { backend: StoreBackend::Dynamodb, ..Default::default() };
+    let store = caracal_store::open(&config, Some(client)).await.unwrap();
+
+    let err = store.create_tables().await.unwrap_err();
+    assert!(matches!(err, Error::DynamoUnreachable { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("dynamodb endpoint {endpoint} is unreachable")), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+
+    let err = store.resources().get("arn:aws:s3:::b").await.unwrap_err();
+    assert!(err.to_string().contains(&endpoint), "{err}");
+}
