@@ -10,13 +10,13 @@
 use std::ffi::{CString, c_long};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::{MutexExt, OnceLockExt};
 use pyo3::types::PyModule;
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
 use crate::error::Error;
 
@@ -25,6 +25,17 @@ const TICK: Duration = Duration::from_millis(20);
 
 static RUNTIME: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
 static BUSY: AtomicUsize = AtomicUsize::new(0);
+static ABORT_WHEN_STUCK: AtomicBool = AtomicBool::new(false);
+/// Interrupts (one per 100 ms past the deadline) before a detection counts as stuck.
+const STUCK_AFTER: u32 = 30;
+
+/// Makes the process exit with status 2 when a detection ignores ~3 s of repeated
+/// interrupts (it catches `BaseException` in a loop). A thread cannot be killed, so a
+/// command like `caracal test` prefers ending to hanging; long-running services keep
+/// the default (off) and keep interrupting.
+pub fn abort_when_stuck(on: bool) {
+    ABORT_WHEN_STUCK.store(on, Ordering::Release);
+}
 static LOADING: Mutex<()> = Mutex::new(());
 
 /// Serializes engine loading: globals are process-wide (`sys.modules`), so one pack's
@@ -67,15 +78,23 @@ fn watchdog(overdue: Py<PyAny>, timeout: Py<PyAny>) {
             continue;
         }
         Python::attach(|py| {
-            let late: Vec<u64> = match overdue.call0(py).and_then(|v| v.extract(py).map_err(PyErr::from)) {
+            let late: Vec<(u64, u32)> = match overdue.call0(py).and_then(|v| v.extract(py).map_err(PyErr::from)) {
                 Ok(late) => late,
                 Err(err) => {
                     warn!(error = %err, "Watchdog check failed.");
                     return;
                 }
             };
-            for thread_id in late {
-                debug!(thread_id, "Interrupting a detection past its time limit.");
+            for (thread_id, fired) in late {
+                if fired > STUCK_AFTER && ABORT_WHEN_STUCK.load(Ordering::Acquire) {
+                    error!(thread_id, "A detection swallows every interrupt and cannot be stopped.");
+                    eprintln!(
+                        "caracal: a detection keeps running past its time limit and catches every \
+                         interrupt (bare `except:` in a loop?); aborting"
+                    );
+                    std::process::exit(2);
+                }
+                debug!(thread_id, fired, "Interrupting a detection past its time limit.");
                 // SAFETY: we hold the GIL; the id comes from threading.get_ident(), which
                 // CPython defines as the same unsigned long this function takes (the
                 // binding declares it signed, hence the bit-preserving cast).

@@ -50,6 +50,7 @@ pub mod venv;
 pub use crate::{
     engine::{Engine, EngineOptions, PolicyVerdict, RuleOutcome},
     error::Error,
+    interp::abort_when_stuck,
     kv::{KvStore, MemoryKv},
     pack::{DetectionKind, DetectionSpec, InvalidSpec, LoadOptions, Pack},
     testing::{TestOptions, TestReport},

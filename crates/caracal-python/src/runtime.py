@@ -40,14 +40,23 @@ def set_time_limit(seconds):
 
 
 def _overdue():
+    """[(thread id, times interrupted)] for every thread past its deadline."""
     now = _monotonic()
     late = []
     for tid, deadline in list(_running.items()):
         if now > deadline:
-            late.append(tid)
+            fired = _fired.get(tid, 0) + 1
+            _fired[tid] = fired
+            late.append((tid, fired))
             # Fire again shortly if the detection swallows the exception and goes on.
             _running[tid] = now + 0.1
+    for tid in list(_fired):
+        if tid not in _running:
+            del _fired[tid]
     return late
+
+
+_fired = {}
 
 
 def _guarded(fn, arg):

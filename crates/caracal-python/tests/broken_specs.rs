@@ -1,0 +1,92 @@
+//! Each deliberately broken spec under `tests/data/broken/` gives the right failure line,
+//! a non-zero exit code, and never hangs.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use caracal_python::testing::{self, TestOptions, TestReport};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken").join(name)
+}
+
+fn run(name: &str) -> (TestReport, String) {
+    let options = TestOptions { time_limit: Duration::from_millis(300), ..TestOptions::default() };
+    let report = testing::run(&[fixture(name)], &options).unwrap();
+    let mut out = Vec::new();
+    testing::print_text(&report, false, &mut out).unwrap();
+    (report, String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn bad_yaml_is_invalid() {
+    let (report, text) = run("bad_yaml");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("[INVALID]") && text.contains("spec.yml: invalid YAML"), "{text}");
+}
+
+#[test]
+fn unknown_key_is_invalid_and_named() {
+    let (report, text) = run("unknown_key");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("spec.yml: unknown key Severty"), "{text}");
+}
+
+#[test]
+fn missing_filename_is_invalid() {
+    let (report, text) = run("missing_filename");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("spec.yml: missing required key Filename"), "{text}");
+}
+
+#[test]
+fn python_syntax_error_is_invalid_with_its_line() {
+    let (report, text) = run("syntax_error");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("bad.py: SyntaxError:") && text.contains("line 1"), "{text}");
+}
+
+#[test]
+fn wrong_expectation_and_exception_fail_their_tests() {
+    let (report, text) = run("wrong_expectation");
+    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.failed, 1);
+    assert!(text.contains("[PASS] right expectation"), "{text}");
+    assert!(text.contains("[FAIL] wrong expectation\n\t\t[policy] expected true, got false"), "{text}");
+    assert!(text.contains("[FAIL] raises\n\t\t[policy] KeyError: 'Grants'"), "{text}");
+}
+
+#[test]
+fn infinite_loop_is_interrupted_and_fails() {
+    let (report, text) = run("infinite_loop");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("[FAIL] loops forever\n\t\t[rule] DetectionTimeout:"), "{text}");
+}
+
+#[test]
+fn loop_at_import_is_invalid() {
+    let (report, text) = run("loop_at_import");
+    assert_eq!(report.exit_code(), 1);
+    assert!(text.contains("loop.py: DetectionTimeout:"), "{text}");
+}
+
+/// A detection that catches every interrupt cannot be stopped in-process: with
+/// `abort_when_stuck` the run ends with status 2 instead of hanging. Runs in a child
+/// process (this test binary, re-executed) because it ends the process.
+#[test]
+fn swallowed_interrupts_end_the_process_instead_of_hanging() {
+    if std::env::var_os("CARACAL_STUCK_CHILD").is_some() {
+        caracal_python::abort_when_stuck(true);
+        let _ = run("swallowed_timeout");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new(exe)
+        .args(["--exact", "swallowed_interrupts_end_the_process_instead_of_hanging", "--nocapture"])
+        .env("CARACAL_STUCK_CHILD", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("catches every"), "{output:?}");
+}

@@ -1,0 +1,4 @@
+def rule(event):
+    n = 0
+    while True:
+        n += 1

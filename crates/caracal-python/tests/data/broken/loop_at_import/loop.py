@@ -1,0 +1,6 @@
+while True:
+    pass
+
+
+def policy(resource):
+    return True

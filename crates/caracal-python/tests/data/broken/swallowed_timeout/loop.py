@@ -1,0 +1,7 @@
+def rule(event):
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
