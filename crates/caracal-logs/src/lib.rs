@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 mod events;
 pub mod indicators;
+pub mod lake;
 pub mod normalize;
 pub mod parsers;
 pub mod process;
@@ -29,6 +30,7 @@ pub use crate::{
     event::Event,
     events::{STATS, Stats},
     indicators::{Indicators, Kind},
+    lake::{LakeConfig, LakeStore, LakeWriter, LocalLake},
     normalize::{SourceInfo, normalize},
     parsers::{PARSERS, Parser},
     process::{ObjectInfo, Processor, Report, decode},
