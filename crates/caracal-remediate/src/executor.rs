@@ -1,0 +1,433 @@
+//! [`Executor`]: plan → re-check → apply → verify, with one audit record per attempt.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use caracal_aws::{Aws, Clients, Purpose, Session};
+use caracal_core::config::AccountConfig;
+use caracal_core::{AuditOutcome, AuditRecord, ResourceType};
+use caracal_store::{AuditFilter, Store};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+
+use crate::error::Error;
+use crate::params;
+use crate::plan::{Plan, fingerprint};
+use crate::remediations::{self, Remediation};
+use crate::sdk::aws_err;
+use crate::target::Target;
+
+/// The default circuit breaker: resources per bulk run.
+pub const DEFAULT_MAX_RESOURCES: usize = 25;
+
+/// One remediation of one resource, as asked for by a person, the API or a policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Who asks: a user name, `api:<principal>` or `auto:<policy id>`.
+    pub actor: String,
+    /// The resource's `ResourceId`.
+    pub resource_id: String,
+    /// The remediation id.
+    pub remediation_id: String,
+    /// Parameters as JSON; missing ones take their defaults.
+    pub parameters: Map<String, Value>,
+}
+
+/// How an applied remediation ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The audit record written for it.
+    pub audit_id: String,
+    /// `Fixed`, `NotFixed` or `AlreadyCompliant`.
+    pub outcome: AuditOutcome,
+    /// The plan that was applied (as approved).
+    pub plan: Plan,
+    /// The state read by the re-check, right before acting.
+    pub before: Value,
+    /// The state read by the verification, after acting (the re-check's for a no-op).
+    pub after: Value,
+}
+
+/// A clock, replaceable in tests (IAM "unused for N days" needs time to pass).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Plans and applies remediations in the configured accounts, auditing every attempt.
+///
+/// Sessions use [`Purpose::Remediate`]: the account's `remediation_role_name` when set.
+pub struct Executor {
+    aws: Aws,
+    accounts: Vec<AccountConfig>,
+    store: Arc<dyn Store>,
+    max_resources: usize,
+    clock: Clock,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("accounts", &self.accounts.len())
+            .field("store", &self.store.describe())
+            .field("max_resources", &self.max_resources)
+            .finish()
+    }
+}
+
+impl Executor {
+    /// An executor acting through `aws` in `accounts` (none: the credentials' own
+    /// account), auditing into `store`.
+    pub fn new(aws: Aws, accounts: Vec<AccountConfig>, store: Arc<dyn Store>) -> Self {
+        Self {
+            aws,
+            accounts,
+            store,
+            max_resources: DEFAULT_MAX_RESOURCES,
+            clock: Arc::new(Utc::now),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sets the circuit breaker of [`Executor::run_bulk`].
+    pub fn with_max_resources(mut self, max: usize) -> Self {
+        self.max_resources = max;
+        self
+    }
+
+    /// Replaces the clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Dry run: reads the resource and returns the calls that would fix it, making none.
+    /// Records a `planned` audit record, or the refusal/failure.
+    pub async fn plan(&self, req: &Request) -> Result<Plan, Error> {
+        match self.make_plan(req).await {
+            Ok(plan) => {
+                self.audit(req, AuditOutcome::Planned, Some(&plan), None, &plan.before, &Value::Null, None)
+                    .await?;
+                Ok(plan)
+            }
+            Err(err) => Err(self.fail(req, None, None, err).await),
+        }
+    }
+
+    /// Applies an approved plan: re-reads the resource and refuses when it changed since
+    /// the plan (or succeeds as a no-op when it already complies), makes the plan's calls,
+    /// re-reads to verify, and records the attempt.
+    pub async fn apply(&self, req: &Request, approved: &Plan) -> Result<Report, Error> {
+        match self.apply_inner(req, approved).await {
+            Ok(report) => Ok(report),
+            Err((err, completed)) => Err(self.fail(req, Some(approved), completed, err).await),
+        }
+    }
+
+    /// Plans and applies in one step, for callers that approve by configuration
+    /// (auto-remediation). Only the apply is audited.
+    pub async fn run(&self, req: &Request) -> Result<Report, Error> {
+        let plan = match self.make_plan(req).await {
+            Ok(plan) => plan,
+            Err(err) => return Err(self.fail(req, None, None, err).await),
+        };
+        self.apply(req, &plan).await
+    }
+
+    /// [`Executor::run`] for many resources, one at a time. Over the circuit breaker the
+    /// whole run is refused before any call, and each request gets a `refused` record.
+    pub async fn run_bulk(&self, reqs: &[Request]) -> Result<Vec<Result<Report, Error>>, Error> {
+        if reqs.len() > self.max_resources {
+            let err = Error::TooManyResources { count: reqs.len(), max: self.max_resources };
+            warn!(count = reqs.len(), max = self.max_resources, "Circuit breaker refused a bulk run.");
+            for req in reqs {
+                let text = err.to_string();
+                self.audit(req, AuditOutcome::Refused, None, None, &Value::Null, &Value::Null, Some(text))
+                    .await?;
+            }
+            return Err(err);
+        }
+        let mut out = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            out.push(self.run(req).await);
+        }
+        Ok(out)
+    }
+
+    /// Records that an operator did not approve `plan` (declined, or no terminal to ask).
+    pub async fn refuse(&self, req: &Request, plan: &Plan, reason: &str) -> Result<Error, Error> {
+        let err = Error::NotConfirmed { reason: reason.to_owned() };
+        Ok(self.fail(req, Some(plan), None, err).await)
+    }
+
+    /// Audit records, newest first.
+    pub async fn history(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, Error> {
+        Ok(self.store.audit().list(filter).await?)
+    }
+
+    async fn make_plan(&self, req: &Request) -> Result<Plan, Error> {
+        let (remediation, parameters) = resolve(req)?;
+        let (target, clients) = self.target(remediation, &req.resource_id).await?;
+        let state = remediation.check(&clients, &target).await?;
+        let planned_at = (self.clock)();
+        let planned = remediation.plan(&target, &state, &parameters, planned_at)?;
+        Ok(Plan {
+            remediation_id: remediation.id().to_owned(),
+            target,
+            parameters,
+            fingerprint: fingerprint(&state),
+            calls: planned.calls,
+            changes: planned.changes,
+            before: state,
+            planned_at,
+        })
+    }
+
+    async fn apply_inner(
+        &self,
+        req: &Request,
+        approved: &Plan,
+    ) -> Result<Report, (Error, Option<usize>)> {
+        let (remediation, parameters) = resolve(req).map_err(|e| (e, None))?;
+        if approved.remediation_id != remediation.id()
+            || approved.target.resource_id != req.resource_id
+            || approved.parameters != parameters
+        {
+            let err = Error::PlanMismatch {
+                planned: format!("{} on {}", approved.remediation_id, approved.target.resource_id),
+                requested: format!("{} on {}", remediation.id(), req.resource_id),
+            };
+            return Err((err, None));
+        }
+        let (target, clients) =
+            self.target(remediation, &req.resource_id).await.map_err(|e| (e, None))?;
+
+        // Re-check: a fresh read, compared with the state the plan was made from.
+        let before = remediation.check(&clients, &target).await.map_err(|e| (e, None))?;
+        let fresh = remediation
+            .plan(&target, &before, &parameters, (self.clock)())
+            .map_err(|e| (e, None))?;
+        if fresh.calls.is_empty() {
+            info!(resource = %target.resource_id, remediation = remediation.id(), "Already compliant.");
+            let id = self
+                .audit(req, AuditOutcome::AlreadyCompliant, Some(approved), Some(0), &before, &before, None)
+                .await
+                .map_err(|e| (e, None))?;
+            return Ok(report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before));
+        }
+        let current = fingerprint(&before);
+        if current != approved.fingerprint || fresh.calls != approved.calls {
+            let err = Error::ChangedSincePlan {
+                resource_id: target.resource_id.clone(),
+                planned: approved.fingerprint.clone(),
+                current,
+            };
+            return Err((err, None));
+        }
+
+        let total = approved.calls.len();
+        for (i, call) in approved.calls.iter().enumerate() {
+            info!(resource = %target.resource_id, call = %call.action, "Applying.");
+            if let Err(err) = remediation.apply(&clients, &target, call).await {
+                let err = if i == 0 {
+                    err
+                } else {
+                    Error::PartlyApplied {
+                        resource_id: target.resource_id.clone(),
+                        failed: i + 1,
+                        total,
+                        completed: i,
+                        source: Box::new(err),
+                    }
+                };
+                return Err((err, Some(i)));
+            }
+        }
+
+        // Verify: a fresh read; fixed when the remediation has nothing left to do.
+        let after = remediation.check(&clients, &target).await.map_err(|e| (e, Some(total)))?;
+        let left = remediation
+            .plan(&target, &after, &parameters, (self.clock)())
+            .map_err(|e| (e, Some(total)))?;
+        let outcome =
+            if left.calls.is_empty() { AuditOutcome::Fixed } else { AuditOutcome::NotFixed };
+        info!(resource = %target.resource_id, remediation = remediation.id(), outcome = outcome.as_str(), "Applied.");
+        let id = self
+            .audit(req, outcome, Some(approved), Some(total), &before, &after, None)
+            .await
+            .map_err(|e| (e, Some(total)))?;
+        Ok(report(id, outcome, approved, before, after))
+    }
+
+    /// Resolves the target (type check, account, region) and clients for its region.
+    async fn target(
+        &self,
+        remediation: &dyn Remediation,
+        resource_id: &str,
+    ) -> Result<(Target, Clients), Error> {
+        let mut target = Target::parse(resource_id)?;
+        let meta = remediation.meta();
+        if target.resource_type != meta.resource_type {
+            return Err(Error::WrongResourceType {
+                remediation: meta.id,
+                expected: meta.resource_type,
+                actual: target.resource_type,
+                resource_id: resource_id.to_owned(),
+            });
+        }
+        // A stored snapshot fills what the id lacks (an S3 bucket's account and region).
+        if target.account_id.is_empty() || target.region.is_empty() {
+            if let Some(snapshot) = self.store.resources().get(resource_id).await? {
+                if target.account_id.is_empty() {
+                    target.account_id = snapshot.account_id;
+                }
+                if target.region.is_empty() {
+                    target.region = snapshot.region;
+                }
+            }
+        }
+        let session = self.session(&target).await?;
+        if target.account_id.is_empty() {
+            target.account_id = session.account_id().to_owned();
+        }
+        if target.region.is_empty() && target.resource_type == ResourceType::S3_BUCKET {
+            target.region = bucket_region(&session.home(), &target).await?;
+        }
+        let clients =
+            if target.is_global() { session.home() } else { session.clients(&target.region) };
+        Ok((target, clients))
+    }
+
+    async fn session(&self, target: &Target) -> Result<Session, Error> {
+        let account = if target.account_id.is_empty() {
+            match self.accounts.as_slice() {
+                [] => None,
+                [only] => Some(only),
+                many => {
+                    return Err(Error::AmbiguousAccount {
+                        resource_id: target.resource_id.clone(),
+                        count: many.len(),
+                    });
+                }
+            }
+        } else {
+            let found = self.accounts.iter().find(|a| a.id == target.account_id);
+            if found.is_none() && !self.accounts.is_empty() {
+                return Err(Error::UnknownAccount {
+                    account_id: target.account_id.clone(),
+                    resource_id: target.resource_id.clone(),
+                });
+            }
+            found
+        };
+        let key = account.map(|a| a.id.clone()).unwrap_or_default();
+        let mut sessions = self.sessions.lock().await;
+        if let Some(s) = sessions.get(&key) {
+            return check_account(s.clone(), target);
+        }
+        let session = self.aws.session(account, Purpose::Remediate).await?;
+        sessions.insert(key, session.clone());
+        check_account(session, target)
+    }
+
+    /// Records a failure or refusal and hands the error back.
+    async fn fail(
+        &self,
+        req: &Request,
+        plan: Option<&Plan>,
+        completed: Option<usize>,
+        err: Error,
+    ) -> Error {
+        warn!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation not applied.");
+        let before = plan.map(|p| p.before.clone()).unwrap_or(Value::Null);
+        let outcome = err.outcome();
+        match self.audit(req, outcome, plan, completed, &before, &Value::Null, Some(err.to_string())).await
+        {
+            Ok(_) => err,
+            // Losing the audit record is worse than the original failure: report both.
+            Err(audit) => Error::Store(match audit {
+                Error::Store(e) => e,
+                other => caracal_store::Error::Task(other.to_string()),
+            }),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        req: &Request,
+        outcome: AuditOutcome,
+        plan: Option<&Plan>,
+        completed: Option<usize>,
+        before: &Value,
+        after: &Value,
+        error: Option<String>,
+    ) -> Result<String, Error> {
+        let at = (self.clock)();
+        let record = AuditRecord {
+            id: audit_id(at),
+            at,
+            actor: req.actor.clone(),
+            resource_id: req.resource_id.clone(),
+            remediation_id: req.remediation_id.clone(),
+            parameters: plan
+                .map(|p| p.parameters.clone())
+                .unwrap_or_else(|| Value::Object(req.parameters.clone())),
+            plan: plan.map(|p| p.audit_json(completed)).unwrap_or(Value::Null),
+            outcome,
+            before: before.clone(),
+            after: after.clone(),
+            error,
+        };
+        self.store.audit().append(&record).await?;
+        Ok(record.id)
+    }
+}
+
+fn check_account(session: Session, target: &Target) -> Result<Session, Error> {
+    if !target.account_id.is_empty() && session.account_id() != target.account_id {
+        return Err(Error::UnknownAccount {
+            account_id: target.account_id.clone(),
+            resource_id: target.resource_id.clone(),
+        });
+    }
+    Ok(session)
+}
+
+/// The remediation and its parameters, type-checked, defaulted and range-checked.
+fn resolve(req: &Request) -> Result<(&'static dyn Remediation, Value), Error> {
+    let remediation = remediations::find(&req.remediation_id)
+        .ok_or_else(|| Error::UnknownRemediation { id: req.remediation_id.clone() })?;
+    let meta = remediation.meta();
+    let parameters = Value::Object(params::resolve(meta.id, meta.parameters, &req.parameters)?);
+    remediation.validate(&parameters)?;
+    Ok((remediation, parameters))
+}
+
+async fn bucket_region(home: &Clients, target: &Target) -> Result<String, Error> {
+    let out = home
+        .s3()
+        .get_bucket_location()
+        .bucket(&target.name)
+        .send()
+        .await
+        .map_err(aws_err("s3:GetBucketLocation", target))?;
+    Ok(match out.location_constraint.as_ref().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(region) => region.to_owned(),
+    })
+}
+
+fn report(id: String, outcome: AuditOutcome, plan: &Plan, before: Value, after: Value) -> Report {
+    Report { audit_id: id, outcome, plan: plan.clone(), before, after }
+}
+
+/// A unique, time-ordered audit id: time, process and a per-process counter.
+fn audit_id(at: DateTime<Utc>) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("rem-{}-{}-{n}", at.format("%Y%m%dT%H%M%S%.6fZ"), std::process::id())
+}

@@ -1,0 +1,72 @@
+//! Shared SDK plumbing for the remediation modules: error mapping, "absent" answers, times.
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::target::Target;
+
+/// Maps an SDK error of `operation` (an IAM action name) on `target` to [`Error::Aws`],
+/// keeping the service's code (`AccessDenied`) or, without one, the transport failure.
+pub(crate) fn aws_err<'a, E>(
+    operation: &'static str,
+    target: &'a Target,
+) -> impl FnOnce(E) -> Error + 'a
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    move |err| {
+        let code = err.code().map(str::to_owned);
+        let message = match (err.code(), err.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            _ => chain(&err),
+        };
+        Error::Aws { operation: operation.to_owned(), resource_id: target.resource_id.clone(), code, message }
+    }
+}
+
+/// `Ok(None)` when the call failed with one of `codes`, AWS's way of saying "not set".
+pub(crate) fn absent<T, E: ProvideErrorMetadata>(
+    result: Result<T, E>,
+    codes: &[&str],
+) -> Result<Option<T>, E> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code().is_some_and(|c| codes.contains(&c)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// An SDK time as RFC 3339 JSON, or null.
+pub(crate) fn time(t: Option<&aws_smithy_types::DateTime>) -> Value {
+    t.and_then(to_chrono).map(|t| Value::from(t.to_rfc3339())).unwrap_or(Value::Null)
+}
+
+fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Reads an RFC 3339 time written by [`time`].
+pub(crate) fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The whole chain of an error on one line: SDK errors often say only "dispatch failure"
+/// at the top, with the cause (connection refused) underneath.
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
