@@ -22,6 +22,7 @@ pub mod lake;
 pub mod normalize;
 pub mod parsers;
 pub mod process;
+pub mod schema;
 pub mod sink;
 
 pub use crate::{
@@ -34,5 +35,6 @@ pub use crate::{
     normalize::{SourceInfo, normalize},
     parsers::{PARSERS, Parser},
     process::{ObjectInfo, Processor, Report, decode},
+    schema::{CustomParser, LogSchema},
     sink::{ChannelSink, Discard, EventSink, Tee},
 };
