@@ -10,7 +10,7 @@
 //! - [`DynamoStore`] (`dynamodb/`): DynamoDB tables, laid out in its module doc; the
 //!   serverless shape. The SDK client comes from `caracal-aws`.
 //!
-//! Both pass the conformance suite in `tests/conformance/`. A new backend is a module
+//! Both pass the conformance suite in `tests/stores/conformance.rs`. A new backend is a module
 //! implementing the five traits, a line in [`open`] and a line in the suite's backend list.
 #![deny(missing_docs)]
 

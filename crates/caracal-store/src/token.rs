@@ -13,7 +13,7 @@ pub(crate) fn encode<T: Serialize>(position: &T) -> String {
 /// Decodes a token made by [`encode`].
 pub(crate) fn decode<T: DeserializeOwned>(token: &str) -> Result<T> {
     let invalid = || Error::InvalidPageToken { token: token.chars().take(80).collect() };
-    if token.len() % 2 != 0 || !token.is_ascii() {
+    if !token.len().is_multiple_of(2) || !token.is_ascii() {
         return Err(invalid());
     }
     let bytes = (0..token.len())

@@ -290,7 +290,7 @@ pub async fn compliance_keeps_the_last_verdict_per_resource_and_policy(store: &d
     let other = finding("r2", "P.Versioning", Severity::Medium, ComplianceStatus::Pass);
     cs.set_status(&[fail.clone(), error.clone(), other.clone()]).await.unwrap();
     let pass = Finding { status: ComplianceStatus::Pass, evaluated_at: t(60), ..fail.clone() };
-    cs.set_status(&[pass.clone()]).await.unwrap();
+    cs.set_status(std::slice::from_ref(&pass)).await.unwrap();
 
     assert_eq!(cs.get("r1", "P.Versioning").await.unwrap(), Some(pass.clone()));
     assert_eq!(cs.get("r1", "P.Public").await.unwrap(), Some(error.clone()));
