@@ -1,7 +1,5 @@
-import time
-
 from caracal_aws_helpers import actor, aws_context
-from panther_detection_helpers.caching import increment_counter
+from panther_detection_helpers.caching import evaluate_threshold
 
 THRESHOLD = 5
 WINDOW_SECONDS = 3600
@@ -12,8 +10,7 @@ def rule(event):
         return False
     if event.deep_get("responseElements", "ConsoleLogin") != "Failure":
         return False
-    key = f"console-failures:{actor(event)}"
-    return increment_counter(key, 1, int(time.time()) + WINDOW_SECONDS) >= THRESHOLD
+    return evaluate_threshold(f"console-failures:{actor(event)}", THRESHOLD, WINDOW_SECONDS)
 
 
 def title(event):

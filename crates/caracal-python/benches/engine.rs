@@ -1,1 +1,162 @@
-fn main() {}
+//! Engine throughput beside the plain-CPython baseline, measured in the same run:
+//!
+//! - `caracal_python::policies`: resources/s through the bundled `policies/` pack
+//!   (`evaluate_resources_json`: JSON text → Python → verdicts back in Rust) vs.
+//!   `baseline/cpython` (the same policies called in a Python loop on pre-built dicts).
+//! - `caracal_python::rules`: events/s through the bundled `rules/` pack, same pairing;
+//!   events are the real CloudTrail records of `shared/samples` plus the packs' test logs.
+//! - `caracal_python::conversion`: Rust → Python conversion of the same events:
+//!   `json.loads` of the JSON text vs. building dicts value by value through pyo3.
+//!
+//! Run: `cargo bench -p caracal-python --bench engine` (add `-- --quick` for a short run).
+
+use std::path::PathBuf;
+
+use caracal_python::{DetectionKind, Engine, EngineOptions, LoadOptions, pack};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use serde_json::Value;
+
+const BATCH: usize = 1000;
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+fn load(path: &str) -> (Engine, pack::Pack) {
+    let pack = pack::load(&[repo(path)], &LoadOptions::default()).expect("bundled pack loads");
+    let engine = Engine::new(&pack, &EngineOptions::default()).expect("bundled pack compiles");
+    (engine, pack)
+}
+
+/// The test inputs of a pack, cycled up to `BATCH` items.
+fn corpus(pack: &pack::Pack, key: &str, extra: Vec<Value>) -> Vec<Value> {
+    let mut items: Vec<Value> = pack
+        .detections
+        .iter()
+        .flat_map(|d| d.tests.iter().filter_map(|t| t.raw.get(key).cloned()))
+        .chain(extra)
+        .collect();
+    let base = items.clone();
+    while items.len() < BATCH {
+        items.extend(base.iter().take(BATCH - items.len()).cloned());
+    }
+    items
+}
+
+fn sample_events() -> Vec<Value> {
+    let path = repo("../shared/samples/cloudtrail/panther-analysis_rule-tests.dev.jsonl");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|mut v| {
+            if let Some(map) = v.as_object_mut() {
+                map.insert("p_log_type".into(), "AWS.CloudTrail".into());
+            }
+            v
+        })
+        .collect()
+}
+
+fn policies(c: &mut Criterion) {
+    let (engine, pack) = load("policies");
+    let resources = corpus(&pack, "Resource", Vec::new());
+    let text = serde_json::to_string(&resources).expect("serializes");
+    let baseline = engine.baseline(DetectionKind::Policy, &text).expect("baseline");
+    let mut group = c.benchmark_group(format!("caracal_python::policies/{}", engine.policies().len()));
+    group.throughput(Throughput::Elements(resources.len() as u64));
+    group.bench_function("baseline/cpython", |b| b.iter(|| baseline.run().expect("runs")));
+    group.bench_function("evaluate_resources_json", |b| {
+        b.iter(|| engine.evaluate_resources_json(&text).expect("evaluates"))
+    });
+    group.bench_function("evaluate_resources_json+serialize", |b| {
+        b.iter(|| {
+            let text = serde_json::to_string(&resources).expect("serializes");
+            engine.evaluate_resources_json(&text).expect("evaluates")
+        })
+    });
+    group.finish();
+}
+
+fn rules(c: &mut Criterion) {
+    let (engine, pack) = load("rules");
+    let events = corpus(&pack, "Log", sample_events());
+    let text = serde_json::to_string(&events).expect("serializes");
+    let baseline = engine.baseline(DetectionKind::Rule, &text).expect("baseline");
+    let mut group = c.benchmark_group(format!("caracal_python::rules/{}", engine.rules().len()));
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("baseline/cpython", |b| b.iter(|| baseline.run().expect("runs")));
+    group.bench_function("evaluate_events_json", |b| {
+        b.iter(|| engine.evaluate_events_json(&text).expect("evaluates"))
+    });
+    group.finish();
+}
+
+fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into_pyobject(py)?.into_any(),
+            None => n.as_f64().unwrap_or(0.0).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+fn conversion(c: &mut Criterion) {
+    let events = sample_events();
+    let mut group = c.benchmark_group("caracal_python::conversion");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    Python::attach(|py| {
+        let json = py.import("json").expect("json");
+        let loads = json.getattr("loads").expect("loads");
+        group.bench_function("serialize+json.loads", |b| {
+            b.iter(|| {
+                let text = serde_json::to_string(&events).expect("serializes");
+                loads.call1((text,)).expect("loads")
+            })
+        });
+        if let Ok(runtime) = py.import("_caracal_runtime") {
+            let ours = runtime.getattr("_loads").expect("_loads");
+            group.bench_function("serialize+json.loads(ImmutableDict)", |b| {
+                b.iter(|| {
+                    let text = serde_json::to_string(&events).expect("serializes");
+                    ours.call1((text,)).expect("loads")
+                })
+            });
+        }
+        group.bench_function("pyo3_value_by_value", |b| {
+            b.iter_batched(
+                || (),
+                |()| {
+                    let list = PyList::empty(py);
+                    for e in &events {
+                        list.append(to_py(py, e).expect("converts")).expect("appends");
+                    }
+                    list
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, policies, rules, conversion);
+criterion_main!(benches);

@@ -280,6 +280,19 @@ impl Engine {
         outcome.severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(spec)
     }
 
+    /// The plain-CPython reference for benchmarks: `json_array`'s items converted once,
+    /// up front, so that [`Baseline::run`] only calls the same detections on them.
+    pub fn baseline(&self, kind: DetectionKind, json_array: &str) -> Result<Baseline, Error> {
+        let _busy = Busy::enter();
+        Python::attach(|py| {
+            let prepared = self
+                .py_engine
+                .call_method1(py, "baseline_prepare", (kind.as_str(), json_array))
+                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
+            Ok(Baseline { engine: self.py_engine.clone_ref(py), prepared })
+        })
+    }
+
     /// Runs the embedded tests of one compiled detection; JSON in, JSON out.
     pub(crate) fn run_tests_json(
         &self,
@@ -313,6 +326,26 @@ impl Engine {
             out.extract::<String>(py).map_err(Error::python)
         })?;
         serde_json::from_str(&text).map_err(|e| Error::Python(format!("cannot decode {method} results: {e}")))
+    }
+}
+
+/// Pre-built inputs and the detections to call on them; see [`Engine::baseline`].
+pub struct Baseline {
+    engine: Py<PyAny>,
+    prepared: Py<PyAny>,
+}
+
+impl Baseline {
+    /// Calls every applicable detection on every pre-built input in a pure Python loop;
+    /// returns how many calls returned True.
+    pub fn run(&self) -> Result<usize, Error> {
+        Python::attach(|py| {
+            let hits = self
+                .engine
+                .call_method1(py, "baseline_run", (self.prepared.clone_ref(py),))
+                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
+            hits.extract::<usize>(py).map_err(Error::python)
+        })
     }
 }
 

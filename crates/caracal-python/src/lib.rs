@@ -48,7 +48,7 @@ pub mod testing;
 pub mod venv;
 
 pub use crate::{
-    engine::{Engine, EngineOptions, PolicyVerdict, RuleOutcome},
+    engine::{Baseline, Engine, EngineOptions, PolicyVerdict, RuleOutcome},
     error::Error,
     interp::abort_when_stuck,
     kv::{KvStore, MemoryKv},

@@ -393,6 +393,10 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
                 if !mock.get("objectName").is_some_and(Value::is_string) {
                     return Err(format!("test {name:?}: mock without objectName"));
                 }
+                // As panther-analysis-tool: a mock returns a string or a bool.
+                if !mock.get("returnValue").is_some_and(|v| v.is_string() || v.is_boolean()) {
+                    return Err(format!("test {name:?}: mock returnValue must be a string or a bool"));
+                }
                 if !options.ignore_extra_keys {
                     if let Some(key) = mock.keys().find(|k| !MOCK_KEYS.contains(&k.as_str())) {
                         return Err(format!("test {name:?}: unknown mock key {key}"));

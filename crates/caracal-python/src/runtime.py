@@ -502,7 +502,7 @@ class Engine:
             self.policies.append(det)
             if det.resource_types:
                 for rt in det.resource_types:
-                    self.policies_by_type.setdefault(rt, []).append(det)
+                    self.policies_by_type[rt] = self.policies_by_type.get(rt, ()) + (det,)
             else:
                 self.all_type_policies.append(det)
         else:
@@ -531,7 +531,7 @@ class Engine:
                 rid = res.get("ResourceId") or ""
                 policies = by_type.get(res.get("ResourceType"), ())
                 if every:
-                    policies = list(policies) + every
+                    policies = policies + tuple(every)
                 for det in policies:
                     suppressed = bool(det.suppress and det.suppress(rid))
                     running[tid] = _monotonic() + limit
@@ -581,6 +581,30 @@ class Engine:
                         out.append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
         sys.stderr.flush()
         return json.dumps(out, default=str)
+
+    # -- benchmark baseline --------------------------------------------------
+
+    def baseline_prepare(self, kind, text):
+        """Pre-built inputs for `baseline_run`: what plain CPython would already hold."""
+        items = _loads(text)
+        if kind == "policy":
+            return [(item, self.policies_by_type.get(item.get("ResourceType"), ()) + tuple(self.all_type_policies)) for item in items]
+        return [
+            (PantherEvent(item, self.data_models.get(item.get("p_log_type"))), tuple(self.by_log_type.get(item.get("p_log_type"), ())))
+            for item in items
+        ]
+
+    def baseline_run(self, prepared):
+        """Calls the same detections on the pre-built inputs: no conversion, no guard."""
+        hits = 0
+        for item, dets in prepared:
+            for det in dets:
+                try:
+                    if det.main(item) is True:
+                        hits += 1
+                except Exception:  # noqa: BLE001
+                    pass
+        return hits
 
     # -- tests -------------------------------------------------------------
 

@@ -221,9 +221,11 @@ fn coverage_problems(det: &DetectionSpec, minimum: usize) -> Vec<String> {
         ));
     }
     if minimum >= 2 {
-        let alerting = if det.kind == DetectionKind::Rule { true } else { false };
-        if !det.tests.iter().any(|t| t.expected == alerting) || !det.tests.iter().any(|t| t.expected != alerting) {
-            problems.push("insufficient test coverage: needs a test of each outcome (true and false)".to_owned());
+        let has = |outcome: bool| det.tests.iter().any(|t| t.expected == outcome);
+        if !has(true) || !has(false) {
+            problems.push(
+                "insufficient test coverage: needs a test of each outcome (true and false)".to_owned(),
+            );
         }
     }
     problems
