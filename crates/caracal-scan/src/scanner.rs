@@ -156,7 +156,11 @@ impl Scanner {
                 );
                 async move {
                     let result = self.run(task.collector, &scope, observed_at).await;
-                    progress.task_done(scope.account_id(), scope.region(), task.collector.resource_type());
+                    progress.task_done(
+                        scope.account_id(),
+                        scope.region(),
+                        task.collector.resource_type(),
+                    );
                     (task.collector.resource_type(), result)
                 }
             })
@@ -169,7 +173,11 @@ impl Scanner {
         }
         drop(results);
         report.errors.sort_by(|a, b| {
-            (&a.resource_type, &a.region, &a.operation).cmp(&(&b.resource_type, &b.region, &b.operation))
+            (&a.resource_type, &a.region, &a.operation).cmp(&(
+                &b.resource_type,
+                &b.region,
+                &b.operation,
+            ))
         });
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         report.requests = first.aws().requests().get() - requests_before;
@@ -227,14 +235,16 @@ impl Scanner {
             }
         };
         let new = changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Created)).count() as u64;
-        let changed = changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Modified)).count() as u64;
+        let changed =
+            changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Modified)).count() as u64;
         let complete = collected.errors.is_empty();
         for e in collected.errors {
             fail(&mut out, e);
         }
         let mut deleted = 0;
         if complete {
-            let seen: HashSet<&str> = collected.resources.iter().map(|r| r.resource_id.as_str()).collect();
+            let seen: HashSet<&str> =
+                collected.resources.iter().map(|r| r.resource_id.as_str()).collect();
             let deletion_regions: Vec<&str> = match collector.listing_scope() {
                 ListingScope::AccountWide => scope.regions().iter().map(String::as_str).collect(),
                 ListingScope::Regional | ListingScope::Global => vec![scope.region()],
@@ -242,7 +252,9 @@ impl Scanner {
             let mut stale = Vec::new();
             for region in deletion_regions {
                 match store.ids_in_scope(scope.account_id(), region, resource_type).await {
-                    Ok(ids) => stale.extend(ids.into_iter().filter(|id| !seen.contains(id.as_str()))),
+                    Ok(ids) => {
+                        stale.extend(ids.into_iter().filter(|id| !seen.contains(id.as_str())))
+                    }
                     Err(e) => {
                         fail(&mut out, CollectError::message("store:IdsInScope", e.to_string()));
                         stale.clear();
@@ -253,7 +265,9 @@ impl Scanner {
             if !stale.is_empty() {
                 match store.mark_deleted(&stale, observed_at).await {
                     Ok(marked) => deleted = marked.len() as u64,
-                    Err(e) => fail(&mut out, CollectError::message("store:MarkDeleted", e.to_string())),
+                    Err(e) => {
+                        fail(&mut out, CollectError::message("store:MarkDeleted", e.to_string()))
+                    }
                 }
             }
         }
@@ -291,7 +305,11 @@ fn select(types: &[String]) -> Result<Vec<&'static dyn Collector>, Error> {
             return Err(Error::UnknownType(t.clone()));
         }
     }
-    Ok(COLLECTORS.iter().copied().filter(|c| types.iter().any(|t| t == c.resource_type())).collect())
+    Ok(COLLECTORS
+        .iter()
+        .copied()
+        .filter(|c| types.iter().any(|t| t == c.resource_type()))
+        .collect())
 }
 
 #[cfg(test)]
@@ -300,7 +318,8 @@ mod tests {
 
     #[test]
     fn unknown_type_is_an_error_naming_it() {
-        let err = select(&["AWS.S3.Bukket".into()]).err().map(|e| e.to_string()).unwrap_or_default();
+        let err =
+            select(&["AWS.S3.Bukket".into()]).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("AWS.S3.Bukket"), "{err}");
         assert_eq!(select(&[]).map(|c| c.len()).unwrap_or(0), COLLECTORS.len());
         assert_eq!(select(&["AWS.KMS.Key".into()]).map(|c| c.len()).unwrap_or(0), 1);

@@ -96,9 +96,16 @@ async fn trail(ct: &Client, scope: &Scope, t: &Trail) -> Result<Resource, Collec
 }
 
 /// A trail's basic and advanced event selectors, as JSON lists.
-pub(super) async fn event_selectors(ct: &Client, arn: &str) -> Result<(Value, Value), CollectError> {
-    let out = ct.get_event_selectors().trail_name(arn).send().await.op("cloudtrail:GetEventSelectors")?;
-    Ok((list(out.event_selectors(), event_selector), list(out.advanced_event_selectors(), advanced_selector)))
+pub(super) async fn event_selectors(
+    ct: &Client,
+    arn: &str,
+) -> Result<(Value, Value), CollectError> {
+    let out =
+        ct.get_event_selectors().trail_name(arn).send().await.op("cloudtrail:GetEventSelectors")?;
+    Ok((
+        list(out.event_selectors(), event_selector),
+        list(out.advanced_event_selectors(), advanced_selector),
+    ))
 }
 
 fn event_selector(s: &EventSelector) -> Value {

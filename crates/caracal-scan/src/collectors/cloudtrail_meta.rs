@@ -51,7 +51,10 @@ impl Collector for TrailMeta {
                 if let Some(arn) = t.trail_arn() {
                     trails.insert(
                         arn.to_owned(),
-                        (t.home_region().unwrap_or_default().to_owned(), t.is_multi_region_trail() == Some(true)),
+                        (
+                            t.home_region().unwrap_or_default().to_owned(),
+                            t.is_multi_region_trail() == Some(true),
+                        ),
                     );
                 }
             }

@@ -28,10 +28,21 @@ impl Collector for Recorders {
         let resources = recorders
             .into_iter()
             .map(|(name, attributes)| {
-                let id = format!("{}:{}:{}", scope.account_id(), scope.region(), ResourceType::CONFIG_RECORDER);
-                let mut r = Resource::new(id, ResourceType::CONFIG_RECORDER, scope.account_id(), scope.region());
+                let id = format!(
+                    "{}:{}:{}",
+                    scope.account_id(),
+                    scope.region(),
+                    ResourceType::CONFIG_RECORDER
+                );
+                let mut r = Resource::new(
+                    id,
+                    ResourceType::CONFIG_RECORDER,
+                    scope.account_id(),
+                    scope.region(),
+                );
                 r.name = Some(name);
-                if let Value::Object(map) = attributes {
+                if let Value::Object(mut map) = attributes {
+                    map.remove("Name"); // the envelope's `Name`
                     r.attributes.extend(map);
                 }
                 r

@@ -49,10 +49,15 @@ impl Collector for RecorderMeta {
             .filter(|r| r["RecordingGroup"]["IncludeGlobalResourceTypes"] == Value::Bool(true))
             .count();
         let id = format!("{}::{}", scope.account_id(), ResourceType::CONFIG_RECORDER_META);
-        let r = Resource::new(id, ResourceType::CONFIG_RECORDER_META, scope.account_id(), GLOBAL_REGION)
-            .with("GlobalRecorderCount", global)
-            .with("Recorders", recorders)
-            .with("Regions", regions);
+        let r = Resource::new(
+            id,
+            ResourceType::CONFIG_RECORDER_META,
+            scope.account_id(),
+            GLOBAL_REGION,
+        )
+        .with("GlobalRecorderCount", global)
+        .with("Recorders", recorders)
+        .with("Regions", regions);
         Ok(Collected { resources: vec![r], errors: Vec::new() })
     }
 }

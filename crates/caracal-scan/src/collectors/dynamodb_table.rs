@@ -58,10 +58,21 @@ async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resourc
     else {
         return Ok(None);
     };
-    let arn = t.table_arn().map_or_else(|| scope.arn("dynamodb", &format!("table/{name}")), str::to_owned);
-    let ttl = ddb.describe_time_to_live().table_name(name).send().await.op("dynamodb:DescribeTimeToLive")?;
-    let backups =
-        ddb.describe_continuous_backups().table_name(name).send().await.op("dynamodb:DescribeContinuousBackups")?;
+    let arn = t
+        .table_arn()
+        .map_or_else(|| scope.arn("dynamodb", &format!("table/{name}")), str::to_owned);
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(name)
+        .send()
+        .await
+        .op("dynamodb:DescribeTimeToLive")?;
+    let backups = ddb
+        .describe_continuous_backups()
+        .table_name(name)
+        .send()
+        .await
+        .op("dynamodb:DescribeContinuousBackups")?;
     let mut tags = std::collections::BTreeMap::new();
     let mut token = None;
     loop {
@@ -78,7 +89,8 @@ async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resourc
             break;
         }
     }
-    let mut r = Resource::new(&arn, ResourceType::DYNAMODB_TABLE, scope.account_id(), scope.region());
+    let mut r =
+        Resource::new(&arn, ResourceType::DYNAMODB_TABLE, scope.account_id(), scope.region());
     r.arn = Some(arn);
     r.id = t.table_id().map(str::to_owned);
     r.name = Some(name.to_owned());

@@ -32,7 +32,12 @@ impl Collector for Instances {
                 for i in reservation.instances() {
                     let Some(id) = i.instance_id() else { continue };
                     let arn = scope.arn("ec2", &format!("instance/{id}"));
-                    let mut r = Resource::new(&arn, ResourceType::EC2_INSTANCE, scope.account_id(), scope.region());
+                    let mut r = Resource::new(
+                        &arn,
+                        ResourceType::EC2_INSTANCE,
+                        scope.account_id(),
+                        scope.region(),
+                    );
                     r.arn = Some(arn);
                     r.id = Some(id.to_owned());
                     r.name = name_tag(i.tags());

@@ -28,7 +28,12 @@ impl Collector for NetworkAcls {
             for n in page.op("ec2:DescribeNetworkAcls")?.network_acls() {
                 let Some(id) = n.network_acl_id() else { continue };
                 let arn = scope.arn("ec2", &format!("network-acl/{id}"));
-                let mut r = Resource::new(&arn, ResourceType::EC2_NETWORK_ACL, scope.account_id(), scope.region());
+                let mut r = Resource::new(
+                    &arn,
+                    ResourceType::EC2_NETWORK_ACL,
+                    scope.account_id(),
+                    scope.region(),
+                );
                 r.arn = Some(arn);
                 r.id = Some(id.to_owned());
                 r.name = name_tag(n.tags());

@@ -39,16 +39,20 @@ async fn list(scope: &Scope, only: Option<&str>) -> Result<Vec<Resource>, Collec
     let mut out = Vec::new();
     let mut req = ec2.describe_security_groups();
     if let Some(id) = only {
-        req = req.filters(
-            aws_sdk_ec2::types::Filter::builder().name("group-id").values(id).build(),
-        );
+        req =
+            req.filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(id).build());
     }
     let mut pages = req.into_paginator().send();
     while let Some(page) = pages.next().await {
         for g in page.op("ec2:DescribeSecurityGroups")?.security_groups() {
             let Some(id) = g.group_id() else { continue };
             let arn = scope.arn("ec2", &format!("security-group/{id}"));
-            let mut r = Resource::new(&arn, ResourceType::EC2_SECURITY_GROUP, scope.account_id(), scope.region());
+            let mut r = Resource::new(
+                &arn,
+                ResourceType::EC2_SECURITY_GROUP,
+                scope.account_id(),
+                scope.region(),
+            );
             r.arn = Some(arn);
             r.id = Some(id.to_owned());
             r.name = g.group_name().map(str::to_owned);

@@ -71,35 +71,43 @@ impl Collector for Volumes {
                     }
                 };
                 let arn = scope.arn("ec2", &format!("volume/{id}"));
-                let mut r = Resource::new(&arn, ResourceType::EC2_VOLUME, scope.account_id(), scope.region());
+                let mut r = Resource::new(
+                    &arn,
+                    ResourceType::EC2_VOLUME,
+                    scope.account_id(),
+                    scope.region(),
+                );
                 r.arn = Some(arn);
                 r.id = Some(id.to_owned());
                 r.name = name_tag(v.tags());
                 r.tags = tags(v.tags());
                 r.time_created = created(v.create_time());
-                merge(&mut r, json!({
-                    "VolumeId": id,
-                    "Attachments": list(v.attachments(), |a| json!({
-                        "AttachTime": ts(a.attach_time()),
-                        "DeleteOnTermination": a.delete_on_termination(),
-                        "Device": a.device(),
-                        "InstanceId": a.instance_id(),
-                        "State": e(a.state()),
-                        "VolumeId": a.volume_id(),
-                    })),
-                    "AvailabilityZone": v.availability_zone(),
-                    "CreateTime": ts(v.create_time()),
-                    "Encrypted": v.encrypted().unwrap_or(false),
-                    "Iops": v.iops(),
-                    "KmsKeyId": v.kms_key_id(),
-                    "MultiAttachEnabled": v.multi_attach_enabled(),
-                    "Size": v.size(),
-                    "SnapshotId": v.snapshot_id(),
-                    "State": e(v.state()),
-                    "Throughput": v.throughput(),
-                    "VolumeType": e(v.volume_type()),
-                    "Snapshots": snaps,
-                }));
+                merge(
+                    &mut r,
+                    json!({
+                        "VolumeId": id,
+                        "Attachments": list(v.attachments(), |a| json!({
+                            "AttachTime": ts(a.attach_time()),
+                            "DeleteOnTermination": a.delete_on_termination(),
+                            "Device": a.device(),
+                            "InstanceId": a.instance_id(),
+                            "State": e(a.state()),
+                            "VolumeId": a.volume_id(),
+                        })),
+                        "AvailabilityZone": v.availability_zone(),
+                        "CreateTime": ts(v.create_time()),
+                        "Encrypted": v.encrypted().unwrap_or(false),
+                        "Iops": v.iops(),
+                        "KmsKeyId": v.kms_key_id(),
+                        "MultiAttachEnabled": v.multi_attach_enabled(),
+                        "Size": v.size(),
+                        "SnapshotId": v.snapshot_id(),
+                        "State": e(v.state()),
+                        "Throughput": v.throughput(),
+                        "VolumeType": e(v.volume_type()),
+                        "Snapshots": snaps,
+                    }),
+                );
                 results.push(Ok(r));
             }
         }

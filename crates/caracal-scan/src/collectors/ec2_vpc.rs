@@ -54,57 +54,61 @@ impl Collector for Vpcs {
             let Some(id) = v.vpc_id() else { continue };
             let in_vpc = |vpc: Option<&str>| vpc == Some(id);
             let arn = scope.arn("ec2", &format!("vpc/{id}"));
-            let mut r = Resource::new(&arn, ResourceType::EC2_VPC, scope.account_id(), scope.region());
+            let mut r =
+                Resource::new(&arn, ResourceType::EC2_VPC, scope.account_id(), scope.region());
             r.arn = Some(arn);
             r.id = Some(id.to_owned());
             r.name = name_tag(v.tags());
             r.tags = tags(v.tags());
             let my_groups: Vec<_> = groups.iter().filter(|g| in_vpc(g.vpc_id())).collect();
             let my_acls: Vec<_> = acls.iter().filter(|n| in_vpc(n.vpc_id())).collect();
-            merge(&mut r, json!({
-                "VpcId": id,
-                "CidrBlock": v.cidr_block(),
-                "DhcpOptionsId": v.dhcp_options_id(),
-                "InstanceTenancy": e(v.instance_tenancy()),
-                "IsDefault": v.is_default().unwrap_or(false),
-                "OwnerId": v.owner_id(),
-                "State": e(v.state()),
-                "DefaultSecurityGroupId": my_groups.iter().find(|g| g.group_name() == Some("default")).and_then(|g| g.group_id()),
-                "DefaultNetworkAclId": my_acls.iter().find(|n| n.is_default() == Some(true)).and_then(|n| n.network_acl_id()),
-                "FlowLogs": flow_logs.iter().filter(|f| f.resource_id() == Some(id)).map(|f| json!({
-                    "FlowLogId": f.flow_log_id(),
-                    "FlowLogStatus": f.flow_log_status(),
-                    "CreationTime": ts(f.creation_time()),
-                    "DeliverLogsStatus": f.deliver_logs_status(),
-                    "LogDestinationType": e(f.log_destination_type()),
-                    "LogDestination": f.log_destination(),
-                    "LogGroupName": f.log_group_name(),
-                    "TrafficType": e(f.traffic_type()),
-                })).collect::<Vec<_>>(),
-                "NetworkAcls": my_acls.iter().map(|n| network_acl(n)).collect::<Vec<_>>(),
-                "RouteTables": routes.iter().filter(|t| in_vpc(t.vpc_id())).map(|t| json!({
-                    "RouteTableId": t.route_table_id(),
-                    "Associations": list(t.associations(), |a| json!({
-                        "Main": a.main(),
-                        "RouteTableAssociationId": a.route_table_association_id(),
-                        "SubnetId": a.subnet_id(),
-                        "GatewayId": a.gateway_id(),
-                    })),
-                    "Routes": list(t.routes(), |x| json!({
-                        "DestinationCidrBlock": x.destination_cidr_block(),
-                        "DestinationIpv6CidrBlock": x.destination_ipv6_cidr_block(),
-                        "DestinationPrefixListId": x.destination_prefix_list_id(),
-                        "GatewayId": x.gateway_id(),
-                        "InstanceId": x.instance_id(),
-                        "NatGatewayId": x.nat_gateway_id(),
-                        "NetworkInterfaceId": x.network_interface_id(),
-                        "TransitGatewayId": x.transit_gateway_id(),
-                        "VpcPeeringConnectionId": x.vpc_peering_connection_id(),
-                        "State": e(x.state()),
-                    })),
-                })).collect::<Vec<_>>(),
-                "SecurityGroups": my_groups.iter().map(|g| security_group(g)).collect::<Vec<_>>(),
-            }));
+            merge(
+                &mut r,
+                json!({
+                    "VpcId": id,
+                    "CidrBlock": v.cidr_block(),
+                    "DhcpOptionsId": v.dhcp_options_id(),
+                    "InstanceTenancy": e(v.instance_tenancy()),
+                    "IsDefault": v.is_default().unwrap_or(false),
+                    "OwnerId": v.owner_id(),
+                    "State": e(v.state()),
+                    "DefaultSecurityGroupId": my_groups.iter().find(|g| g.group_name() == Some("default")).and_then(|g| g.group_id()),
+                    "DefaultNetworkAclId": my_acls.iter().find(|n| n.is_default() == Some(true)).and_then(|n| n.network_acl_id()),
+                    "FlowLogs": flow_logs.iter().filter(|f| f.resource_id() == Some(id)).map(|f| json!({
+                        "FlowLogId": f.flow_log_id(),
+                        "FlowLogStatus": f.flow_log_status(),
+                        "CreationTime": ts(f.creation_time()),
+                        "DeliverLogsStatus": f.deliver_logs_status(),
+                        "LogDestinationType": e(f.log_destination_type()),
+                        "LogDestination": f.log_destination(),
+                        "LogGroupName": f.log_group_name(),
+                        "TrafficType": e(f.traffic_type()),
+                    })).collect::<Vec<_>>(),
+                    "NetworkAcls": my_acls.iter().map(|n| network_acl(n)).collect::<Vec<_>>(),
+                    "RouteTables": routes.iter().filter(|t| in_vpc(t.vpc_id())).map(|t| json!({
+                        "RouteTableId": t.route_table_id(),
+                        "Associations": list(t.associations(), |a| json!({
+                            "Main": a.main(),
+                            "RouteTableAssociationId": a.route_table_association_id(),
+                            "SubnetId": a.subnet_id(),
+                            "GatewayId": a.gateway_id(),
+                        })),
+                        "Routes": list(t.routes(), |x| json!({
+                            "DestinationCidrBlock": x.destination_cidr_block(),
+                            "DestinationIpv6CidrBlock": x.destination_ipv6_cidr_block(),
+                            "DestinationPrefixListId": x.destination_prefix_list_id(),
+                            "GatewayId": x.gateway_id(),
+                            "InstanceId": x.instance_id(),
+                            "NatGatewayId": x.nat_gateway_id(),
+                            "NetworkInterfaceId": x.network_interface_id(),
+                            "TransitGatewayId": x.transit_gateway_id(),
+                            "VpcPeeringConnectionId": x.vpc_peering_connection_id(),
+                            "State": e(x.state()),
+                        })),
+                    })).collect::<Vec<_>>(),
+                    "SecurityGroups": my_groups.iter().map(|g| security_group(g)).collect::<Vec<_>>(),
+                }),
+            );
             out.push(r);
         }
         Ok(Collected { resources: out, errors: Vec::new() })

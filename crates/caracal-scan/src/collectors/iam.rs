@@ -52,7 +52,10 @@ pub(super) fn inline_policies(policies: &[PolicyDetail]) -> Value {
     let map: Map<String, Value> = policies
         .iter()
         .filter_map(|p| {
-            Some((p.policy_name()?.to_owned(), Value::String(policy_document(p.policy_document()?))))
+            Some((
+                p.policy_name()?.to_owned(),
+                Value::String(policy_document(p.policy_document()?)),
+            ))
         })
         .collect();
     Value::Object(map)
@@ -110,12 +113,8 @@ pub(super) async fn credential_report(
     iam: &Client,
 ) -> Result<HashMap<String, Value>, CollectError> {
     for attempt in 0..20 {
-        let state = iam
-            .generate_credential_report()
-            .send()
-            .await
-            .op("iam:GenerateCredentialReport")?
-            .state;
+        let state =
+            iam.generate_credential_report().send().await.op("iam:GenerateCredentialReport")?.state;
         if state == Some(ReportStateType::Complete) {
             break;
         }
@@ -132,9 +131,7 @@ pub(super) async fn credential_report(
 /// Columns become PascalCase (`access_key_1_last_used_date` → `AccessKey1LastUsedDate`,
 /// `user` → `UserName`, `arn` → `ARN`); `true`/`false` become booleans and the report's
 /// placeholders (`N/A`, `no_information`, `not_supported`) become null.
-pub(super) fn parse_credential_report(
-    csv_bytes: &[u8],
-) -> Result<HashMap<String, Value>, String> {
+pub(super) fn parse_credential_report(csv_bytes: &[u8]) -> Result<HashMap<String, Value>, String> {
     let mut reader = csv::Reader::from_reader(csv_bytes);
     let headers: Vec<String> = reader
         .headers()
@@ -170,7 +167,9 @@ fn column_name(column: &str) -> String {
             .split('_')
             .map(|part| {
                 let mut chars = part.chars();
-                chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                chars.next().map_or_else(String::new, |c| {
+                    c.to_ascii_uppercase().to_string() + chars.as_str()
+                })
             })
             .collect(),
     }

@@ -41,7 +41,8 @@ impl Collector for Groups {
         let mut out = Vec::new();
         for g in &details.groups {
             let (Some(arn), Some(name)) = (g.arn(), g.group_name()) else { continue };
-            let mut r = Resource::new(arn, ResourceType::IAM_GROUP, scope.account_id(), GLOBAL_REGION);
+            let mut r =
+                Resource::new(arn, ResourceType::IAM_GROUP, scope.account_id(), GLOBAL_REGION);
             r.arn = Some(arn.to_owned());
             r.id = g.group_id().map(str::to_owned);
             r.name = Some(name.to_owned());

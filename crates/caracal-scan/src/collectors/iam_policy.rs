@@ -33,10 +33,16 @@ impl Collector for Policies {
         let iam = scope.clients().iam();
         let d = AuthDetails::fetch(
             &iam,
-            &[EntityType::LocalManagedPolicy, EntityType::User, EntityType::Role, EntityType::Group],
+            &[
+                EntityType::LocalManagedPolicy,
+                EntityType::User,
+                EntityType::Role,
+                EntityType::Group,
+            ],
         )
         .await?;
-        let attached = |list: &[AttachedPolicy], arn: &str| list.iter().any(|p| p.policy_arn() == Some(arn));
+        let attached =
+            |list: &[AttachedPolicy], arn: &str| list.iter().any(|p| p.policy_arn() == Some(arn));
         let mut out = Vec::new();
         for p in &d.policies {
             let Some(arn) = p.arn() else { continue };
@@ -54,7 +60,8 @@ impl Collector for Policies {
                 "PolicyUsers": d.users.iter().filter(|u| attached(u.attached_managed_policies(), arn))
                     .map(|u| json!({"UserName": u.user_name(), "UserId": u.user_id()})).collect::<Vec<_>>(),
             });
-            let mut r = Resource::new(arn, ResourceType::IAM_POLICY, scope.account_id(), GLOBAL_REGION);
+            let mut r =
+                Resource::new(arn, ResourceType::IAM_POLICY, scope.account_id(), GLOBAL_REGION);
             r.arn = Some(arn.to_owned());
             r.id = p.policy_id().map(str::to_owned);
             r.name = p.policy_name().map(str::to_owned);

@@ -37,37 +37,45 @@ impl Collector for Roles {
         let mut pages = iam.list_roles().into_paginator().send();
         while let Some(page) = pages.next().await {
             for role in page.op("iam:ListRoles")?.roles() {
-                listed.insert(role.arn().to_owned(), (role.description().map(str::to_owned), role.max_session_duration()));
+                listed.insert(
+                    role.arn().to_owned(),
+                    (role.description().map(str::to_owned), role.max_session_duration()),
+                );
             }
         }
         let mut out = Vec::new();
         for role in &details.roles {
             let Some(arn) = role.arn() else { continue };
             let (description, max_session) = listed.get(arn).cloned().unwrap_or_default();
-            let mut r = Resource::new(arn, ResourceType::IAM_ROLE, scope.account_id(), GLOBAL_REGION);
+            let mut r =
+                Resource::new(arn, ResourceType::IAM_ROLE, scope.account_id(), GLOBAL_REGION);
             r.arn = Some(arn.to_owned());
             r.id = role.role_id().map(str::to_owned);
             r.name = role.role_name().map(str::to_owned);
             r.tags = tags(role.tags());
             r.time_created = created(role.create_date());
             out.push(
-                r.with("AssumeRolePolicyDocument", role.assume_role_policy_document().map(policy_document))
-                    .with("Description", description)
-                    .with("MaxSessionDuration", max_session)
-                    .with("Path", role.path())
-                    .with("PermissionsBoundary", boundary(role.permissions_boundary()))
-                    .with("InlinePolicies", inline_policies(role.role_policy_list()))
-                    .with("ManagedPolicyNames", policy_names(role.attached_managed_policies()))
-                    .with(
-                        "RoleLastUsed",
-                        role.role_last_used().map_or(Value::Null, |u| {
-                            json!({"LastUsedDate": ts(u.last_used_date()), "Region": u.region()})
-                        }),
-                    )
-                    .with(
-                        "InstanceProfiles",
-                        role.instance_profile_list().iter().map(|p| p.arn()).collect::<Vec<_>>(),
+                r.with(
+                    "AssumeRolePolicyDocument",
+                    role.assume_role_policy_document().map(policy_document),
+                )
+                .with("Description", description)
+                .with("MaxSessionDuration", max_session)
+                .with("Path", role.path())
+                .with("PermissionsBoundary", boundary(role.permissions_boundary()))
+                .with("InlinePolicies", inline_policies(role.role_policy_list()))
+                .with("ManagedPolicyNames", policy_names(role.attached_managed_policies()))
+                .with(
+                    "RoleLastUsed",
+                    role.role_last_used().map_or(
+                        Value::Null,
+                        |u| json!({"LastUsedDate": ts(u.last_used_date()), "Region": u.region()}),
                     ),
+                )
+                .with(
+                    "InstanceProfiles",
+                    role.instance_profile_list().iter().map(|p| p.arn()).collect::<Vec<_>>(),
+                ),
             );
         }
         Ok(Collected { resources: out, errors: Vec::new() })

@@ -33,7 +33,10 @@ impl Collector for RootUser {
         let mfa = virtual_mfa(&iam).await?;
         let arn = format!("arn:aws:iam::{}:root", scope.account_id());
         let row = report.remove(ROOT_ROW);
-        Ok(Collected { resources: vec![root(scope.account_id(), row, mfa.get(&arn).cloned())], errors: Vec::new() })
+        Ok(Collected {
+            resources: vec![root(scope.account_id(), row, mfa.get(&arn).cloned())],
+            errors: Vec::new(),
+        })
     }
 }
 
@@ -47,7 +50,8 @@ fn root(account_id: &str, row: Option<Value>, mfa: Option<Value>) -> Resource {
         .and_then(|row| row["UserCreationTime"].as_str())
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&chrono::Utc));
-    r.with("CredentialReport", row.unwrap_or(Value::Null)).with("VirtualMFA", mfa.unwrap_or(Value::Null))
+    r.with("CredentialReport", row.unwrap_or(Value::Null))
+        .with("VirtualMFA", mfa.unwrap_or(Value::Null))
 }
 
 #[cfg(test)]

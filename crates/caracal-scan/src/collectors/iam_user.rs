@@ -11,7 +11,9 @@ use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::iam::{AuthDetails, boundary, credential_report, inline_policies, policy_names, tags, virtual_mfa};
+use super::iam::{
+    AuthDetails, boundary, credential_report, inline_policies, policy_names, tags, virtual_mfa,
+};
 use super::{Collected, Collector, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
@@ -61,8 +63,14 @@ impl Collector for Users {
                     let name = u.user_name().unwrap_or_default().to_owned();
                     let arn = u.arn().unwrap_or_default().to_owned();
                     let row = report.get(&name).cloned();
-                    let keys = access_keys(&iam, &name, row.as_ref()).await.map_err(|e| e.on(&arn))?;
-                    let mut r = Resource::new(&arn, ResourceType::IAM_USER, scope.account_id(), GLOBAL_REGION);
+                    let keys =
+                        access_keys(&iam, &name, row.as_ref()).await.map_err(|e| e.on(&arn))?;
+                    let mut r = Resource::new(
+                        &arn,
+                        ResourceType::IAM_USER,
+                        scope.account_id(),
+                        GLOBAL_REGION,
+                    );
                     r.arn = Some(arn.clone());
                     r.id = u.user_id().map(str::to_owned);
                     r.name = Some(name.clone());

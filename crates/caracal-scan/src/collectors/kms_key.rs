@@ -34,7 +34,12 @@ impl Collector for Keys {
         let mut ids = Vec::new();
         let mut pages = kms.list_keys().into_paginator().send();
         while let Some(page) = pages.next().await {
-            ids.extend(page.op("kms:ListKeys")?.keys().iter().filter_map(|k| k.key_id().map(str::to_owned)));
+            ids.extend(
+                page.op("kms:ListKeys")?
+                    .keys()
+                    .iter()
+                    .filter_map(|k| k.key_id().map(str::to_owned)),
+            );
         }
         let results = scope
             .each(ids, |id| {
@@ -59,13 +64,30 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Resource, CollectE
     let state = meta.key_state();
     let rotatable = customer
         && meta.key_spec().is_none_or(|s| *s == KeySpec::SymmetricDefault)
-        && !matches!(state, Some(KeyState::PendingDeletion | KeyState::PendingImport | KeyState::Unavailable));
+        && !matches!(
+            state,
+            Some(KeyState::PendingDeletion | KeyState::PendingImport | KeyState::Unavailable)
+        );
     let rotation = if rotatable {
-        Some(kms.get_key_rotation_status().key_id(id).send().await.op("kms:GetKeyRotationStatus")?.key_rotation_enabled())
+        Some(
+            kms.get_key_rotation_status()
+                .key_id(id)
+                .send()
+                .await
+                .op("kms:GetKeyRotationStatus")?
+                .key_rotation_enabled(),
+        )
     } else {
         None
     };
-    let policy = kms.get_key_policy().key_id(id).send().await.op("kms:GetKeyPolicy")?.policy;
+    let policy = kms
+        .get_key_policy()
+        .key_id(id)
+        .policy_name("default")
+        .send()
+        .await
+        .op("kms:GetKeyPolicy")?
+        .policy;
     let tags = if customer {
         let mut tags = std::collections::BTreeMap::new();
         let mut pages = kms.list_resource_tags().key_id(id).into_paginator().send();

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 
-
 use super::{Collected, Collector, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;

@@ -233,11 +233,15 @@ async fn describe(
     });
     Ok(r.with(
         "Grants",
-        list(acl.grants(), |g| {
-            json!({"Grantee": g.grantee().map(grantee), "Permission": e(g.permission())})
-        }),
+        list(
+            acl.grants(),
+            |g| json!({"Grantee": g.grantee().map(grantee), "Permission": e(g.permission())}),
+        ),
     )
-    .with("Owner", acl.owner().map_or(Value::Null, |o| json!({"DisplayName": o.display_name(), "ID": o.id()})))
+    .with(
+        "Owner",
+        acl.owner().map_or(Value::Null, |o| json!({"DisplayName": o.display_name(), "ID": o.id()})),
+    )
     .with("Policy", policy.and_then(|p| p.policy))
     .with("EncryptionRules", encryption_rules)
     .with("Versioning", e(versioning.status()))

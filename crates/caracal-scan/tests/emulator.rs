@@ -1,0 +1,344 @@
+//! The scanner against the emulator (moto on 127.0.0.1) with a seeded, misconfigured
+//! account: every seeded resource appears with the attributes a policy reads, for both
+//! stores; deletion and failure semantics; targeted rescans.
+
+use std::sync::Arc;
+
+use caracal_aws::{Purpose, Session};
+use caracal_core::config::AccountConfig;
+use caracal_core::{ChangeKind, ResourceType as T};
+use caracal_scan::{ScanOutcome, ScanRequest, Scanner, rescan_resource};
+use caracal_store::{DynamoStore, SqliteStore, Store};
+use caracal_testkit::{ACCOUNT_ID, Emulator, Manifest, REGION, seed};
+use serde_json::Value;
+
+async fn session(emulator: &Emulator) -> Session {
+    let aws = emulator.aws().await.expect("aws for the emulator");
+    aws.session(None, Purpose::Scan).await.expect("session")
+}
+
+async fn scan(store: &Arc<dyn Store>, session: &Session) -> ScanOutcome {
+    Scanner::new(Arc::clone(store), 4)
+        .scan(std::slice::from_ref(session), &ScanRequest::default(), &())
+        .await
+        .expect("scan")
+}
+
+async fn snapshot(store: &Arc<dyn Store>, id: &str) -> Value {
+    store
+        .resources()
+        .get(id)
+        .await
+        .expect("store get")
+        .unwrap_or_else(|| panic!("{id} was not stored"))
+        .to_json()
+}
+
+fn parse(doc: &Value) -> Value {
+    serde_json::from_str(doc.as_str().unwrap_or("null")).expect("policy JSON")
+}
+
+/// Checks every seeded resource's type, id and the key attributes against the manifest.
+async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
+    let arn = |service: &str, rest: &str| format!("arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{rest}");
+    for b in &m.buckets {
+        let v = snapshot(store, &format!("arn:aws:s3:::{}", b.name)).await;
+        assert_eq!(v["ResourceType"], T::S3_BUCKET);
+        assert_eq!(v["Region"], REGION, "{}", b.name);
+        let all_users_read = v["Grants"].as_array().is_some_and(|g| {
+            g.iter().any(|g| {
+                g["Grantee"]["URI"] == "http://acs.amazonaws.com/groups/global/AllUsers"
+                    && g["Permission"] == "READ"
+            })
+        });
+        assert_eq!(all_users_read, b.public_acl, "{}: Grants {}", b.name, v["Grants"]);
+        assert_eq!(v["Policy"].is_string(), b.public_policy, "{}: Policy", b.name);
+        if b.public_policy {
+            assert_eq!(parse(&v["Policy"])["Statement"][0]["Principal"], "*");
+        }
+        assert_eq!(v["EncryptionRules"].is_array(), b.encrypted, "{}: EncryptionRules", b.name);
+        if b.encrypted {
+            assert_eq!(
+                v["EncryptionRules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"],
+                "AES256"
+            );
+        }
+        let versioning = if b.versioned { Value::from("Enabled") } else { Value::Null };
+        assert_eq!(v["Versioning"], versioning, "{}: Versioning", b.name);
+        assert_eq!(
+            v["PublicAccessBlockConfiguration"]["BlockPublicAcls"] == true,
+            b.public_access_block,
+            "{}",
+            b.name
+        );
+        assert!(v.as_object().is_some_and(|o| o.contains_key("PublicAccessBlockConfiguration")));
+        assert_eq!(v["LoggingPolicy"]["TargetBucket"].is_string(), b.logging, "{}", b.name);
+        assert!(v["Owner"]["ID"].is_string());
+    }
+    for g in &m.security_groups {
+        let v = snapshot(store, &arn("ec2", &format!("security-group/{}", g.id))).await;
+        assert_eq!(v["GroupName"], g.name.as_str());
+        let world_ports: Vec<i64> = v["IpPermissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| {
+                p["IpRanges"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["CidrIp"] == "0.0.0.0/0"))
+            })
+            .filter_map(|p| p["FromPort"].as_i64())
+            .collect();
+        let mut expected: Vec<i64> = g.open_ports.iter().map(|&p| i64::from(p)).collect();
+        let mut got = world_ports.clone();
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected, "{}: world-open ports", g.name);
+    }
+    for id in &m.instances {
+        let v = snapshot(store, &arn("ec2", &format!("instance/{id}"))).await;
+        assert_eq!(v["Id"], id.as_str());
+        assert_eq!(v["State"]["Name"], "running");
+        assert!(v["SecurityGroups"].as_array().is_some_and(|g| !g.is_empty()));
+        assert!(v["MetadataOptions"].is_object());
+    }
+    for vol in &m.volumes {
+        let v = snapshot(store, &arn("ec2", &format!("volume/{}", vol.id))).await;
+        assert_eq!(v["Encrypted"], vol.encrypted, "{}", vol.id);
+        assert_eq!(v["Snapshots"], Value::Array(vec![]));
+    }
+    for id in &m.vpcs {
+        let v = snapshot(store, &arn("ec2", &format!("vpc/{id}"))).await;
+        assert_eq!(v["FlowLogs"], Value::Array(vec![]), "seeded VPCs have no flow logs");
+        assert!(v["DefaultSecurityGroupId"].is_string());
+        assert!(v["DefaultNetworkAclId"].is_string());
+        let acl = v["DefaultNetworkAclId"].as_str().unwrap_or_default();
+        let nacl = snapshot(store, &arn("ec2", &format!("network-acl/{acl}"))).await;
+        assert_eq!(nacl["IsDefault"], true);
+        assert_eq!(nacl["VpcId"], id.as_str());
+        assert!(nacl["Entries"].as_array().is_some_and(|e| !e.is_empty()));
+    }
+    for u in &m.users {
+        let v = snapshot(store, &format!("arn:aws:iam::{ACCOUNT_ID}:user/{}", u.name)).await;
+        assert_eq!(v["Region"], "global");
+        assert_eq!(v["CredentialReport"]["MfaActive"], u.mfa, "{}: MfaActive", u.name);
+        assert_eq!(v["CredentialReport"]["PasswordEnabled"], u.console_password, "{}", u.name);
+        assert_eq!(v["VirtualMFA"].is_object(), u.mfa, "{}: VirtualMFA", u.name);
+        let keys: Vec<&str> = v["AccessKeys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["AccessKeyId"].as_str())
+            .collect();
+        assert_eq!(keys, u.access_keys, "{}: AccessKeys", u.name);
+        if u.admin_inline_policy {
+            let doc = parse(&v["InlinePolicies"]["seed-admin"]);
+            assert_eq!(doc["Statement"][0]["Action"], "*");
+            assert!(v["Groups"].as_array().is_some_and(|g| !g.is_empty()));
+        }
+    }
+    for role in &m.roles {
+        let v = snapshot(store, &format!("arn:aws:iam::{ACCOUNT_ID}:role/{role}")).await;
+        let trust = parse(&v["AssumeRolePolicyDocument"]);
+        if role.ends_with("cross-account") {
+            assert_eq!(trust["Statement"][0]["Principal"]["AWS"], "*");
+        }
+        assert!(v["MaxSessionDuration"].is_number());
+    }
+    for (group, policy) in m.groups.iter().zip(&m.policies) {
+        let g = snapshot(store, &format!("arn:aws:iam::{ACCOUNT_ID}:group/{group}")).await;
+        assert_eq!(g["ManagedPolicyARNs"], Value::from(vec![policy.as_str()]));
+        assert_eq!(g["Users"].as_array().map(Vec::len), Some(1));
+        let p = snapshot(store, policy).await;
+        assert_eq!(parse(&p["PolicyDocument"])["Statement"][0]["Action"], "*");
+        assert_eq!(p["Entities"]["PolicyGroups"][0]["GroupName"], group.as_str());
+        assert_eq!(p["AttachmentCount"], 1);
+    }
+    for k in &m.kms_keys {
+        let v = snapshot(store, &k.arn).await;
+        assert_eq!(v["KeyRotationEnabled"], k.rotation, "{}", k.id);
+        assert!(v["Policy"].is_string());
+    }
+    for t in &m.tables {
+        let v = snapshot(store, &arn("dynamodb", &format!("table/{t}"))).await;
+        assert_eq!(
+            v["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"],
+            "DISABLED"
+        );
+        assert_eq!(v["TableStatus"], "ACTIVE");
+    }
+    for t in &m.trails {
+        let v = snapshot(store, &arn("cloudtrail", &format!("trail/{t}"))).await;
+        assert_eq!(v["Status"]["IsLogging"], false);
+        assert_eq!(v["LogFileValidationEnabled"], false);
+    }
+    let meta = snapshot(store, &format!("{ACCOUNT_ID}::AWS.CloudTrail.Meta")).await;
+    assert_eq!(meta["Trails"].as_array().map(Vec::len), Some(m.trails.len()));
+    let recorder = snapshot(store, &format!("{ACCOUNT_ID}:{REGION}:AWS.Config.Recorder")).await;
+    assert_eq!(recorder["Name"], m.config_recorder.as_str());
+    assert_eq!(recorder["Status"]["Recording"], false);
+    assert_eq!(recorder["RecordingGroup"]["AllSupported"], true);
+    let meta = snapshot(store, &format!("{ACCOUNT_ID}::AWS.Config.Recorder.Meta")).await;
+    assert_eq!(meta["Regions"], Value::from(vec![REGION]));
+    assert_eq!(meta["GlobalRecorderCount"], 1);
+    let password = snapshot(store, &format!("{ACCOUNT_ID}::AWS.PasswordPolicy")).await;
+    assert_eq!(password["AnyExist"], m.password_policy);
+    assert_eq!(password["MinimumPasswordLength"], Value::Null);
+    let root = snapshot(store, &format!("arn:aws:iam::{ACCOUNT_ID}:root")).await;
+    // The emulator's credential report has no root row (EMULATOR.md): present and null.
+    assert_eq!(root["CredentialReport"], Value::Null);
+}
+
+fn assert_clean(outcome: &ScanOutcome) {
+    assert!(outcome.report.errors.is_empty(), "scan errors: {:#?}", outcome.report.errors);
+    assert!(outcome.report.requests > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_account_is_snapshotted_with_policy_fields_in_both_stores() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let manifest = seed::seed(&session, 2).await.expect("seed");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let first = scan(&sqlite, &session).await;
+    assert_clean(&first);
+    let totals = first.report.totals();
+    assert!(
+        totals.seen as usize >= manifest.resource_count(),
+        "{totals:?} vs {}",
+        manifest.resource_count()
+    );
+    assert_eq!(totals.new, totals.seen, "a first scan sees only new resources");
+    assert_eq!(first.resources.len() as u64, totals.seen);
+    for (t, summary) in &first.report.types {
+        assert!(summary.seen > 0 || t == T::EC2_AMI, "{t} saw nothing");
+    }
+    assert_matches_manifest(&sqlite, &manifest).await;
+
+    // Nothing changed in the account: a second scan reports everything unchanged.
+    let second = scan(&sqlite, &session).await;
+    assert_clean(&second);
+    let totals = second.report.totals();
+    let changed: Vec<_> =
+        second.report.types.iter().filter(|(_, s)| s.changed + s.new + s.deleted > 0).collect();
+    assert!(changed.is_empty(), "second scan changed: {changed:#?}");
+    assert_eq!(totals.unchanged, totals.seen);
+
+    // The same scan into the DynamoDB store, on the same emulator.
+    let dynamo: Arc<dyn Store> = Arc::new(DynamoStore::new(session.home().dynamodb(), "scantest"));
+    dynamo.create_tables().await.expect("dynamodb tables");
+    let outcome = scan(&dynamo, &session).await;
+    assert_clean(&outcome);
+    assert_matches_manifest(&dynamo, &manifest).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_needs_a_complete_listing_and_failures_delete_nothing() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let manifest = seed::seed(&session, 1).await.expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    assert_clean(&scan(&store, &session).await);
+
+    // A deleted bucket disappears from a complete listing: marked deleted, with history.
+    let plain = manifest.buckets.iter().find(|b| b.name.ends_with("-plain")).expect("plain bucket");
+    let plain_id = format!("arn:aws:s3:::{}", plain.name);
+    session.home().s3().delete_bucket().bucket(&plain.name).send().await.expect("delete bucket");
+    let outcome = scan(&store, &session).await;
+    assert_clean(&outcome);
+    assert_eq!(outcome.report.types[T::S3_BUCKET].deleted, 1);
+    assert!(store.resources().get(&plain_id).await.expect("get").is_none());
+    let kinds: Vec<ChangeKind> = store
+        .resources()
+        .history(&plain_id)
+        .await
+        .expect("history")
+        .iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(kinds, [ChangeKind::Created, ChangeKind::Deleted]);
+
+    // Every call fails (the endpoint is a closed port): errors reported, nothing deleted.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let dead_port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut settings = emulator.aws_config();
+    settings.endpoint_url = Some(format!("http://127.0.0.1:{dead_port}"));
+    settings.max_attempts = 1;
+    let dead = caracal_aws::Aws::builder(&settings)
+        .static_credentials("testing", "testing")
+        .region(REGION)
+        .build()
+        .await
+        .expect("aws");
+    let account = AccountConfig {
+        id: ACCOUNT_ID.into(),
+        role_name: None,
+        remediation_role_name: None,
+        external_id: None,
+    };
+    let dead_session = dead.session(Some(&account), Purpose::Scan).await.expect("session");
+    let live_before = live_count(&store).await;
+    let failed = scan(&store, &dead_session).await;
+    assert_eq!(failed.report.totals().deleted, 0);
+    assert_eq!(live_count(&store).await, live_before);
+    let s3_error = failed
+        .report
+        .errors
+        .iter()
+        .find(|e| e.resource_type == T::S3_BUCKET)
+        .expect("an S3 scan error");
+    assert_eq!(s3_error.operation, "s3:ListBuckets");
+    assert!(
+        s3_error.message.contains("dispatch") || s3_error.message.contains("connect"),
+        "{}",
+        s3_error.message
+    );
+    assert_eq!(failed.report.types[T::IAM_USER].errors, 1);
+
+    // Targeted rescans: a changed bucket is refreshed, a vanished one marked deleted.
+    let logs = manifest.buckets.iter().find(|b| b.name.ends_with("-compliant")).expect("bucket");
+    let logs_id = format!("arn:aws:s3:::{}", logs.name);
+    session
+        .home()
+        .s3()
+        .delete_public_access_block()
+        .bucket(&logs.name)
+        .send()
+        .await
+        .expect("delete PAB");
+    let fresh =
+        rescan_resource(&session, store.as_ref(), &logs_id).await.expect("rescan").expect("exists");
+    assert_eq!(fresh.to_json()["PublicAccessBlockConfiguration"], Value::Null);
+    let stored = snapshot(&store, &logs_id).await;
+    assert_eq!(stored["PublicAccessBlockConfiguration"], Value::Null);
+
+    let table = &manifest.tables[0];
+    let table_id = format!("arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}");
+    session.home().dynamodb().delete_table().table_name(table).send().await.expect("delete table");
+    assert!(rescan_resource(&session, store.as_ref(), &table_id).await.expect("rescan").is_none());
+    assert!(store.resources().get(&table_id).await.expect("get").is_none());
+
+    let err =
+        rescan_resource(&session, store.as_ref(), "arn:aws:s3:::never-seen").await.unwrap_err();
+    assert!(err.to_string().contains("never-seen"), "{err}");
+}
+
+async fn live_count(store: &Arc<dyn Store>) -> usize {
+    let filter = caracal_store::ResourceFilter::default();
+    let mut page = caracal_store::PageRequest::first(500);
+    let mut n = 0;
+    loop {
+        let p = store.resources().list(&filter, &page).await.expect("list");
+        n += p.items.len();
+        match p.next {
+            Some(token) => page = caracal_store::PageRequest::after(token, 500),
+            None => return n,
+        }
+    }
+}
