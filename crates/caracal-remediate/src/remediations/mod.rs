@@ -14,23 +14,23 @@ use crate::params::ParamSpec;
 use crate::plan::{ApiCall, Planned};
 use crate::target::Target;
 
-// mod cloudtrail_enable_log_file_validation;
-// mod cloudtrail_start_logging;
-// mod config_start_recorder;
-// mod dynamodb_enable_point_in_time_recovery;
-// mod ec2_enable_ebs_encryption_by_default;
-// mod ec2_enable_snapshot_block_public_access;
-// mod ec2_enable_vpc_flow_logs;
-// mod ec2_make_ami_private;
-// mod ec2_make_volume_snapshots_private;
-// mod ec2_require_imdsv2;
-// mod ec2_revoke_world_admin_ingress;
-// mod ec2_stop_instance;
-// mod iam_deactivate_unused_access_keys;
-// mod iam_delete_unused_login_profile;
-// mod iam_detach_user_admin_policy;
-// mod iam_set_password_policy;
-// mod kms_enable_key_rotation;
+mod cloudtrail_enable_log_file_validation;
+mod cloudtrail_start_logging;
+mod config_start_recorder;
+mod dynamodb_enable_point_in_time_recovery;
+mod ec2_enable_ebs_encryption_by_default;
+mod ec2_enable_snapshot_block_public_access;
+mod ec2_enable_vpc_flow_logs;
+mod ec2_make_ami_private;
+mod ec2_make_volume_snapshots_private;
+mod ec2_require_imdsv2;
+mod ec2_revoke_world_admin_ingress;
+mod ec2_stop_instance;
+mod iam_deactivate_unused_access_keys;
+mod iam_delete_unused_login_profile;
+mod iam_detach_user_admin_policy;
+mod iam_set_password_policy;
+mod kms_enable_key_rotation;
 mod s3_block_bucket_public_access;
 mod s3_enable_bucket_access_logging;
 mod s3_enable_bucket_default_encryption;
@@ -39,23 +39,23 @@ mod s3_make_bucket_acl_private;
 
 /// Every remediation, sorted by id; `caracal remediate list` prints it.
 pub static REMEDIATIONS: &[&dyn Remediation] = &[
-    // &cloudtrail_enable_log_file_validation::EnableLogFileValidation,
-    // &cloudtrail_start_logging::StartLogging,
-    // &config_start_recorder::StartRecorder,
-    // &dynamodb_enable_point_in_time_recovery::EnablePointInTimeRecovery,
-    // &ec2_enable_ebs_encryption_by_default::EnableEbsEncryptionByDefault,
-    // &ec2_enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccess,
-    // &ec2_enable_vpc_flow_logs::EnableVpcFlowLogs,
-    // &ec2_make_ami_private::MakeAmiPrivate,
-    // &ec2_make_volume_snapshots_private::MakeVolumeSnapshotsPrivate,
-    // &ec2_require_imdsv2::RequireImdsV2,
-    // &ec2_revoke_world_admin_ingress::RevokeWorldAdminIngress,
-    // &ec2_stop_instance::StopInstance,
-    // &iam_deactivate_unused_access_keys::DeactivateUnusedAccessKeys,
-    // &iam_delete_unused_login_profile::DeleteUnusedLoginProfile,
-    // &iam_detach_user_admin_policy::DetachUserAdminPolicy,
-    // &iam_set_password_policy::SetPasswordPolicy,
-    // &kms_enable_key_rotation::EnableKeyRotation,
+    &cloudtrail_enable_log_file_validation::EnableLogFileValidation,
+    &cloudtrail_start_logging::StartLogging,
+    &config_start_recorder::StartRecorder,
+    &dynamodb_enable_point_in_time_recovery::EnablePointInTimeRecovery,
+    &ec2_enable_ebs_encryption_by_default::EnableEbsEncryptionByDefault,
+    &ec2_enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccess,
+    &ec2_enable_vpc_flow_logs::EnableVpcFlowLogs,
+    &ec2_make_ami_private::MakeAmiPrivate,
+    &ec2_make_volume_snapshots_private::MakeVolumeSnapshotsPrivate,
+    &ec2_require_imdsv2::RequireImdsV2,
+    &ec2_revoke_world_admin_ingress::RevokeWorldAdminIngress,
+    &ec2_stop_instance::StopInstance,
+    &iam_deactivate_unused_access_keys::DeactivateUnusedAccessKeys,
+    &iam_delete_unused_login_profile::DeleteUnusedLoginProfile,
+    &iam_detach_user_admin_policy::DetachUserAdminPolicy,
+    &iam_set_password_policy::SetPasswordPolicy,
+    &kms_enable_key_rotation::EnableKeyRotation,
     &s3_block_bucket_public_access::BlockBucketPublicAccess,
     &s3_enable_bucket_access_logging::EnableBucketAccessLogging,
     &s3_enable_bucket_default_encryption::EnableBucketDefaultEncryption,
@@ -203,16 +203,6 @@ impl<F: Fix> Remediation for F {
 
     async fn apply(&self, clients: &Clients, target: &Target, call: &ApiCall) -> Result<(), Error> {
         Fix::apply(self, clients, target, call).await
-    }
-}
-
-/// A call this module's plan never makes: a bug, reported instead of panicking.
-pub(crate) fn unexpected(target: &Target, call: &ApiCall) -> Error {
-    Error::Aws {
-        operation: call.action.clone(),
-        resource_id: target.resource_id.clone(),
-        code: None,
-        message: "not a call this remediation makes".into(),
     }
 }
 

@@ -1,0 +1,78 @@
+//! `AWS.CloudTrail.EnableLogFileValidation`: turns on log file integrity validation
+//! (signed digest files) for the trail.
+//!
+//! ```yaml
+//! AutoRemediationID: AWS.CloudTrail.EnableLogFileValidation
+//! AutoRemediationParameters: {}
+//! ```
+
+use async_trait::async_trait;
+use caracal_aws::Clients;
+use caracal_core::ResourceType;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Fix, Meta, Risk};
+use crate::error::Error;
+use crate::plan::{ApiCall, Planned};
+use crate::sdk::aws_err;
+use crate::target::Target;
+
+/// See the module doc.
+pub(crate) struct EnableLogFileValidation;
+
+/// No parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {}
+
+#[async_trait]
+impl Fix for EnableLogFileValidation {
+    const META: Meta = Meta {
+        id: "AWS.CloudTrail.EnableLogFileValidation",
+        resource_type: ResourceType::CLOUDTRAIL,
+        description: "Enable log file integrity validation on the trail",
+        risk: Risk::Low,
+        permissions: &["cloudtrail:DescribeTrails", "cloudtrail:UpdateTrail"],
+        parameters: &[],
+    };
+    type Params = Params;
+
+    async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
+        let out = c
+            .cloudtrail()
+            .describe_trails()
+            .trail_name_list(&t.name)
+            .send()
+            .await
+            .map_err(aws_err("cloudtrail:DescribeTrails", t))?;
+        let trail = out.trail_list.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
+            operation: "cloudtrail:DescribeTrails".into(),
+            resource_id: t.resource_id.clone(),
+            code: Some("TrailNotFoundException".into()),
+            message: format!("trail {} not found", t.name),
+        })?;
+        Ok(json!({ "Name": t.name, "LogFileValidationEnabled": trail.log_file_validation_enabled.unwrap_or(false) }))
+    }
+
+    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+        if state["LogFileValidationEnabled"] == true {
+            return Ok(Planned::compliant());
+        }
+        Ok(Planned::compliant()
+            .call("cloudtrail:UpdateTrail", json!({ "Name": t.name, "EnableLogFileValidation": true }))
+            .change(state, "LogFileValidationEnabled", json!(true)))
+    }
+
+    async fn apply(&self, c: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {
+        c.cloudtrail()
+            .update_trail()
+            .name(call.str("Name")?)
+            .enable_log_file_validation(call.get("EnableLogFileValidation")?)
+            .send()
+            .await
+            .map_err(aws_err("cloudtrail:UpdateTrail", t))?;
+        Ok(())
+    }
+}
