@@ -64,7 +64,8 @@ fn policies(c: &mut Criterion) {
     let resources = corpus(&pack, "Resource", Vec::new());
     let text = serde_json::to_string(&resources).expect("serializes");
     let baseline = engine.baseline(DetectionKind::Policy, &text).expect("baseline");
-    let mut group = c.benchmark_group(format!("caracal_python::policies/{}", engine.policies().len()));
+    let mut group =
+        c.benchmark_group(format!("caracal_python::policies/{}", engine.policies().len()));
     group.throughput(Throughput::Elements(resources.len() as u64));
     group.bench_function("baseline/cpython", |b| b.iter(|| baseline.run().expect("runs")));
     group.bench_function("evaluate_resources_json", |b| {

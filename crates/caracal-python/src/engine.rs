@@ -36,7 +36,11 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { time_limit: Duration::from_secs(5), python_paths: Vec::new(), include_disabled: false }
+        Self {
+            time_limit: Duration::from_secs(5),
+            python_paths: Vec::new(),
+            include_disabled: false,
+        }
     }
 }
 
@@ -313,7 +317,11 @@ impl Engine {
         })
     }
 
-    fn call_batch<T: for<'de> Deserialize<'de>>(&self, method: &str, json_array: &str) -> Result<T, Error> {
+    fn call_batch<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: &str,
+        json_array: &str,
+    ) -> Result<T, Error> {
         let _busy = Busy::enter();
         let text = Python::attach(|py| {
             let rt = interp::runtime(py)?;
@@ -325,7 +333,8 @@ impl Engine {
             flush(py);
             out.extract::<String>(py).map_err(Error::python)
         })?;
-        serde_json::from_str(&text).map_err(|e| Error::Python(format!("cannot decode {method} results: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| Error::Python(format!("cannot decode {method} results: {e}")))
     }
 }
 

@@ -9,8 +9,8 @@
 
 use std::ffi::{CString, c_long};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -78,7 +78,7 @@ fn watchdog(overdue: Py<PyAny>, timeout: Py<PyAny>) {
             continue;
         }
         Python::attach(|py| {
-            let late: Vec<(u64, u32)> = match overdue.call0(py).and_then(|v| v.extract(py).map_err(PyErr::from)) {
+            let late: Vec<(u64, u32)> = match overdue.call0(py).and_then(|v| v.extract(py)) {
                 Ok(late) => late,
                 Err(err) => {
                     warn!(error = %err, "Watchdog check failed.");
@@ -87,7 +87,10 @@ fn watchdog(overdue: Py<PyAny>, timeout: Py<PyAny>) {
             };
             for (thread_id, fired) in late {
                 if fired > STUCK_AFTER && ABORT_WHEN_STUCK.load(Ordering::Acquire) {
-                    error!(thread_id, "A detection swallows every interrupt and cannot be stopped.");
+                    error!(
+                        thread_id,
+                        "A detection swallows every interrupt and cannot be stopped."
+                    );
                     eprintln!(
                         "caracal: a detection keeps running past its time limit and catches every \
                          interrupt (bare `except:` in a loop?); aborting"
@@ -132,11 +135,8 @@ pub(crate) fn add_sys_path(py: Python<'_>, path: &Path) -> Result<(), Error> {
 
 /// Formats a Python exception as `Type: message`.
 pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
-    let name = err
-        .get_type(py)
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".to_owned());
+    let name =
+        err.get_type(py).name().map(|n| n.to_string()).unwrap_or_else(|_| "Exception".to_owned());
     let value = err.value(py);
     if let Ok(text) = value.getattr("msg").and_then(|m| m.extract::<String>()) {
         // SyntaxError and friends: include where.

@@ -257,8 +257,7 @@ fn is_spec(path: &Path) -> bool {
 
 fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), String> {
     let text = fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let value: Value =
-        serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
+    let value: Value = serde_norway::from_str(&text).map_err(|e| format!("invalid YAML: {e}"))?;
     let Value::Object(spec) = value else {
         return Err("not a YAML mapping".to_owned());
     };
@@ -329,9 +328,9 @@ fn detection(
     let id = str_key(&spec, id_key)?;
     let enabled = bool_key(&spec, "Enabled")?;
     let severity_text = str_key(&spec, "Severity")?;
-    let severity = severity_text
-        .parse::<Severity>()
-        .map_err(|_| format!("Severity {severity_text:?} is not one of Info, Low, Medium, High, Critical"))?;
+    let severity = severity_text.parse::<Severity>().map_err(|_| {
+        format!("Severity {severity_text:?} is not one of Info, Low, Medium, High, Critical")
+    })?;
     if kind == DetectionKind::Rule && !spec.contains_key("LogTypes") {
         return Err("missing required key LogTypes".to_owned());
     }
@@ -371,10 +370,10 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
         .and_then(Value::as_str)
         .ok_or_else(|| format!("Tests[{index}]: missing required key Name"))?
         .to_owned();
-    if !options.ignore_extra_keys {
-        if let Some(key) = map.keys().find(|k| !TEST_KEYS.contains(&k.as_str())) {
-            return Err(format!("test {name:?}: unknown key {key}"));
-        }
+    if !options.ignore_extra_keys
+        && let Some(key) = map.keys().find(|k| !TEST_KEYS.contains(&k.as_str()))
+    {
+        return Err(format!("test {name:?}: unknown key {key}"));
     }
     let expected = map
         .get("ExpectedResult")
@@ -395,12 +394,14 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
                 }
                 // As panther-analysis-tool: a mock returns a string or a bool.
                 if !mock.get("returnValue").is_some_and(|v| v.is_string() || v.is_boolean()) {
-                    return Err(format!("test {name:?}: mock returnValue must be a string or a bool"));
+                    return Err(format!(
+                        "test {name:?}: mock returnValue must be a string or a bool"
+                    ));
                 }
-                if !options.ignore_extra_keys {
-                    if let Some(key) = mock.keys().find(|k| !MOCK_KEYS.contains(&k.as_str())) {
-                        return Err(format!("test {name:?}: unknown mock key {key}"));
-                    }
+                if !options.ignore_extra_keys
+                    && let Some(key) = mock.keys().find(|k| !MOCK_KEYS.contains(&k.as_str()))
+                {
+                    return Err(format!("test {name:?}: unknown mock key {key}"));
                 }
             }
         }
@@ -409,7 +410,11 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
     Ok(TestSpec { name, expected, raw: test.clone() })
 }
 
-fn check_keys(spec: &Map<String, Value>, allowed: &[&str], options: &LoadOptions) -> Result<(), String> {
+fn check_keys(
+    spec: &Map<String, Value>,
+    allowed: &[&str],
+    options: &LoadOptions,
+) -> Result<(), String> {
     if options.ignore_extra_keys {
         return Ok(());
     }
@@ -462,7 +467,9 @@ fn str_list(spec: &Map<String, Value>, key: &str) -> Result<Vec<String>, String>
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| format!("{key}: {v} is not a string")))
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| format!("{key}: {v} is not a string"))
+            })
             .collect(),
         Some(other) => Err(format!("{key}: expected a list of strings, got {other}")),
     }
@@ -539,7 +546,8 @@ mod tests {
     fn duplicate_ids_keep_the_first_spec() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "p.py", "def policy(r):\n    return True\n");
-        let spec = "AnalysisType: policy\nPolicyID: X\nEnabled: true\nFilename: p.py\nSeverity: Low\n";
+        let spec =
+            "AnalysisType: policy\nPolicyID: X\nEnabled: true\nFilename: p.py\nSeverity: Low\n";
         write(dir.path(), "a.yml", spec);
         write(dir.path(), "b.yml", spec);
         let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();

@@ -175,8 +175,9 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
     report.invalid.extend(engine.invalid().iter().cloned());
     let compiled = engine.policies().iter().enumerate().chain(engine.rules().iter().enumerate());
     for (index, det) in compiled {
-        let tests_json = serde_json::to_string(&det.tests.iter().map(|t| &t.raw).collect::<Vec<_>>())
-            .map_err(Error::python)?;
+        let tests_json =
+            serde_json::to_string(&det.tests.iter().map(|t| &t.raw).collect::<Vec<_>>())
+                .map_err(Error::python)?;
         let out = engine.run_tests_json(det.kind, index, &tests_json)?;
         let mut tests: Vec<TestResult> = serde_json::from_str(&out)
             .map_err(|e| Error::Python(format!("cannot decode test results of {}: {e}", det.id)))?;
@@ -224,7 +225,8 @@ fn coverage_problems(det: &DetectionSpec, minimum: usize) -> Vec<String> {
         let has = |outcome: bool| det.tests.iter().any(|t| t.expected == outcome);
         if !has(true) || !has(false) {
             problems.push(
-                "insufficient test coverage: needs a test of each outcome (true and false)".to_owned(),
+                "insufficient test coverage: needs a test of each outcome (true and false)"
+                    .to_owned(),
             );
         }
     }
@@ -233,7 +235,11 @@ fn coverage_problems(det: &DetectionSpec, minimum: usize) -> Vec<String> {
 
 /// Writes the human report: per detection `[PASS]` / `[FAIL]` lines, failing functions
 /// with their errors, invalid specs, then the summary.
-pub fn print_text(report: &TestReport, show_failures_only: bool, out: &mut impl Write) -> io::Result<()> {
+pub fn print_text(
+    report: &TestReport,
+    show_failures_only: bool,
+    out: &mut impl Write,
+) -> io::Result<()> {
     for det in &report.detections {
         if show_failures_only && det.passed {
             continue;

@@ -16,7 +16,8 @@ use crate::error::Error;
 /// The embedded interpreter's `(major, minor)` version.
 pub fn embedded_version() -> Result<(u8, u8), Error> {
     Python::attach(|py| {
-        let info = py.import("sys").and_then(|s| s.getattr("version_info")).map_err(Error::python)?;
+        let info =
+            py.import("sys").and_then(|s| s.getattr("version_info")).map_err(Error::python)?;
         let major: u8 = info.get_item(0).and_then(|v| v.extract()).map_err(Error::python)?;
         let minor: u8 = info.get_item(1).and_then(|v| v.extract()).map_err(Error::python)?;
         Ok((major, minor))
@@ -31,7 +32,11 @@ pub fn site_packages(venv: &Path) -> Result<PathBuf, Error> {
 
 /// Creates `venv` with `python` (when it does not exist) and pip-installs
 /// `requirements` into it. Returns the `site-packages` folder to put on `sys.path`.
-pub fn install_requirements(venv: &Path, requirements: &Path, python: &Path) -> Result<PathBuf, Error> {
+pub fn install_requirements(
+    venv: &Path,
+    requirements: &Path,
+    python: &Path,
+) -> Result<PathBuf, Error> {
     let fail = |reason: String| Error::Venv { venv: venv.to_owned(), reason };
     let (major, minor) = embedded_version()?;
     if !venv.join("bin").join("python").exists() {

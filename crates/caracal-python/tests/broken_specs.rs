@@ -53,7 +53,10 @@ fn wrong_expectation_and_exception_fail_their_tests() {
     assert_eq!(report.exit_code(), 1);
     assert_eq!(report.failed, 1);
     assert!(text.contains("[PASS] right expectation"), "{text}");
-    assert!(text.contains("[FAIL] wrong expectation\n\t\t[policy] expected true, got false"), "{text}");
+    assert!(
+        text.contains("[FAIL] wrong expectation\n\t\t[policy] expected true, got false"),
+        "{text}"
+    );
     assert!(text.contains("[FAIL] raises\n\t\t[policy] KeyError: 'Grants'"), "{text}");
 }
 

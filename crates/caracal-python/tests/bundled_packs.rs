@@ -15,7 +15,11 @@ fn assert_all_pass(paths: &[PathBuf], minimum_detections: usize) {
     testing::print_text(&report, true, &mut text).unwrap();
     let text = String::from_utf8_lossy(&text);
     assert_eq!(report.exit_code(), 0, "{text}");
-    assert!(report.passed >= minimum_detections, "only {} detections passed:\n{text}", report.passed);
+    assert!(
+        report.passed >= minimum_detections,
+        "only {} detections passed:\n{text}",
+        report.passed
+    );
 }
 
 #[test]

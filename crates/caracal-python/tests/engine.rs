@@ -32,8 +32,16 @@ fn policy_pack(dir: &Path) {
         "AnalysisType: policy\nPolicyID: T.Versioning\nEnabled: true\nFilename: versioning.py\nSeverity: Low\nResourceTypes: [AWS.S3.Bucket]\nSuppressions: ['arn:aws:s3:::scratch-*']\n",
     );
     write(dir, "any.py", "def policy(r):\n    return True\n");
-    write(dir, "any.yml", "AnalysisType: policy\nPolicyID: T.Any\nEnabled: true\nFilename: any.py\nSeverity: Info\n");
-    write(dir, "off.yml", "AnalysisType: policy\nPolicyID: T.Off\nEnabled: false\nFilename: any.py\nSeverity: Info\n");
+    write(
+        dir,
+        "any.yml",
+        "AnalysisType: policy\nPolicyID: T.Any\nEnabled: true\nFilename: any.py\nSeverity: Info\n",
+    );
+    write(
+        dir,
+        "off.yml",
+        "AnalysisType: policy\nPolicyID: T.Off\nEnabled: false\nFilename: any.py\nSeverity: Info\n",
+    );
 }
 
 fn bucket(name: &str, versioning: &str) -> Resource {
@@ -64,9 +72,15 @@ fn policies_give_pass_fail_error_per_applicable_pair() {
     assert_eq!(status(0, "T.Versioning"), Some(ComplianceStatus::Pass));
     assert_eq!(status(1, "T.Versioning"), Some(ComplianceStatus::Fail));
     assert_eq!(status(2, "T.Versioning"), Some(ComplianceStatus::Error("ValueError: bad".into())));
-    assert!(matches!(status(3, "T.Versioning"), Some(ComplianceStatus::Error(m)) if m.starts_with("TypeError")));
+    assert!(
+        matches!(status(3, "T.Versioning"), Some(ComplianceStatus::Error(m)) if m.starts_with("TypeError"))
+    );
     assert_eq!(status(4, "T.Versioning"), None, "ResourceTypes limits the policy to buckets");
-    assert_eq!(status(4, "T.Any"), Some(ComplianceStatus::Pass), "no ResourceTypes means every type");
+    assert_eq!(
+        status(4, "T.Any"),
+        Some(ComplianceStatus::Pass),
+        "no ResourceTypes means every type"
+    );
 }
 
 #[test]
@@ -148,7 +162,7 @@ fn event_object_is_immutable_and_caching_uses_the_configured_store() {
     let store = Arc::new(MemoryKv::default());
     engine.set_kv_store(store.clone()).unwrap();
     let event = json!({"p_log_type": "Probe.Log", "p_event_time": "2019-01-01 00:00:00.000", "items": [{"id": 1}, {"id": 2}]});
-    let first = engine.evaluate_events(&[event.clone()]).unwrap();
+    let first = engine.evaluate_events(std::slice::from_ref(&event)).unwrap();
     assert!(first.is_empty(), "{first:?}");
     let second = engine.evaluate_events(&[event]).unwrap();
     assert_eq!(second.len(), 1, "{second:?}");
