@@ -188,19 +188,18 @@ impl DynamoStore {
     pub(crate) fn err<E, R>(&self, operation: &'static str, table: &str, e: SdkError<E, R>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let endpoint = self.endpoint();
         match &e {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::DynamoUnreachable {
-                endpoint,
-                reason: one_line(&aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()),
-            },
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+                Error::DynamoUnreachable { endpoint, reason: one_line(&chain(&e)) }
+            }
             _ => {
                 let reason = match (e.code(), e.message()) {
                     (Some(code), Some(message)) => format!("{code}: {message}"),
                     (Some(code), None) => code.to_owned(),
-                    _ => aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+                    _ => chain(&e),
                 };
                 Error::Dynamo {
                     endpoint,
@@ -480,6 +479,20 @@ where
         pending = send(pending).await?;
     }
     Ok(())
+}
+
+/// An error and its sources, `: `-joined, skipping a message its cause repeats.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 /// A string attribute.

@@ -82,6 +82,7 @@ async fn an_unreachable_dynamodb_endpoint_is_a_one_line_error_naming_it() {
     let msg = err.to_string();
     assert!(msg.starts_with(&format!("dynamodb endpoint {endpoint} is unreachable")), "{msg}");
     assert!(!msg.contains('\n'), "one line: {msg}");
+    assert!(!msg.contains("DispatchFailure {"), "no debug dump: {msg}");
 
     let err = store.resources().get("arn:aws:s3:::b").await.unwrap_err();
     assert!(err.to_string().contains(&endpoint), "{err}");
