@@ -80,6 +80,10 @@ pub struct Emulator {
 
 impl Emulator {
     /// Starts an emulator on a free 127.0.0.1 port and waits until it answers.
+    ///
+    /// Call it from the test's own thread (a plain `#[test]` or the default
+    /// `#[tokio::test]`), not from `spawn_blocking` or another short-lived thread:
+    /// `PR_SET_PDEATHSIG` fires when the *thread* that started moto exits.
     pub fn start() -> Result<Self, EmulatorError> {
         Self::start_with(&[])
     }
