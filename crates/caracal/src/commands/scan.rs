@@ -1,12 +1,232 @@
-//! `caracal scan`: owned by the scanner (issue #3).
+//! `caracal scan`: snapshot AWS resources into the store and print what changed.
+//!
+//! Steps: load config → open the store and one AWS session per account → scan
+//! (`caracal_scan::Scanner`) → print the summary. The scan returns every snapshot it wrote
+//! (`ScanOutcome::resources`), so policy evaluation slots in after [`scan`] and before the
+//! exit code is decided.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use caracal_aws::{Aws, Purpose, Session};
+use caracal_core::Config;
+use caracal_core::config::StoreBackend;
+use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
+use caracal_store::Store;
 
 use super::Global;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {}
+/// Output format of the summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// One line per resource type, then errors.
+    Table,
+    /// The scan report as JSON.
+    Json,
+}
 
-pub async fn run(_args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`caracal scan` is not built yet (issue #3)")
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scan only this account id (repeatable)
+    ///
+    /// Must be one of the `[[accounts]]` in caracal.toml, or the credentials' own account.
+    /// Default: every configured account, or the credentials' account when none are.
+    #[arg(long = "account", value_name = "ID", help_heading = "SCOPE")]
+    accounts: Vec<String>,
+
+    /// Scan only this region (repeatable); `global` for IAM and account-wide types
+    ///
+    /// Default: the `[aws] regions` plus the global types. When regions are named, global
+    /// types run only if `global` is one of them.
+    #[arg(long = "region", value_name = "REGION", help_heading = "SCOPE")]
+    regions: Vec<String>,
+
+    /// Scan only this resource type (repeatable), such as AWS.S3.Bucket
+    ///
+    /// Default: `[scan] types`, or every type when that is empty.
+    #[arg(long = "type", value_name = "TYPE", help_heading = "SCOPE")]
+    types: Vec<String>,
+
+    /// Print the summary as a table or as JSON
+    #[arg(long, value_enum, default_value_t = Output::Table, help_heading = "OUTPUT")]
+    output: Output,
+
+    /// Never draw a progress bar, even on a terminal
+    #[arg(long, help_heading = "OUTPUT")]
+    no_progress: bool,
+}
+
+pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let config = global.load_config()?;
+    let request = ScanRequest {
+        regions: args.regions.clone(),
+        types: if args.types.is_empty() { config.scan.types.clone() } else { args.types.clone() },
+    };
+    let aws = Aws::builder(&config.aws).build().await?;
+    let sessions = open_sessions(&aws, &config, &args.accounts).await?;
+    let store = open_store(&config, &aws).await?;
+    let progress = progress(args.no_progress);
+    let outcome = scan(&store, &config, &sessions, &request, &*progress).await?;
+    progress.finish();
+
+    match args.output {
+        Output::Table => print_table(&outcome),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&outcome.report)?),
+    }
+    // Policy evaluation on `outcome.resources` goes here (exit 1 on failing findings).
+    Ok(if outcome.report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// Runs one scan with the configured concurrency.
+pub async fn scan(
+    store: &Arc<dyn Store>,
+    config: &Config,
+    sessions: &[Session],
+    request: &ScanRequest,
+    progress: &dyn Progress,
+) -> anyhow::Result<ScanOutcome> {
+    Ok(Scanner::new(Arc::clone(store), config.scan.concurrency)
+        .scan(sessions, request, progress)
+        .await?)
+}
+
+/// One session per account to scan: the configured `[[accounts]]` (filtered by `only`),
+/// or the credentials' own account when none are configured.
+pub async fn open_sessions(
+    aws: &Aws,
+    config: &Config,
+    only: &[String],
+) -> anyhow::Result<Vec<Session>> {
+    let mut sessions = Vec::new();
+    if config.accounts.is_empty() {
+        let session = aws.session(None, Purpose::Scan).await?;
+        if !only.is_empty() && !only.iter().any(|a| a == session.account_id()) {
+            anyhow::bail!(
+                "account {} is not configured; the credentials belong to {}",
+                only.join(", "),
+                session.account_id()
+            );
+        }
+        sessions.push(session);
+    } else {
+        for id in only {
+            if !config.accounts.iter().any(|a| &a.id == id) {
+                anyhow::bail!("account {id} is not in [[accounts]] of the configuration");
+            }
+        }
+        for account in &config.accounts {
+            if only.is_empty() || only.contains(&account.id) {
+                sessions.push(aws.session(Some(account), Purpose::Scan).await?);
+            }
+        }
+    }
+    Ok(sessions)
+}
+
+/// Opens the configured store; DynamoDB uses a client from the home region (or
+/// `store.dynamodb.region`), built by caracal-aws.
+pub async fn open_store(config: &Config, aws: &Aws) -> anyhow::Result<Arc<dyn Store>> {
+    let dynamo = match config.store.backend {
+        StoreBackend::Sqlite => None,
+        StoreBackend::Dynamodb => {
+            let session = aws.session(None, Purpose::Scan).await?;
+            let region = config.store.dynamodb.region.as_deref().unwrap_or(aws.home_region());
+            Some(session.clients(region).dynamodb())
+        }
+    };
+    let store = caracal_store::open(&config.store, dynamo).await.context("opening the store")?;
+    store.create_tables().await.with_context(|| format!("preparing {}", store.describe()))?;
+    Ok(store)
+}
+
+/// A progress bar on a terminal, a log line per finished task otherwise.
+trait Finish: Progress {
+    fn finish(&self) {}
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, tasks: u64) {
+        self.0.set_length(tasks);
+    }
+    fn task_done(&self, _account_id: &str, region: &str, resource_type: &str) {
+        self.0.set_message(format!("{resource_type} {region}"));
+        self.0.inc(1);
+    }
+}
+
+impl Finish for Bar {
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+#[derive(Default)]
+struct Lines {
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for Lines {
+    fn start(&self, tasks: u64) {
+        self.total.store(tasks, std::sync::atomic::Ordering::Relaxed);
+        eprintln!("scan: {tasks} tasks (account × region × type)");
+    }
+    fn task_done(&self, account_id: &str, region: &str, resource_type: &str) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let total = self.total.load(std::sync::atomic::Ordering::Relaxed);
+        eprintln!("scan: [{done}/{total}] {account_id} {region} {resource_type}");
+    }
+}
+
+impl Finish for Lines {}
+
+fn progress(disabled: bool) -> Box<dyn Finish> {
+    if disabled || !std::io::stderr().is_terminal() {
+        return Box::new(Lines::default());
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} scanning [{bar:30}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Box::new(Bar(bar))
+}
+
+fn print_table(outcome: &ScanOutcome) {
+    let report = &outcome.report;
+    println!(
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
+        "TYPE", "SEEN", "NEW", "CHANGED", "DELETED", "ERRORS"
+    );
+    for (t, s) in &report.types {
+        println!(
+            "{t:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
+            s.seen, s.new, s.changed, s.deleted, s.errors
+        );
+    }
+    let t = report.totals();
+    println!(
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
+        "TOTAL", t.seen, t.new, t.changed, t.deleted, t.errors
+    );
+    println!(
+        "{} AWS requests in {:.1} s",
+        report.requests,
+        report.duration_ms as f64 / 1000.0
+    );
+    if !report.errors.is_empty() {
+        println!("\nErrors (nothing in these scopes was marked deleted):");
+        for e in &report.errors {
+            println!(
+                "  {} {} {} {}: {}",
+                e.account_id, e.region, e.resource_type, e.operation, e.message
+            );
+        }
+    }
 }
