@@ -22,7 +22,7 @@ pub struct Harness {
     pub manifest: Manifest,
     pub store: Arc<dyn Store>,
     pub exec: Executor,
-    _dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
 }
 
 impl Harness {
