@@ -1,0 +1,62 @@
+//! Scan benchmark: for each scale given (default 20 and 50) starts a fresh emulator, seeds
+//! it, scans it into a temporary SQLite store and prints wall time, AWS requests,
+//! requests per resource and the scanner process's peak RSS.
+//!
+//! `cargo run -p caracal-scan --example scan_bench -- 20 50`
+//!
+//! Peak RSS is VmHWM of this process, reset (`/proc/self/clear_refs` = 5) after seeding,
+//! so it covers the scan only; the emulator is another process and is not counted.
+//! Targets at scale 50: ≤ 30 s, ≤ 10,000 requests, ≤ 150 MB.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use caracal_aws::Purpose;
+use caracal_scan::{ScanRequest, Scanner};
+use caracal_store::{SqliteStore, Store};
+use caracal_testkit::{Emulator, seed};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let scales: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let scales = if scales.is_empty() { vec![20, 50] } else { scales };
+    println!("scale  resources  wall_s  requests  req/resource  peak_rss_mb  errors");
+    for scale in scales {
+        let emulator = Emulator::start()?;
+        let aws = emulator.aws().await?;
+        let session = aws.session(None, Purpose::Scan).await?;
+        let manifest = seed::seed(&session, scale).await?;
+        let dir = tempfile::tempdir()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+        // Reset the peak-RSS watermark so it measures the scan, not the seeding.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let started = Instant::now();
+        let outcome = Scanner::new(store, 8)
+            .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
+            .await?;
+        let wall = started.elapsed().as_secs_f64();
+        let seen = outcome.report.totals().seen;
+        println!(
+            "{scale:>5}  {seen:>9}  {wall:>6.1}  {:>8}  {:>12.2}  {:>11.1}  {:>6}",
+            outcome.report.requests,
+            outcome.report.requests as f64 / seen.max(1) as f64,
+            peak_rss_mb(),
+            outcome.report.errors.len(),
+        );
+        assert!(seen as usize >= manifest.resource_count(), "scan missed seeded resources");
+    }
+    Ok(())
+}
+
+/// VmHWM from /proc/self/status, in MB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
