@@ -24,8 +24,17 @@ fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
 }
 
-fn load(path: &str) -> (Engine, pack::Pack) {
-    let pack = pack::load(&[repo(path)], &LoadOptions::default()).expect("bundled pack loads");
+/// The bundled pack at `path`, its detections repeated `copies` times under new ids
+/// (so that N detections run on every item, as with a large public pack).
+fn load(path: &str, copies: usize) -> (Engine, pack::Pack) {
+    let mut pack = pack::load(&[repo(path)], &LoadOptions::default()).expect("bundled pack loads");
+    let originals = pack.detections.clone();
+    for copy in 1..copies {
+        pack.detections.extend(originals.iter().cloned().map(|mut d| {
+            d.id = format!("{}.copy{copy}", d.id);
+            d
+        }));
+    }
     let engine = Engine::new(&pack, &EngineOptions::default()).expect("bundled pack compiles");
     (engine, pack)
 }
@@ -35,6 +44,7 @@ fn corpus(pack: &pack::Pack, key: &str, extra: Vec<Value>) -> Vec<Value> {
     let mut items: Vec<Value> = pack
         .detections
         .iter()
+        .filter(|d| !d.id.contains(".copy"))
         .flat_map(|d| d.tests.iter().filter_map(|t| t.raw.get(key).cloned()))
         .chain(extra)
         .collect();
@@ -60,7 +70,13 @@ fn sample_events() -> Vec<Value> {
 }
 
 fn policies(c: &mut Criterion) {
-    let (engine, pack) = load("policies");
+    for copies in [1, 10] {
+        policies_times(c, copies);
+    }
+}
+
+fn policies_times(c: &mut Criterion, copies: usize) {
+    let (engine, pack) = load("policies", copies);
     let resources = corpus(&pack, "Resource", Vec::new());
     let text = serde_json::to_string(&resources).expect("serializes");
     let baseline = engine.baseline(DetectionKind::Policy, &text).expect("baseline");
@@ -81,7 +97,13 @@ fn policies(c: &mut Criterion) {
 }
 
 fn rules(c: &mut Criterion) {
-    let (engine, pack) = load("rules");
+    for copies in [1, 10] {
+        rules_times(c, copies);
+    }
+}
+
+fn rules_times(c: &mut Criterion, copies: usize) {
+    let (engine, pack) = load("rules", copies);
     let events = corpus(&pack, "Log", sample_events());
     let text = serde_json::to_string(&events).expect("serializes");
     let baseline = engine.baseline(DetectionKind::Rule, &text).expect("baseline");

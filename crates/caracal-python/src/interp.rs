@@ -1,9 +1,12 @@
 //! The embedded interpreter: installs `src/runtime.py` as `_caracal_runtime` once, and
 //! runs the watchdog thread that interrupts detections past their time limit.
 //!
-//! The watchdog sleeps without touching the GIL unless some thread is inside a
-//! [`Busy`] section. Then, every [`TICK`], it asks the runtime which threads are past their
-//! deadline and raises `DetectionTimeout` in them with `PyThreadState_SetAsyncExc`,
+//! Each detection call stores a fresh sequence number in its thread's slot (one list store,
+//! no clock read: that per-call cost is what the benchmark's ratio is made of). The
+//! watchdog sleeps without touching the GIL unless some thread is inside a [`Busy`]
+//! section. Then, every [`TICK`], it asks the runtime which slots have held the same
+//! number for longer than the time limit and raises `DetectionTimeout` in those threads
+//! with `PyThreadState_SetAsyncExc`,
 //! which the eval loop of the looping thread picks up within a few bytecodes. Code stuck
 //! inside one C call (a long `time.sleep`) is interrupted when that call returns.
 

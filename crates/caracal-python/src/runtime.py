@@ -27,7 +27,8 @@ _get_ident = threading.get_ident
 # Time limit. The Rust watchdog thread calls `_overdue()` with the GIL held and raises
 # `DetectionTimeout` asynchronously in every thread it returns.
 
-_running = {}
+_slots = {}  # thread id -> [call sequence number]; 0 while no detection code runs
+_seen = {}  # thread id -> [sequence, first seen (monotonic), interrupts] (watchdog only)
 _limit = [5.0]
 
 
@@ -39,37 +40,48 @@ def set_time_limit(seconds):
     _limit[0] = float(seconds)
 
 
+def _slot():
+    """This thread's call slot. Each detection call stores a new sequence number in it
+    (one list store, no clock read); the watchdog times how long one number stays."""
+    tid = _get_ident()
+    slot = _slots.get(tid)
+    if slot is None:
+        slot = _slots[tid] = [0]
+    return slot
+
+
 def _overdue():
-    """[(thread id, times interrupted)] for every thread past its deadline."""
+    """[(thread id, times interrupted)] for every thread whose current call is too long."""
     now = _monotonic()
     late = []
-    for tid, deadline in list(_running.items()):
-        if now > deadline:
-            fired = _fired.get(tid, 0) + 1
-            _fired[tid] = fired
-            late.append((tid, fired))
-            # Fire again shortly if the detection swallows the exception and goes on.
-            _running[tid] = now + 0.1
-    for tid in list(_fired):
-        if tid not in _running:
-            del _fired[tid]
+    limit = _limit[0]
+    for tid, slot in list(_slots.items()):
+        seq = slot[0]
+        seen = _seen.get(tid)
+        if seq == 0:
+            _seen.pop(tid, None)
+        elif seen is None or seen[0] != seq:
+            _seen[tid] = [seq, now, 0]
+        elif now - seen[1] > limit:
+            seen[2] += 1
+            # Fire again in 100 ms if the detection swallows the exception and goes on.
+            seen[1] = now - limit + 0.1
+            late.append((tid, seen[2]))
     return late
 
 
-_fired = {}
+_sequence = [0]
 
 
 def _guarded(fn, arg):
-    tid = _get_ident()
-    outer = _running.get(tid)
-    _running[tid] = _monotonic() + _limit[0]
+    slot = _slot()
+    outer = slot[0]
+    _sequence[0] += 1
+    slot[0] = _sequence[0]
     try:
         return fn(arg)
     finally:
-        if outer is None:
-            _running.pop(tid, None)
-        else:
-            _running[tid] = outer
+        slot[0] = outer
 
 
 def _describe(exc):
@@ -523,9 +535,8 @@ class Engine:
         append = out.append
         by_type = self.policies_by_type
         every = self.all_type_policies
-        tid = _get_ident()
-        running = _running
-        limit = _limit[0]
+        slot = _slot()
+        seq = _sequence
         with redirect_stdout(sys.stderr):
             for ri, res in enumerate(resources):
                 rid = res.get("ResourceId") or ""
@@ -534,10 +545,11 @@ class Engine:
                     policies = policies + tuple(every)
                 for det in policies:
                     suppressed = bool(det.suppress and det.suppress(rid))
-                    running[tid] = _monotonic() + limit
+                    seq[0] += 1
+                    slot[0] = seq[0]
                     try:
                         result = det.main(res)
-                        running.pop(tid, None)
+                        slot[0] = 0
                         if result is True:
                             append((ri, det.index, 0, None, suppressed))
                         elif result is False:
@@ -545,7 +557,7 @@ class Engine:
                         else:
                             append((ri, det.index, 2, f"TypeError: policy() returned {type(result).__name__}, not bool", suppressed))
                     except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
-                        running.pop(tid, None)
+                        slot[0] = 0
                         append((ri, det.index, 2, _describe(exc), suppressed))
         sys.stderr.flush()
         return json.dumps(out)
@@ -554,9 +566,8 @@ class Engine:
         """[event, ...] JSON (each with p_log_type) -> JSON list of matches and errors."""
         events = _loads(text)
         out = []
-        tid = _get_ident()
-        running = _running
-        limit = _limit[0]
+        slot = _slot()
+        seq = _sequence
         by_log_type = self.by_log_type
         models = self.data_models
         with redirect_stdout(sys.stderr):
@@ -567,12 +578,13 @@ class Engine:
                     continue
                 event = PantherEvent(raw, models.get(log_type))
                 for det in rules:
-                    running[tid] = _monotonic() + limit
+                    seq[0] += 1
+                    slot[0] = seq[0]
                     try:
                         result = det.main(event)
-                        running.pop(tid, None)
+                        slot[0] = 0
                     except BaseException as exc:  # noqa: BLE001
-                        running.pop(tid, None)
+                        slot[0] = 0
                         out.append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
                         continue
                     if result is True:
