@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use caracal_aws::{Aws, Clients, Purpose, Session};
 use caracal_core::config::AccountConfig;
-use caracal_core::{AuditOutcome, AuditRecord, ResourceType};
+use caracal_core::{AuditOutcome, AuditRecord, Resource, ResourceType};
 use caracal_store::{AuditFilter, Store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,10 @@ pub struct Report {
     pub before: Value,
     /// The state read by the verification, after acting (the re-check's for a no-op).
     pub after: Value,
+    /// The full snapshot from `caracal_scan`'s targeted rescan, now in the store; `None`
+    /// for a no-op, when the resource was never scanned, or when the rescan failed (the
+    /// fix itself is verified by the direct read in `after`).
+    pub snapshot: Option<Resource>,
 }
 
 /// A clock, replaceable in tests (IAM "unused for N days" needs time to pass).
@@ -169,7 +173,7 @@ impl Executor {
 
     async fn make_plan(&self, req: &Request) -> Result<Plan, Error> {
         let (remediation, parameters) = resolve(req)?;
-        let (target, clients) = self.target(remediation, &req.resource_id).await?;
+        let (target, _, clients) = self.target(remediation, &req.resource_id).await?;
         let state = remediation.check(&clients, &target).await?;
         let planned_at = (self.clock)();
         let planned = remediation.plan(&target, &state, &parameters, planned_at)?;
@@ -201,7 +205,7 @@ impl Executor {
             };
             return Err((err, None));
         }
-        let (target, clients) =
+        let (target, session, clients) =
             self.target(remediation, &req.resource_id).await.map_err(|e| (e, None))?;
 
         // Re-check: a fresh read, compared with the state the plan was made from.
@@ -215,7 +219,8 @@ impl Executor {
                 .audit(req, AuditOutcome::AlreadyCompliant, Some(approved), Some(0), &before, &before, None)
                 .await
                 .map_err(|e| (e, None))?;
-            return Ok(report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before));
+            let report = report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before);
+            return Ok(report);
         }
         let current = fingerprint(&before);
         if current != approved.fingerprint || fresh.calls != approved.calls {
@@ -258,15 +263,33 @@ impl Executor {
             .audit(req, outcome, Some(approved), Some(total), &before, &after, None)
             .await
             .map_err(|e| (e, Some(total)))?;
-        Ok(report(id, outcome, approved, before, after))
+        let mut report = report(id, outcome, approved, before, after);
+        report.snapshot = self.rescan(&session, &target).await;
+        Ok(report)
     }
 
-    /// Resolves the target (type check, account, region) and clients for its region.
+    /// Refreshes the stored snapshot of a scanned resource with the scanner's targeted
+    /// rescan. Failure only costs freshness: the next scan catches up.
+    async fn rescan(&self, session: &Session, target: &Target) -> Option<Resource> {
+        let id = target.resource_id.as_str();
+        if !matches!(self.store.resources().get(id).await, Ok(Some(_))) {
+            return None;
+        }
+        match caracal_scan::rescan_resource(session, self.store.as_ref(), id).await {
+            Ok(snapshot) => snapshot,
+            Err(err) => {
+                warn!(resource = id, error = %err, "Rescan after remediation failed; the stored snapshot is stale until the next scan.");
+                None
+            }
+        }
+    }
+
+    /// Resolves the target (type check, account, region), its session and clients.
     async fn target(
         &self,
         remediation: &dyn Remediation,
         resource_id: &str,
-    ) -> Result<(Target, Clients), Error> {
+    ) -> Result<(Target, Session, Clients), Error> {
         let mut target = Target::parse(resource_id)?;
         let meta = remediation.meta();
         if target.resource_type != meta.resource_type {
@@ -297,7 +320,7 @@ impl Executor {
         }
         let clients =
             if target.is_global() { session.home() } else { session.clients(&target.region) };
-        Ok((target, clients))
+        Ok((target, session, clients))
     }
 
     async fn session(&self, target: &Target) -> Result<Session, Error> {
@@ -422,7 +445,7 @@ async fn bucket_region(home: &Clients, target: &Target) -> Result<String, Error>
 }
 
 fn report(id: String, outcome: AuditOutcome, plan: &Plan, before: Value, after: Value) -> Report {
-    Report { audit_id: id, outcome, plan: plan.clone(), before, after }
+    Report { audit_id: id, outcome, plan: plan.clone(), before, after, snapshot: None }
 }
 
 /// A unique, time-ordered audit id: time, process and a per-process counter.

@@ -14,7 +14,8 @@
 //! 1. [`Executor::plan`]: resolve the [`Target`] (account, region), fresh read, [`Plan`].
 //! 2. [`Executor::apply`] with the approved plan: **re-check** (fresh read; already
 //!    compliant → no-op success; fingerprint or calls changed → [`Error::ChangedSincePlan`]),
-//!    make the plan's calls, **verify** with a fresh read (`fixed` / `not_fixed`).
+//!    make the plan's calls, **verify** with a fresh read (`fixed` / `not_fixed`), then
+//!    refresh a scanned resource's stored snapshot with `caracal_scan::rescan_resource`.
 //! 3. Every attempt, refusals and failures included, leaves one `AuditRecord` in the store.
 //!
 //! [`Executor::run`] plans and applies in one step; [`Executor::run_bulk`] adds the

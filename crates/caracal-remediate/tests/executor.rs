@@ -193,3 +193,19 @@ async fn a_plan_for_another_resource_or_parameters_is_not_applied() {
     assert!(matches!(err, Error::PlanMismatch { .. }), "{err}");
     assert_eq!(h.last_audit(&plain, enc).await.outcome, AuditOutcome::Refused);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scanned_resource_is_rescanned_into_the_store_after_the_fix() {
+    let h = Harness::start().await;
+    let bucket = "caracal-seed-0-plain";
+    // A stale stored snapshot, as a scan left it.
+    let stale = caracal_core::Resource::new(bucket_arn(bucket), "AWS.S3.Bucket", ACCOUNT, "us-east-1")
+        .with("PublicAccessBlockConfiguration", serde_json::Value::Null);
+    h.store.resources().put_batch(&[stale], chrono::Utc::now()).await.unwrap();
+    let report = h.exec.run(&h.request(&bucket_arn(bucket), BLOCK, &[])).await.unwrap();
+    assert_eq!(report.outcome, AuditOutcome::Fixed);
+    let snapshot = report.snapshot.expect("rescanned");
+    assert_eq!(snapshot.attributes["PublicAccessBlockConfiguration"]["BlockPublicAcls"], true);
+    let stored = h.store.resources().get(&bucket_arn(bucket)).await.unwrap().unwrap();
+    assert_eq!(stored, snapshot);
+}
