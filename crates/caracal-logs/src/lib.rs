@@ -19,9 +19,13 @@ pub mod event;
 mod events;
 pub mod indicators;
 pub mod lake;
+pub mod local;
 pub mod normalize;
 pub mod parsers;
+pub mod poll;
 pub mod process;
+#[cfg(feature = "aws")]
+pub mod s3;
 pub mod schema;
 pub mod sink;
 
@@ -32,8 +36,10 @@ pub use crate::{
     events::{STATS, Stats},
     indicators::{Indicators, Kind},
     lake::{LakeConfig, LakeStore, LakeWriter, LocalLake},
+    local::{files_under, process_path},
     normalize::{SourceInfo, normalize},
     parsers::{PARSERS, Parser},
+    poll::{ObjectStore, PollOptions, PollOutcome, Queue, parse_notification, poll},
     process::{ObjectInfo, Processor, Report, decode},
     schema::{CustomParser, LogSchema},
     sink::{ChannelSink, Discard, EventSink, Tee},
