@@ -27,7 +27,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let session = aws.session(None, Purpose::Scan).await?;
         let manifest = seed::seed(&session, scale).await?;
         let dir = tempfile::tempdir()?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
         // Reset the peak-RSS watermark so it measures the scan, not the seeding.
         let _ = std::fs::write("/proc/self/clear_refs", "5");
         let started = Instant::now();

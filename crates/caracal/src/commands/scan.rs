@@ -215,11 +215,7 @@ fn print_table(outcome: &ScanOutcome) {
         "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
         "TOTAL", t.seen, t.new, t.changed, t.deleted, t.errors
     );
-    println!(
-        "{} AWS requests in {:.1} s",
-        report.requests,
-        report.duration_ms as f64 / 1000.0
-    );
+    println!("{} AWS requests in {:.1} s", report.requests, report.duration_ms as f64 / 1000.0);
     if !report.errors.is_empty() {
         println!("\nErrors (nothing in these scopes was marked deleted):");
         for e in &report.errors {

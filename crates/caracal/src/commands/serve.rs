@@ -27,11 +27,9 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         anyhow::bail!("only `caracal serve --scheduler-only` is available so far");
     }
     let config = global.load_config()?;
-    let text = config
-        .scan
-        .schedule
-        .clone()
-        .context("scan.schedule is not set: add it to [scan] in caracal.toml or set CARACAL_SCHEDULE")?;
+    let text = config.scan.schedule.clone().context(
+        "scan.schedule is not set: add it to [scan] in caracal.toml or set CARACAL_SCHEDULE",
+    )?;
     let schedule = caracal_core::config::parse_schedule(&text)
         .map_err(|e| anyhow::anyhow!("scan.schedule {text:?}: {e}"))?;
     let aws = Aws::builder(&config.aws).build().await?;
