@@ -149,5 +149,9 @@ pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
             return format!("{name}: {text} ({file}, line {line})");
         }
     }
-    format!("{name}: {value}")
+    let text = value.to_string();
+    if name == "DetectionTimeout" && text.is_empty() {
+        return format!("{name}: ran longer than the time limit");
+    }
+    format!("{name}: {text}")
 }
