@@ -1,17 +1,234 @@
-//! `caracal logs process|poll` (issue #5).
+//! `caracal logs process|poll` (issue #5): read logs into normalized events, print a
+//! summary per log type, optionally write the Parquet data lake.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
-use clap::Subcommand;
+use anyhow::Context;
+use caracal_logs::s3::{S3Store, SqsQueue};
+use caracal_logs::{
+    CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
+    PollOptions, Processor, Report, SourceInfo, process_path,
+};
+use clap::{Args as ClapArgs, Subcommand};
 
 use super::Global;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Process log files, folders or s3://bucket/prefix objects
-    Process,
+    Process(ProcessArgs),
+    /// Process the objects named by S3 notifications on an SQS queue
+    Poll(PollArgs),
+    /// List the built-in log types
+    Types,
 }
 
-pub async fn run(_cmd: Command, _global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`caracal logs` is not built yet (issue #5)")
+/// Options shared by `process` and `poll`.
+#[derive(Debug, ClapArgs)]
+pub struct Common {
+    /// Only try these log types (repeatable; default: every built-in and custom type)
+    #[arg(long = "log-type", value_name = "TYPE", help_heading = "PARSING")]
+    log_types: Vec<String>,
+
+    /// Add a custom log type from a YAML schema (repeatable)
+    #[arg(long = "schema", value_name = "FILE", help_heading = "PARSING")]
+    schemas: Vec<PathBuf>,
+
+    /// Write Parquet partitions under this folder
+    #[arg(long, value_name = "DIR", help_heading = "OUTPUT")]
+    lake: Option<PathBuf>,
+
+    /// The p_source_id (and label) of the events
+    #[arg(long, value_name = "ID", default_value = "cli", help_heading = "OUTPUT")]
+    source_id: String,
+
+    /// Print up to this many record errors in full
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "OUTPUT")]
+    show_errors: usize,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ProcessArgs {
+    /// Files, folders (read recursively) or s3://bucket/prefix
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<String>,
+
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct PollArgs {
+    /// The SQS queue URL
+    #[arg(long, value_name = "URL")]
+    queue: String,
+
+    /// Stop when the queue is empty instead of polling forever
+    #[arg(long)]
+    once: bool,
+
+    /// Seconds a received message stays hidden while its objects are processed
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    visibility_timeout: u32,
+
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Clients for the caller's account and home region, from `[aws]` in the config.
+async fn clients(global: &Global) -> anyhow::Result<caracal_aws::Clients> {
+    let config = global.load_config()?;
+    let aws = caracal_aws::Aws::builder(&config.aws).build().await.context("configuring AWS")?;
+    let session =
+        aws.session(None, caracal_aws::Purpose::Scan).await.context("resolving the AWS account")?;
+    Ok(session.home())
+}
+
+pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
+    match cmd {
+        Command::Types => {
+            for p in PARSERS {
+                println!("{}", p.log_type());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Process(args) => process(args, global).await,
+        Command::Poll(args) => poll(args, global).await,
+    }
+}
+
+/// The built-in parsers plus custom schemas, filtered by `--log-type`.
+fn candidates<'a>(
+    common: &Common,
+    custom: &'a [CustomParser],
+) -> anyhow::Result<Vec<&'a dyn Parser>> {
+    let all: Vec<&dyn Parser> =
+        PARSERS.iter().copied().chain(custom.iter().map(|c| c as &dyn Parser)).collect();
+    if common.log_types.is_empty() {
+        return Ok(all);
+    }
+    common
+        .log_types
+        .iter()
+        .map(|t| {
+            all.iter()
+                .copied()
+                .find(|p| p.log_type() == t)
+                .ok_or_else(|| anyhow::anyhow!("unknown log type {t:?}"))
+        })
+        .collect()
+}
+
+fn load_schemas(common: &Common) -> anyhow::Result<Vec<CustomParser>> {
+    common.schemas.iter().map(|p| CustomParser::from_file(p).map_err(anyhow::Error::from)).collect()
+}
+
+fn sink(common: &Common) -> Box<dyn EventSink> {
+    match &common.lake {
+        Some(dir) => Box::new(LakeWriter::new(LocalLake::new(dir), LakeConfig::default())),
+        None => Box::new(Discard),
+    }
+}
+
+async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let custom = load_schemas(&args.common)?;
+    let candidates = candidates(&args.common, &custom)?;
+    let source = SourceInfo::new(&args.common.source_id, &args.common.source_id);
+    let mut processor = Processor::new(candidates, source);
+    let mut sink = sink(&args.common);
+    let started = Instant::now();
+    let mut report = Report::default();
+    for path in &args.paths {
+        if let Some(rest) = path.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = S3Store::new(clients(global).await?.s3());
+            let r = caracal_logs::poll::process_prefix(
+                &mut processor,
+                &store,
+                bucket,
+                prefix,
+                sink.as_mut(),
+            )
+            .await
+            .with_context(|| format!("processing {path}"))?;
+            report.merge(r);
+        } else {
+            let r = tokio::task::block_in_place(|| {
+                process_path(&mut processor, path.as_ref(), sink.as_mut())
+            })
+            .with_context(|| format!("processing {path}"))?;
+            report.merge(r);
+        }
+    }
+    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")?;
+    print_summary(&report, started.elapsed().as_secs_f64(), args.common.show_errors);
+    Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
+    let custom = load_schemas(&args.common)?;
+    let candidates = candidates(&args.common, &custom)?;
+    let source = SourceInfo::new(&args.common.source_id, &args.common.source_id);
+    let mut processor = Processor::new(candidates, source);
+    let mut sink = sink(&args.common);
+    let started = Instant::now();
+    let options = PollOptions {
+        visibility_timeout: args.visibility_timeout,
+        until_empty: args.once,
+        ..Default::default()
+    };
+    let clients = clients(global).await?;
+    let store = S3Store::new(clients.s3());
+    let queue = SqsQueue::new(clients.sqs(), &args.queue);
+    let outcome = caracal_logs::poll(&mut processor, &store, &queue, &options, sink.as_mut())
+        .await
+        .with_context(|| format!("polling {}", args.queue))?;
+    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")?;
+    print_summary(&outcome.report, started.elapsed().as_secs_f64(), args.common.show_errors);
+    println!("messages: {} deleted, {} kept for retry", outcome.deleted, outcome.failed.len());
+    for failure in &outcome.failed {
+        eprintln!("caracal: {failure}");
+    }
+    Ok(if outcome.report.errors > 0 || !outcome.failed.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(report: &Report, secs: f64, show_errors: usize) {
+    let secs = secs.max(1e-9);
+    println!(
+        "{:<24} {:>10} {:>10} {:>8} {:>12} {:>12}",
+        "LOG TYPE", "RECORDS", "EVENTS", "ERRORS", "BYTES", "EVENTS/S"
+    );
+    for (log_type, t) in &report.by_type {
+        println!(
+            "{:<24} {:>10} {:>10} {:>8} {:>12} {:>12.0}",
+            log_type,
+            t.events + t.errors,
+            t.events,
+            t.errors,
+            t.bytes,
+            t.events as f64 / secs
+        );
+    }
+    println!(
+        "{:<24} {:>10} {:>10} {:>8} {:>12} {:>12.0}",
+        "TOTAL",
+        report.records,
+        report.events,
+        report.errors,
+        report.bytes,
+        report.events as f64 / secs
+    );
+    println!(
+        "objects: {}, lines: {}, skipped (blank, headers, digests): {}, {:.2}s",
+        report.objects, report.lines, report.skipped, secs
+    );
+    for err in report.first_errors.iter().take(show_errors) {
+        eprintln!("error: {err}");
+    }
 }
