@@ -16,7 +16,9 @@ pub enum Error {
         id: String,
     },
     /// The remediation fixes another resource type.
-    #[error("remediation {remediation} fixes {expected} resources, but {resource_id} is an {actual}")]
+    #[error(
+        "remediation {remediation} fixes {expected} resources, but {resource_id} is an {actual}"
+    )]
     WrongResourceType {
         /// The remediation id.
         remediation: &'static str,

@@ -112,8 +112,16 @@ impl Executor {
     pub async fn plan(&self, req: &Request) -> Result<Plan, Error> {
         match self.make_plan(req).await {
             Ok(plan) => {
-                self.audit(req, AuditOutcome::Planned, Some(&plan), None, &plan.before, &Value::Null, None)
-                    .await?;
+                self.audit(
+                    req,
+                    AuditOutcome::Planned,
+                    Some(&plan),
+                    None,
+                    &plan.before,
+                    &Value::Null,
+                    None,
+                )
+                .await?;
                 Ok(plan)
             }
             Err(err) => Err(self.fail(req, None, None, err).await),
@@ -145,11 +153,23 @@ impl Executor {
     pub async fn run_bulk(&self, reqs: &[Request]) -> Result<Vec<Result<Report, Error>>, Error> {
         if reqs.len() > self.max_resources {
             let err = Error::TooManyResources { count: reqs.len(), max: self.max_resources };
-            warn!(count = reqs.len(), max = self.max_resources, "Circuit breaker refused a bulk run.");
+            warn!(
+                count = reqs.len(),
+                max = self.max_resources,
+                "Circuit breaker refused a bulk run."
+            );
             for req in reqs {
                 let text = err.to_string();
-                self.audit(req, AuditOutcome::Refused, None, None, &Value::Null, &Value::Null, Some(text))
-                    .await?;
+                self.audit(
+                    req,
+                    AuditOutcome::Refused,
+                    None,
+                    None,
+                    &Value::Null,
+                    &Value::Null,
+                    Some(text),
+                )
+                .await?;
             }
             return Err(err);
         }
@@ -216,10 +236,19 @@ impl Executor {
         if fresh.calls.is_empty() {
             info!(resource = %target.resource_id, remediation = remediation.id(), "Already compliant.");
             let id = self
-                .audit(req, AuditOutcome::AlreadyCompliant, Some(approved), Some(0), &before, &before, None)
+                .audit(
+                    req,
+                    AuditOutcome::AlreadyCompliant,
+                    Some(approved),
+                    Some(0),
+                    &before,
+                    &before,
+                    None,
+                )
                 .await
                 .map_err(|e| (e, None))?;
-            let report = report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before);
+            let report =
+                report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before);
             return Ok(report);
         }
         let current = fingerprint(&before);
@@ -301,14 +330,13 @@ impl Executor {
             });
         }
         // A stored snapshot fills what the id lacks (an S3 bucket's account and region).
-        if target.account_id.is_empty() || target.region.is_empty() {
-            if let Some(snapshot) = self.store.resources().get(resource_id).await? {
-                if target.account_id.is_empty() {
-                    target.account_id = snapshot.account_id;
-                }
-                if target.region.is_empty() {
-                    target.region = snapshot.region;
-                }
+        let incomplete = target.account_id.is_empty() || target.region.is_empty();
+        if incomplete && let Some(snapshot) = self.store.resources().get(resource_id).await? {
+            if target.account_id.is_empty() {
+                target.account_id = snapshot.account_id;
+            }
+            if target.region.is_empty() {
+                target.region = snapshot.region;
             }
         }
         let session = self.session(&target).await?;
@@ -363,10 +391,16 @@ impl Executor {
         completed: Option<usize>,
         err: Error,
     ) -> Error {
-        warn!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation not applied.");
-        let before = plan.map(|p| p.before.clone()).unwrap_or(Value::Null);
         let outcome = err.outcome();
-        match self.audit(req, outcome, plan, completed, &before, &Value::Null, Some(err.to_string())).await
+        if outcome == AuditOutcome::Failed {
+            warn!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation failed.");
+        } else {
+            info!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation refused.");
+        }
+        let before = plan.map(|p| p.before.clone()).unwrap_or(Value::Null);
+        match self
+            .audit(req, outcome, plan, completed, &before, &Value::Null, Some(err.to_string()))
+            .await
         {
             Ok(_) => err,
             // Losing the audit record is worse than the original failure: report both.

@@ -128,26 +128,19 @@ fn known_list(known: &[&str]) -> String {
     if known.is_empty() { "none".to_owned() } else { known.join(", ") }
 }
 
-/// Parses `key=value` pairs from the command line into typed JSON, using the types in
-/// `specs`; names are checked later by the executor, which also audits the failure.
-/// Unknown names are kept as strings so that check reports them.
-pub fn parse_pairs(
-    remediation: &'static str,
-    specs: &[ParamSpec],
-    pairs: &[String],
-) -> Result<Map<String, Value>, Error> {
+/// Parses `key=value` pairs from the command line into JSON, typed by `specs`.
+///
+/// Only a pair without `=` is an error here. Unknown names and text that does not parse
+/// as the parameter's type are kept as strings, so that the executor refuses them with
+/// the bad value named and records the refusal in the audit store.
+pub fn parse_pairs(specs: &[ParamSpec], pairs: &[String]) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for pair in pairs {
         let Some((key, text)) = pair.split_once('=') else {
-            return Err(bad_param(remediation, pair, "expected key=value"));
+            return Err(format!("parameter {pair:?} is not key=value"));
         };
-        let value = match specs.iter().find(|s| s.name == key) {
-            Some(spec) => spec.kind.parse(text).ok_or_else(|| {
-                bad_param(remediation, key, format!("{text:?} is not a valid {}", spec.kind.as_str()))
-            })?,
-            None => Value::from(text),
-        };
-        out.insert(key.to_owned(), value);
+        let typed = specs.iter().find(|s| s.name == key).and_then(|spec| spec.kind.parse(text));
+        out.insert(key.to_owned(), typed.unwrap_or_else(|| Value::from(text)));
     }
     Ok(out)
 }
@@ -165,18 +158,28 @@ mod tests {
             required: false,
             description: "",
         },
-        ParamSpec { name: "target", kind: ParamKind::String, default: None, required: true, description: "" },
+        ParamSpec {
+            name: "target",
+            kind: ParamKind::String,
+            default: None,
+            required: true,
+            description: "",
+        },
     ];
 
     #[test]
     fn resolve_fills_defaults_and_names_bad_values() {
-        let given = parse_pairs("X", SPECS, &["target=b".into()]).unwrap();
+        let given = parse_pairs(SPECS, &["target=b".into()]).unwrap();
         let out = resolve("X", SPECS, &given).unwrap();
         assert_eq!(Value::Object(out), json!({"ports": [22, 3389], "target": "b"}));
+        let given = parse_pairs(SPECS, &["ports=3389, 22".into(), "target=b".into()]).unwrap();
+        assert_eq!(given["ports"], json!([3389, 22]));
 
-        let err = parse_pairs("X", SPECS, &["ports=22,ssh".into()]).unwrap_err();
+        let given = parse_pairs(SPECS, &["ports=22,ssh".into(), "target=b".into()]).unwrap();
+        let err = resolve("X", SPECS, &given).unwrap_err();
         assert!(err.to_string().contains("\"22,ssh\" is not a valid integer_list"), "{err}");
-        let given = parse_pairs("X", SPECS, &["colour=red".into(), "target=b".into()]).unwrap();
+        assert!(parse_pairs(SPECS, &["ports".into()]).is_err());
+        let given = parse_pairs(SPECS, &["colour=red".into(), "target=b".into()]).unwrap();
         let err = resolve("X", SPECS, &given).unwrap_err();
         assert!(err.to_string().contains("bad parameter colour: unknown parameter"), "{err}");
         let err = resolve("X", SPECS, &Map::new()).unwrap_err();

@@ -157,12 +157,18 @@ mod tests {
     #[test]
     fn change_reads_before_from_the_state_and_skips_no_ops() {
         let state = json!({"Status": {"IsLogging": false}, "Name": "t"});
-        let p = Planned::compliant()
-            .change(&state, "Status/IsLogging", json!(true))
-            .change(&state, "Name", json!("t"));
+        let p = Planned::compliant().change(&state, "Status/IsLogging", json!(true)).change(
+            &state,
+            "Name",
+            json!("t"),
+        );
         assert_eq!(
             p.changes,
-            vec![FieldChange { field: "Status/IsLogging".into(), before: json!(false), after: json!(true) }]
+            vec![FieldChange {
+                field: "Status/IsLogging".into(),
+                before: json!(false),
+                after: json!(true)
+            }]
         );
     }
 

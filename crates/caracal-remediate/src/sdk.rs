@@ -23,7 +23,12 @@ where
             (Some(code), None) => code.to_owned(),
             _ => chain(&err),
         };
-        Error::Aws { operation: operation.to_owned(), resource_id: target.resource_id.clone(), code, message }
+        Error::Aws {
+            operation: operation.to_owned(),
+            resource_id: target.resource_id.clone(),
+            code,
+            message,
+        }
     }
 }
 
@@ -50,9 +55,7 @@ fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
 
 /// Reads an RFC 3339 time written by [`time`].
 pub(crate) fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
 /// The whole chain of an error on one line: SDK errors often say only "dispatch failure"

@@ -37,7 +37,8 @@ impl Target {
         if !resource_id.starts_with("arn:") {
             // <account>:<region>:<Type>, region empty for account singletons.
             let mut parts = resource_id.splitn(3, ':');
-            let (Some(account), Some(region), Some(kind)) = (parts.next(), parts.next(), parts.next())
+            let (Some(account), Some(region), Some(kind)) =
+                (parts.next(), parts.next(), parts.next())
             else {
                 return Err(unrecognized());
             };
@@ -45,7 +46,9 @@ impl Target {
                 return Err(unrecognized());
             }
             return match (kind, region.is_empty()) {
-                (ResourceType::PASSWORD_POLICY, true) => Ok(target(kind, account, GLOBAL_REGION, "")),
+                (ResourceType::PASSWORD_POLICY, true) => {
+                    Ok(target(kind, account, GLOBAL_REGION, ""))
+                }
                 (ResourceType::CONFIG_RECORDER | REGION_SETTINGS, false) => {
                     Ok(target(kind, account, region, ""))
                 }
@@ -108,8 +111,20 @@ mod tests {
                 "sg-1",
             ),
             ("arn:aws:ec2:us-east-1::image/ami-1", "AWS.EC2.AMI", "", "us-east-1", "ami-1"),
-            ("arn:aws:iam::123456789012:user/ops/alice", "AWS.IAM.User", "123456789012", "global", "alice"),
-            ("123456789012::AWS.PasswordPolicy", "AWS.PasswordPolicy", "123456789012", "global", ""),
+            (
+                "arn:aws:iam::123456789012:user/ops/alice",
+                "AWS.IAM.User",
+                "123456789012",
+                "global",
+                "alice",
+            ),
+            (
+                "123456789012::AWS.PasswordPolicy",
+                "AWS.PasswordPolicy",
+                "123456789012",
+                "global",
+                "",
+            ),
             (
                 "123456789012:us-east-1:AWS.Config.Recorder",
                 "AWS.Config.Recorder",
@@ -128,7 +143,12 @@ mod tests {
         for (id, kind, account, region, name) in cases {
             let t = Target::parse(id).unwrap();
             assert_eq!(
-                (t.resource_type.as_str(), t.account_id.as_str(), t.region.as_str(), t.name.as_str()),
+                (
+                    t.resource_type.as_str(),
+                    t.account_id.as_str(),
+                    t.region.as_str(),
+                    t.name.as_str()
+                ),
                 (kind, account, region, name),
                 "{id}"
             );
@@ -137,7 +157,13 @@ mod tests {
 
     #[test]
     fn rejects_ids_it_cannot_place() {
-        for id in ["", "bucket", "arn:aws:sqs:us-east-1:1:q", "12:us-east-1:AWS.Config.Recorder", "123456789012:us-east-1:AWS.PasswordPolicy"] {
+        for id in [
+            "",
+            "bucket",
+            "arn:aws:sqs:us-east-1:1:q",
+            "12:us-east-1:AWS.Config.Recorder",
+            "123456789012:us-east-1:AWS.PasswordPolicy",
+        ] {
             assert!(matches!(Target::parse(id), Err(Error::UnrecognizedResource { .. })), "{id}");
         }
     }

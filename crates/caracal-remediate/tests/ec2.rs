@@ -78,7 +78,10 @@ async fn ec2_remediations_fix_the_seeded_resources_once() {
     .await;
     let described = ec2.describe_instances().instance_ids(instance).send().await.unwrap();
     let inst = &described.reservations.unwrap()[0].instances.clone().unwrap()[0];
-    assert_eq!(inst.metadata_options.as_ref().unwrap().http_tokens, Some(HttpTokensState::Required));
+    assert_eq!(
+        inst.metadata_options.as_ref().unwrap().http_tokens,
+        Some(HttpTokensState::Required)
+    );
 
     // An AMI of the instance, made public.
     let image = ec2.create_image().instance_id(instance).name("seed-0-ami").send().await.unwrap();
@@ -111,12 +114,14 @@ async fn ec2_remediations_fix_the_seeded_resources_once() {
     })
     .await;
     let described = ec2.describe_instances().instance_ids(instance).send().await.unwrap();
-    let state = described.reservations.unwrap()[0].instances.clone().unwrap()[0].state.clone().unwrap();
+    let state =
+        described.reservations.unwrap()[0].instances.clone().unwrap()[0].state.clone().unwrap();
     assert!(matches!(state.name.unwrap().as_str(), "stopping" | "stopped"));
 
     // A snapshot of the unencrypted volume, shared with everyone.
     let volume = h.manifest.volumes.iter().find(|v| !v.encrypted).unwrap();
-    let snap = ec2.create_snapshot().volume_id(&volume.id).send().await.unwrap().snapshot_id.unwrap();
+    let snap =
+        ec2.create_snapshot().volume_id(&volume.id).send().await.unwrap().snapshot_id.unwrap();
     ec2.modify_snapshot_attribute()
         .snapshot_id(&snap)
         .attribute(SnapshotAttributeName::CreateVolumePermission)
@@ -144,7 +149,10 @@ async fn ec2_remediations_fix_the_seeded_resources_once() {
     let settings = format!("{ACCOUNT}:{REGION}:AWS.EC2.RegionSettings");
     h.fix(&settings, "AWS.EC2.EnableEbsEncryptionByDefault", &[], |plan| {
         assert_eq!(actions(plan), ["ec2:EnableEbsEncryptionByDefault"]);
-        assert_eq!((&plan.changes[0].before, &plan.changes[0].after), (&json!(false), &json!(true)));
+        assert_eq!(
+            (&plan.changes[0].before, &plan.changes[0].after),
+            (&json!(false), &json!(true))
+        );
     })
     .await;
     let ebs = ec2.get_ebs_encryption_by_default().send().await.unwrap();
@@ -153,14 +161,19 @@ async fn ec2_remediations_fix_the_seeded_resources_once() {
     // VPC flow logs into the seeded log bucket.
     let vpc = &h.manifest.vpcs[0];
     let dest = "arn:aws:s3:::caracal-seed-0-logs";
-    h.fix(&ec2_arn("vpc", vpc), "AWS.EC2.EnableVpcFlowLogs", &[("log_destination", json!(dest))], |plan| {
-        assert_eq!(actions(plan), ["ec2:CreateFlowLogs"]);
-        assert_eq!(
-            plan.calls[0].params,
-            json!({"ResourceIds": [vpc], "ResourceType": "VPC", "TrafficType": "REJECT",
+    h.fix(
+        &ec2_arn("vpc", vpc),
+        "AWS.EC2.EnableVpcFlowLogs",
+        &[("log_destination", json!(dest))],
+        |plan| {
+            assert_eq!(actions(plan), ["ec2:CreateFlowLogs"]);
+            assert_eq!(
+                plan.calls[0].params,
+                json!({"ResourceIds": [vpc], "ResourceType": "VPC", "TrafficType": "REJECT",
                    "LogDestinationType": "s3", "LogDestination": dest})
-        );
-    })
+            );
+        },
+    )
     .await;
     let logs = ec2
         .describe_flow_logs()
@@ -181,6 +194,9 @@ async fn ec2_remediations_fix_the_seeded_resources_once() {
             assert_eq!(record.outcome, AuditOutcome::Failed);
             assert!(record.error.is_some());
         }
-        Ok(report) => panic!("moto grew snapshot block public access: {:?}; test it like the others", report.outcome),
+        Ok(report) => panic!(
+            "moto grew snapshot block public access: {:?}; test it like the others",
+            report.outcome
+        ),
     }
 }

@@ -72,10 +72,7 @@ async fn bad_input_is_refused_before_any_call_and_audited() {
     let sg_arn = format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{sg}");
     let cases = [
         (request(&bucket, "AWS.S3.MakeItSafe", &[]), "unknown remediation \"AWS.S3.MakeItSafe\""),
-        (
-            request(&sg_arn, BLOCK, &[]),
-            "fixes AWS.S3.Bucket resources, but",
-        ),
+        (request(&sg_arn, BLOCK, &[]), "fixes AWS.S3.Bucket resources, but"),
         (
             request(&sg_arn, "AWS.EC2.RevokeWorldAdminIngress", &[("ports", json!([22, 70000]))]),
             "bad parameter ports: 70000 is not a port",
@@ -84,9 +81,16 @@ async fn bad_input_is_refused_before_any_call_and_audited() {
             request(&sg_arn, "AWS.EC2.RevokeWorldAdminIngress", &[("ports", json!("ssh"))]),
             "bad parameter ports: \"ssh\" is not a valid integer_list",
         ),
-        (request(&bucket, BLOCK, &[("force", json!(true))]), "bad parameter force: unknown parameter"),
         (
-            request(&bucket, "AWS.S3.EnableBucketDefaultEncryption", &[("algorithm", json!("ROT13"))]),
+            request(&bucket, BLOCK, &[("force", json!(true))]),
+            "bad parameter force: unknown parameter",
+        ),
+        (
+            request(
+                &bucket,
+                "AWS.S3.EnableBucketDefaultEncryption",
+                &[("algorithm", json!("ROT13"))],
+            ),
             "bad parameter algorithm: \"ROT13\" is not AES256 or aws:kms",
         ),
         (
@@ -132,9 +136,11 @@ async fn an_unreachable_aws_endpoint_fails_clearly_and_is_audited() {
         operation_timeout_secs: 5,
         ..AwsConfig::default()
     };
-    let aws = Aws::builder(&settings).static_credentials("testing", "testing").build().await.unwrap();
+    let aws =
+        Aws::builder(&settings).static_credentials("testing", "testing").build().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("c.db")).await.unwrap());
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("c.db")).await.unwrap());
     // A configured account without roles: no STS call, straight to the service.
     let account = AccountConfig {
         id: ACCOUNT.into(),
@@ -156,7 +162,8 @@ async fn an_unreachable_aws_endpoint_fails_clearly_and_is_audited() {
 
     // A resource in an account that is not configured is refused before any call.
     let other = "arn:aws:dynamodb:us-east-1:999999999999:table/t";
-    let err = exec.run(&request(other, "AWS.DynamoDB.EnablePointInTimeRecovery", &[])).await.unwrap_err();
+    let err =
+        exec.run(&request(other, "AWS.DynamoDB.EnablePointInTimeRecovery", &[])).await.unwrap_err();
     assert!(matches!(err, Error::UnknownAccount { .. }), "{err}");
 }
 
@@ -164,7 +171,8 @@ async fn an_unreachable_aws_endpoint_fails_clearly_and_is_audited() {
 async fn circuit_breaker_refuses_an_oversized_bulk_run_before_any_call() {
     let h = Harness::start().await;
     let exec = Executor::new(h.aws.clone(), vec![], h.store.clone()).with_max_resources(2);
-    let buckets = ["caracal-seed-0-plain", "caracal-seed-0-public-acl", "caracal-seed-0-public-policy"];
+    let buckets =
+        ["caracal-seed-0-plain", "caracal-seed-0-public-acl", "caracal-seed-0-public-policy"];
     let reqs: Vec<_> = buckets.iter().map(|b| request(&bucket_arn(b), BLOCK, &[])).collect();
     let err = exec.run_bulk(&reqs).await.unwrap_err();
     assert!(matches!(err, Error::TooManyResources { count: 3, max: 2 }), "{err}");
@@ -199,8 +207,9 @@ async fn a_scanned_resource_is_rescanned_into_the_store_after_the_fix() {
     let h = Harness::start().await;
     let bucket = "caracal-seed-0-plain";
     // A stale stored snapshot, as a scan left it.
-    let stale = caracal_core::Resource::new(bucket_arn(bucket), "AWS.S3.Bucket", ACCOUNT, "us-east-1")
-        .with("PublicAccessBlockConfiguration", serde_json::Value::Null);
+    let stale =
+        caracal_core::Resource::new(bucket_arn(bucket), "AWS.S3.Bucket", ACCOUNT, "us-east-1")
+            .with("PublicAccessBlockConfiguration", serde_json::Value::Null);
     h.store.resources().put_batch(&[stale], chrono::Utc::now()).await.unwrap();
     let report = h.exec.run(&h.request(&bucket_arn(bucket), BLOCK, &[])).await.unwrap();
     assert_eq!(report.outcome, AuditOutcome::Fixed);

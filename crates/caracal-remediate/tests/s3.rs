@@ -17,7 +17,10 @@ async fn s3_remediations_fix_the_seeded_buckets_once() {
     h.fix(&bucket_arn(plain), "AWS.S3.BlockBucketPublicAccess", &[], |plan| {
         assert_eq!(actions(plan), ["s3:PutPublicAccessBlock"]);
         assert_eq!(plan.calls[0].params["Bucket"], plain);
-        assert_eq!(plan.calls[0].params["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
+        assert_eq!(
+            plan.calls[0].params["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+            true
+        );
         assert_eq!(plan.changes[0].field, "PublicAccessBlockConfiguration");
         assert_eq!(plan.changes[0].before, json!(null));
     })
@@ -25,7 +28,12 @@ async fn s3_remediations_fix_the_seeded_buckets_once() {
     let pab = s3.get_public_access_block().bucket(plain).send().await.unwrap();
     let pab = pab.public_access_block_configuration.unwrap();
     assert_eq!(
-        (pab.block_public_acls, pab.ignore_public_acls, pab.block_public_policy, pab.restrict_public_buckets),
+        (
+            pab.block_public_acls,
+            pab.ignore_public_acls,
+            pab.block_public_policy,
+            pab.restrict_public_buckets
+        ),
         (Some(true), Some(true), Some(true), Some(true))
     );
 
@@ -33,7 +41,10 @@ async fn s3_remediations_fix_the_seeded_buckets_once() {
     h.fix(&bucket_arn(plain), "AWS.S3.EnableBucketVersioning", &[], |plan| {
         assert_eq!(actions(plan), ["s3:PutBucketVersioning"]);
         assert_eq!(plan.calls[0].params["VersioningConfiguration"], json!({"Status": "Enabled"}));
-        assert_eq!((&plan.changes[0].before, &plan.changes[0].after), (&json!(null), &json!("Enabled")));
+        assert_eq!(
+            (&plan.changes[0].before, &plan.changes[0].after),
+            (&json!(null), &json!("Enabled"))
+        );
     })
     .await;
     let v = s3.get_bucket_versioning().bucket(plain).send().await.unwrap();
@@ -56,7 +67,10 @@ async fn s3_remediations_fix_the_seeded_buckets_once() {
     let enc = s3.get_bucket_encryption().bucket(plain).send().await.unwrap();
     let rule = &enc.server_side_encryption_configuration.unwrap().rules[0];
     let d = rule.apply_server_side_encryption_by_default.as_ref().unwrap();
-    assert_eq!((d.sse_algorithm.as_str(), d.kms_master_key_id.as_deref()), ("aws:kms", Some(key.as_str())));
+    assert_eq!(
+        (d.sse_algorithm.as_str(), d.kms_master_key_id.as_deref()),
+        ("aws:kms", Some(key.as_str()))
+    );
 
     // Default encryption, SSE-S3 (the default) on the public-ACL bucket.
     h.fix(&bucket_arn(public_acl), "AWS.S3.EnableBucketDefaultEncryption", &[], |plan| {
@@ -66,13 +80,18 @@ async fn s3_remediations_fix_the_seeded_buckets_once() {
 
     // Access logging into the seeded log bucket.
     let logs = "caracal-seed-0-logs";
-    h.fix(&bucket_arn(plain), "AWS.S3.EnableBucketAccessLogging", &[("target_bucket", json!(logs))], |plan| {
-        assert_eq!(actions(plan), ["s3:PutBucketLogging"]);
-        assert_eq!(
-            plan.calls[0].params["BucketLoggingStatus"]["LoggingEnabled"],
-            json!({"TargetBucket": logs, "TargetPrefix": format!("{plain}/")})
-        );
-    })
+    h.fix(
+        &bucket_arn(plain),
+        "AWS.S3.EnableBucketAccessLogging",
+        &[("target_bucket", json!(logs))],
+        |plan| {
+            assert_eq!(actions(plan), ["s3:PutBucketLogging"]);
+            assert_eq!(
+                plan.calls[0].params["BucketLoggingStatus"]["LoggingEnabled"],
+                json!({"TargetBucket": logs, "TargetPrefix": format!("{plain}/")})
+            );
+        },
+    )
     .await;
     let logging = s3.get_bucket_logging().bucket(plain).send().await.unwrap();
     assert_eq!(logging.logging_enabled.unwrap().target_bucket, logs);

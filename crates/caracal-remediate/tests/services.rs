@@ -48,8 +48,10 @@ async fn service_remediations_fix_the_seeded_account_once() {
         assert_eq!(plan.changes[0].after, json!("ENABLED"));
     })
     .await;
-    let backups = c.dynamodb().describe_continuous_backups().table_name(table).send().await.unwrap();
-    let pitr = backups.continuous_backups_description.unwrap().point_in_time_recovery_description.unwrap();
+    let backups =
+        c.dynamodb().describe_continuous_backups().table_name(table).send().await.unwrap();
+    let pitr =
+        backups.continuous_backups_description.unwrap().point_in_time_recovery_description.unwrap();
     assert_eq!(pitr.point_in_time_recovery_status.unwrap().as_str(), "ENABLED");
 
     // Config recorder: the seeded one has no delivery channel, so AWS refuses to start it;
@@ -57,9 +59,15 @@ async fn service_remediations_fix_the_seeded_account_once() {
     let recorder = format!("{ACCOUNT}:{REGION}:AWS.Config.Recorder");
     let req = h.request(&recorder, "AWS.Config.StartRecorder", &[]);
     let plan = h.exec.plan(&req).await.unwrap();
-    assert_eq!(plan.calls[0].params, json!({"ConfigurationRecorderName": h.manifest.config_recorder}));
+    assert_eq!(
+        plan.calls[0].params,
+        json!({"ConfigurationRecorderName": h.manifest.config_recorder})
+    );
     let err = h.exec.apply(&req, &plan).await.unwrap_err();
-    assert!(matches!(&err, Error::Aws { code: Some(code), .. } if code.contains("DeliveryChannel")), "{err}");
+    assert!(
+        matches!(&err, Error::Aws { code: Some(code), .. } if code.contains("DeliveryChannel")),
+        "{err}"
+    );
     let record = h.last_audit(&recorder, "AWS.Config.StartRecorder").await;
     assert_eq!(record.outcome, AuditOutcome::Failed);
     assert_eq!(record.plan["completed_calls"], 0);
@@ -81,5 +89,5 @@ async fn service_remediations_fix_the_seeded_account_once() {
     })
     .await;
     let status = c.config().describe_configuration_recorder_status().send().await.unwrap();
-    assert_eq!(status.configuration_recorders_status.unwrap()[0].recording, true);
+    assert!(status.configuration_recorders_status.unwrap()[0].recording);
 }

@@ -47,21 +47,33 @@ impl Fix for EnableLogFileValidation {
             .send()
             .await
             .map_err(aws_err("cloudtrail:DescribeTrails", t))?;
-        let trail = out.trail_list.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
-            operation: "cloudtrail:DescribeTrails".into(),
-            resource_id: t.resource_id.clone(),
-            code: Some("TrailNotFoundException".into()),
-            message: format!("trail {} not found", t.name),
-        })?;
-        Ok(json!({ "Name": t.name, "LogFileValidationEnabled": trail.log_file_validation_enabled.unwrap_or(false) }))
+        let trail =
+            out.trail_list.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
+                operation: "cloudtrail:DescribeTrails".into(),
+                resource_id: t.resource_id.clone(),
+                code: Some("TrailNotFoundException".into()),
+                message: format!("trail {} not found", t.name),
+            })?;
+        Ok(
+            json!({ "Name": t.name, "LogFileValidationEnabled": trail.log_file_validation_enabled.unwrap_or(false) }),
+        )
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["LogFileValidationEnabled"] == true {
             return Ok(Planned::compliant());
         }
         Ok(Planned::compliant()
-            .call("cloudtrail:UpdateTrail", json!({ "Name": t.name, "EnableLogFileValidation": true }))
+            .call(
+                "cloudtrail:UpdateTrail",
+                json!({ "Name": t.name, "EnableLogFileValidation": true }),
+            )
             .change(state, "LogFileValidationEnabled", json!(true)))
     }
 

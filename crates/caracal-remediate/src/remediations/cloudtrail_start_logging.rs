@@ -49,13 +49,21 @@ impl Fix for StartLogging {
         Ok(json!({ "Name": t.name, "Status": { "IsLogging": out.is_logging.unwrap_or(false) } }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["Status"]["IsLogging"] == true {
             return Ok(Planned::compliant());
         }
-        Ok(Planned::compliant()
-            .call("cloudtrail:StartLogging", json!({ "Name": t.name }))
-            .change(state, "Status/IsLogging", json!(true)))
+        Ok(Planned::compliant().call("cloudtrail:StartLogging", json!({ "Name": t.name })).change(
+            state,
+            "Status/IsLogging",
+            json!(true),
+        ))
     }
 
     async fn apply(&self, c: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {

@@ -35,7 +35,10 @@ impl Fix for StartRecorder {
         resource_type: ResourceType::CONFIG_RECORDER,
         description: "Start the region's stopped AWS Config recorder",
         risk: Risk::Low,
-        permissions: &["config:DescribeConfigurationRecorderStatus", "config:StartConfigurationRecorder"],
+        permissions: &[
+            "config:DescribeConfigurationRecorderStatus",
+            "config:StartConfigurationRecorder",
+        ],
         parameters: &[],
     };
     type Params = Params;
@@ -56,7 +59,13 @@ impl Fix for StartRecorder {
         Ok(json!({ "Status": status }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let status = &state["Status"];
         if status.is_null() {
             return Err(Error::NotApplicable {
@@ -68,7 +77,10 @@ impl Fix for StartRecorder {
             return Ok(Planned::compliant());
         }
         Ok(Planned::compliant()
-            .call("config:StartConfigurationRecorder", json!({ "ConfigurationRecorderName": status["Name"] }))
+            .call(
+                "config:StartConfigurationRecorder",
+                json!({ "ConfigurationRecorderName": status["Name"] }),
+            )
             .change(state, "Status/Recording", json!(true)))
     }
 

@@ -28,7 +28,8 @@ pub(crate) struct EnablePointInTimeRecovery;
 #[serde(deny_unknown_fields)]
 pub(crate) struct Params {}
 
-const STATUS: &str = "ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
+const STATUS: &str =
+    "ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
 
 #[async_trait]
 impl Fix for EnablePointInTimeRecovery {
@@ -63,7 +64,13 @@ impl Fix for EnablePointInTimeRecovery {
         Ok(json!({ "TableName": t.name, "ContinuousBackupsDescription": d }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state.pointer(&format!("/{STATUS}")).is_some_and(|s| s == "ENABLED") {
             return Ok(Planned::compliant());
         }

@@ -49,13 +49,21 @@ impl Fix for EnableEbsEncryptionByDefault {
         Ok(json!({ "EbsEncryptionByDefault": out.ebs_encryption_by_default.unwrap_or(false) }))
     }
 
-    fn plan(&self, _: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        _: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["EbsEncryptionByDefault"] == true {
             return Ok(Planned::compliant());
         }
-        Ok(Planned::compliant()
-            .call("ec2:EnableEbsEncryptionByDefault", json!({}))
-            .change(state, "EbsEncryptionByDefault", json!(true)))
+        Ok(Planned::compliant().call("ec2:EnableEbsEncryptionByDefault", json!({})).change(
+            state,
+            "EbsEncryptionByDefault",
+            json!(true),
+        ))
     }
 
     async fn apply(&self, c: &Clients, t: &Target, _: &ApiCall) -> Result<(), Error> {

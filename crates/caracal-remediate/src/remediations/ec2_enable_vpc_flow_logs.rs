@@ -81,15 +81,26 @@ impl Fix for EnableVpcFlowLogs {
 
     fn validate(p: &Params) -> Result<(), (&'static str, String)> {
         if !["ACCEPT", "REJECT", "ALL"].contains(&p.traffic_type.as_str()) {
-            return Err(("traffic_type", format!("{:?} is not ACCEPT, REJECT or ALL", p.traffic_type)));
+            return Err((
+                "traffic_type",
+                format!("{:?} is not ACCEPT, REJECT or ALL", p.traffic_type),
+            ));
         }
         let prefix = match p.log_destination_type.as_str() {
             "s3" => "arn:aws:s3:::",
             "cloud-watch-logs" => "arn:aws:logs:",
-            other => return Err(("log_destination_type", format!("{other:?} is not s3 or cloud-watch-logs"))),
+            other => {
+                return Err((
+                    "log_destination_type",
+                    format!("{other:?} is not s3 or cloud-watch-logs"),
+                ));
+            }
         };
         if !p.log_destination.starts_with(prefix) {
-            return Err(("log_destination", format!("{:?} is not an ARN starting {prefix}", p.log_destination)));
+            return Err((
+                "log_destination",
+                format!("{:?} is not an ARN starting {prefix}", p.log_destination),
+            ));
         }
         match (p.log_destination_type.as_str(), &p.deliver_logs_permission_arn) {
             ("cloud-watch-logs", None) => {
@@ -124,7 +135,13 @@ impl Fix for EnableVpcFlowLogs {
         Ok(json!({ "FlowLogs": logs }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["FlowLogs"].as_array().is_some_and(|a| !a.is_empty()) {
             return Ok(Planned::compliant());
         }
@@ -143,7 +160,9 @@ impl Fix for EnableVpcFlowLogs {
             "LogDestinationType": p.log_destination_type,
             "LogDestination": p.log_destination,
         }]);
-        Ok(Planned::compliant().call("ec2:CreateFlowLogs", call).change(state, "FlowLogs", expected))
+        Ok(Planned::compliant()
+            .call("ec2:CreateFlowLogs", call)
+            .change(state, "FlowLogs", expected))
     }
 
     async fn apply(&self, c: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {
@@ -153,7 +172,9 @@ impl Fix for EnableVpcFlowLogs {
             .set_resource_ids(Some(call.get("ResourceIds")?))
             .resource_type(FlowLogsResourceType::from(call.str("ResourceType")?.as_str()))
             .traffic_type(TrafficType::from(call.str("TrafficType")?.as_str()))
-            .log_destination_type(LogDestinationType::from(call.str("LogDestinationType")?.as_str()))
+            .log_destination_type(LogDestinationType::from(
+                call.str("LogDestinationType")?.as_str(),
+            ))
             .log_destination(call.str("LogDestination")?)
             .set_deliver_logs_permission_arn(call.get("DeliverLogsPermissionArn")?)
             .send()

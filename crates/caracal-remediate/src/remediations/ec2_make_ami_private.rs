@@ -48,16 +48,23 @@ impl Fix for MakeAmiPrivate {
             .send()
             .await
             .map_err(aws_err("ec2:DescribeImages", t))?;
-        let image = out.images.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
-            operation: "ec2:DescribeImages".into(),
-            resource_id: t.resource_id.clone(),
-            code: Some("InvalidAMIID.NotFound".into()),
-            message: format!("image {} not found", t.name),
-        })?;
+        let image =
+            out.images.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
+                operation: "ec2:DescribeImages".into(),
+                resource_id: t.resource_id.clone(),
+                code: Some("InvalidAMIID.NotFound".into()),
+                message: format!("image {} not found", t.name),
+            })?;
         Ok(json!({ "ImageId": t.name, "Public": image.public.unwrap_or(false) }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["Public"] != true {
             return Ok(Planned::compliant());
         }

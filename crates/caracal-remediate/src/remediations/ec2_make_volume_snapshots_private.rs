@@ -30,7 +30,11 @@ pub(crate) struct MakeVolumeSnapshotsPrivate;
 pub(crate) struct Params {}
 
 fn is_public(snapshot: &Value) -> bool {
-    snapshot["CreateVolumePermissions"].as_array().into_iter().flatten().any(|p| p["Group"] == "all")
+    snapshot["CreateVolumePermissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["Group"] == "all")
 }
 
 #[async_trait]
@@ -79,7 +83,13 @@ impl Fix for MakeVolumeSnapshotsPrivate {
         Ok(json!({ "Snapshots": snapshots }))
     }
 
-    fn plan(&self, _: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        _: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let snapshots = state["Snapshots"].as_array().cloned().unwrap_or_default();
         let mut planned = Planned::compliant();
         let mut after = Vec::new();
@@ -95,7 +105,12 @@ impl Fix for MakeVolumeSnapshotsPrivate {
                     }),
                 );
                 let kept: Vec<Value> = s["CreateVolumePermissions"]
-                    .as_array().into_iter().flatten().filter(|p| p["Group"] != "all").cloned().collect();
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["Group"] != "all")
+                    .cloned()
+                    .collect();
                 s["CreateVolumePermissions"] = json!(kept);
             }
             after.push(s);

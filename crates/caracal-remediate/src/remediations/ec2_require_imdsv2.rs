@@ -55,7 +55,13 @@ impl Fix for RequireImdsV2 {
         .await
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let m = &state["MetadataOptions"];
         if m["HttpTokens"] == "required" || m["HttpEndpoint"] == "disabled" {
             return Ok(Planned::compliant());

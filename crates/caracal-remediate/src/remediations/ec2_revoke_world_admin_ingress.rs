@@ -50,7 +50,12 @@ fn reaches(perm: &Value, port: i64) -> bool {
     }
 }
 
-fn ranges<'a>(perm: &'a Value, list: &str, key: &'a str, world: &'a str) -> impl Iterator<Item = &'a Value> {
+fn ranges<'a>(
+    perm: &'a Value,
+    list: &str,
+    key: &'a str,
+    world: &'a str,
+) -> impl Iterator<Item = &'a Value> {
     perm[list].as_array().into_iter().flatten().filter(move |r| r[key] == world)
 }
 
@@ -114,7 +119,13 @@ impl Fix for RevokeWorldAdminIngress {
         Ok(json!({ "GroupId": t.name, "IpPermissions": perms }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let perms = state["IpPermissions"].as_array().cloned().unwrap_or_default();
         let mut revoke = Vec::new();
         let mut after = Vec::new();
@@ -140,10 +151,28 @@ impl Fix for RevokeWorldAdminIngress {
             }
             revoke.push(call);
             let mut kept = perm.clone();
-            kept["IpRanges"] = json!(perm["IpRanges"].as_array().into_iter().flatten().filter(|r| r["CidrIp"] != WORLD_V4).collect::<Vec<_>>());
-            kept["Ipv6Ranges"] = json!(perm["Ipv6Ranges"].as_array().into_iter().flatten().filter(|r| r["CidrIpv6"] != WORLD_V6).collect::<Vec<_>>());
+            kept["IpRanges"] = json!(
+                perm["IpRanges"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["CidrIp"] != WORLD_V4)
+                    .collect::<Vec<_>>()
+            );
+            kept["Ipv6Ranges"] = json!(
+                perm["Ipv6Ranges"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["CidrIpv6"] != WORLD_V6)
+                    .collect::<Vec<_>>()
+            );
             let empty = |k: &str| kept[k].as_array().is_none_or(|a| a.is_empty());
-            if !(empty("IpRanges") && empty("Ipv6Ranges") && empty("PrefixListIds") && empty("UserIdGroupPairs")) {
+            if !(empty("IpRanges")
+                && empty("Ipv6Ranges")
+                && empty("PrefixListIds")
+                && empty("UserIdGroupPairs"))
+            {
                 after.push(kept);
             }
         }
@@ -151,7 +180,10 @@ impl Fix for RevokeWorldAdminIngress {
             return Ok(Planned::compliant());
         }
         Ok(Planned::compliant()
-            .call("ec2:RevokeSecurityGroupIngress", json!({ "GroupId": t.name, "IpPermissions": revoke }))
+            .call(
+                "ec2:RevokeSecurityGroupIngress",
+                json!({ "GroupId": t.name, "IpPermissions": revoke }),
+            )
             .change(state, "IpPermissions", json!(after)))
     }
 
@@ -194,13 +226,20 @@ mod tests {
         ]});
         let p = Params { ports: vec![22, 3389] };
         let planned = RevokeWorldAdminIngress.plan(&target(), &state, &p, Utc::now()).unwrap();
-        assert_eq!(planned.calls[0].params["IpPermissions"], json!([
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-             "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
-            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
-        ]));
+        assert_eq!(
+            planned.calls[0].params["IpPermissions"],
+            json!([
+                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            ])
+        );
         let after = &planned.changes[0].after;
-        assert_eq!(after[0]["IpRanges"], json!([{"CidrIp": "10.0.0.0/8"}]), "the private source stays");
+        assert_eq!(
+            after[0]["IpRanges"],
+            json!([{"CidrIp": "10.0.0.0/8"}]),
+            "the private source stays"
+        );
         assert_eq!(after[1]["FromPort"], 443, "the HTTPS rule stays");
         assert_eq!(after.as_array().unwrap().len(), 2, "the all-traffic world rule goes");
     }

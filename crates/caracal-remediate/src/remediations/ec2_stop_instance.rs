@@ -82,15 +82,21 @@ impl Fix for StopInstance {
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         describe_instance(c, t, |i| {
-            let state = i.state.map(|s| {
-                json!({ "Code": s.code, "Name": s.name.map(|n| n.as_str().to_owned()) })
-            });
+            let state = i
+                .state
+                .map(|s| json!({ "Code": s.code, "Name": s.name.map(|n| n.as_str().to_owned()) }));
             json!({ "State": state })
         })
         .await
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["State"]["Name"].as_str().is_some_and(|n| AT_REST.contains(&n)) {
             return Ok(Planned::compliant());
         }

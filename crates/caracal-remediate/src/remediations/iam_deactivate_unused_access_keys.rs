@@ -99,11 +99,19 @@ impl Fix for DeactivateUnusedAccessKeys {
         Ok(json!({ "UserName": t.name, "AccessKeys": keys }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, now: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        now: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let mut planned = Planned::compliant();
         let mut after = Vec::new();
         for mut key in state["AccessKeys"].as_array().cloned().unwrap_or_default() {
-            if key["Status"] == "Active" && unused_since(&key["LastUsedDate"], &key["CreateDate"], p.unused_days, now) {
+            if key["Status"] == "Active"
+                && unused_since(&key["LastUsedDate"], &key["CreateDate"], p.unused_days, now)
+            {
                 planned = planned.call(
                     "iam:UpdateAccessKey",
                     json!({ "UserName": t.name, "AccessKeyId": key["AccessKeyId"], "Status": "Inactive" }),

@@ -57,16 +57,24 @@ impl Fix for DeleteUnusedLoginProfile {
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let iam = c.iam();
-        let user = iam.get_user().user_name(&t.name).send().await.map_err(aws_err("iam:GetUser", t))?;
+        let user =
+            iam.get_user().user_name(&t.name).send().await.map_err(aws_err("iam:GetUser", t))?;
         let last_used = time(user.user.as_ref().and_then(|u| u.password_last_used.as_ref()));
-        let profile = absent(iam.get_login_profile().user_name(&t.name).send().await, &["NoSuchEntity"])
-            .map_err(aws_err("iam:GetLoginProfile", t))?
-            .and_then(|o| o.login_profile)
-            .map(|p| json!({ "CreateDate": time(Some(&p.create_date)) }));
+        let profile =
+            absent(iam.get_login_profile().user_name(&t.name).send().await, &["NoSuchEntity"])
+                .map_err(aws_err("iam:GetLoginProfile", t))?
+                .and_then(|o| o.login_profile)
+                .map(|p| json!({ "CreateDate": time(Some(&p.create_date)) }));
         Ok(json!({ "UserName": t.name, "PasswordLastUsed": last_used, "LoginProfile": profile }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, now: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        now: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let profile = &state["LoginProfile"];
         if profile.is_null()
             || !unused_since(&state["PasswordLastUsed"], &profile["CreateDate"], p.unused_days, now)

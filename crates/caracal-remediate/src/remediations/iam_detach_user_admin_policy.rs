@@ -52,7 +52,11 @@ impl Fix for DetachUserAdminPolicy {
 
     fn validate(p: &Params) -> Result<(), (&'static str, String)> {
         let ok = p.policy_arn.starts_with("arn:") && p.policy_arn.contains(":policy/");
-        if ok { Ok(()) } else { Err(("policy_arn", format!("{:?} is not a policy ARN", p.policy_arn))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(("policy_arn", format!("{:?} is not a policy ARN", p.policy_arn)))
+        }
     }
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
@@ -63,13 +67,23 @@ impl Fix for DetachUserAdminPolicy {
             .send()
             .await
             .map_err(aws_err("iam:ListAttachedUserPolicies", t))?;
-        let mut arns: Vec<String> =
-            out.attached_policies.unwrap_or_default().into_iter().filter_map(|p| p.policy_arn).collect();
+        let mut arns: Vec<String> = out
+            .attached_policies
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| p.policy_arn)
+            .collect();
         arns.sort();
         Ok(json!({ "UserName": t.name, "ManagedPolicyARNs": arns }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let arns: Vec<Value> = state["ManagedPolicyARNs"].as_array().cloned().unwrap_or_default();
         if !arns.iter().any(|a| a == p.policy_arn.as_str()) {
             return Ok(Planned::compliant());

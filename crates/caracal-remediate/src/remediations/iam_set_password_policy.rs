@@ -40,7 +40,12 @@ pub(crate) struct Params {
     password_reuse_prevention: i64,
 }
 
-const fn spec(name: &'static str, kind: ParamKind, default: &'static str, description: &'static str) -> ParamSpec {
+const fn spec(
+    name: &'static str,
+    kind: ParamKind,
+    default: &'static str,
+    description: &'static str,
+) -> ParamSpec {
     ParamSpec { name, kind, default: Some(default), required: false, description }
 }
 
@@ -64,11 +69,36 @@ impl Fix for SetPasswordPolicy {
             spec("minimum_password_length", ParamKind::Integer, "14", "Minimum length (6-128)"),
             spec("require_symbols", ParamKind::Bool, "true", "Require a symbol"),
             spec("require_numbers", ParamKind::Bool, "true", "Require a digit"),
-            spec("require_uppercase_characters", ParamKind::Bool, "true", "Require an uppercase letter"),
-            spec("require_lowercase_characters", ParamKind::Bool, "true", "Require a lowercase letter"),
-            spec("allow_users_to_change_password", ParamKind::Bool, "true", "Let users change their own password"),
-            spec("max_password_age", ParamKind::Integer, "90", "Days before a password expires (1-1095)"),
-            spec("password_reuse_prevention", ParamKind::Integer, "24", "Previous passwords that cannot be reused (1-24)"),
+            spec(
+                "require_uppercase_characters",
+                ParamKind::Bool,
+                "true",
+                "Require an uppercase letter",
+            ),
+            spec(
+                "require_lowercase_characters",
+                ParamKind::Bool,
+                "true",
+                "Require a lowercase letter",
+            ),
+            spec(
+                "allow_users_to_change_password",
+                ParamKind::Bool,
+                "true",
+                "Let users change their own password",
+            ),
+            spec(
+                "max_password_age",
+                ParamKind::Integer,
+                "90",
+                "Days before a password expires (1-1095)",
+            ),
+            spec(
+                "password_reuse_prevention",
+                ParamKind::Integer,
+                "24",
+                "Previous passwords that cannot be reused (1-24)",
+            ),
         ],
     };
     type Params = Params;
@@ -108,7 +138,13 @@ impl Fix for SetPasswordPolicy {
         }))
     }
 
-    fn plan(&self, _: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        _: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let int = |k: &str| state[k].as_i64();
         let flag = |k: &str| state[k] == true;
         let wanted = [

@@ -79,7 +79,13 @@ impl Fix for EnableKeyRotation {
         }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["KeyRotationEnabled"] == true {
             return Ok(Planned::compliant());
         }
@@ -98,9 +104,11 @@ impl Fix for EnableKeyRotation {
                 reason: format!("the key is {}, rotation needs an enabled key", state["KeyState"]),
             });
         }
-        Ok(Planned::compliant()
-            .call("kms:EnableKeyRotation", json!({ "KeyId": t.name }))
-            .change(state, "KeyRotationEnabled", json!(true)))
+        Ok(Planned::compliant().call("kms:EnableKeyRotation", json!({ "KeyId": t.name })).change(
+            state,
+            "KeyRotationEnabled",
+            json!(true),
+        ))
     }
 
     async fn apply(&self, c: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {

@@ -61,7 +61,13 @@ impl Fix for BlockBucketPublicAccess {
         Ok(json!({ "PublicAccessBlockConfiguration": pab }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if FLAGS.iter().all(|f| is_true(state, &format!("/PublicAccessBlockConfiguration/{f}"))) {
             return Ok(Planned::compliant());
         }

@@ -64,8 +64,14 @@ impl Fix for EnableBucketAccessLogging {
 
     fn validate(p: &Params) -> Result<(), (&'static str, String)> {
         let ok = (3..=63).contains(&p.target_bucket.len())
-            && p.target_bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if ok { Ok(()) } else { Err(("target_bucket", format!("{:?} is not a bucket name", p.target_bucket))) }
+            && p.target_bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if ok {
+            Ok(())
+        } else {
+            Err(("target_bucket", format!("{:?} is not a bucket name", p.target_bucket)))
+        }
     }
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
@@ -76,13 +82,19 @@ impl Fix for EnableBucketAccessLogging {
             .send()
             .await
             .map_err(aws_err("s3:GetBucketLogging", t))?;
-        let policy = out.logging_enabled.map(|l| {
-            json!({ "TargetBucket": l.target_bucket, "TargetPrefix": l.target_prefix })
-        });
+        let policy = out
+            .logging_enabled
+            .map(|l| json!({ "TargetBucket": l.target_bucket, "TargetPrefix": l.target_prefix }));
         Ok(json!({ "LoggingPolicy": policy }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["LoggingPolicy"]["TargetBucket"].is_string() {
             return Ok(Planned::compliant());
         }

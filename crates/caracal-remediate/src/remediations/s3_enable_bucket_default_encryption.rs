@@ -94,7 +94,13 @@ impl Fix for EnableBucketDefaultEncryption {
         Ok(json!({ "EncryptionRules": rules }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, p: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        p: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let rules = state["EncryptionRules"].as_array().cloned().unwrap_or_default();
         let satisfied = rules.iter().any(|r| {
             let d = &r["ApplyServerSideEncryptionByDefault"];
@@ -121,16 +127,19 @@ impl Fix for EnableBucketDefaultEncryption {
         let conf: Value = call.get("ServerSideEncryptionConfiguration")?;
         let d = &conf["Rules"][0]["ApplyServerSideEncryptionByDefault"];
         let algorithm = d["SSEAlgorithm"].as_str().unwrap_or_default();
-        let bad = |e: aws_sdk_s3::error::BuildError| {
-            bad_param(Self::META.id, "algorithm", e.to_string())
-        };
+        let bad =
+            |e: aws_sdk_s3::error::BuildError| bad_param(Self::META.id, "algorithm", e.to_string());
         let default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::from(algorithm))
             .set_kms_master_key_id(d["KMSMasterKeyID"].as_str().map(str::to_owned))
             .build()
             .map_err(bad)?;
         let conf = ServerSideEncryptionConfiguration::builder()
-            .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(default)
+                    .build(),
+            )
             .build()
             .map_err(bad)?;
         c.s3()

@@ -51,7 +51,13 @@ impl Fix for EnableBucketVersioning {
         Ok(json!({ "Versioning": out.status.map(|s| s.as_str().to_owned()) }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         if state["Versioning"] == "Enabled" {
             return Ok(Planned::compliant());
         }

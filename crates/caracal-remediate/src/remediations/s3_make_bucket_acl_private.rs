@@ -80,7 +80,13 @@ impl Fix for MakeBucketAclPrivate {
         Ok(json!({ "Owner": owner, "Grants": grants }))
     }
 
-    fn plan(&self, t: &Target, state: &Value, _: &Params, _: DateTime<Utc>) -> Result<Planned, Error> {
+    fn plan(
+        &self,
+        t: &Target,
+        state: &Value,
+        _: &Params,
+        _: DateTime<Utc>,
+    ) -> Result<Planned, Error> {
         let grants = state["Grants"].as_array().cloned().unwrap_or_default();
         if !grants.iter().any(is_public) {
             return Ok(Planned::compliant());
@@ -94,8 +100,9 @@ impl Fix for MakeBucketAclPrivate {
 
     async fn apply(&self, c: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {
         let policy: Value = call.get("AccessControlPolicy")?;
-        let mut acp = AccessControlPolicy::builder()
-            .owner(Owner::builder().set_id(policy["Owner"]["ID"].as_str().map(str::to_owned)).build());
+        let mut acp = AccessControlPolicy::builder().owner(
+            Owner::builder().set_id(policy["Owner"]["ID"].as_str().map(str::to_owned)).build(),
+        );
         for g in policy["Grants"].as_array().into_iter().flatten() {
             let e = &g["Grantee"];
             let s = |k: &str| e[k].as_str().map(str::to_owned);

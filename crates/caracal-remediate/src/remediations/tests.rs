@@ -71,8 +71,18 @@ fn registry_is_sorted_unique_and_declares_permissions() {
         assert!(!m.permissions.is_empty(), "{} declares no permissions", m.id);
         assert!(m.permissions.iter().all(|p| p.contains(':')), "{}", m.id);
         for p in m.parameters {
-            assert!(!(p.required && p.default.is_some()), "{}.{}: required with a default", m.id, p.name);
-            assert!(p.default.is_none() || p.default_value().is_some(), "{}.{}: default is not JSON", m.id, p.name);
+            assert!(
+                !(p.required && p.default.is_some()),
+                "{}.{}: required with a default",
+                m.id,
+                p.name
+            );
+            assert!(
+                p.default.is_none() || p.default_value().is_some(),
+                "{}.{}: default is not JSON",
+                m.id,
+                p.name
+            );
         }
     }
 }
@@ -101,8 +111,8 @@ fn catalog_and_registry_agree() {
     for r in REMEDIATIONS {
         let path = dir.join(format!("{}.yml", r.id()));
         let text = std::fs::read_to_string(&path).unwrap();
-        let entry: Entry = serde_norway::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let entry: Entry =
+            serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let want = entry_of(*r);
         assert_eq!(entry.id, want.id, "{}", path.display());
         assert_eq!(entry.resource_type, want.resource_type, "{}", r.id());
@@ -144,6 +154,10 @@ fn parameter_structs_reject_unknown_fields() {
         let mut given = Map::new();
         given.insert("surprise".into(), Value::Bool(true));
         let err = r.validate(&Value::Object(given)).unwrap_err();
-        assert!(err.to_string().contains("surprise") || err.to_string().contains("missing"), "{}: {err}", r.id());
+        assert!(
+            err.to_string().contains("surprise") || err.to_string().contains("missing"),
+            "{}: {err}",
+            r.id()
+        );
     }
 }

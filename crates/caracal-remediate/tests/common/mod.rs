@@ -46,12 +46,21 @@ impl Harness {
         self.session.home()
     }
 
-    pub fn request(&self, resource_id: &str, remediation_id: &str, params: &[(&str, Value)]) -> Request {
+    pub fn request(
+        &self,
+        resource_id: &str,
+        remediation_id: &str,
+        params: &[(&str, Value)],
+    ) -> Request {
         request(resource_id, remediation_id, params)
     }
 
     /// The newest audit record of this resource and remediation.
-    pub async fn last_audit(&self, resource_id: &str, remediation_id: &str) -> caracal_core::AuditRecord {
+    pub async fn last_audit(
+        &self,
+        resource_id: &str,
+        remediation_id: &str,
+    ) -> caracal_core::AuditRecord {
         let filter = AuditFilter {
             resource_id: Some(resource_id.into()),
             remediation_id: Some(remediation_id.into()),
@@ -72,15 +81,27 @@ impl Harness {
         check_plan: impl FnOnce(&Plan),
     ) -> Report {
         let req = self.request(resource_id, remediation_id, params);
-        let plan = self.exec.plan(&req).await.unwrap_or_else(|e| panic!("{remediation_id}: plan: {e}"));
+        let plan =
+            self.exec.plan(&req).await.unwrap_or_else(|e| panic!("{remediation_id}: plan: {e}"));
         assert!(!plan.is_noop(), "{remediation_id}: the seeded resource should fail");
         assert!(!plan.changes.is_empty(), "{remediation_id}: plan shows no field change");
         check_plan(&plan);
-        assert_eq!(self.last_audit(resource_id, remediation_id).await.outcome, AuditOutcome::Planned);
+        assert_eq!(
+            self.last_audit(resource_id, remediation_id).await.outcome,
+            AuditOutcome::Planned
+        );
 
-        let report =
-            self.exec.apply(&req, &plan).await.unwrap_or_else(|e| panic!("{remediation_id}: apply: {e}"));
-        assert_eq!(report.outcome, AuditOutcome::Fixed, "{remediation_id}: after = {}", report.after);
+        let report = self
+            .exec
+            .apply(&req, &plan)
+            .await
+            .unwrap_or_else(|e| panic!("{remediation_id}: apply: {e}"));
+        assert_eq!(
+            report.outcome,
+            AuditOutcome::Fixed,
+            "{remediation_id}: after = {}",
+            report.after
+        );
         let record = self.last_audit(resource_id, remediation_id).await;
         assert_eq!(record.outcome, AuditOutcome::Fixed);
         assert_eq!(record.id, report.audit_id);
