@@ -42,7 +42,8 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` honours width and alignment, so tables can use `{:<9}`.
+        f.pad(self.as_str())
     }
 }
 
@@ -116,7 +117,7 @@ impl fmt::Display for ComplianceStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Error(m) => write!(f, "ERROR ({m})"),
-            other => f.write_str(other.as_str()),
+            other => f.pad(other.as_str()),
         }
     }
 }

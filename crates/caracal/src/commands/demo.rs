@@ -1,27 +1,35 @@
 //! `caracal demo`: the whole system against a seeded, emulated account.
 //!
 //! Starts the AWS emulator on 127.0.0.1, seeds a deliberately misconfigured account,
-//! then runs every stage that exists against it. Needs no AWS credentials and sends no
-//! traffic beyond loopback.
+//! scans it into a SQLite store, evaluates the bundled policies and prints the findings.
+//! Needs no AWS credentials and sends no traffic beyond loopback.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use caracal_aws::Purpose;
+use caracal_core::config::{StoreBackend, StoreConfig};
+use caracal_scan::{ScanRequest, Scanner};
 use caracal_testkit::{Emulator, Manifest, seed};
 
 use super::Global;
+use crate::posture;
 
 /// Run caracal end to end against a seeded, emulated AWS account
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Units of misconfigured resources to seed (about 25 resources each)
+    /// Units of misconfigured resources to seed (about 27 resources each)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=250))]
     scale: u32,
 
     /// SQLite file for the demo's state (default: a temporary file, removed afterwards)
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
+
+    /// Policy pack folder to evaluate (repeatable; default: the bundled policies/)
+    #[arg(long = "policies", value_name = "DIR")]
+    policies: Vec<PathBuf>,
 
     /// Keep the emulator running after the demo, until Ctrl-C
     #[arg(long)]
@@ -37,12 +45,58 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     let manifest = seed::seed(&session, args.scale).await?;
     print_manifest(&manifest);
 
-    let _ = args.db;
+    let tmp = tempfile::tempdir()?;
+    let db = args.db.clone().unwrap_or_else(|| tmp.path().join("caracal-demo.db"));
+    let mut store_config = StoreConfig { backend: StoreBackend::Sqlite, ..Default::default() };
+    store_config.sqlite.path = db.clone();
+    let store = caracal_store::open(&store_config, None)
+        .await
+        .with_context(|| format!("opening the demo store {}", db.display()))?;
+
+    eprintln!("demo: scanning ...");
+    let requests_before = aws.requests().get();
+    let outcome = Scanner::new(store.clone(), 8)
+        .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
+        .await?;
+    let totals = outcome.report.totals();
+    println!(
+        "\nScanned {} resources of {} types in {:.1} s with {} AWS requests ({} errors).",
+        totals.seen,
+        outcome.report.types.len(),
+        outcome.report.duration_ms as f64 / 1000.0,
+        aws.requests().get() - requests_before,
+        outcome.report.errors.len()
+    );
+    for err in &outcome.report.errors {
+        println!(
+            "  scan error: {} {} {}: {}",
+            err.resource_type, err.region, err.operation, err.message
+        );
+    }
+
+    let policies = if args.policies.is_empty() { vec![default_policies()] } else { args.policies };
+    eprintln!("demo: evaluating policies ...");
+    let evaluation = posture::evaluate(&store, outcome.resources, policies).await?;
+    println!();
+    posture::print_findings(&mut std::io::stdout().lock(), &evaluation)?;
+    if args.db.is_some() {
+        println!("\nState kept in {}.", db.display());
+    }
+
     if args.keep {
         eprintln!("demo: emulator at {} (Ctrl-C to stop)", emulator.endpoint());
         tokio::signal::ctrl_c().await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `policies/` beside the current directory, else the one this binary was built from.
+fn default_policies() -> PathBuf {
+    let local = PathBuf::from("policies");
+    if local.is_dir() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"))
 }
 
 fn print_manifest(m: &Manifest) {
@@ -56,7 +110,22 @@ fn print_manifest(m: &Manifest) {
     let public = m.buckets.iter().filter(|b| b.public_acl || b.public_policy).count();
     let open = m.security_groups.iter().filter(|g| !g.open_ports.is_empty()).count();
     let nomfa = m.users.iter().filter(|u| u.console_password && !u.mfa).count();
-    println!("  {} buckets ({public} public), {} security groups ({open} open to the world)", m.buckets.len(), m.security_groups.len());
-    println!("  {} IAM users ({nomfa} with a console password and no MFA), {} roles", m.users.len(), m.roles.len());
-    println!("  {} KMS keys, {} volumes, {} instances, {} tables, {} trail(s), no password policy", m.kms_keys.len(), m.volumes.len(), m.instances.len(), m.tables.len(), m.trails.len());
+    println!(
+        "  {} buckets ({public} public), {} security groups ({open} open to the world)",
+        m.buckets.len(),
+        m.security_groups.len()
+    );
+    println!(
+        "  {} IAM users ({nomfa} with a console password and no MFA), {} roles",
+        m.users.len(),
+        m.roles.len()
+    );
+    println!(
+        "  {} KMS keys, {} volumes, {} instances, {} tables, {} trail(s), no password policy",
+        m.kms_keys.len(),
+        m.volumes.len(),
+        m.instances.len(),
+        m.tables.len(),
+        m.trails.len()
+    );
 }

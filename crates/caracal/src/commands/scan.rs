@@ -1,11 +1,12 @@
 //! `caracal scan`: snapshot AWS resources into the store and print what changed.
 //!
 //! Steps: load config → open the store and one AWS session per account → scan
-//! (`caracal_scan::Scanner`) → print the summary. The scan returns every snapshot it wrote
-//! (`ScanOutcome::resources`), so policy evaluation slots in after [`scan`] and before the
-//! exit code is decided.
+//! (`caracal_scan::Scanner`) → print the summary → evaluate the policy packs on the
+//! snapshots the scan wrote (`crate::posture`) → print failing findings.
+//! Exit: 0 clean, 1 failing findings, 2 scan errors or any other error.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
 use caracal_store::Store;
 
 use super::Global;
+use crate::posture;
 
 /// Output format of the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +58,16 @@ pub struct Args {
     /// Never draw a progress bar, even on a terminal
     #[arg(long, help_heading = "OUTPUT")]
     no_progress: bool,
+
+    /// Evaluate the policy pack in DIR (repeatable)
+    ///
+    /// Default: `[policies] paths` of caracal.toml, which defaults to ./policies.
+    #[arg(long = "policies", value_name = "DIR", help_heading = "POLICIES")]
+    policies: Vec<PathBuf>,
+
+    /// Only snapshot resources; evaluate no policies
+    #[arg(long, conflicts_with = "policies", help_heading = "POLICIES")]
+    no_policies: bool,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -71,12 +83,57 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let outcome = scan(&store, &config, &sessions, &request, &*progress).await?;
     progress.finish();
 
+    let policy_paths = policy_paths(&args, &config)?;
+    let evaluation = if policy_paths.is_empty() {
+        None
+    } else {
+        Some(posture::evaluate(&store, outcome.resources.clone(), policy_paths).await?)
+    };
+
     match args.output {
-        Output::Table => print_table(&outcome),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&outcome.report)?),
+        Output::Table => {
+            print_table(&outcome);
+            if let Some(evaluation) = &evaluation {
+                println!();
+                posture::print_findings(&mut std::io::stdout().lock(), evaluation)?;
+            }
+        }
+        Output::Json => {
+            let findings = evaluation.as_ref().map(|e| &e.findings);
+            let json = serde_json::json!({ "report": &outcome.report, "findings": findings });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        }
     }
-    // Policy evaluation on `outcome.resources` goes here (exit 1 on failing findings).
-    Ok(if outcome.report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    let failing = evaluation.as_ref().is_some_and(|e| !e.reportable().is_empty());
+    Ok(if !outcome.report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The packs to evaluate: `--policies`, else the configured paths. A configured folder
+/// that does not exist is an error, except the implicit default `./policies`, which is
+/// skipped with a warning so `caracal scan` works from any directory.
+fn policy_paths(args: &Args, config: &Config) -> anyhow::Result<Vec<PathBuf>> {
+    if args.no_policies {
+        return Ok(Vec::new());
+    }
+    let explicit = !args.policies.is_empty();
+    let paths = if explicit { args.policies.clone() } else { config.policies.paths.clone() };
+    let is_default = !explicit && paths == caracal_core::config::PoliciesConfig::default().paths;
+    if is_default && !paths.iter().all(|p| p.is_dir()) {
+        eprintln!(
+            "caracal: no ./policies folder here: evaluating no policies (use --policies DIR)"
+        );
+        return Ok(Vec::new());
+    }
+    if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
+        anyhow::bail!("policy folder {} does not exist", missing.display());
+    }
+    Ok(paths)
 }
 
 /// Runs one scan with the configured concurrency.

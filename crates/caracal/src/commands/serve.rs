@@ -1,5 +1,6 @@
 //! `caracal serve`: API, scheduler, queue poller. For now the scheduler only: scans on
-//! the `[scan] schedule` cron until Ctrl-C.
+//! the `[scan] schedule` cron until Ctrl-C, evaluating the configured policy packs on
+//! each scan's snapshots.
 
 use std::process::ExitCode;
 
@@ -11,6 +12,7 @@ use tracing::{info, warn};
 
 use super::Global;
 use super::scan::{open_sessions, open_store, scan};
+use crate::posture;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -51,16 +53,26 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         let run = async {
             // Sessions are opened per run so that assumed-role credentials are fresh.
             let sessions = open_sessions(&aws, &config, &[]).await?;
-            scan(&store, &config, &sessions, &request, &()).await
+            let outcome = scan(&store, &config, &sessions, &request, &()).await?;
+            let paths: Vec<_> =
+                config.policies.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+            let failing = if paths.is_empty() {
+                0
+            } else {
+                let evaluation =
+                    posture::evaluate(&store, outcome.resources.clone(), paths).await?;
+                evaluation.reportable().len()
+            };
+            anyhow::Ok((outcome, failing))
         };
         tokio::select! {
             outcome = run => match outcome {
-                Ok(outcome) => {
+                Ok((outcome, failing)) => {
                     let t = outcome.report.totals();
                     info!(
                         seen = t.seen, new = t.new, changed = t.changed, deleted = t.deleted,
                         errors = outcome.report.errors.len(), requests = outcome.report.requests,
-                        "Scheduled scan finished."
+                        failing, "Scheduled scan finished."
                     );
                 }
                 Err(err) => warn!(error = %format!("{err:#}"), "Scheduled scan failed; will retry at the next run."),

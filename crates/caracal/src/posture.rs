@@ -1,0 +1,113 @@
+//! Posture: evaluates policy packs over the snapshots a scan wrote, records the verdicts
+//! in the compliance store and prints the failing ones.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use caracal_core::{ComplianceStatus, Finding, Resource};
+use caracal_python::{Engine, EngineOptions, LoadOptions};
+use caracal_store::Store;
+use chrono::Utc;
+
+/// The verdicts of one evaluation.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// One per applicable resource × policy.
+    pub findings: Vec<Finding>,
+    /// Policy id → display name (or the id), for printing.
+    pub titles: HashMap<String, String>,
+    /// Enabled policies evaluated.
+    pub policies: usize,
+}
+
+impl Evaluation {
+    /// Findings that fail or error and are not suppressed, worst first.
+    pub fn reportable(&self) -> Vec<&Finding> {
+        let mut out: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed && f.status != ComplianceStatus::Pass)
+            .collect();
+        out.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.policy_id.cmp(&b.policy_id))
+                .then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
+        out
+    }
+}
+
+/// Loads the packs under `paths`, evaluates every enabled policy on `resources` in the
+/// embedded interpreter and stores the verdicts.
+pub async fn evaluate(
+    store: &Arc<dyn Store>,
+    resources: Vec<Resource>,
+    paths: Vec<PathBuf>,
+) -> anyhow::Result<Evaluation> {
+    let evaluation = tokio::task::spawn_blocking(move || -> anyhow::Result<Evaluation> {
+        let pack = caracal_python::pack::load(&paths, &LoadOptions::default())
+            .with_context(|| format!("loading policies from {}", display_paths(&paths)))?;
+        let engine = Engine::new(&pack, &EngineOptions::default())?;
+        for invalid in engine.invalid() {
+            eprintln!(
+                "caracal: skipping invalid spec {}: {}",
+                invalid.path.display(),
+                invalid.message
+            );
+        }
+        let titles = engine
+            .policies()
+            .iter()
+            .map(|p| (p.id.clone(), p.display_name.clone().unwrap_or_else(|| p.id.clone())))
+            .collect();
+        let findings = engine.findings(&resources, Utc::now())?;
+        Ok(Evaluation { findings, titles, policies: engine.policies().len() })
+    })
+    .await
+    .context("policy evaluation task failed")??;
+    store.compliance().set_status(&evaluation.findings).await?;
+    Ok(evaluation)
+}
+
+/// Prints failing and erroring findings as a table, worst first.
+pub fn print_findings(out: &mut impl Write, evaluation: &Evaluation) -> std::io::Result<()> {
+    let findings = evaluation.reportable();
+    let passed = evaluation.findings.iter().filter(|f| f.status == ComplianceStatus::Pass).count();
+    writeln!(
+        out,
+        "{} policies, {} checks: {} passed, {} failing or erroring",
+        evaluation.policies,
+        evaluation.findings.len(),
+        passed,
+        findings.len()
+    )?;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{:<9} {:<6} {:<42} RESOURCE", "SEVERITY", "STATUS", "POLICY")?;
+    for f in findings {
+        let title = evaluation.titles.get(&f.policy_id).map(String::as_str).unwrap_or(&f.policy_id);
+        writeln!(
+            out,
+            "{:<9} {:<6} {:<42} {}",
+            f.severity,
+            f.status.as_str(),
+            f.policy_id,
+            f.resource_id
+        )?;
+        match &f.status {
+            ComplianceStatus::Error(message) => writeln!(out, "{:17}{title}: {message}", "")?,
+            _ => writeln!(out, "{:17}{title}", "")?,
+        }
+    }
+    Ok(())
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,128 @@
+//! End to end: the binary scans a seeded, emulated account, evaluates the bundled
+//! policies and reports the seeded misconfigurations, and only those.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use caracal_aws::Purpose;
+use caracal_testkit::{Emulator, seed};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn caracal(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
+    cmd.args(args).current_dir(repo());
+    for var in ["CARACAL_CONFIG", "CARACAL_STORE", "AWS_PROFILE", "AWS_ENDPOINT_URL"] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("the binary runs")
+}
+
+/// (policy id, resource id suffix) pairs the seeded account must fail.
+const SEEDED_FAILURES: &[(&str, &str)] = &[
+    ("AWS.S3.Bucket.NoPublicACL", ":::caracal-seed-0-public-acl"),
+    ("AWS.S3.Bucket.DefaultEncryption", ":::caracal-seed-0-plain"),
+    ("AWS.S3.Bucket.Versioning", ":::caracal-seed-0-plain"),
+    ("AWS.IAM.User.ConsoleMFA", ":user/seed-0-console-nomfa"),
+    ("AWS.PasswordPolicy.Strength", "::AWS.PasswordPolicy"),
+    ("AWS.DynamoDB.Table.PointInTimeRecovery", ":table/seed-0-table"),
+    ("AWS.CloudTrail.MultiRegionValidated", ":trail/caracal-seed-trail"),
+];
+
+#[test]
+fn demo_prints_findings_for_the_seeded_misconfigurations() {
+    let out = caracal(&["demo"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed: {}", String::from_utf8_lossy(&out.stderr));
+    for (policy, resource) in SEEDED_FAILURES {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains("FAIL") && l.contains(policy) && l.contains(resource)),
+            "demo reports {policy} on {resource}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("AWS.EC2.SecurityGroup.NoOpenSSH"), "{stdout}");
+    assert!(stdout.contains("(0 errors)"), "the scan had no errors:\n{stdout}");
+    // Compliant resources are not reported.
+    assert!(!stdout.contains("seed-0-mfa-ok"), "{stdout}");
+    assert!(!stdout.lines().any(|l| l.contains("NoPublicACL") && l.contains("compliant")));
+}
+
+#[tokio::test]
+async fn scan_reports_failing_findings_as_json_and_exits_1() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    let manifest = seed::seed(&session, 1).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let endpoint = emulator.endpoint();
+    let env = [
+        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+        ("CARACAL_DB", db.to_str().unwrap()),
+        ("CARACAL_REGIONS", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = caracal(&["scan", "--output", "json", "--policies", "policies"], &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "findings exit 1: {stderr}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["report"]["errors"], Value::Array(vec![]), "no scan errors");
+    let findings = json["findings"].as_array().unwrap();
+    let status = |policy: &str, suffix: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["policy_id"] == policy && f["resource_id"].as_str().unwrap().ends_with(suffix)
+            })
+            .map(|f| f["status"]["status"].as_str().unwrap().to_owned())
+    };
+    for (policy, resource) in SEEDED_FAILURES {
+        assert_eq!(status(policy, resource).as_deref(), Some("FAIL"), "{policy} on {resource}");
+    }
+    let compliant = manifest.buckets.iter().find(|b| b.public_access_block).unwrap();
+    let suffix = format!(":::{}", compliant.name);
+    assert_eq!(status("AWS.S3.Bucket.NoPublicACL", &suffix).as_deref(), Some("PASS"));
+    assert_eq!(status("AWS.S3.Bucket.Versioning", &suffix).as_deref(), Some("PASS"));
+    assert_eq!(status("AWS.IAM.User.ConsoleMFA", ":user/seed-0-mfa-ok").as_deref(), Some("PASS"));
+
+    // The verdicts were stored: a second run with no policies still exits cleanly and the
+    // store file is a real SQLite database that survived the first process.
+    let again = caracal(&["scan", "--no-policies", "--output", "json"], &env);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let json: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(json["findings"], Value::Null);
+    let unchanged = json["report"]["types"]["AWS.S3.Bucket"]["unchanged"].as_u64().unwrap();
+    assert_eq!(unchanged as usize, manifest.buckets.len() + 1, "rescan sees the same buckets");
+}
+
+#[test]
+fn scan_against_a_dead_endpoint_is_a_clear_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = caracal(
+        &["scan", "--no-policies"],
+        &[
+            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+            ("CARACAL_DB", db.to_str().unwrap()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&endpoint), "names the endpoint: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
