@@ -29,6 +29,13 @@ impl Clients {
         Self { sdk, counter, region: region.to_owned() }
     }
 
+    /// The same clients sent to another endpoint (e.g. `[store.dynamodb] endpoint_url`
+    /// pointing only the store at DynamoDB Local while scans go to AWS).
+    pub fn with_endpoint_url(self, url: &str) -> Self {
+        let sdk = self.sdk.to_builder().endpoint_url(url).build();
+        Self { sdk, ..self }
+    }
+
     /// The region these clients call.
     pub fn region(&self) -> &str {
         &self.region

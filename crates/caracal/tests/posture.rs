@@ -126,3 +126,30 @@ fn scan_against_a_dead_endpoint_is_a_clear_error() {
     assert!(stderr.contains(&endpoint), "names the endpoint: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn scan_works_with_the_dynamodb_store() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    seed::seed(&session, 1).await.unwrap();
+    let endpoint = emulator.endpoint();
+    let env = [
+        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+        ("CARACAL_STORE", "dynamodb"),
+        ("CARACAL_DYNAMODB_TABLE_PREFIX", "caracal-e2e"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let first = caracal(&["scan", "--policies", "policies", "--output", "json"], &env);
+    assert_eq!(first.status.code(), Some(1), "{}", String::from_utf8_lossy(&first.stderr));
+    let second = caracal(&["scan", "--no-policies", "--output", "json"], &env);
+    assert_eq!(second.status.code(), Some(0), "{}", String::from_utf8_lossy(&second.stderr));
+    let json: Value = serde_json::from_slice(&second.stdout).unwrap();
+    let totals = &json["report"]["types"]["AWS.IAM.User"];
+    assert_eq!(totals["new"], 0, "users were stored in DynamoDB by the first run: {totals}");
+    assert_eq!(totals["unchanged"], 3, "{totals}");
+    let tables = session.home().dynamodb().list_tables().send().await.unwrap();
+    assert!(tables.table_names().iter().any(|t| t == "caracal-e2e-resources"), "{tables:?}");
+}

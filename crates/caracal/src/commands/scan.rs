@@ -183,14 +183,18 @@ pub async fn open_sessions(
 }
 
 /// Opens the configured store; DynamoDB uses a client from the home region (or
-/// `store.dynamodb.region`), built by caracal-aws.
+/// `store.dynamodb.region`, and `store.dynamodb.endpoint_url` when set), built by caracal-aws.
 pub async fn open_store(config: &Config, aws: &Aws) -> anyhow::Result<Arc<dyn Store>> {
     let dynamo = match config.store.backend {
         StoreBackend::Sqlite => None,
         StoreBackend::Dynamodb => {
             let session = aws.session(None, Purpose::Scan).await?;
             let region = config.store.dynamodb.region.as_deref().unwrap_or(aws.home_region());
-            Some(session.clients(region).dynamodb())
+            let mut clients = session.clients(region);
+            if let Some(url) = &config.store.dynamodb.endpoint_url {
+                clients = clients.with_endpoint_url(url);
+            }
+            Some(clients.dynamodb())
         }
     };
     let store = caracal_store::open(&config.store, dynamo).await.context("opening the store")?;
