@@ -221,21 +221,31 @@ impl Engine {
 
     /// As [`Engine::evaluate_resources`], for resources already serialized as one JSON array.
     pub fn evaluate_resources_json(&self, json_array: &str) -> Result<Vec<PolicyVerdict>, Error> {
-        type Row = (usize, usize, u8, Option<String>, bool);
-        let rows: Vec<Row> = self.call_batch("eval_policies", json_array)?;
-        Ok(rows
-            .into_iter()
-            .map(|(resource, policy, code, message, suppressed)| PolicyVerdict {
-                resource,
-                policy,
-                status: match code {
-                    0 => ComplianceStatus::Pass,
-                    1 => ComplianceStatus::Fail,
-                    _ => ComplianceStatus::Error(message.unwrap_or_default()),
-                },
-                suppressed,
-            })
-            .collect())
+        // See `eval_policies` in runtime.py for this compact shape.
+        type Batch = (Vec<Vec<usize>>, Vec<(usize, String)>, Vec<(usize, usize, String)>);
+        let (groups, rows, errors): Batch = self.call_batch("eval_policies", json_array)?;
+        let mut messages: std::collections::HashMap<(usize, usize), String> =
+            errors.into_iter().map(|(r, p, m)| ((r, p), m)).collect();
+        let mut verdicts = Vec::with_capacity(rows.iter().map(|(_, codes)| codes.len()).sum());
+        for (resource, (group, codes)) in rows.into_iter().enumerate() {
+            let policies = groups.get(group).map(Vec::as_slice).unwrap_or_default();
+            for (&policy, code) in policies.iter().zip(codes.chars()) {
+                let status = match code.to_ascii_uppercase() {
+                    'P' => ComplianceStatus::Pass,
+                    'F' => ComplianceStatus::Fail,
+                    _ => ComplianceStatus::Error(
+                        messages.remove(&(resource, policy)).unwrap_or_default(),
+                    ),
+                };
+                verdicts.push(PolicyVerdict {
+                    resource,
+                    policy,
+                    status,
+                    suppressed: code.is_ascii_lowercase(),
+                });
+            }
+        }
+        Ok(verdicts)
     }
 
     /// Evaluates the policies on `resources` and returns one [`Finding`] per applicable

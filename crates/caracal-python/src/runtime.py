@@ -495,6 +495,8 @@ class Engine:
         self.by_log_type = {}
         self.policies_by_type = {}
         self.all_type_policies = []
+        self.groups = {}
+        self.group_table = []
 
     def add_data_model(self, model_id, log_types, mappings, source, filename):
         module = None
@@ -525,42 +527,58 @@ class Engine:
 
     # -- production --------------------------------------------------------
 
-    def eval_policies(self, text):
-        """[resource, ...] JSON -> JSON [[resource_index, policy_index, code, message, suppressed]].
+    def _policy_group(self, resource_type):
+        """The policies that apply to a resource type, numbered once per engine."""
+        dets = self.policies_by_type.get(resource_type, ()) + tuple(self.all_type_policies)
+        group = (len(self.group_table), dets)
+        self.group_table.append([d.index for d in dets])
+        self.groups[resource_type] = group
+        return group
 
-        code: 0 PASS, 1 FAIL, 2 ERROR.
+    def eval_policies(self, text):
+        """[resource, ...] JSON -> JSON [groups, rows, errors], compact on purpose.
+
+        groups: [[policy index, ...], ...], the applicable policies of each resource type;
+        rows: [[group, codes], ...] per resource, one character per applicable policy:
+        P pass, F fail, E error (lower case when suppressed); errors: [[resource, policy,
+        "Type: message"], ...].
         """
         resources = _loads(text)
-        out = []
-        append = out.append
-        by_type = self.policies_by_type
-        every = self.all_type_policies
+        rows = []
+        errors = []
+        groups = self.groups
         slot = _slot()
         seq = _sequence
         with redirect_stdout(sys.stderr):
             for ri, res in enumerate(resources):
                 rid = res.get("ResourceId") or ""
-                policies = by_type.get(res.get("ResourceType"), ())
-                if every:
-                    policies = policies + tuple(every)
-                for det in policies:
-                    suppressed = bool(det.suppress and det.suppress(rid))
+                rt = res.get("ResourceType")
+                group = groups.get(rt) or self._policy_group(rt)
+                codes = []
+                code = codes.append
+                for det in group[1]:
                     seq[0] += 1
                     slot[0] = seq[0]
                     try:
                         result = det.main(res)
                         slot[0] = 0
                         if result is True:
-                            append((ri, det.index, 0, None, suppressed))
+                            c = "P"
                         elif result is False:
-                            append((ri, det.index, 1, None, suppressed))
+                            c = "F"
                         else:
-                            append((ri, det.index, 2, f"TypeError: policy() returned {type(result).__name__}, not bool", suppressed))
+                            c = "E"
+                            errors.append((ri, det.index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
                     except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
                         slot[0] = 0
-                        append((ri, det.index, 2, _describe(exc), suppressed))
+                        c = "E"
+                        errors.append((ri, det.index, _describe(exc)))
+                    if det.suppress is not None and det.suppress(rid):
+                        c = c.lower()
+                    code(c)
+                rows.append((group[0], "".join(codes)))
         sys.stderr.flush()
-        return json.dumps(out)
+        return json.dumps((self.group_table, rows, errors))
 
     def eval_rules(self, text):
         """[event, ...] JSON (each with p_log_type) -> JSON list of matches and errors."""
@@ -614,6 +632,10 @@ class Engine:
                 try:
                     if det.main(item) is True:
                         hits += 1
+                        if det.kind == "rule":
+                            # A match runs the optional functions, as in production.
+                            for fn in det.optional.values():
+                                fn(item)
                 except Exception:  # noqa: BLE001
                     pass
         return hits
