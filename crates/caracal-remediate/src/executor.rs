@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::error::Error;
 use crate::params;
-use crate::plan::{Plan, fingerprint};
+use crate::plan::{ApiCall, Plan, fingerprint};
 use crate::remediations::{self, Remediation};
 use crate::sdk::aws_err;
 use crate::target::Target;
@@ -262,23 +262,7 @@ impl Executor {
         }
 
         let total = approved.calls.len();
-        for (i, call) in approved.calls.iter().enumerate() {
-            info!(resource = %target.resource_id, call = %call.action, "Applying.");
-            if let Err(err) = remediation.apply(&clients, &target, call).await {
-                let err = if i == 0 {
-                    err
-                } else {
-                    Error::PartlyApplied {
-                        resource_id: target.resource_id.clone(),
-                        failed: i + 1,
-                        total,
-                        completed: i,
-                        source: Box::new(err),
-                    }
-                };
-                return Err((err, Some(i)));
-            }
-        }
+        make_calls(remediation, &clients, &target, &approved.calls).await?;
 
         // Verify: a fresh read; fixed when the remediation has nothing left to do.
         let after = remediation.check(&clients, &target).await.map_err(|e| (e, Some(total)))?;
@@ -443,6 +427,35 @@ impl Executor {
     }
 }
 
+/// Makes a plan's calls in order, stopping at the first failure. A failure after some
+/// calls succeeded becomes [`Error::PartlyApplied`], so a half-done change is never
+/// reported as a plain failure; the count of completed calls goes to the audit record.
+async fn make_calls(
+    remediation: &dyn Remediation,
+    clients: &Clients,
+    target: &Target,
+    calls: &[ApiCall],
+) -> Result<(), (Error, Option<usize>)> {
+    for (i, call) in calls.iter().enumerate() {
+        info!(resource = %target.resource_id, call = %call.action, "Applying.");
+        if let Err(err) = remediation.apply(clients, target, call).await {
+            let err = if i == 0 {
+                err
+            } else {
+                Error::PartlyApplied {
+                    resource_id: target.resource_id.clone(),
+                    failed: i + 1,
+                    total: calls.len(),
+                    completed: i,
+                    source: Box::new(err),
+                }
+            };
+            return Err((err, Some(i)));
+        }
+    }
+    Ok(())
+}
+
 fn check_account(session: Session, target: &Target) -> Result<Session, Error> {
     if !target.account_id.is_empty() && session.account_id() != target.account_id {
         return Err(Error::UnknownAccount {
@@ -487,4 +500,94 @@ fn audit_id(at: DateTime<Utc>) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("rem-{}-{}-{n}", at.format("%Y%m%dT%H%M%S%.6fZ"), std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Planned;
+    use crate::remediations::{Meta, Risk};
+    use async_trait::async_trait;
+    use caracal_core::config::AwsConfig;
+    use chrono::Utc;
+
+    /// Fails its second call, as when AWS refuses one of several keys.
+    struct FailsSecondCall;
+
+    static META: Meta = Meta {
+        id: "Test.FailsSecondCall",
+        resource_type: "AWS.S3.Bucket",
+        description: "test",
+        risk: Risk::Low,
+        permissions: &["s3:Test"],
+        parameters: &[],
+    };
+
+    #[async_trait]
+    impl Remediation for FailsSecondCall {
+        fn meta(&self) -> &'static Meta {
+            &META
+        }
+        fn validate(&self, _: &Value) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn check(&self, _: &Clients, _: &Target) -> Result<Value, Error> {
+            Ok(Value::Null)
+        }
+        fn plan(
+            &self,
+            _: &Target,
+            _: &Value,
+            _: &Value,
+            _: DateTime<Utc>,
+        ) -> Result<Planned, Error> {
+            Ok(Planned::default())
+        }
+        async fn apply(&self, _: &Clients, t: &Target, call: &ApiCall) -> Result<(), Error> {
+            if call.params == 2 {
+                return Err(Error::Aws {
+                    operation: call.action.clone(),
+                    resource_id: t.resource_id.clone(),
+                    code: Some("AccessDenied".into()),
+                    message: "AccessDenied: not allowed".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failure_after_completed_calls_is_reported_as_partly_applied() {
+        let aws = Aws::builder(&AwsConfig::default())
+            .static_credentials("testing", "testing")
+            .region("us-east-1")
+            .build()
+            .await
+            .unwrap();
+        let account = AccountConfig {
+            id: "123456789012".into(),
+            role_name: None,
+            remediation_role_name: None,
+            external_id: None,
+        };
+        // No roles configured: no network call opens this session.
+        let clients = aws.session(Some(&account), Purpose::Remediate).await.unwrap().home();
+        let target = Target::parse("arn:aws:s3:::b").unwrap();
+        let calls: Vec<ApiCall> =
+            (1..=3).map(|n| ApiCall::new("s3:Test", Value::from(n))).collect();
+
+        let (err, completed) =
+            make_calls(&FailsSecondCall, &clients, &target, &calls).await.unwrap_err();
+        assert_eq!(completed, Some(1));
+        assert!(matches!(err, Error::PartlyApplied { failed: 2, total: 3, completed: 1, .. }));
+        assert_eq!(err.outcome(), AuditOutcome::Failed);
+        let text = err.to_string();
+        assert!(text.contains("call 2 of 3 failed after 1 completed call(s)"), "{text}");
+        assert!(text.contains("partly changed") && text.contains("AccessDenied"), "{text}");
+
+        let (err, completed) =
+            make_calls(&FailsSecondCall, &clients, &target, &calls[1..]).await.unwrap_err();
+        assert_eq!(completed, Some(0));
+        assert!(matches!(err, Error::Aws { .. }), "a first-call failure changed nothing: {err}");
+    }
 }

@@ -218,3 +218,21 @@ async fn a_scanned_resource_is_rescanned_into_the_store_after_the_fix() {
     let stored = h.store.resources().get(&bucket_arn(bucket)).await.unwrap().unwrap();
     assert_eq!(stored, snapshot);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_account_is_remediated_through_its_remediation_role() {
+    let h = Harness::start().await;
+    // moto's STS lets any role be assumed; the session resolves the account through it,
+    // so a broken assume-role would fail here before any remediation call.
+    let account = AccountConfig {
+        id: ACCOUNT.into(),
+        role_name: Some("CaracalAudit".into()),
+        remediation_role_name: Some("CaracalFix".into()),
+        external_id: None,
+    };
+    let exec = Executor::new(h.aws.clone(), vec![account], h.store.clone());
+    let bucket = bucket_arn("caracal-seed-0-plain");
+    let report = exec.run(&request(&bucket, "AWS.S3.EnableBucketVersioning", &[])).await.unwrap();
+    assert_eq!(report.outcome, AuditOutcome::Fixed);
+    assert_eq!(report.plan.target.account_id, ACCOUNT);
+}
