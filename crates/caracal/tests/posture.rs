@@ -104,7 +104,7 @@ async fn scan_reports_failing_findings_as_json_and_exits_1() {
 }
 
 #[test]
-fn scan_against_a_dead_endpoint_is_a_clear_error() {
+fn scan_honours_aws_endpoint_url_and_names_a_dead_endpoint() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
@@ -114,7 +114,8 @@ fn scan_against_a_dead_endpoint_is_a_clear_error() {
     let out = caracal(
         &["scan", "--no-policies"],
         &[
-            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+            // The SDK's own variable, not caracal's: aws-config must pick it up.
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
             ("CARACAL_DB", db.to_str().unwrap()),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
