@@ -56,7 +56,7 @@ pub struct Report {
     pub snapshot: Option<Resource>,
 }
 
-/// A clock, replaceable in tests (IAM "unused for N days" needs time to pass).
+/// The time source for age judgements, replaceable in tests (see [`Executor::with_clock`]).
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Plans and applies remediations in the configured accounts, auditing every attempt.
@@ -101,7 +101,8 @@ impl Executor {
         self
     }
 
-    /// Replaces the clock (tests).
+    /// Replaces the clock remediations judge ages by ("unused for 90 days"); tests move
+    /// it forward because the emulator cannot age keys. Audit times stay real.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -131,6 +132,9 @@ impl Executor {
     /// Applies an approved plan: re-reads the resource and refuses when it changed since
     /// the plan (or succeeds as a no-op when it already complies), makes the plan's calls,
     /// re-reads to verify, and records the attempt.
+    ///
+    /// The plan may have travelled through an untrusted client (the HTTP API): its calls
+    /// are made only when they equal what the remediation plans now from unchanged state.
     pub async fn apply(&self, req: &Request, approved: &Plan) -> Result<Report, Error> {
         match self.apply_inner(req, approved).await {
             Ok(report) => Ok(report),
@@ -406,7 +410,7 @@ impl Executor {
         after: &Value,
         error: Option<String>,
     ) -> Result<String, Error> {
-        let at = (self.clock)();
+        let at = Utc::now();
         let record = AuditRecord {
             id: audit_id(at),
             at,
