@@ -27,7 +27,7 @@ _get_ident = threading.get_ident
 # Time limit. The Rust watchdog thread calls `_overdue()` with the GIL held and raises
 # `DetectionTimeout` asynchronously in every thread it returns.
 
-_slots = {}  # thread id -> [call sequence number]; 0 while no detection code runs
+_slots = {}  # thread id -> [call sequence number (0: idle), time limit in seconds]
 _seen = {}  # thread id -> [sequence, first seen (monotonic), interrupts] (watchdog only)
 _limit = [5.0]
 
@@ -37,7 +37,8 @@ class DetectionTimeout(BaseException):
 
 
 def set_time_limit(seconds):
-    _limit[0] = float(seconds)
+    """Sets the time limit of the calling thread's detection calls (engines differ)."""
+    _slot()[1] = float(seconds)
 
 
 def _slot():
@@ -46,7 +47,7 @@ def _slot():
     tid = _get_ident()
     slot = _slots.get(tid)
     if slot is None:
-        slot = _slots[tid] = [0]
+        slot = _slots[tid] = [0, _limit[0]]
     return slot
 
 
@@ -54,9 +55,8 @@ def _overdue():
     """[(thread id, times interrupted)] for every thread whose current call is too long."""
     now = _monotonic()
     late = []
-    limit = _limit[0]
     for tid, slot in list(_slots.items()):
-        seq = slot[0]
+        seq, limit = slot
         seen = _seen.get(tid)
         if seq == 0:
             _seen.pop(tid, None)
@@ -86,7 +86,7 @@ def _guarded(fn, arg):
 
 def _describe(exc):
     if isinstance(exc, DetectionTimeout):
-        return f"DetectionTimeout: ran longer than the {_limit[0]:g} s time limit"
+        return f"DetectionTimeout: ran longer than the {_slot()[1]:g} s time limit"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -479,6 +479,7 @@ class Detection:
         if not callable(self.main):
             raise AttributeError(f"{filename} defines no {kind}() function")
         self.optional = {name: getattr(self.module, name) for name in _OPTIONAL if callable(getattr(self.module, name, None))}
+        self.optional_items = tuple(self.optional.items())
         self.resource_types = frozenset(resource_types or ())
         self.log_types = tuple(log_types or ())
         pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
@@ -548,35 +549,37 @@ class Engine:
         errors = []
         groups = self.groups
         slot = _slot()
-        seq = _sequence
-        with redirect_stdout(sys.stderr):
-            for ri, res in enumerate(resources):
-                rid = res.get("ResourceId") or ""
-                rt = res.get("ResourceType")
-                group = groups.get(rt) or self._policy_group(rt)
-                codes = []
-                code = codes.append
-                for det in group[1]:
-                    seq[0] += 1
-                    slot[0] = seq[0]
-                    try:
-                        result = det.main(res)
-                        slot[0] = 0
-                        if result is True:
-                            c = "P"
-                        elif result is False:
-                            c = "F"
-                        else:
+        n = _sequence[0]
+        try:
+            with redirect_stdout(sys.stderr):
+                for ri, res in enumerate(resources):
+                    rid = res.get("ResourceId") or ""
+                    rt = res.get("ResourceType")
+                    group = groups.get(rt) or self._policy_group(rt)
+                    codes = []
+                    code = codes.append
+                    for det in group[1]:
+                        n += 1
+                        slot[0] = n
+                        try:
+                            result = det.main(res)
+                            if result is True:
+                                c = "P"
+                            elif result is False:
+                                c = "F"
+                            else:
+                                c = "E"
+                                errors.append((ri, det.index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
+                        except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
                             c = "E"
-                            errors.append((ri, det.index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
-                    except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
-                        slot[0] = 0
-                        c = "E"
-                        errors.append((ri, det.index, _describe(exc)))
-                    if det.suppress is not None and det.suppress(rid):
-                        c = c.lower()
-                    code(c)
-                rows.append((group[0], "".join(codes)))
+                            errors.append((ri, det.index, _describe(exc)))
+                        if det.suppress is not None and det.suppress(rid):
+                            c = c.lower()
+                        code(c)
+                    rows.append((group[0], "".join(codes)))
+        finally:
+            slot[0] = 0
+            _sequence[0] = n + 1
         sys.stderr.flush()
         return json.dumps((self.group_table, rows, errors))
 
@@ -585,30 +588,34 @@ class Engine:
         events = _loads(text)
         out = []
         slot = _slot()
-        seq = _sequence
+        n = _sequence[0]
         by_log_type = self.by_log_type
         models = self.data_models
-        with redirect_stdout(sys.stderr):
-            for ei, raw in enumerate(events):
-                log_type = raw.get("p_log_type")
-                rules = by_log_type.get(log_type)
-                if not rules:
-                    continue
-                event = PantherEvent(raw, models.get(log_type))
-                for det in rules:
-                    seq[0] += 1
-                    slot[0] = seq[0]
-                    try:
-                        result = det.main(event)
-                        slot[0] = 0
-                    except BaseException as exc:  # noqa: BLE001
-                        slot[0] = 0
-                        out.append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
+        append = out.append
+        try:
+            with redirect_stdout(sys.stderr):
+                for ei, raw in enumerate(events):
+                    log_type = raw.get("p_log_type")
+                    rules = by_log_type.get(log_type)
+                    if not rules:
                         continue
-                    if result is True:
-                        out.append(_alert_fields(det, event, ei))
-                    elif result is not False:
-                        out.append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
+                    event = PantherEvent(raw, models.get(log_type))
+                    for det in rules:
+                        n += 1
+                        slot[0] = n
+                        try:
+                            result = det.main(event)
+                        except BaseException as exc:  # noqa: BLE001
+                            append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
+                            continue
+                        if result is True:
+                            n, alert = _alert_fields(det, event, ei, slot, n)
+                            append(alert)
+                        elif result is not False:
+                            append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
+        finally:
+            slot[0] = 0
+            _sequence[0] = n + 1
         sys.stderr.flush()
         return json.dumps(out, default=str)
 
@@ -721,20 +728,25 @@ def _check_optional(name, value):
             raise TypeError(f"destinations() returned {type(value).__name__}, not a list")
 
 
-def _alert_fields(det, event, ei):
-    """A matched rule's alert, with production fallbacks for failing optional functions."""
+def _alert_fields(det, event, ei, slot, n):
+    """A matched rule's alert, with production fallbacks for failing optional functions.
+
+    Returns the updated call counter and the alert. Values go out through
+    `json.dumps(default=str)`, so no separate serializability check here.
+    """
     alert = {"event": ei, "rule": det.index}
-    errors = []
-    opt = det.optional
+    errors = None
     title = None
-    for fname in ("title", "dedup", "alert_context", "severity", "description", "reference", "runbook", "destinations"):
-        fn = opt.get(fname)
-        if fn is None:
-            continue
+    for fname, fn in det.optional_items:
+        n += 1
+        slot[0] = n
         try:
-            value = _guarded(fn, event)
-            _check_optional(fname, value)
+            value = fn(event)
+            if fname in _CHECKED:
+                _check_value(fname, value)
         except BaseException as exc:  # noqa: BLE001
+            if errors is None:
+                errors = alert["errors"] = []
             errors.append(f"{fname}: {_describe(exc)}")
             continue
         if fname == "title":
@@ -743,7 +755,7 @@ def _alert_fields(det, event, ei):
         elif fname == "dedup":
             alert["dedup"] = str(value)[:1000]
         elif fname == "alert_context":
-            alert["alert_context"] = _thaw(value)
+            alert["alert_context"] = value
         elif fname == "severity":
             if str(value).upper() != "DEFAULT":
                 alert["severity"] = str(value).upper()
@@ -751,12 +763,27 @@ def _alert_fields(det, event, ei):
             alert["destinations"] = None if value is None else [str(v) for v in value]
         else:
             alert[fname] = str(value)
-    alert.setdefault("title", det.id)
+    if title is None:
+        alert["title"] = det.id
     if "dedup" not in alert:
         alert["dedup"] = title[:1000] if title else "defaultDedupString:" + det.id
-    if errors:
-        alert["errors"] = errors
-    return alert
+    return n, alert
+
+
+_CHECKED = frozenset(("alert_context", "severity", "destinations"))
+
+
+def _check_value(name, value):
+    """Production checks of optional function results (tests also check JSON)."""
+    if name == "alert_context":
+        if not isinstance(value, Mapping):
+            raise TypeError(f"alert_context() returned {type(value).__name__}, not a mapping")
+    elif name == "severity":
+        if str(value).upper() not in _SEVERITIES and str(value).upper() != "DEFAULT":
+            raise ValueError(f"severity() returned {value!r}, not one of INFO..CRITICAL or DEFAULT")
+    elif name == "destinations":
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise TypeError(f"destinations() returned {type(value).__name__}, not a list")
 
 
 _install_support_modules()

@@ -169,3 +169,34 @@ fn event_object_is_immutable_and_caching_uses_the_configured_store() {
     assert_eq!(second[0].error, None);
     assert_eq!(store.get("probe").as_deref(), Some("2"));
 }
+
+#[test]
+fn runaway_policy_is_interrupted_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "loop.py",
+        "def policy(r):\n    while r.get('Loop'):\n        pass\n    return True\n",
+    );
+    write(
+        dir.path(),
+        "loop.yml",
+        "AnalysisType: policy\nPolicyID: T.Loop\nEnabled: true\nFilename: loop.py\nSeverity: Low\n",
+    );
+    let pack = pack::load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+    let options = EngineOptions {
+        time_limit: std::time::Duration::from_millis(200),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(&pack, &options).unwrap();
+    let resources = vec![
+        Resource::new("a", "AWS.T", "1", "r").with("Loop", true),
+        Resource::new("b", "AWS.T", "1", "r"),
+    ];
+    let verdicts = engine.evaluate_resources(&resources).unwrap();
+    assert!(
+        matches!(&verdicts[0].status, ComplianceStatus::Error(m) if m.starts_with("DetectionTimeout")),
+        "{verdicts:?}"
+    );
+    assert_eq!(verdicts[1].status, ComplianceStatus::Pass);
+}
