@@ -1,1 +1,125 @@
-fn main() {}
+//! Events/s through read + classify + parse + normalize + indicators, beside a bare
+//! baseline over the same bytes in the same run:
+//! - CloudTrail (JSON lines) vs. `serde_json::from_slice::<Value>` per line;
+//! - VPC Flow (default v2 lines) vs. splitting lines into fields.
+//!
+//! Run (release build without the emulator kit and the SDK):
+//! `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-logs --no-default-features --bench throughput -- --measurement-time 5 --warm-up-time 1`
+
+use std::hint::black_box;
+
+use caracal_logs::{Discard, ObjectInfo, PARSERS, Processor, SourceInfo};
+use chrono::Utc;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::Value;
+
+/// About 8 MB of CloudTrail JSON lines, made from the stratus-red-team samples.
+fn cloudtrail_lines() -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/AWS.CloudTrail");
+    let mut records = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    for path in paths.iter().filter(|p| p.to_string_lossy().contains("stratus_")) {
+        let v: Value = serde_json::from_slice(&std::fs::read(path).expect("sample")).expect("json");
+        records
+            .extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|r| r.to_string()));
+    }
+    let mut out = Vec::new();
+    while out.len() < 8 << 20 {
+        for r in &records {
+            out.extend_from_slice(r.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// About 8 MB of default-format (v2) VPC flow lines.
+fn vpc_flow_lines() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i: u64 = 0;
+    while out.len() < 8 << 20 {
+        let line = format!(
+            "2 123456789010 eni-1235b8ca123456789 172.31.{}.{} 10.0.{}.{} {} 443 6 {} {} {} {} ACCEPT OK\n",
+            i % 200,
+            i % 251,
+            i % 7,
+            i % 97,
+            1024 + i % 60000,
+            i % 50 + 1,
+            (i % 50 + 1) * 512,
+            1_700_000_000 + i,
+            1_700_000_060 + i
+        );
+        out.extend_from_slice(line.as_bytes());
+        i += 1;
+    }
+    out
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() as u64
+}
+
+fn pipeline(bytes: &[u8]) -> u64 {
+    let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("bench", "bench"));
+    let object = ObjectInfo { name: "bench".into(), reference_time: Utc::now() };
+    let report = p.process(&object, bytes, &mut Discard).expect("discard never fails");
+    assert_eq!(report.errors, 0);
+    report.events
+}
+
+fn serde_json_baseline(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let v: Value = serde_json::from_slice(line).expect("valid json");
+        black_box(&v);
+        n += 1;
+    }
+    n
+}
+
+fn line_split_baseline(bytes: &[u8]) -> u64 {
+    let mut n = 0;
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        black_box(&fields);
+        n += 1;
+    }
+    n
+}
+
+/// CloudTrail parse + normalize vs. a bare serde_json parse of the same bytes.
+fn cloudtrail(c: &mut Criterion) {
+    let bytes = cloudtrail_lines();
+    let mut group = c.benchmark_group("caracal_logs::parsers::aws_cloudtrail");
+    group.throughput(Throughput::Elements(count_lines(&bytes)));
+    group.bench_function("baseline/serde_json", |b| {
+        b.iter(|| serde_json_baseline(black_box(&bytes)))
+    });
+    group.bench_function("parse_and_normalize", |b| b.iter(|| pipeline(black_box(&bytes))));
+    group.finish();
+}
+
+/// VPC Flow parse + normalize vs. a bare line split of the same bytes.
+fn vpc_flow(c: &mut Criterion) {
+    let bytes = vpc_flow_lines();
+    let mut group = c.benchmark_group("caracal_logs::parsers::aws_vpc_flow");
+    group.throughput(Throughput::Elements(count_lines(&bytes)));
+    group.bench_function("baseline/line_split", |b| {
+        b.iter(|| line_split_baseline(black_box(&bytes)))
+    });
+    group.bench_function("parse_and_normalize", |b| b.iter(|| pipeline(black_box(&bytes))));
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = cloudtrail, vpc_flow
+}
+criterion_main!(benches);

@@ -84,8 +84,8 @@ pub struct LakeConfig {
 impl Default for LakeConfig {
     fn default() -> Self {
         LakeConfig {
-            max_file_bytes: 64 << 20,
-            max_buffered_bytes: 256 << 20,
+            max_file_bytes: 16 << 20,
+            max_buffered_bytes: 64 << 20,
             max_age: Duration::from_secs(60),
         }
     }
@@ -237,8 +237,12 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
             ind.emails,
             ind.usernames,
         ];
-        let bytes =
-            json.len() + 96 + indicators.iter().flatten().map(|s| s.len() + 16).sum::<usize>();
+        // What the row holds, counting each allocation's bookkeeping.
+        let bytes = std::mem::size_of::<Row>()
+            + json.len()
+            + event.row_id.len()
+            + 64
+            + indicators.iter().flatten().map(|s| s.len() + 32).sum::<usize>();
         let key = partition(&table_name(&event.log_type), &event.event_time);
         let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
             rows: Vec::new(),

@@ -1,13 +1,17 @@
 //! Turns security logs into normalized events. Every input record becomes an event or a
-//! counted [`RecordError`] naming its object, line and reason; nothing is dropped silently.
+//! counted [`RecordError`] naming its object, line and reason; nothing is dropped silently
+//! (`Report::events + Report::errors == Report::records`).
 //!
-//! A [`Processor`] reads one object (a file, an S3 object body; gzip and zstd are undone
-//! by [`decode`]), picks a reading mode (lines, a streamed JSON array or CloudTrail
-//! `Records`, pretty-printed JSON), and hands each record to the [`Classifier`], which tries
-//! the candidate parsers from [`PARSERS`] (plus custom [`schema`]s), the last match first.
-//! [`normalize`] adds the `p_` fields and indicators; the [`Event`] goes to an
-//! [`EventSink`]: the [`LakeWriter`] (Parquet under Hive partitions), a [`ChannelSink`]
-//! for the rules engine, or both with [`Tee`]. A [`Report`] counts it all.
+//! - Sources: local files and folders ([`process_path`]), S3 objects and S3 notifications
+//!   on SQS ([`poll()`], over the [`ObjectStore`] and [`Queue`] traits; [`s3`] implements
+//!   them with the AWS SDK behind the default `aws` feature).
+//! - A [`Processor`] reads one object (gzip and zstd undone by [`decode`]) in the right
+//!   mode: text or JSON lines, a streamed JSON array or CloudTrail `{"Records":[...]}`, or
+//!   pretty-printed JSON. Each record goes to the [`Classifier`], which tries the
+//!   candidate parsers from [`PARSERS`] (plus custom YAML [`schema`]s), the last match first.
+//! - [`normalize`] adds the `p_` fields and the indicator arrays ([`Indicators`]).
+//! - The [`Event`] goes to an [`EventSink`]: the [`LakeWriter`] (Parquet under Hive
+//!   partitions, memory-bounded), a [`ChannelSink`] for the rules engine, or both ([`Tee`]).
 //!
 //! New log type: `src/parsers/<name>.rs`, a line in [`PARSERS`], samples in
 //! `tests/data/<LogType>/`.

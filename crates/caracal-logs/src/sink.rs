@@ -67,3 +67,32 @@ impl<A: EventSink, B: EventSink> EventSink for Tee<A, B> {
         self.1.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ObjectInfo, PARSERS, Processor, SourceInfo};
+
+    #[test]
+    fn channel_sink_hands_every_event_to_the_rules_engine_in_order() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Event>(2);
+        let reader = std::thread::spawn(move || {
+            let mut ids = Vec::new();
+            while let Some(event) = rx.blocking_recv() {
+                ids.push(event.row_id);
+            }
+            ids
+        });
+        let input = "May 27 11:19:35 hostname systemd[1]: Stopped.\nMay 27 11:19:36 hostname systemd[1]: Started.\nMay 27 11:19:37 host2 sshd[2]: Hi.\n";
+        let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("s", "s"));
+        let object = ObjectInfo { name: "syslog".into(), reference_time: chrono::Utc::now() };
+        let mut lake = Vec::new();
+        let report = p
+            .process(&object, input.as_bytes(), &mut Tee(&mut lake, ChannelSink(tx)))
+            .expect("receiver alive");
+        let ids = reader.join().expect("reader thread");
+        assert_eq!(report.events, 3);
+        assert_eq!(ids, lake.iter().map(|e| e.row_id.clone()).collect::<Vec<_>>());
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    }
+}
