@@ -21,6 +21,9 @@
 //!   [`testing::print_text`] or serialized as JSON.
 //! - [`venv`]: a virtualenv for packs' third-party imports.
 //!
+//! Every engine call holds the GIL for the whole batch and blocks: from async code, call
+//! it in `tokio::task::spawn_blocking`. More threads add no throughput (one GIL).
+//!
 //! The interpreter is the one pyo3 was built against: build with
 //! `PYO3_PYTHON=$(command -v python3)` (pyenv 3.11.7 on our machines) so that build
 //! and run agree on the standard library.
