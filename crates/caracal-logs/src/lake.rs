@@ -278,7 +278,8 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
     }
 
     fn flush(&mut self) -> Result<(), Error> {
-        let keys: Vec<String> = self.buffers.keys().cloned().collect();
+        let mut keys: Vec<String> = self.buffers.keys().cloned().collect();
+        keys.sort();
         for key in keys {
             self.write(&key)?;
         }
