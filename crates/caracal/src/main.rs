@@ -4,6 +4,7 @@
 //! Exit codes: 0 clean, 1 findings (or failed tests), 2 error.
 
 mod commands;
+mod detection;
 mod posture;
 
 use std::path::PathBuf;

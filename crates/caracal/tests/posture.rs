@@ -48,6 +48,12 @@ fn demo_prints_findings_for_the_seeded_misconfigurations() {
     }
     assert!(stdout.contains("AWS.EC2.SecurityGroup.NoOpenSSH"), "{stdout}");
     assert!(stdout.contains("(0 errors)"), "the scan had no errors:\n{stdout}");
+    // The detection stage parsed the CloudTrail samples without loss and the bundled rules
+    // caught the detonations in them.
+    assert!(stdout.contains(" 0 unparsed"), "{stdout}");
+    for rule in ["AWS.CloudTrail.LoggingStopped", "AWS.CloudTrail.ConsoleLoginWithoutMFA"] {
+        assert!(stdout.lines().any(|l| l.contains(rule)), "demo detects {rule}:\n{stdout}");
+    }
     // Compliant resources are not reported.
     assert!(!stdout.contains("seed-0-mfa-ok"), "{stdout}");
     assert!(!stdout.lines().any(|l| l.contains("NoPublicACL") && l.contains("compliant")));

@@ -1,8 +1,10 @@
 //! `caracal demo`: the whole system against a seeded, emulated account.
 //!
 //! Starts the AWS emulator on 127.0.0.1, seeds a deliberately misconfigured account,
-//! scans it into a SQLite store, evaluates the bundled policies and prints the findings.
-//! Needs no AWS credentials and sends no traffic beyond loopback.
+//! scans it into a SQLite store, evaluates the bundled policies and prints the findings;
+//! then parses real public CloudTrail samples (attack detonations among them) and runs
+//! the bundled rules on them. Needs no AWS credentials and sends no traffic beyond
+//! loopback.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use caracal_scan::{ScanRequest, Scanner};
 use caracal_testkit::{Emulator, Manifest, seed};
 
 use super::Global;
-use crate::posture;
+use crate::{detection, posture};
 
 /// Run caracal end to end against a seeded, emulated AWS account
 #[derive(Debug, clap::Args)]
@@ -30,6 +32,14 @@ pub struct Args {
     /// Policy pack folder to evaluate (repeatable; default: the bundled policies/)
     #[arg(long = "policies", value_name = "DIR")]
     policies: Vec<PathBuf>,
+
+    /// Rule pack folder to run on the demo logs (default: the bundled rules/)
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Option<PathBuf>,
+
+    /// Log files or folder for the detection stage (default: bundled CloudTrail samples)
+    #[arg(long = "logs", value_name = "PATH")]
+    logs: Option<PathBuf>,
 
     /// Keep the emulator running after the demo, until Ctrl-C
     #[arg(long)]
@@ -74,11 +84,20 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let policies = if args.policies.is_empty() { vec![default_policies()] } else { args.policies };
+    let policies = if args.policies.is_empty() { vec![bundled("policies")] } else { args.policies };
     eprintln!("demo: evaluating policies ...");
     let evaluation = posture::evaluate(&store, outcome.resources, policies).await?;
     println!();
     posture::print_findings(&mut std::io::stdout().lock(), &evaluation)?;
+
+    eprintln!("demo: parsing log samples and running detection rules ...");
+    let logs =
+        args.logs.unwrap_or_else(|| bundled("crates/caracal-logs/tests/data/AWS.CloudTrail"));
+    let rules = args.rules.unwrap_or_else(|| bundled("rules"));
+    let matches = detection::run(logs, rules).await?;
+    println!();
+    detection::print(&mut std::io::stdout().lock(), &matches)?;
+
     if args.db.is_some() {
         println!("\nState kept in {}.", db.display());
     }
@@ -90,13 +109,14 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `policies/` beside the current directory, else the one this binary was built from.
-fn default_policies() -> PathBuf {
-    let local = PathBuf::from("policies");
-    if local.is_dir() {
+/// A folder of the repository: relative to the current directory when it exists there,
+/// else in the checkout this binary was built from.
+fn bundled(path: &str) -> PathBuf {
+    let local = PathBuf::from(path);
+    if local.exists() {
         return local;
     }
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
 }
 
 fn print_manifest(m: &Manifest) {
