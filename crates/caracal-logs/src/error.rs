@@ -19,6 +19,8 @@ pub enum RejectCode {
     InvalidJson,
     /// The compressed stream or the file ended early or could not be read.
     Unreadable,
+    /// The object's key matches no prefix of the configured sources, so it was not read.
+    Unrouted,
 }
 
 impl RejectCode {
@@ -31,6 +33,7 @@ impl RejectCode {
             RejectCode::TooLong => "too_long",
             RejectCode::InvalidJson => "invalid_json",
             RejectCode::Unreadable => "unreadable",
+            RejectCode::Unrouted => "unrouted",
         }
     }
 }
@@ -92,6 +95,14 @@ pub enum Error {
     /// An object named in a notification does not exist.
     #[error("object s3://{bucket}/{key} does not exist")]
     MissingObject {
+        /// The bucket.
+        bucket: String,
+        /// The key.
+        key: String,
+    },
+    /// An object's key matches no prefix of the configured sources.
+    #[error("object s3://{bucket}/{key} matches no prefix of the configured sources")]
+    Unrouted {
         /// The bucket.
         bucket: String,
         /// The key.

@@ -11,14 +11,14 @@ use crate::error::RejectCode;
 pub struct Stats {
     objects: AtomicU64,
     events: AtomicU64,
-    rejected: [AtomicU64; 6],
+    rejected: [AtomicU64; 7],
 }
 
 /// The counters of this process.
 pub static STATS: Stats = Stats {
     objects: AtomicU64::new(0),
     events: AtomicU64::new(0),
-    rejected: [const { AtomicU64::new(0) }; 6],
+    rejected: [const { AtomicU64::new(0) }; 7],
 };
 
 fn code_index(code: RejectCode) -> usize {
@@ -29,6 +29,7 @@ fn code_index(code: RejectCode) -> usize {
         RejectCode::TooLong => 3,
         RejectCode::InvalidJson => 4,
         RejectCode::Unreadable => 5,
+        RejectCode::Unrouted => 6,
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! - Sources: local files and folders ([`process_path`]), S3 objects and S3 notifications
 //!   on SQS ([`poll()`], over the [`ObjectStore`] and [`Queue`] traits; [`s3`] implements
-//!   them with the AWS SDK behind the default `aws` feature).
+//!   them with the AWS SDK behind the default `aws` feature). A [`SourcesFile`] maps S3
+//!   key prefixes to allowed log types; a [`Router`] picks the processor per object.
 //! - A [`Processor`] reads one object (gzip and zstd undone by [`decode`]) in the right
 //!   mode: text or JSON lines, a streamed JSON array or CloudTrail `{"Records":[...]}`, or
 //!   pretty-printed JSON. Each record goes to the [`Classifier`], which tries the
@@ -32,6 +33,7 @@ pub mod process;
 pub mod s3;
 pub mod schema;
 pub mod sink;
+pub mod sources;
 
 pub use crate::{
     classify::Classifier,
@@ -47,4 +49,5 @@ pub use crate::{
     process::{ObjectInfo, Processor, Report, decode},
     schema::{CustomParser, LogSchema},
     sink::{ChannelSink, Discard, EventSink, Tee},
+    sources::{PrefixRule, Router, SourceConfig, SourceConfigError, SourcesFile},
 };

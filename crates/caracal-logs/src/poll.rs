@@ -4,7 +4,9 @@
 //! A message is deleted only after every object it names was read to its end and the sink
 //! flushed; a message naming a missing object, or one that cannot be read as a
 //! notification, stays on the queue (it reappears after the visibility timeout and goes
-//! to the dead-letter queue after the queue's max receives).
+//! to the dead-letter queue after the queue's max receives). With a sources config, an
+//! object whose key matches no configured prefix is handled the same way: its message is
+//! kept and listed in [`PollOutcome::failed`] (see [`crate::sources`]).
 
 use std::io::{self, Read};
 
@@ -15,8 +17,11 @@ use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 use crate::error::Error;
-use crate::process::{ObjectInfo, Processor, Report};
+use crate::error::RejectCode;
+use crate::events::RecordsRejected;
+use crate::process::{ObjectInfo, Report};
 use crate::sink::EventSink;
+use crate::sources::Router;
 
 /// An object's body as a stream of chunks, read as it arrives.
 #[derive(Debug)]
@@ -163,12 +168,13 @@ fn url_decode(s: &str) -> String {
 /// Streams one object through the processor. Must run on a multi-threaded runtime (the
 /// parsing runs in `block_in_place`).
 pub async fn process_object(
-    processor: &mut Processor<'_>,
+    router: &mut Router<'_>,
     store: &dyn ObjectStore,
     bucket: &str,
     key: &str,
     sink: &mut dyn EventSink,
 ) -> Result<Report, Error> {
+    let processor = router.processor(bucket, key)?;
     let body = store.open(bucket, key).await?;
     let object = ObjectInfo {
         name: format!("s3://{bucket}/{key}"),
@@ -178,9 +184,10 @@ pub async fn process_object(
     tokio::task::block_in_place(|| processor.process(&object, reader, sink))
 }
 
-/// Processes every object under `s3://bucket/prefix`.
+/// Processes every object under `s3://bucket/prefix`. An object no configured source
+/// prefix matches counts as one record error ([`RejectCode::Unrouted`]).
 pub async fn process_prefix(
-    processor: &mut Processor<'_>,
+    router: &mut Router<'_>,
     store: &dyn ObjectStore,
     bucket: &str,
     prefix: &str,
@@ -188,7 +195,14 @@ pub async fn process_prefix(
 ) -> Result<Report, Error> {
     let mut report = Report::default();
     for key in store.list(bucket, prefix).await? {
-        report.merge(process_object(processor, store, bucket, &key, sink).await?);
+        match process_object(router, store, bucket, &key, sink).await {
+            Err(err @ Error::Unrouted { .. }) => {
+                let object = format!("s3://{bucket}/{key}");
+                RecordsRejected { object: &object, code: RejectCode::Unrouted, count: 1 }.emit();
+                report.merge(Report::object_error(&object, RejectCode::Unrouted, err.to_string()));
+            }
+            r => report.merge(r?),
+        }
     }
     Ok(report)
 }
@@ -232,7 +246,7 @@ pub struct PollOutcome {
 /// Receives notifications and processes the objects they name; see the module docs for
 /// when a message is deleted. Returns on a queue error, or when empty with `until_empty`.
 pub async fn poll(
-    processor: &mut Processor<'_>,
+    router: &mut Router<'_>,
     store: &dyn ObjectStore,
     queue: &dyn Queue,
     options: &PollOptions,
@@ -252,7 +266,7 @@ pub async fn poll(
         }
         let mut done = Vec::new();
         for message in messages {
-            match process_message(processor, store, &message, sink).await {
+            match process_message(router, store, &message, sink).await {
                 Ok(report) => {
                     outcome.report.merge(report);
                     done.push(message);
@@ -274,7 +288,7 @@ pub async fn poll(
 }
 
 async fn process_message(
-    processor: &mut Processor<'_>,
+    router: &mut Router<'_>,
     store: &dyn ObjectStore,
     message: &Message,
     sink: &mut dyn EventSink,
@@ -285,7 +299,7 @@ async fn process_message(
     })?;
     let mut report = Report::default();
     for object in objects {
-        report.merge(process_object(processor, store, &object.bucket, &object.key, sink).await?);
+        report.merge(process_object(router, store, &object.bucket, &object.key, sink).await?);
     }
     Ok(report)
 }

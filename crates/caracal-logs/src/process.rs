@@ -72,6 +72,26 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report for an object that was not read at all: one record error.
+    pub fn object_error(object: &str, code: RejectCode, reason: String) -> Report {
+        let mut by_type = BTreeMap::new();
+        by_type.insert(UNCLASSIFIED.to_owned(), TypeStats { errors: 1, ..TypeStats::default() });
+        Report {
+            objects: 1,
+            records: 1,
+            errors: 1,
+            by_type,
+            first_errors: vec![RecordError {
+                object: object.to_owned(),
+                line: 0,
+                log_type: None,
+                code,
+                reason,
+            }],
+            ..Report::default()
+        }
+    }
+
     /// Adds another report's counts to this one.
     pub fn merge(&mut self, other: Report) {
         self.objects += other.objects;
@@ -112,7 +132,7 @@ pub struct Processor<'p> {
     classifier: Classifier<'p>,
     log_types: Vec<Arc<str>>,
     source: SourceInfo,
-    row_ids: RowIds,
+    row_ids: Arc<RowIds>,
     max_line: usize,
 }
 
@@ -133,9 +153,25 @@ impl<'p> Processor<'p> {
             classifier: Classifier::new(candidates),
             log_types,
             source,
-            row_ids: RowIds::default(),
+            row_ids: Arc::new(RowIds::default()),
             max_line: DEFAULT_MAX_LINE,
         }
+    }
+
+    /// Shares a row-id generator with other processors, so their ids never collide.
+    pub(crate) fn with_row_ids(mut self, row_ids: Arc<RowIds>) -> Self {
+        self.row_ids = row_ids;
+        self
+    }
+
+    /// The candidate log types, in the order they are tried.
+    pub fn log_types(&self) -> &[Arc<str>] {
+        &self.log_types
+    }
+
+    /// The source its events are attributed to.
+    pub fn source(&self) -> &SourceInfo {
+        &self.source
     }
 
     /// Sets the longest line accepted.

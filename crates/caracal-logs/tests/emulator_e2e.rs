@@ -1,6 +1,7 @@
 //! End to end against the emulator (moto on 127.0.0.1): objects in a bucket, their S3
 //! notifications on SQS (plain and SNS-wrapped), `poll` processes them into Parquet
-//! partitions, deletes their messages, and keeps the message of a missing object.
+//! partitions, deletes their messages, and keeps the message of a missing object. A sources
+//! config routes two key prefixes to two log types; an object under no prefix is kept too.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::io::Write;
 use caracal_aws::Purpose;
 use caracal_logs::poll::{PollOptions, poll};
 use caracal_logs::s3::{S3Store, SqsQueue};
-use caracal_logs::{EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Processor, SourceInfo};
+use caracal_logs::{EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Router, SourcesFile};
 use caracal_testkit::Emulator;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -53,7 +54,8 @@ async fn notified_objects_land_in_the_lake_and_only_their_messages_are_deleted()
             "AWSLogs/111122223333/CloudTrail/us-east-1/2024/07/31/trail file.json.gz",
             gzip(records.as_bytes()),
         ),
-        ("vpcflow/2016/flow.log", flow),
+        ("vpcflow/2016/flow.log", flow.clone()),
+        ("unconfigured/flow.log", flow),
     ];
     for (key, body) in &objects {
         s3.put_object()
@@ -79,18 +81,38 @@ async fn notified_objects_land_in_the_lake_and_only_their_messages_are_deleted()
     for body in [
         notification("logs", &encoded),
         sns.to_string(),
-        notification("logs", "missing/object.log"),
+        notification("logs", "vpcflow/missing/object.log"),
+        notification("logs", "unconfigured/flow.log"),
     ] {
         sqs.send_message().queue_url(&queue_url).message_body(body).send().await.expect("send");
     }
 
     let lake_dir = tempfile::tempdir().expect("tempdir");
     let mut lake = LakeWriter::new(LocalLake::new(lake_dir.path()), LakeConfig::default());
-    let mut processor = Processor::new(PARSERS.to_vec(), SourceInfo::new("s3-logs", "Log bucket"));
+    // Each prefix allows only its own type: a VPC Flow file under AWSLogs/ would be
+    // unclassified, so the counts below show the routing.
+    let sources = SourcesFile::parse(
+        r#"
+sources:
+  - id: s3-logs
+    label: Log bucket
+    bucket: logs
+    prefixes:
+      - prefix: AWSLogs/
+        log_types: [AWS.CloudTrail]
+      - prefix: vpcflow/
+        log_types: [AWS.VPCFlow]
+"#,
+        false,
+        "sources.yml",
+        PARSERS,
+    )
+    .expect("sources");
+    let mut router = Router::from_sources(&sources, PARSERS).expect("router");
     let options =
         PollOptions { visibility_timeout: 60, until_empty: true, ..PollOptions::default() };
     let outcome = poll(
-        &mut processor,
+        &mut router,
         &S3Store::new(s3.clone()),
         &SqsQueue::new(sqs.clone(), &queue_url),
         &options,
@@ -101,17 +123,28 @@ async fn notified_objects_land_in_the_lake_and_only_their_messages_are_deleted()
     lake.flush().expect("flush");
 
     assert_eq!(outcome.deleted, 2);
-    assert_eq!(outcome.failed.len(), 1);
+    assert_eq!(outcome.failed.len(), 2);
     assert!(
-        outcome.failed[0].contains("s3://logs/missing/object.log does not exist"),
+        outcome
+            .failed
+            .iter()
+            .any(|f| f.contains("s3://logs/vpcflow/missing/object.log does not exist")),
+        "{:?}",
+        outcome.failed
+    );
+    assert!(
+        outcome.failed.iter().any(|f| f.contains(
+            "s3://logs/unconfigured/flow.log matches no prefix of the configured sources"
+        )),
         "{:?}",
         outcome.failed
     );
     assert_eq!(outcome.report.errors, 0);
     assert_eq!(outcome.report.by_type["AWS.CloudTrail"].events, trail_events);
     assert_eq!(outcome.report.by_type["AWS.VPCFlow"].events, 7);
+    assert_eq!(outcome.report.by_type.len(), 2, "{:?}", outcome.report.by_type);
 
-    // The missing object's message is still on the queue (hidden until its timeout).
+    // The missing and the unrouted objects' messages are still on the queue (hidden until its timeout).
     let attrs = sqs
         .get_queue_attributes()
         .queue_url(&queue_url)
@@ -129,7 +162,7 @@ async fn notified_objects_land_in_the_lake_and_only_their_messages_are_deleted()
     };
     assert_eq!(
         attr("ApproximateNumberOfMessages") + attr("ApproximateNumberOfMessagesNotVisible"),
-        1
+        2
     );
 
     // The partitions read back with every event.

@@ -9,7 +9,7 @@ use anyhow::Context;
 use caracal_logs::s3::{S3Store, SqsQueue};
 use caracal_logs::{
     CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
-    PollOptions, Processor, Report, SourceInfo, process_path,
+    PollOptions, Processor, Report, Router, SourceInfo, SourcesFile, process_path,
 };
 use clap::{Args as ClapArgs, Subcommand};
 
@@ -35,6 +35,11 @@ pub struct Common {
     /// Add a custom log type from a YAML schema (repeatable)
     #[arg(long = "schema", value_name = "FILE", help_heading = "PARSING")]
     schemas: Vec<PathBuf>,
+
+    /// Map S3 key prefixes to allowed log types and sources (YAML, or TOML if *.toml);
+    /// objects under no configured prefix are errors
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["log_types", "source_id"], help_heading = "PARSING")]
+    sources: Option<PathBuf>,
 
     /// Write Parquet partitions under this folder
     #[arg(long, value_name = "DIR", help_heading = "OUTPUT")]
@@ -121,6 +126,18 @@ fn candidates<'a>(
         .collect()
 }
 
+/// One processor for every object, or with `--sources` one per configured prefix.
+fn router<'a>(common: &Common, custom: &'a [CustomParser]) -> anyhow::Result<Router<'a>> {
+    let Some(path) = &common.sources else {
+        let source = SourceInfo::new(&common.source_id, &common.source_id);
+        return Ok(Processor::new(candidates(common, custom)?, source).into());
+    };
+    let all: Vec<&dyn Parser> =
+        PARSERS.iter().copied().chain(custom.iter().map(|c| c as &dyn Parser)).collect();
+    let sources = SourcesFile::load(path, &all)?;
+    Ok(Router::from_sources(&sources, &all)?)
+}
+
 fn load_schemas(common: &Common) -> anyhow::Result<Vec<CustomParser>> {
     common.schemas.iter().map(|p| CustomParser::from_file(p).map_err(anyhow::Error::from)).collect()
 }
@@ -134,9 +151,12 @@ fn sink(common: &Common) -> Box<dyn EventSink> {
 
 async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let custom = load_schemas(&args.common)?;
-    let candidates = candidates(&args.common, &custom)?;
-    let source = SourceInfo::new(&args.common.source_id, &args.common.source_id);
-    let mut processor = Processor::new(candidates, source);
+    if args.common.sources.is_some()
+        && let Some(local) = args.paths.iter().find(|p| !p.starts_with("s3://"))
+    {
+        anyhow::bail!("--sources routes s3:// objects by key prefix; {local} is not one");
+    }
+    let mut router = router(&args.common, &custom)?;
     let mut sink = sink(&args.common);
     let started = Instant::now();
     let mut report = Report::default();
@@ -145,7 +165,7 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let store = S3Store::new(clients(global).await?.s3());
             let r = caracal_logs::poll::process_prefix(
-                &mut processor,
+                &mut router,
                 &store,
                 bucket,
                 prefix,
@@ -155,8 +175,11 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
             .with_context(|| format!("processing {path}"))?;
             report.merge(r);
         } else {
+            let processor = router
+                .single()
+                .context("--sources routes s3:// objects only; local paths are not routed")?;
             let r = tokio::task::block_in_place(|| {
-                process_path(&mut processor, path.as_ref(), sink.as_mut())
+                process_path(processor, path.as_ref(), sink.as_mut())
             })
             .with_context(|| format!("processing {path}"))?;
             report.merge(r);
@@ -169,9 +192,7 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
 
 async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let custom = load_schemas(&args.common)?;
-    let candidates = candidates(&args.common, &custom)?;
-    let source = SourceInfo::new(&args.common.source_id, &args.common.source_id);
-    let mut processor = Processor::new(candidates, source);
+    let mut router = router(&args.common, &custom)?;
     let mut sink = sink(&args.common);
     let started = Instant::now();
     let options = PollOptions {
@@ -182,7 +203,7 @@ async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let clients = clients(global).await?;
     let store = S3Store::new(clients.s3());
     let queue = SqsQueue::new(clients.sqs(), &args.queue);
-    let outcome = caracal_logs::poll(&mut processor, &store, &queue, &options, sink.as_mut())
+    let outcome = caracal_logs::poll(&mut router, &store, &queue, &options, sink.as_mut())
         .await
         .with_context(|| format!("polling {}", args.queue))?;
     tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")?;
