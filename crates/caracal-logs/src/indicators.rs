@@ -119,7 +119,10 @@ impl Indicators {
         }
         match kind {
             Kind::Ip => {
-                if let Some(ip) = parse_ip(s) {
+                // std rejects leading zeros, so a plain IPv4 parse means `s` is canonical.
+                if s.parse::<Ipv4Addr>().is_ok() {
+                    self.ip_addresses.push(s.to_owned());
+                } else if let Some(ip) = parse_ip(s) {
                     self.ip_addresses.push(ip.to_string());
                 }
             }

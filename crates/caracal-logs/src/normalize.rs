@@ -35,10 +35,16 @@ pub fn normalize(
     row_ids: &RowIds,
     parse_time: DateTime<Utc>,
 ) -> Event {
-    let mut indicators = Indicators::default();
-    for field in parser.indicator_fields() {
-        walk_map(&parsed.fields, &field.path, &mut |v| indicators.add_value(field.kind, v));
-    }
+    let mut indicators = match parsed.indicators {
+        Some(found) => *found,
+        None => {
+            let mut found = Indicators::default();
+            for field in parser.indicator_fields() {
+                walk_map(&parsed.fields, &field.path, &mut |v| found.add_value(field.kind, v));
+            }
+            found
+        }
+    };
     indicators.finish();
     Event {
         log_type: log_type.clone(),

@@ -582,7 +582,10 @@ impl Run<'_, '_> {
                 );
                 self.report.records += 1;
                 self.report.events += 1;
-                let t = self.report.by_type.entry(log_type.to_string()).or_default();
+                let t = match self.report.by_type.get_mut(&**log_type) {
+                    Some(t) => t,
+                    None => self.report.by_type.entry(log_type.to_string()).or_default(),
+                };
                 t.events += 1;
                 t.bytes += len;
                 if let Err(err) = self.sink.accept(event) {

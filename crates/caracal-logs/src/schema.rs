@@ -239,7 +239,7 @@ impl CustomParser {
                 Err(reason) => return Parse::Malformed(format!("field {}: {reason}", f.name)),
             }
         }
-        Parse::Event(Parsed { fields: std::mem::take(raw), event_time })
+        Parse::Event(Parsed { fields: std::mem::take(raw), event_time, indicators: None })
     }
 }
 

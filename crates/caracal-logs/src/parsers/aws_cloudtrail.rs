@@ -74,6 +74,6 @@ impl Parser for CloudTrail {
                 _ => Map::new(),
             };
         }
-        Parse::Event(Parsed { fields, event_time })
+        Parse::Event(Parsed { fields, event_time, indicators: None })
     }
 }

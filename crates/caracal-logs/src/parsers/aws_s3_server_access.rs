@@ -72,7 +72,11 @@ impl Parser for S3ServerAccess {
                 return Parse::NotMine;
             }
             let event_time = value_time(map.get("time"));
-            return Parse::Event(Parsed { fields: take_object(input), event_time });
+            return Parse::Event(Parsed {
+                fields: take_object(input),
+                event_time,
+                indicators: None,
+            });
         }
         let Input::Text(line) = input else { return Parse::NotMine };
         let Some(tokens) = split_quoted(line) else { return Parse::NotMine };
@@ -100,6 +104,6 @@ impl Parser for S3ServerAccess {
             let extra: Vec<Value> = tokens[NAMES.len()..].iter().map(|s| Value::from(*s)).collect();
             map.insert("extraFields".into(), extra.into());
         }
-        Parse::Event(Parsed { fields: map, event_time: Some(time) })
+        Parse::Event(Parsed { fields: map, event_time: Some(time), indicators: None })
     }
 }

@@ -5,11 +5,11 @@
 
 use std::sync::LazyLock;
 
-use serde_json::Map;
+use serde_json::{Map, Value};
 
-use super::util::{epoch, fields, put};
+use super::util::{epoch, field_value, fields};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
-use crate::indicators::{Kind, parse_ip};
+use crate::indicators::{Indicators, Kind, parse_ip};
 
 pub(crate) struct VpcFlow;
 pub(crate) static PARSER: VpcFlow = VpcFlow;
@@ -171,11 +171,91 @@ fn is_header(tokens: &[&str]) -> bool {
         && tokens.iter().all(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
 }
 
-/// Output names of the canonical lists, computed once.
-static CANONICAL_OUT: LazyLock<Vec<String>> =
-    LazyLock::new(|| CANONICAL.iter().map(|n| output_name(n)).collect());
-static TGW_OUT: LazyLock<Vec<String>> =
-    LazyLock::new(|| TGW.iter().map(|n| output_name(n)).collect());
+/// What parsing does with one column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Stored as is (or as a number).
+    Plain,
+    /// An address: a value that is not one means the line is not a flow log.
+    Ip,
+    /// `start`: the event time, epoch seconds.
+    Start,
+}
+
+/// One column of a layout: its output name and how its values are read.
+#[derive(Debug)]
+struct Column {
+    out: String,
+    numeric: bool,
+    check: Check,
+    indicator: Option<Kind>,
+}
+
+/// The columns of a field list, computed once per list, plus the column indexes in the
+/// order of their output names (so the field map is built from sorted keys).
+#[derive(Debug)]
+struct Layout {
+    columns: Vec<Column>,
+    sorted: Vec<usize>,
+    /// No two columns share an output name, so indicators can be taken per column.
+    distinct: bool,
+}
+
+impl Layout {
+    fn new<S: AsRef<str>>(names: &[S]) -> Self {
+        let columns: Vec<Column> = names
+            .iter()
+            .map(|aws| {
+                let aws = aws.as_ref();
+                let out = output_name(aws);
+                let check = match aws {
+                    "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => Check::Ip,
+                    "start" => Check::Start,
+                    _ => Check::Plain,
+                };
+                let indicator = INDICATORS.iter().find(|f| f.path == out).map(|f| f.kind);
+                Column { out, numeric: NUMERIC.contains(&aws), check, indicator }
+            })
+            .collect();
+        let mut sorted: Vec<usize> = (0..columns.len()).collect();
+        sorted.sort_by(|&a, &b| columns[a].out.cmp(&columns[b].out));
+        let distinct = sorted.windows(2).all(|w| columns[w[0]].out != columns[w[1]].out);
+        Layout { columns, sorted, distinct }
+    }
+
+    /// Reads `tokens` (as many as the layout has columns, or fewer for the canonical
+    /// lists, which are read as prefixes).
+    fn parse(&self, tokens: &[&str]) -> Parse {
+        let mut start = None;
+        for (column, value) in self.columns.iter().zip(tokens) {
+            match column.check {
+                Check::Ip if *value != "-" && parse_ip(value).is_none() => return Parse::NotMine,
+                Check::Start if *value != "-" => match value.parse::<i64>().ok().and_then(epoch) {
+                    Some(t) => start = Some(t),
+                    None => return Parse::NotMine,
+                },
+                _ => {}
+            }
+        }
+        let mut indicators = self.distinct.then(Box::<Indicators>::default);
+        let mut fields = Vec::with_capacity(tokens.len());
+        for &i in self.sorted.iter().filter(|&&i| i < tokens.len()) {
+            let (column, value) = (&self.columns[i], tokens[i]);
+            if let (Some(found), Some(kind)) = (indicators.as_mut(), column.indicator) {
+                found.add(kind, value);
+            }
+            if let Some(v) = field_value(value, column.numeric) {
+                fields.push((column.out.clone(), v));
+            }
+        }
+        // Keys arrive sorted, so the map is built without searching.
+        let fields: Map<String, Value> = fields.into_iter().collect();
+        Parse::Event(Parsed { fields, event_time: start, indicators })
+    }
+}
+
+static CANONICAL_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::new(CANONICAL));
+static TGW_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::new(TGW));
 
 impl Parser for VpcFlow {
     fn log_type(&self) -> &str {
@@ -196,49 +276,87 @@ impl Parser for VpcFlow {
         if tokens.len() < DEFAULT_FIELDS || !tokens[0].bytes().all(|b| b.is_ascii_digit()) {
             return Parse::NotMine;
         }
-        let header_out: Vec<String>;
-        let (aws, out): (Vec<&str>, Vec<&str>) = match state.headers.get(LOG_TYPE) {
-            Some(h) if h.len() == tokens.len() => {
-                header_out = h.iter().map(|n| output_name(n)).collect();
-                (
-                    h.iter().map(String::as_str).collect(),
-                    header_out.iter().map(String::as_str).collect(),
-                )
+        match state.headers.get(LOG_TYPE) {
+            Some(h) if h.len() == tokens.len() => Layout::new(h).parse(&tokens),
+            Some(h) => Parse::Malformed(format!(
+                "{} fields, but the header line names {}",
+                tokens.len(),
+                h.len()
+            )),
+            None if tokens[3].starts_with("tgw-") && tokens.len() <= TGW.len() => {
+                TGW_LAYOUT.parse(&tokens)
             }
-            Some(h) => {
-                return Parse::Malformed(format!(
-                    "{} fields, but the header line names {}",
-                    tokens.len(),
-                    h.len()
-                ));
-            }
-            None if tokens[3].starts_with("tgw-") && tokens.len() <= TGW.len() => (
-                TGW[..tokens.len()].to_vec(),
-                TGW_OUT[..tokens.len()].iter().map(String::as_str).collect(),
-            ),
-            None if tokens.len() <= CANONICAL.len() => (
-                CANONICAL[..tokens.len()].to_vec(),
-                CANONICAL_OUT[..tokens.len()].iter().map(String::as_str).collect(),
-            ),
-            None => return Parse::NotMine,
-        };
-        let mut map = Map::new();
-        let mut start = None;
-        for ((name, out), value) in aws.iter().zip(&out).zip(&tokens) {
-            match *name {
-                "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr"
-                    if *value != "-" && parse_ip(value).is_none() =>
-                {
-                    return Parse::NotMine;
-                }
-                "start" if *value != "-" => match value.parse::<i64>().ok().and_then(epoch) {
-                    Some(t) => start = Some(t),
-                    None => return Parse::NotMine,
-                },
-                _ => {}
-            }
-            put(&mut map, out, value, NUMERIC.contains(name));
+            None if tokens.len() <= CANONICAL.len() => CANONICAL_LAYOUT.parse(&tokens),
+            None => Parse::NotMine,
         }
-        Parse::Event(Parsed { fields: map, event_time: start })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::parsers::util::walk_map;
+
+    fn parse(lines: &[&str]) -> Vec<Parsed> {
+        let mut state = ObjectState::new(Utc::now());
+        lines
+            .iter()
+            .filter_map(|line| match PARSER.parse(&mut Input::Text(line), &mut state) {
+                Parse::Event(parsed) => Some(parsed),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn walked(fields: &Map<String, Value>) -> Indicators {
+        let mut found = Indicators::default();
+        for field in PARSER.indicator_fields() {
+            walk_map(fields, &field.path, &mut |v| found.add_value(field.kind, v));
+        }
+        found.finish();
+        found
+    }
+
+    #[test]
+    fn indicators_taken_while_parsing_equal_walking_the_declared_fields() {
+        let events = parse(&[
+            "2 123456789010 eni-1235b8ca123456789 172.31.16.139 010.000.000.001 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+            "5 123456789010 eni-1 - - - - - - - 1418530010 1418530070 - NODATA vpc-1 subnet-1 i-0123456789abcdef0",
+            "6 TransitGateway 123456789010 tgw-0123 tgw-attach-1 111122223333 444455556666 vpc-a vpc-b subnet-a subnet-b eni-a eni-b use1-az1 use1-az2 tgw-attach-2 10.0.0.1 10.0.0.2 80 443 6 1 40 1418530010 1418530070 OK IPv4 0 0 0 0 0 us-east-1 ingress - -",
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status instance-id ecs-task-arn pkt-srcaddr",
+            "2 123456789010 eni-1 2001:db8::1 10.1.2.3 1 2 6 1 1 1418530010 1418530070 ACCEPT OK i-0123456789abcdef0 arn:aws:ecs:us-east-1:123456789010:task/c/1 10.9.9.9",
+        ]);
+        assert_eq!(events.len(), 4);
+        for parsed in events {
+            let mut fast = *parsed.indicators.clone().expect("taken while parsing");
+            fast.finish();
+            assert_eq!(fast, walked(&parsed.fields), "{:?}", parsed.fields);
+        }
+    }
+
+    #[test]
+    fn fields_keep_their_names_numbers_and_time() {
+        let events = parse(&[
+            "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+        ]);
+        let parsed = &events[0];
+        assert_eq!(parsed.fields["srcAddr"], "172.31.16.139");
+        assert_eq!(parsed.fields["account"], "123456789010");
+        assert_eq!(parsed.fields["dstPort"], 22);
+        assert_eq!(parsed.fields["status"], "OK");
+        assert_eq!(parsed.fields.len(), 14);
+        assert_eq!(parsed.event_time.map(|t| t.timestamp()), Some(1418530010));
+    }
+
+    #[test]
+    fn a_header_naming_a_column_twice_leaves_indicators_to_the_walk() {
+        let events = parse(&[
+            "version srcaddr srcaddr account-id dstaddr srcport dstport protocol packets bytes start end action log-status",
+            "2 10.0.0.1 10.0.0.2 123456789010 10.0.0.3 1 2 6 1 1 1418530010 1418530070 ACCEPT OK",
+        ]);
+        assert!(events[0].indicators.is_none());
+        assert_eq!(events[0].fields["srcAddr"], "10.0.0.2", "the last value wins, as before");
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::indicators::Kind;
+use crate::indicators::{Indicators, Kind};
 
 /// One input record handed to parsers: a JSON value or a text line.
 #[derive(Debug)]
@@ -51,6 +51,10 @@ pub struct Parsed {
     pub fields: Map<String, Value>,
     /// The log's own time, when it has one.
     pub event_time: Option<DateTime<Utc>>,
+    /// The indicators of the fields [`Parser::indicator_fields`] declares, when the parser
+    /// extracted them itself while parsing (a fast path; they must equal what walking
+    /// those fields gives). `None`: [`crate::normalize()`] walks the declared fields.
+    pub indicators: Option<Box<Indicators>>,
 }
 
 /// A field path (dots between keys; arrays are walked into) and what it holds.

@@ -42,6 +42,10 @@ impl Parser for Eve {
         let Some(event_time) = value_time(map.get("timestamp")) else {
             return Parse::Malformed(format!("timestamp {} is not a time", map["timestamp"]));
         };
-        Parse::Event(Parsed { fields: take_object(input), event_time: Some(event_time) })
+        Parse::Event(Parsed {
+            fields: take_object(input),
+            event_time: Some(event_time),
+            indicators: None,
+        })
     }
 }

@@ -77,7 +77,7 @@ fn parse_3164(line: &str, state: &ObjectState) -> Parse {
         }
         None => put(&mut map, "message", rest, false),
     }
-    Parse::Event(Parsed { fields: map, event_time: Some(time) })
+    Parse::Event(Parsed { fields: map, event_time: Some(time), indicators: None })
 }
 
 /// Splits `[id k="v" ...][id2 ...]` into `{id: {k: v}}`; returns the rest of the line.
@@ -162,7 +162,7 @@ fn parse_5424(line: &str) -> Parse {
     let message = message.strip_prefix(' ').unwrap_or(message);
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     put(&mut map, "message", message.trim_end(), false);
-    Parse::Event(Parsed { fields: map, event_time: time })
+    Parse::Event(Parsed { fields: map, event_time: time, indicators: None })
 }
 
 impl Parser for Syslog {

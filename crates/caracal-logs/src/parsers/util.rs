@@ -167,22 +167,27 @@ pub(crate) fn split_quoted(line: &str) -> Option<Vec<&str>> {
 /// Inserts `value` under `name` unless it is empty or `-`; integers become numbers when
 /// `numeric` is set.
 pub(crate) fn put(map: &mut Map<String, Value>, name: &str, value: &str, numeric: bool) {
+    if let Some(v) = field_value(value, numeric) {
+        map.insert(name.to_owned(), v);
+    }
+}
+
+/// The value [`put`] stores for `value`: `None` for empty and `-`.
+pub(crate) fn field_value(value: &str, numeric: bool) -> Option<Value> {
     if value.is_empty() || value == "-" {
-        return;
+        return None;
     }
     if numeric {
         if let Ok(n) = value.parse::<i64>() {
-            map.insert(name.to_owned(), n.into());
-            return;
+            return Some(n.into());
         }
         if let Ok(f) = value.parse::<f64>()
             && let Some(n) = serde_json::Number::from_f64(f)
         {
-            map.insert(name.to_owned(), Value::Number(n));
-            return;
+            return Some(Value::Number(n));
         }
     }
-    map.insert(name.to_owned(), value.into());
+    Some(value.into())
 }
 
 #[cfg(test)]
