@@ -1,0 +1,78 @@
+//! End to end: `caracal logs process` turns real samples into Parquet partitions, and
+//! counts and names every record it could not parse.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn caracal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caracal"))
+        .args(args)
+        .env_remove("CARACAL_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn samples(log_type: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../caracal-logs/tests/data").join(log_type)
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(parquet_files(&path));
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn cloudtrail_samples_become_partitioned_parquet_with_no_errors() {
+    let lake = tempfile::tempdir().unwrap();
+    let out = caracal(&[
+        "logs",
+        "process",
+        samples("AWS.CloudTrail").to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let row = stdout.lines().find(|l| l.starts_with("AWS.CloudTrail")).expect("a CloudTrail row");
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[1], cols[2], "records == events: {row}");
+    assert_eq!(cols[3], "0", "no errors: {row}");
+    let files = parquet_files(lake.path());
+    assert!(!files.is_empty(), "parquet written");
+    assert!(
+        files
+            .iter()
+            .all(|f| f.to_string_lossy().contains("/year=")
+                && f.to_string_lossy().contains("/hour=")),
+        "Hive partitions: {files:?}"
+    );
+}
+
+#[test]
+fn malformed_lines_are_counted_named_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flow.log");
+    std::fs::write(
+        &file,
+        "2 123456789012 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1600000000 1600000060 ACCEPT OK\n\
+         this is not a flow log line\n",
+    )
+    .unwrap();
+    let out = caracal(&["logs", "process", file.to_str().unwrap(), "--log-type", "AWS.VPCFlow"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let total = stdout.lines().find(|l| l.starts_with("TOTAL")).expect("a total row");
+    let cols: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(&cols[1..4], ["2", "1", "1"], "records, events, errors: {total}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{}:2:", file.display())), "names file and line: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");
+}
