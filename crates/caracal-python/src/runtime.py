@@ -213,13 +213,20 @@ class DataModel:
 
 
 class PantherEvent(ImmutableDict):
-    """The event a rule sees: an immutable mapping with Panther's helper methods."""
+    """The event a rule sees: an immutable mapping with Panther's helper methods.
 
-    __slots__ = ("_data_model",)
+    The data model is a class attribute: every data model gets its own subclass (also
+    named PantherEvent), so a decoded ImmutableDict becomes an event by a `__class__`
+    swap instead of a copy."""
+
+    __slots__ = ()
+    _data_model = None
+
+    def __new__(cls, data=(), data_model=None):
+        return dict.__new__(_event_class(data_model, cls))
 
     def __init__(self, data=(), data_model=None):
         dict.__init__(self, data)
-        self._data_model = data_model
 
     def deep_get(self, *keys, default=None):
         value = self
@@ -278,6 +285,22 @@ class PantherEvent(ImmutableDict):
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return int(parsed.timestamp())
+
+
+_event_classes = {}
+
+
+def _event_class(data_model, base=None):
+    """The subclass of `base` (PantherEvent) for one data model (`base` itself for none)."""
+    base = base or PantherEvent
+    if data_model is None or base._data_model is data_model:
+        return base
+    key = (base, id(data_model))
+    cls = _event_classes.get(key)
+    if cls is None or cls._data_model is not data_model:
+        cls = type(base)(base.__name__, (base,), {"__slots__": (), "_data_model": data_model, "__module__": base.__module__})
+        _event_classes[key] = cls
+    return cls
 
 
 # ---------------------------------------------------------------------------
@@ -498,6 +521,7 @@ class Engine:
         self.all_type_policies = []
         self.groups = {}
         self.group_table = []
+        self.routes = {}
 
     def add_data_model(self, model_id, log_types, mappings, source, filename):
         module = None
@@ -509,6 +533,7 @@ class Engine:
         model = DataModel(model_id, json.loads(mappings), module)
         for lt in log_types:
             self.data_models[lt] = model
+        self.routes = {}
 
     def add_detection(self, kind, det_id, severity, source, filename, resource_types, log_types, suppressions):
         index = len(self.policies) if kind == "policy" else len(self.rules)
@@ -524,14 +549,18 @@ class Engine:
             self.rules.append(det)
             for lt in det.log_types:
                 self.by_log_type.setdefault(lt, []).append(det)
+            self.routes = {}
         return index
 
     # -- production --------------------------------------------------------
 
     def _policy_group(self, resource_type):
-        """The policies that apply to a resource type, numbered once per engine."""
+        """The policies that apply to a resource type, numbered once per engine.
+
+        Returns (group number, ((main, policy index, suppress), ...), any suppressions)."""
         dets = self.policies_by_type.get(resource_type, ()) + tuple(self.all_type_policies)
-        group = (len(self.group_table), dets)
+        runs = tuple((d.main, d.index, d.suppress) for d in dets)
+        group = (len(self.group_table), runs, any(d.suppress is not None for d in dets))
         self.group_table.append([d.index for d in dets])
         self.groups[resource_type] = group
         return group
@@ -546,6 +575,7 @@ class Engine:
         """
         resources = _loads(text)
         rows = []
+        row = rows.append
         errors = []
         groups = self.groups
         slot = _slot()
@@ -553,35 +583,42 @@ class Engine:
         try:
             with redirect_stdout(sys.stderr):
                 for ri, res in enumerate(resources):
-                    rid = res.get("ResourceId") or ""
                     rt = res.get("ResourceType")
                     group = groups.get(rt) or self._policy_group(rt)
-                    codes = []
-                    code = codes.append
-                    for det in group[1]:
+                    rid = (res.get("ResourceId") or "") if group[2] else ""
+                    codes = ""
+                    for main, index, suppress in group[1]:
                         n += 1
                         slot[0] = n
                         try:
-                            result = det.main(res)
+                            result = main(res)
+                        except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
+                            c = "E"
+                            errors.append((ri, index, _describe(exc)))
+                        else:
                             if result is True:
                                 c = "P"
                             elif result is False:
                                 c = "F"
                             else:
                                 c = "E"
-                                errors.append((ri, det.index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
-                        except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
-                            c = "E"
-                            errors.append((ri, det.index, _describe(exc)))
-                        if det.suppress is not None and det.suppress(rid):
+                                errors.append((ri, index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
+                        if suppress is not None and suppress(rid):
                             c = c.lower()
-                        code(c)
-                    rows.append((group[0], "".join(codes)))
+                        codes += c
+                    row((group[0], codes))
         finally:
             slot[0] = 0
             _sequence[0] = n + 1
         sys.stderr.flush()
         return json.dumps((self.group_table, rows, errors))
+
+    def _route(self, log_type):
+        """(event class, ((rule(), rule), ...) or None) for one log type, built once."""
+        rules = self.by_log_type.get(log_type)
+        route = (_event_class(self.data_models.get(log_type)), tuple((d.main, d) for d in rules) if rules else None)
+        self.routes[log_type] = route
+        return route
 
     def eval_rules(self, text):
         """[event, ...] JSON (each with p_log_type) -> JSON list of matches and errors."""
@@ -589,22 +626,22 @@ class Engine:
         out = []
         slot = _slot()
         n = _sequence[0]
-        by_log_type = self.by_log_type
-        models = self.data_models
+        routes = self.routes
         append = out.append
         try:
             with redirect_stdout(sys.stderr):
-                for ei, raw in enumerate(events):
-                    log_type = raw.get("p_log_type")
-                    rules = by_log_type.get(log_type)
-                    if not rules:
+                for ei, event in enumerate(events):
+                    log_type = event.get("p_log_type")
+                    route = routes.get(log_type) or self._route(log_type)
+                    if route[1] is None:
                         continue
-                    event = PantherEvent(raw, models.get(log_type))
-                    for det in rules:
+                    # ImmutableDict -> PantherEvent of the log type's data model, no copy.
+                    event.__class__ = route[0]
+                    for main, det in route[1]:
                         n += 1
                         slot[0] = n
                         try:
-                            result = det.main(event)
+                            result = main(event)
                         except BaseException as exc:  # noqa: BLE001
                             append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
                             continue
