@@ -268,7 +268,9 @@ impl Parser for VpcFlow {
 
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse {
         let Input::Text(line) = input else { return Parse::NotMine };
-        let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
+        // Sized for the longest canonical list, so the split does not reallocate.
+        let mut tokens: Vec<&str> = Vec::with_capacity(CANONICAL.len());
+        tokens.extend(line.split_ascii_whitespace());
         if is_header(&tokens) {
             state.headers.insert(LOG_TYPE.into(), tokens.iter().map(|t| t.to_string()).collect());
             return Parse::Skip;
