@@ -1,5 +1,7 @@
 //! Errors from building AWS configuration and resolving accounts.
 
+pub use caracal_core::error::chain;
+
 /// An error building AWS configuration or resolving an account.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -23,20 +25,4 @@ pub enum Error {
         /// What STS said.
         reason: String,
     },
-}
-
-/// The full chain of an SDK error as one line: the SDK's `Display` alone often says only
-/// "service error", which hides the cause an operator needs.
-pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
 }

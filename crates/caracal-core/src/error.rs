@@ -36,3 +36,35 @@ pub enum Error {
     #[error("unknown severity {0:?}: expected one of Info, Low, Medium, High, Critical")]
     UnknownSeverity(String),
 }
+
+/// An error and its whole cause chain on one line, `: `-joined, skipping a cause whose text
+/// the line already holds. AWS SDK errors often say only "service error" or "dispatch
+/// failure" at the top, with the code or the refused connection underneath.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("dispatch failure")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn chain_keeps_the_cause_on_one_line() {
+        let err = Outer(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused"));
+        assert_eq!(chain(&err), "dispatch failure: refused");
+    }
+}

@@ -8,17 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::error::Error;
 use crate::poll::{Body, Message, ObjectStore, Queue};
-
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+use caracal_core::error::chain;
 
 /// S3 as an [`ObjectStore`].
 #[derive(Debug, Clone)]

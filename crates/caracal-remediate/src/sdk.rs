@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::error::Error;
 use crate::target::Target;
+pub(crate) use caracal_core::error::chain;
 
 /// Maps an SDK error of `operation` (an IAM action name) on `target` to [`Error::Aws`],
 /// keeping the service's code (`AccessDenied`) or, without one, the transport failure.
@@ -56,20 +57,4 @@ fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<DateTime<Utc>> {
 /// Reads an RFC 3339 time written by [`time`].
 pub(crate) fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
-}
-
-/// The whole chain of an error on one line: SDK errors often say only "dispatch failure"
-/// at the top, with the cause (connection refused) underneath.
-pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
 }

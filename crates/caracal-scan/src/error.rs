@@ -1,5 +1,7 @@
 //! Errors: [`CollectError`] for one failed AWS call, [`Error`] for what stops a scan.
 
+pub(crate) use caracal_core::error::chain;
+
 /// One AWS call that failed while collecting. The scanner records it as a
 /// [`ScanError`](caracal_core::ScanError) and deletes nothing in its scope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,20 +57,4 @@ pub enum Error {
         /// The failed call.
         source: CollectError,
     },
-}
-
-/// The whole cause chain of an error as one line: the SDK's own `Display` often says only
-/// "service error", hiding the code and message an operator needs.
-pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
 }

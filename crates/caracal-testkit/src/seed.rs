@@ -65,18 +65,7 @@ pub enum SeedError {
 
 fn call<E: std::error::Error + 'static>(what: impl Into<String>) -> impl FnOnce(E) -> SeedError {
     let what = what.into();
-    move |e| SeedError::Call { what, reason: caracal_aws_chain(&e) }
-}
-
-fn caracal_aws_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    move |e| SeedError::Call { what, reason: caracal_core::error::chain(&e) }
 }
 
 /// What the seeder made. Names are deterministic; ids come from the emulator.

@@ -53,6 +53,7 @@ use aws_sdk_dynamodb::{
         TimeToLiveSpecification, WriteRequest,
     },
 };
+use caracal_core::error::chain;
 use tracing::{debug, info};
 
 use crate::{
@@ -479,20 +480,6 @@ where
         pending = send(pending).await?;
     }
     Ok(())
-}
-
-/// An error and its sources, `: `-joined, skipping a message its cause repeats.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
 }
 
 /// A string attribute.
