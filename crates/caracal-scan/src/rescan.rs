@@ -56,7 +56,10 @@ pub async fn rescan_resource(
             Ok(Some(resource))
         }
         Ok(None) => {
-            store.resources().mark_deleted(&[resource_id.to_owned()], now).await?;
+            let marked = store.resources().mark_deleted(&[resource_id.to_owned()], now).await?;
+            for id in &marked {
+                store.compliance().delete_for_resource(id).await?;
+            }
             Ok(None)
         }
         Err(source) => Err(Error::Rescan { resource_id: resource_id.to_owned(), source }),

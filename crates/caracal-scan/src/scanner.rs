@@ -264,7 +264,19 @@ impl Scanner {
             }
             if !stale.is_empty() {
                 match store.mark_deleted(&stale, observed_at).await {
-                    Ok(marked) => deleted = marked.len() as u64,
+                    Ok(marked) => {
+                        deleted = marked.len() as u64;
+                        // A deleted resource no longer complies or fails anything: drop its
+                        // verdicts so overviews count only live resources.
+                        for id in &marked {
+                            if let Err(e) = self.store.compliance().delete_for_resource(id).await {
+                                fail(
+                                    &mut out,
+                                    CollectError::message("store:DeleteCompliance", e.to_string()),
+                                );
+                            }
+                        }
+                    }
                     Err(e) => {
                         fail(&mut out, CollectError::message("store:MarkDeleted", e.to_string()))
                     }

@@ -248,11 +248,25 @@ async fn deletion_needs_a_complete_listing_and_failures_delete_nothing() {
     // A deleted bucket disappears from a complete listing: marked deleted, with history.
     let plain = manifest.buckets.iter().find(|b| b.name.ends_with("-plain")).expect("plain bucket");
     let plain_id = format!("arn:aws:s3:::{}", plain.name);
+    let verdict = caracal_core::Finding {
+        resource_id: plain_id.clone(),
+        resource_type: T::S3_BUCKET.into(),
+        account_id: manifest.account_id.clone(),
+        region: manifest.region.clone(),
+        policy_id: "AWS.S3.Bucket.Versioning".into(),
+        severity: caracal_core::Severity::Low,
+        status: caracal_core::ComplianceStatus::Fail,
+        suppressed: false,
+        evaluated_at: chrono::Utc::now(),
+    };
+    store.compliance().set_status(std::slice::from_ref(&verdict)).await.expect("verdict");
     session.home().s3().delete_bucket().bucket(&plain.name).send().await.expect("delete bucket");
     let outcome = scan(&store, &session).await;
     assert_clean(&outcome);
     assert_eq!(outcome.report.types[T::S3_BUCKET].deleted, 1);
     assert!(store.resources().get(&plain_id).await.expect("get").is_none());
+    let verdicts = store.compliance().for_resource(&plain_id).await.expect("verdicts");
+    assert!(verdicts.is_empty(), "a deleted resource keeps no verdicts: {verdicts:?}");
     let kinds: Vec<ChangeKind> = store
         .resources()
         .history(&plain_id)
