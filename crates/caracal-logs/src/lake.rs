@@ -28,7 +28,8 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::sink::EventSink;
 
-/// Where finished Parquet files go: a local folder now, S3 through the same trait.
+/// Where finished Parquet files go: a local folder ([`LocalLake`]) or an S3 bucket
+/// (`s3::S3Lake`, with the `aws` feature).
 pub trait LakeStore: Send {
     /// Stores `bytes` under `key` (a `/`-separated relative path), replacing any object.
     fn put(&mut self, key: &str, bytes: Vec<u8>) -> Result<(), Error>;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use caracal_logs::s3::{S3Store, SqsQueue};
+use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
 use caracal_logs::{
     CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
     PollOptions, Processor, Report, Router, SourceInfo, SourcesFile, process_path,
@@ -41,9 +41,9 @@ pub struct Common {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["log_types", "source_id"], help_heading = "PARSING")]
     sources: Option<PathBuf>,
 
-    /// Write Parquet partitions under this folder
-    #[arg(long, value_name = "DIR", help_heading = "OUTPUT")]
-    lake: Option<PathBuf>,
+    /// Write Parquet partitions under this folder or s3://bucket/prefix
+    #[arg(long, value_name = "DIR|S3_URL", help_heading = "OUTPUT")]
+    lake: Option<String>,
 
     /// The p_source_id (and label) of the events
     #[arg(long, value_name = "ID", default_value = "cli", help_heading = "OUTPUT")]
@@ -142,11 +142,16 @@ fn load_schemas(common: &Common) -> anyhow::Result<Vec<CustomParser>> {
     common.schemas.iter().map(|p| CustomParser::from_file(p).map_err(anyhow::Error::from)).collect()
 }
 
-fn sink(common: &Common) -> Box<dyn EventSink> {
-    match &common.lake {
-        Some(dir) => Box::new(LakeWriter::new(LocalLake::new(dir), LakeConfig::default())),
-        None => Box::new(Discard),
+/// The data lake from `--lake`: a local folder, or a bucket and prefix for `s3://` URLs.
+async fn sink(common: &Common, global: &Global) -> anyhow::Result<Box<dyn EventSink>> {
+    let Some(lake) = &common.lake else { return Ok(Box::new(Discard)) };
+    if !lake.starts_with("s3://") {
+        return Ok(Box::new(LakeWriter::new(LocalLake::new(lake), LakeConfig::default())));
     }
+    let (bucket, prefix) = parse_s3_url(lake)
+        .with_context(|| format!("--lake {lake}: expected s3://bucket/prefix"))?;
+    let store = S3Lake::new(clients(global).await?.s3(), bucket, prefix);
+    Ok(Box::new(LakeWriter::new(store, LakeConfig::default())))
 }
 
 async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode> {
@@ -157,7 +162,7 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
         anyhow::bail!("--sources routes s3:// objects by key prefix; {local} is not one");
     }
     let mut router = router(&args.common, &custom)?;
-    let mut sink = sink(&args.common);
+    let mut sink = sink(&args.common, global).await?;
     let started = Instant::now();
     let mut report = Report::default();
     for path in &args.paths {
@@ -193,7 +198,7 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
 async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let custom = load_schemas(&args.common)?;
     let mut router = router(&args.common, &custom)?;
-    let mut sink = sink(&args.common);
+    let mut sink = sink(&args.common, global).await?;
     let started = Instant::now();
     let options = PollOptions {
         visibility_timeout: args.visibility_timeout,
