@@ -7,8 +7,13 @@
 //! to the dead-letter queue after the queue's max receives). With a sources config, an
 //! object whose key matches no configured prefix is handled the same way: its message is
 //! kept and listed in [`PollOutcome::failed`] (see [`crate::sources`]).
+//!
+//! While a batch is processed, a heartbeat task asks the queue every third of the
+//! visibility timeout to hide its messages for another full timeout, so a long object is
+//! not handed to a second consumer halfway through.
 
 use std::io::{self, Read};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -90,6 +95,48 @@ pub trait Queue: Send + Sync {
     ) -> Result<Vec<Message>, Error>;
     /// Deletes a message.
     async fn delete(&self, receipt: &str) -> Result<(), Error>;
+    /// Hides a received message for another `seconds`, counted from now.
+    async fn extend_visibility(&self, receipt: &str, seconds: u32) -> Result<(), Error>;
+}
+
+/// Keeps a batch's messages hidden while it is processed; stops when dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Heartbeat {
+    /// Every third of `timeout` seconds, hides `receipts` for another `timeout` seconds.
+    /// `None` when there is nothing to keep hidden.
+    fn start<Q: Queue + Clone + 'static>(
+        queue: &Q,
+        receipts: Vec<String>,
+        timeout: u32,
+    ) -> Option<Self> {
+        if timeout == 0 || receipts.is_empty() {
+            return None;
+        }
+        let queue = queue.clone();
+        let period =
+            Duration::from_millis(u64::from(timeout) * 1000 / 3).max(Duration::from_millis(200));
+        Some(Heartbeat(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // The first tick is immediate; the messages were just received.
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                for receipt in &receipts {
+                    if let Err(err) = queue.extend_visibility(receipt, timeout).await {
+                        warn!(error = %err, "Could not extend a message's visibility.");
+                    }
+                }
+            }
+        })))
+    }
 }
 
 /// An object named by a notification.
@@ -212,8 +259,9 @@ pub async fn process_prefix(
 pub struct PollOptions {
     /// Messages per receive (1-10).
     pub max_messages: i32,
-    /// Seconds a received message stays hidden; make it longer than the largest object
-    /// takes to process.
+    /// Seconds a received message stays hidden; renewed every third of it while the
+    /// message's objects are processed, so a short timeout only delays a retry after a
+    /// crash.
     pub visibility_timeout: u32,
     /// Long-poll wait per receive, seconds.
     pub wait_seconds: u32,
@@ -244,11 +292,12 @@ pub struct PollOutcome {
 }
 
 /// Receives notifications and processes the objects they name; see the module docs for
-/// when a message is deleted. Returns on a queue error, or when empty with `until_empty`.
-pub async fn poll(
+/// when a message is deleted and how messages stay hidden meanwhile. Returns on a queue
+/// error, or when empty with `until_empty`. Must run on a multi-threaded runtime.
+pub async fn poll<Q: Queue + Clone + 'static>(
     router: &mut Router<'_>,
     store: &dyn ObjectStore,
-    queue: &dyn Queue,
+    queue: &Q,
     options: &PollOptions,
     sink: &mut dyn EventSink,
 ) -> Result<PollOutcome, Error> {
@@ -264,6 +313,8 @@ pub async fn poll(
             }
             continue;
         }
+        let receipts = messages.iter().map(|m| m.receipt.clone()).collect();
+        let heartbeat = Heartbeat::start(queue, receipts, options.visibility_timeout);
         let mut done = Vec::new();
         for message in messages {
             match process_message(router, store, &message, sink).await {
@@ -279,6 +330,7 @@ pub async fn poll(
         }
         // Events must be durable before their messages go.
         tokio::task::block_in_place(|| sink.flush())?;
+        drop(heartbeat);
         for message in done {
             queue.delete(&message.receipt).await?;
             outcome.deleted += 1;

@@ -152,6 +152,21 @@ impl Queue for SqsQueue {
             })?;
         Ok(())
     }
+
+    async fn extend_visibility(&self, receipt: &str, seconds: u32) -> Result<(), Error> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| Error::Source {
+                context: format!("extending a message's visibility on {}", self.url),
+                reason: chain(&e),
+            })?;
+        Ok(())
+    }
 }
 
 /// Splits `s3://bucket/prefix` into the bucket and the prefix (without surrounding `/`);

@@ -185,3 +185,103 @@ sources:
         .sum();
     assert_eq!(rows as u64, trail_events + 7);
 }
+
+/// A sink that, on its first event, outlasts the queue's visibility timeout and then
+/// looks at the queue as a second consumer would.
+struct OutlastsTheTimeout {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    stall: std::time::Duration,
+    /// Messages the second consumer received, once it looked.
+    seen_by_second_consumer: Option<usize>,
+}
+
+impl EventSink for OutlastsTheTimeout {
+    fn accept(&mut self, _event: caracal_logs::Event) -> Result<(), caracal_logs::Error> {
+        if self.seen_by_second_consumer.is_none() {
+            std::thread::sleep(self.stall);
+            // Sinks run inside block_in_place, so waiting on the runtime here is allowed.
+            let received = tokio::runtime::Handle::current()
+                .block_on(
+                    self.sqs
+                        .receive_message()
+                        .queue_url(&self.queue_url)
+                        .visibility_timeout(0)
+                        .wait_time_seconds(0)
+                        .send(),
+                )
+                .expect("receive");
+            self.seen_by_second_consumer = Some(received.messages().len());
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), caracal_logs::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_stays_hidden_while_its_object_takes_longer_than_the_visibility_timeout() {
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let aws = emulator.aws().await.expect("aws config");
+    let session = aws.session(None, Purpose::Scan).await.expect("session");
+    let clients = session.home();
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+
+    s3.create_bucket().bucket("logs").send().await.expect("bucket");
+    let flow =
+        std::fs::read(common::data("AWS.VPCFlow/elastic-integrations_test-extra-samples.log"))
+            .expect("sample");
+    s3.put_object()
+        .bucket("logs")
+        .key("vpcflow/flow.log")
+        .body(flow.into())
+        .send()
+        .await
+        .expect("put");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("slow-notes")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body(notification("logs", "vpcflow/flow.log"))
+        .send()
+        .await
+        .expect("send");
+
+    // Processing stalls for well past the 3 s timeout; without the heartbeat the message
+    // would be visible again when the second consumer looks.
+    let mut sink = OutlastsTheTimeout {
+        sqs: sqs.clone(),
+        queue_url: queue_url.clone(),
+        stall: std::time::Duration::from_secs(5),
+        seen_by_second_consumer: None,
+    };
+    let mut router: Router<'_> = caracal_logs::Processor::new(
+        PARSERS.to_vec(),
+        caracal_logs::SourceInfo::new("s3-logs", "Log bucket"),
+    )
+    .into();
+    let options =
+        PollOptions { visibility_timeout: 3, until_empty: true, ..PollOptions::default() };
+    let outcome = poll(
+        &mut router,
+        &S3Store::new(s3.clone()),
+        &SqsQueue::new(sqs.clone(), &queue_url),
+        &options,
+        &mut sink,
+    )
+    .await
+    .expect("poll");
+
+    assert_eq!(sink.seen_by_second_consumer, Some(0), "the message was handed out twice");
+    assert_eq!(outcome.deleted, 1);
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(outcome.report.by_type["AWS.VPCFlow"].events, 7);
+}

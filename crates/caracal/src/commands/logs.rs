@@ -74,7 +74,7 @@ pub struct PollArgs {
     #[arg(long)]
     once: bool,
 
-    /// Seconds a received message stays hidden while its objects are processed
+    /// Seconds a received message stays hidden (renewed while its objects are processed)
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     visibility_timeout: u32,
 
