@@ -76,3 +76,34 @@ fn malformed_lines_are_counted_named_and_exit_1() {
     assert!(stderr.contains(&format!("{}:2:", file.display())), "names file and line: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal");
 }
+
+#[tokio::test]
+async fn lake_can_be_an_s3_prefix() {
+    let emulator = caracal_testkit::Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap();
+    let s3 = session.home().s3();
+    s3.create_bucket().bucket("lake").send().await.unwrap();
+    let endpoint = emulator.endpoint();
+    let out = Command::new(env!("CARGO_BIN_EXE_caracal"))
+        .args(["logs", "process", samples("AWS.VPCFlow").to_str().unwrap()])
+        .args(["--lake", "s3://lake/security"])
+        .env_remove("CARACAL_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = s3.list_objects_v2().bucket("lake").prefix("security/").send().await.unwrap();
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert!(!keys.is_empty(), "objects written");
+    assert!(
+        keys.iter().all(|k| k.contains("/year=") && k.ends_with(".parquet")),
+        "Hive-partitioned Parquet keys: {keys:?}"
+    );
+}
