@@ -29,6 +29,9 @@ impl ResourceType {
     pub const EC2_VPC: &'static str = "AWS.EC2.VPC";
     /// `AWS.EC2.NetworkACL`.
     pub const EC2_NETWORK_ACL: &'static str = "AWS.EC2.NetworkACL";
+    /// `AWS.EC2.RegionSettings`: per-region EC2 account settings, id
+    /// `<account>:<region>:AWS.EC2.RegionSettings`.
+    pub const EC2_REGION_SETTINGS: &'static str = "AWS.EC2.RegionSettings";
     /// `AWS.EC2.AMI`.
     pub const EC2_AMI: &'static str = "AWS.EC2.AMI";
     /// `AWS.IAM.User`.

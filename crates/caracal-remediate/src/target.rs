@@ -93,7 +93,7 @@ impl Target {
 
 /// `AWS.EC2.RegionSettings`: per-region EC2 account settings (EBS encryption by default,
 /// snapshot block public access), id `<account>:<region>:AWS.EC2.RegionSettings`.
-pub const REGION_SETTINGS: &str = "AWS.EC2.RegionSettings";
+pub const REGION_SETTINGS: &str = caracal_core::ResourceType::EC2_REGION_SETTINGS;
 
 #[cfg(test)]
 mod tests {

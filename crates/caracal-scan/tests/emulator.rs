@@ -184,6 +184,8 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
     let password = snapshot(store, &format!("{ACCOUNT_ID}::AWS.PasswordPolicy")).await;
     assert_eq!(password["AnyExist"], m.password_policy);
     assert_eq!(password["MinimumPasswordLength"], Value::Null);
+    let settings = snapshot(store, &format!("{ACCOUNT_ID}:{REGION}:AWS.EC2.RegionSettings")).await;
+    assert_eq!(settings["EbsEncryptionByDefault"], false, "moto's default, never seeded on");
     let root = snapshot(store, &format!("arn:aws:iam::{ACCOUNT_ID}:root")).await;
     // The emulator's credential report has no root row (EMULATOR.md): present and null.
     assert_eq!(root["CredentialReport"], Value::Null);

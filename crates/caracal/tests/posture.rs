@@ -31,6 +31,7 @@ const SEEDED_FAILURES: &[(&str, &str)] = &[
     ("AWS.PasswordPolicy.Strength", "::AWS.PasswordPolicy"),
     ("AWS.DynamoDB.Table.PointInTimeRecovery", ":table/seed-0-table"),
     ("AWS.CloudTrail.MultiRegionValidated", ":trail/caracal-seed-trail"),
+    ("AWS.EC2.RegionSettings.EBSEncryptionByDefault", ":us-east-1:AWS.EC2.RegionSettings"),
 ];
 
 #[test]

@@ -25,6 +25,7 @@ mod ec2;
 mod ec2_ami;
 mod ec2_instance;
 mod ec2_network_acl;
+mod ec2_region_settings;
 mod ec2_security_group;
 mod ec2_volume;
 mod ec2_vpc;
@@ -48,6 +49,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_ami::Images,
     &ec2_instance::Instances,
     &ec2_network_acl::NetworkAcls,
+    &ec2_region_settings::RegionSettings,
     &ec2_security_group::SecurityGroups,
     &ec2_vpc::Vpcs,
     &ec2_volume::Volumes,
@@ -270,9 +272,10 @@ mod tests {
             T::CLOUDTRAIL_META,
             T::KMS_KEY,
             T::DYNAMODB_TABLE,
+            T::EC2_REGION_SETTINGS,
         ] {
             assert!(collector(t).is_some(), "no collector for {t}");
         }
-        assert_eq!(COLLECTORS.len(), 19);
+        assert_eq!(COLLECTORS.len(), 20);
     }
 }
