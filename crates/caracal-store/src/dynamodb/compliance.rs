@@ -56,54 +56,21 @@ impl DynamoStore {
         attr: &str,
         value: &str,
     ) -> Result<Vec<Item>> {
-        let table = &self.tables().compliance;
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(table)
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression("#k = :k")
-                .expression_attribute_names("#k", attr)
-                .expression_attribute_values(":k", s(value))
-                .set_consistent_read(index.is_none().then_some(true))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.err("Query", table, e))?;
-            items.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let query = self
+            .client()
+            .query()
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression("#k = :k")
+            .expression_attribute_names("#k", attr)
+            .expression_attribute_values(":k", s(value))
+            .set_consistent_read(index.is_none().then_some(true));
+        self.query_all(&self.tables().compliance, query).await
     }
 
     /// Every finding in the table (for the overviews).
     async fn all_findings(&self) -> Result<Vec<Finding>> {
-        let table = &self.tables().compliance;
-        let mut findings = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .scan()
-                .table_name(table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.err("Scan", table, e))?;
-            for item in out.items.unwrap_or_default() {
-                findings.push(self.finding(&item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(findings);
-            }
-        }
+        let items = self.scan_all(&self.tables().compliance).await?;
+        items.iter().map(|item| self.finding(item)).collect()
     }
 }
 

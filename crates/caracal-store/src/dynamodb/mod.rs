@@ -185,6 +185,36 @@ impl DynamoStore {
         recorded.unwrap_or_else(|| self.fallback_endpoint.clone())
     }
 
+    /// Every item of `query` on `table`, all pages, through the SDK's paginator.
+    pub(crate) async fn query_all(
+        &self,
+        table: &str,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>> {
+        query
+            .table_name(table)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("Query", table, e))
+    }
+
+    /// Every item of a consistent scan of `table`, all pages.
+    pub(crate) async fn scan_all(&self, table: &str) -> Result<Vec<Item>> {
+        self.client()
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| self.err("Scan", table, e))
+    }
+
     /// Maps an SDK error to [`Error`], naming the endpoint, operation and table.
     pub(crate) fn err<E, R>(&self, operation: &'static str, table: &str, e: SdkError<E, R>) -> Error
     where

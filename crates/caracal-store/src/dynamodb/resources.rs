@@ -342,74 +342,44 @@ impl ResourceStore for DynamoStore {
         region: &str,
         resource_type: &str,
     ) -> Result<Vec<String>> {
-        let table = &self.tables().resources;
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(table)
-                .index_name("by-scope")
-                .key_condition_expression("#s = :s")
-                .filter_expression("attribute_not_exists(deleted_at)")
-                .expression_attribute_names("#s", "scope")
-                .expression_attribute_values(":s", s(scope(account_id, region, resource_type)))
-                .projection_expression("resource_id")
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.err("Query", table, e))?;
-            ids.extend(
-                out.items
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|i| get_s(i, "resource_id"))
-                    .map(str::to_owned),
-            );
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
+        let query = self
+            .client()
+            .query()
+            .index_name("by-scope")
+            .key_condition_expression("#s = :s")
+            .filter_expression("attribute_not_exists(deleted_at)")
+            .expression_attribute_names("#s", "scope")
+            .expression_attribute_values(":s", s(scope(account_id, region, resource_type)))
+            .projection_expression("resource_id");
+        let items = self.query_all(&self.tables().resources, query).await?;
+        let mut ids: Vec<String> =
+            items.iter().filter_map(|i| get_s(i, "resource_id")).map(str::to_owned).collect();
         ids.sort();
         Ok(ids)
     }
 
     async fn history(&self, resource_id: &str) -> Result<Vec<ResourceChange>> {
         let table = &self.tables().history;
+        let query = self
+            .client()
+            .query()
+            .key_condition_expression("resource_id = :id")
+            .expression_attribute_values(":id", s(resource_id))
+            .consistent_read(true);
         let mut changes = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(table)
-                .key_condition_expression("resource_id = :id")
-                .expression_attribute_values(":id", s(resource_id))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| self.err("Query", table, e))?;
-            for item in out.items.unwrap_or_default() {
-                let bad = |reason: String| self.malformed(table, resource_id, reason);
-                let text =
-                    |name: &str| get_s(&item, name).ok_or_else(|| bad(format!("missing {name}")));
-                let kind = text("kind")?;
-                changes.push(ResourceChange {
-                    resource_id: resource_id.to_owned(),
-                    observed_at: time::parse(text("observed_at")?).map_err(bad)?,
-                    kind: ChangeKind::parse(kind)
-                        .ok_or_else(|| bad(format!("unknown kind {kind:?}")))?,
-                    snapshot: serde_json::from_str(text("snapshot")?)
-                        .map_err(|e| bad(e.to_string()))?,
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        for item in self.query_all(table, query).await? {
+            let bad = |reason: String| self.malformed(table, resource_id, reason);
+            let text =
+                |name: &str| get_s(&item, name).ok_or_else(|| bad(format!("missing {name}")));
+            let kind = text("kind")?;
+            changes.push(ResourceChange {
+                resource_id: resource_id.to_owned(),
+                observed_at: time::parse(text("observed_at")?).map_err(bad)?,
+                kind: ChangeKind::parse(kind)
+                    .ok_or_else(|| bad(format!("unknown kind {kind:?}")))?,
+                snapshot: serde_json::from_str(text("snapshot")?)
+                    .map_err(|e| bad(e.to_string()))?,
+            });
         }
         Ok(changes)
     }
