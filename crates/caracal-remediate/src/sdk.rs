@@ -10,6 +10,17 @@ pub(crate) use caracal_core::error::chain;
 
 /// Maps an SDK error of `operation` (an IAM action name) on `target` to [`Error::Aws`],
 /// keeping the service's code (`AccessDenied`) or, without one, the transport failure.
+/// A describe call that succeeded but did not return the target: the error AWS itself
+/// would give (`code`) for that operation, so callers treat both alike.
+pub(crate) fn not_found(operation: &str, target: &Target, code: &str, what: &str) -> Error {
+    Error::Aws {
+        operation: operation.to_owned(),
+        resource_id: target.resource_id.clone(),
+        code: Some(code.to_owned()),
+        message: format!("{what} {} not found", target.name),
+    }
+}
+
 pub(crate) fn aws_err<'a, E>(
     operation: &'static str,
     target: &'a Target,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{Fix, Meta, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
-use crate::sdk::aws_err;
+use crate::sdk::{aws_err, not_found};
 use crate::target::Target;
 
 /// See the module doc.
@@ -47,13 +47,9 @@ impl Fix for EnableLogFileValidation {
             .send()
             .await
             .map_err(aws_err("cloudtrail:DescribeTrails", t))?;
-        let trail =
-            out.trail_list.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
-                operation: "cloudtrail:DescribeTrails".into(),
-                resource_id: t.resource_id.clone(),
-                code: Some("TrailNotFoundException".into()),
-                message: format!("trail {} not found", t.name),
-            })?;
+        let trail = out.trail_list.unwrap_or_default().into_iter().next().ok_or_else(|| {
+            not_found("cloudtrail:DescribeTrails", t, "TrailNotFoundException", "trail")
+        })?;
         Ok(
             json!({ "Name": t.name, "LogFileValidationEnabled": trail.log_file_validation_enabled.unwrap_or(false) }),
         )

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::{Fix, Meta, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
-use crate::sdk::aws_err;
+use crate::sdk::{aws_err, not_found};
 use crate::target::Target;
 
 /// See the module doc.
@@ -49,11 +49,8 @@ impl Fix for MakeAmiPrivate {
             .await
             .map_err(aws_err("ec2:DescribeImages", t))?;
         let image =
-            out.images.unwrap_or_default().into_iter().next().ok_or_else(|| Error::Aws {
-                operation: "ec2:DescribeImages".into(),
-                resource_id: t.resource_id.clone(),
-                code: Some("InvalidAMIID.NotFound".into()),
-                message: format!("image {} not found", t.name),
+            out.images.unwrap_or_default().into_iter().next().ok_or_else(|| {
+                not_found("ec2:DescribeImages", t, "InvalidAMIID.NotFound", "image")
             })?;
         Ok(json!({ "ImageId": t.name, "Public": image.public.unwrap_or(false) }))
     }

@@ -18,7 +18,7 @@ use super::{Fix, Meta, Risk};
 use crate::error::Error;
 use crate::params::{ParamKind, ParamSpec};
 use crate::plan::{ApiCall, Planned};
-use crate::sdk::aws_err;
+use crate::sdk::{aws_err, not_found};
 use crate::target::Target;
 
 /// See the module doc.
@@ -53,11 +53,8 @@ pub(crate) async fn describe_instance(
         .into_iter()
         .flat_map(|r| r.instances.unwrap_or_default())
         .next()
-        .ok_or_else(|| Error::Aws {
-            operation: "ec2:DescribeInstances".into(),
-            resource_id: t.resource_id.clone(),
-            code: Some("InvalidInstanceID.NotFound".into()),
-            message: format!("instance {} not found", t.name),
+        .ok_or_else(|| {
+            not_found("ec2:DescribeInstances", t, "InvalidInstanceID.NotFound", "instance")
         })?;
     Ok(fields(instance))
 }
