@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use caracal_core::event as p;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::columns::Fields;
 use crate::indicators::Indicators;
 
 /// One normalized log event, as the data lake stores it and the rules engine reads it.
@@ -14,7 +15,7 @@ pub struct Event {
     /// `p_log_type`, such as `AWS.CloudTrail`.
     pub log_type: Arc<str>,
     /// `p_row_id`: unique and ordered by parse time (see [`RowIds`]).
-    pub row_id: String,
+    pub row_id: RowId,
     /// `p_event_time`: the log's own time, UTC; the parse time when the record has none.
     pub event_time: DateTime<Utc>,
     /// `p_parse_time`.
@@ -26,7 +27,7 @@ pub struct Event {
     /// The `p_any_*` arrays.
     pub indicators: Indicators,
     /// The log's own fields, as parsed.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
 }
 
 /// Formats a time as `caracal_core::event::P_EVENT_TIME` documents it.
@@ -38,7 +39,7 @@ impl Event {
     /// The event as one flat JSON object: the log's fields plus every `p_` field (empty
     /// indicator arrays are left out). This is what rules receive.
     pub fn to_json(&self) -> Value {
-        let mut map = self.fields.clone();
+        let mut map = self.fields.to_map();
         map.insert(p::P_LOG_TYPE.into(), Value::from(&*self.log_type));
         map.insert(p::P_ROW_ID.into(), Value::from(self.row_id.as_str()));
         map.insert(p::P_EVENT_TIME.into(), format_p_time(&self.event_time).into());
@@ -46,9 +47,7 @@ impl Event {
         map.insert(p::P_SOURCE_ID.into(), Value::from(&*self.source_id));
         map.insert(p::P_SOURCE_LABEL.into(), Value::from(&*self.source_label));
         for (name, values) in self.indicators.named() {
-            if !values.is_empty() {
-                map.insert(name.into(), values.clone().into());
-            }
+            map.insert(name.into(), values.into());
         }
         Value::Object(map)
     }
@@ -56,6 +55,30 @@ impl Event {
     /// The event time as RFC 3339, for messages.
     pub fn event_time_rfc3339(&self) -> String {
         self.event_time.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+/// A `p_row_id`: 32 lowercase hex digits, kept inline (no allocation per event).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RowId([u8; 32]);
+
+impl RowId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written into the array.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowId({})", self.as_str())
     }
 }
 
@@ -80,23 +103,24 @@ impl Default for RowIds {
 
 impl RowIds {
     /// The next id for an event parsed at `parse_time`.
-    pub fn next(&self, parse_time: &DateTime<Utc>) -> String {
+    pub fn next(&self, parse_time: &DateTime<Utc>) -> RowId {
         let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ms = parse_time.timestamp_millis().max(0) as u64;
         // `format!("{:012x}{:06x}{:014x}", ...)` without the formatting machinery.
-        let mut id = String::with_capacity(32);
-        push_hex(&mut id, ms & 0xffff_ffff_ffff, 12);
-        push_hex(&mut id, u64::from(self.salt), 6);
-        push_hex(&mut id, n & 0x00ff_ffff_ffff_ffff, 14);
-        id
+        let mut id = [0u8; 32];
+        put_hex(&mut id[..12], ms & 0xffff_ffff_ffff);
+        put_hex(&mut id[12..18], u64::from(self.salt));
+        put_hex(&mut id[18..], n & 0x00ff_ffff_ffff_ffff);
+        RowId(id)
     }
 }
 
-/// Appends the low `digits` hex digits of `value`, zero-padded, lowercase.
-fn push_hex(out: &mut String, value: u64, digits: u32) {
+/// Writes the low `out.len()` hex digits of `value` into `out`, zero-padded, lowercase.
+fn put_hex(out: &mut [u8], value: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(char::from(HEX[((value >> (i * 4)) & 0xf) as usize]));
+    let digits = out.len();
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = HEX[((value >> ((digits - 1 - i) * 4)) & 0xf) as usize];
     }
 }
 
@@ -114,9 +138,9 @@ mod tests {
         let c = ids.next(&t1);
         assert_ne!(a, b);
         assert!(a < b && b < c);
-        assert_eq!(a.len(), 32);
+        assert_eq!(a.as_str().len(), 32);
         let ms = t0.timestamp_millis() as u64 & 0xffff_ffff_ffff;
         let want = format!("{:012x}{:06x}{:014x}", ms, ids.salt, 0);
-        assert_eq!(a, want, "same layout as the format! spelling");
+        assert_eq!(a.as_str(), want, "same layout as the format! spelling");
     }
 }

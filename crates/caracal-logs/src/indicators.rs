@@ -40,62 +40,150 @@ pub enum Kind {
     TextIps,
 }
 
-/// The indicator arrays of one event, each sorted and without duplicates once
-/// [`Indicators::finish`] ran.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Indicators {
+/// The `p_any_*` array an indicator belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
     /// `p_any_ip_addresses`.
-    pub ip_addresses: Vec<String>,
+    IpAddress,
     /// `p_any_domain_names`.
-    pub domain_names: Vec<String>,
+    DomainName,
     /// `p_any_aws_arns`.
-    pub aws_arns: Vec<String>,
+    AwsArn,
     /// `p_any_aws_account_ids`.
-    pub aws_account_ids: Vec<String>,
+    AwsAccountId,
     /// `p_any_aws_instance_ids`.
-    pub aws_instance_ids: Vec<String>,
+    AwsInstanceId,
     /// `p_any_sha256_hashes`.
-    pub sha256_hashes: Vec<String>,
+    Sha256,
     /// `p_any_md5_hashes`.
-    pub md5_hashes: Vec<String>,
+    Md5,
     /// `p_any_emails`.
-    pub emails: Vec<String>,
+    Email,
     /// `p_any_usernames`.
-    pub usernames: Vec<String>,
+    Username,
 }
 
+impl Field {
+    /// Every field, in [`caracal_core::event::INDICATOR_FIELDS`] order.
+    pub const ALL: [Field; 9] = [
+        Field::IpAddress,
+        Field::DomainName,
+        Field::AwsArn,
+        Field::AwsAccountId,
+        Field::AwsInstanceId,
+        Field::Sha256,
+        Field::Md5,
+        Field::Email,
+        Field::Username,
+    ];
+
+    /// The `p_any_*` column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::IpAddress => p::P_ANY_IP_ADDRESSES,
+            Field::DomainName => p::P_ANY_DOMAIN_NAMES,
+            Field::AwsArn => p::P_ANY_AWS_ARNS,
+            Field::AwsAccountId => p::P_ANY_AWS_ACCOUNT_IDS,
+            Field::AwsInstanceId => p::P_ANY_AWS_INSTANCE_IDS,
+            Field::Sha256 => p::P_ANY_SHA256_HASHES,
+            Field::Md5 => p::P_ANY_MD5_HASHES,
+            Field::Email => p::P_ANY_EMAILS,
+            Field::Username => p::P_ANY_USERNAMES,
+        }
+    }
+}
+
+/// The indicator arrays of one event. Values live back to back in one string (two
+/// allocations per event however many indicators it has); once [`Indicators::finish`]
+/// ran, each array is sorted and without duplicates.
+#[derive(Debug, Clone, Default)]
+pub struct Indicators {
+    text: String,
+    items: Vec<(Field, u32, u32)>,
+}
+
+impl PartialEq for Indicators {
+    fn eq(&self, other: &Self) -> bool {
+        self.items.len() == other.items.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Indicators {}
+
 impl Indicators {
-    /// The arrays with their `p_` field names, in [`caracal_core::event::INDICATOR_FIELDS`] order.
-    pub fn named(&self) -> [(&'static str, &Vec<String>); 9] {
-        [
-            (p::P_ANY_IP_ADDRESSES, &self.ip_addresses),
-            (p::P_ANY_DOMAIN_NAMES, &self.domain_names),
-            (p::P_ANY_AWS_ARNS, &self.aws_arns),
-            (p::P_ANY_AWS_ACCOUNT_IDS, &self.aws_account_ids),
-            (p::P_ANY_AWS_INSTANCE_IDS, &self.aws_instance_ids),
-            (p::P_ANY_SHA256_HASHES, &self.sha256_hashes),
-            (p::P_ANY_MD5_HASHES, &self.md5_hashes),
-            (p::P_ANY_EMAILS, &self.emails),
-            (p::P_ANY_USERNAMES, &self.usernames),
-        ]
+    /// Empty arrays with room for `bytes` of values and `items` values.
+    pub fn with_capacity(bytes: usize, items: usize) -> Self {
+        Indicators { text: String::with_capacity(bytes), items: Vec::with_capacity(items) }
     }
 
-    /// Sorts and de-duplicates every array.
+    /// Every indicator with its array, in array order (then sorted, after `finish`).
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.items.iter().map(|&(f, a, b)| (f, self.text.get(a as usize..b as usize).unwrap_or("")))
+    }
+
+    /// The values of one array.
+    pub fn get(&self, field: Field) -> Vec<&str> {
+        self.iter().filter(|(f, _)| *f == field).map(|(_, v)| v).collect()
+    }
+
+    /// The non-empty arrays with their `p_` field names, in
+    /// [`caracal_core::event::INDICATOR_FIELDS`] order.
+    pub fn named(&self) -> Vec<(&'static str, Vec<&str>)> {
+        Field::ALL
+            .iter()
+            .map(|&f| (f.name(), self.get(f)))
+            .filter(|(_, values)| !values.is_empty())
+            .collect()
+    }
+
+    /// How many indicators there are (duplicates count until `finish`).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Bytes held, for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.items.capacity() * std::mem::size_of::<(Field, u32, u32)>()
+    }
+
+    /// Adds `value` to `field` as is (no check; see [`Indicators::add`]).
+    pub fn push(&mut self, field: Field, value: &str) {
+        self.push_with(field, |text| text.push_str(value));
+    }
+
+    fn push_lowercase(&mut self, field: Field, value: &str) {
+        self.push_with(field, |text| text.extend(value.chars().map(|c| c.to_ascii_lowercase())));
+    }
+
+    pub(crate) fn push_ip(&mut self, ip: IpAddr) {
+        use std::fmt::Write;
+        // Writing to a String cannot fail.
+        self.push_with(Field::IpAddress, |text| {
+            let _ = write!(text, "{ip}");
+        });
+    }
+
+    fn push_with(&mut self, field: Field, write: impl FnOnce(&mut String)) {
+        let start = self.text.len();
+        write(&mut self.text);
+        let (Ok(a), Ok(b)) = (u32::try_from(start), u32::try_from(self.text.len())) else {
+            self.text.truncate(start);
+            return;
+        };
+        self.items.push((field, a, b));
+    }
+
+    /// Sorts every array and removes duplicates.
     pub fn finish(&mut self) {
-        for v in [
-            &mut self.ip_addresses,
-            &mut self.domain_names,
-            &mut self.aws_arns,
-            &mut self.aws_account_ids,
-            &mut self.aws_instance_ids,
-            &mut self.sha256_hashes,
-            &mut self.md5_hashes,
-            &mut self.emails,
-            &mut self.usernames,
-        ] {
-            v.sort_unstable();
-            v.dedup();
-        }
+        let text = &self.text;
+        let value = |&(_, a, b): &(Field, u32, u32)| text.get(a as usize..b as usize);
+        self.items.sort_unstable_by(|x, y| x.0.cmp(&y.0).then_with(|| value(x).cmp(&value(y))));
+        self.items.dedup_by(|x, y| x.0 == y.0 && value(x) == value(y));
     }
 
     /// Adds every string (or number) found at `value` as an indicator of `kind`.
@@ -121,9 +209,9 @@ impl Indicators {
             Kind::Ip => {
                 // std rejects leading zeros, so a plain IPv4 parse means `s` is canonical.
                 if s.parse::<Ipv4Addr>().is_ok() {
-                    self.ip_addresses.push(s.to_owned());
+                    self.push(Field::IpAddress, s);
                 } else if let Some(ip) = parse_ip(s) {
-                    self.ip_addresses.push(ip.to_string());
+                    self.push_ip(ip);
                 }
             }
             Kind::Host => self.add_host(s),
@@ -134,12 +222,12 @@ impl Indicators {
             }
             Kind::Domain => {
                 if is_domain(s.trim_end_matches('.')) {
-                    self.domain_names.push(s.trim_end_matches('.').to_ascii_lowercase());
+                    self.push_lowercase(Field::DomainName, s.trim_end_matches('.'));
                 }
             }
             Kind::Arn => {
                 if s.starts_with("arn:") && s.split(':').count() >= 6 {
-                    self.aws_arns.push(s.to_owned());
+                    self.push(Field::AwsArn, s);
                     if let Some(account) = s.split(':').nth(4) {
                         self.add(Kind::AccountId, account);
                     }
@@ -147,22 +235,22 @@ impl Indicators {
             }
             Kind::AccountId => {
                 if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-                    self.aws_account_ids.push(s.to_owned());
+                    self.push(Field::AwsAccountId, s);
                 }
             }
             Kind::InstanceId => {
                 if is_instance_id(s) {
-                    self.aws_instance_ids.push(s.to_owned());
+                    self.push(Field::AwsInstanceId, s);
                 }
             }
             Kind::Sha256 => {
                 if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    self.sha256_hashes.push(s.to_ascii_lowercase());
+                    self.push_lowercase(Field::Sha256, s);
                 }
             }
             Kind::Md5 => {
                 if s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    self.md5_hashes.push(s.to_ascii_lowercase());
+                    self.push_lowercase(Field::Md5, s);
                 }
             }
             Kind::Email => {
@@ -171,14 +259,15 @@ impl Indicators {
                     && !user.contains(char::is_whitespace)
                     && is_domain(domain)
                 {
-                    self.emails.push(s.to_ascii_lowercase());
+                    self.push_lowercase(Field::Email, s);
                 }
             }
-            Kind::Username => self.usernames.push(s.to_owned()),
+            Kind::Username => self.push(Field::Username, s),
             Kind::TextIps => {
                 for m in IPV4_IN_TEXT.find_iter(s) {
-                    if let Ok(ip) = m.as_str().parse::<Ipv4Addr>() {
-                        self.ip_addresses.push(ip.to_string());
+                    // Canonical when std parses it (no leading zeros).
+                    if m.as_str().parse::<Ipv4Addr>().is_ok() {
+                        self.push(Field::IpAddress, m.as_str());
                     }
                 }
             }
@@ -186,7 +275,7 @@ impl Indicators {
                 if s.starts_with("arn:") {
                     self.add(Kind::Arn, s);
                 } else if is_instance_id(s) {
-                    self.aws_instance_ids.push(s.to_owned());
+                    self.push(Field::AwsInstanceId, s);
                 }
             }
         }
@@ -194,11 +283,11 @@ impl Indicators {
 
     fn add_host(&mut self, s: &str) {
         if let Some(ip) = parse_ip(s) {
-            self.ip_addresses.push(ip.to_string());
+            self.push_ip(ip);
         } else {
             let host = strip_port(s).trim_end_matches('.');
             if is_domain(host) {
-                self.domain_names.push(host.to_ascii_lowercase());
+                self.push_lowercase(Field::DomainName, host);
             }
         }
     }
@@ -291,8 +380,8 @@ mod tests {
         ind.add(Kind::Host, "192.168.131.39:2817");
         ind.add(Kind::Host, "[2001:db8::1]:443");
         ind.finish();
-        assert_eq!(ind.ip_addresses, ["10.1.2.3", "192.168.131.39", "2001:db8::1"]);
-        assert_eq!(ind.domain_names, ["ec2.amazonaws.com"]);
+        assert_eq!(ind.get(Field::IpAddress), ["10.1.2.3", "192.168.131.39", "2001:db8::1"]);
+        assert_eq!(ind.get(Field::DomainName), ["ec2.amazonaws.com"]);
     }
 
     #[test]
@@ -300,8 +389,8 @@ mod tests {
         let mut ind = Indicators::default();
         ind.add(Kind::Arn, "arn:aws:iam::123456789012:user/alice");
         ind.add(Kind::Arn, "not an arn");
-        assert_eq!(ind.aws_arns, ["arn:aws:iam::123456789012:user/alice"]);
-        assert_eq!(ind.aws_account_ids, ["123456789012"]);
+        assert_eq!(ind.get(Field::AwsArn), ["arn:aws:iam::123456789012:user/alice"]);
+        assert_eq!(ind.get(Field::AwsAccountId), ["123456789012"]);
     }
 
     #[test]
@@ -312,9 +401,9 @@ mod tests {
         ind.add(Kind::Md5, "47AAA19F7EEC22E9BD0B5E58CFADE8CB");
         ind.add(Kind::InstanceId, "i-0123456789abcdef0");
         ind.add(Kind::InstanceId, "i-xyz");
-        assert_eq!(ind.domain_names, ["www.example.com"]);
-        assert!(ind.sha256_hashes.is_empty());
-        assert_eq!(ind.md5_hashes, ["47aaa19f7eec22e9bd0b5e58cfade8cb"]);
-        assert_eq!(ind.aws_instance_ids, ["i-0123456789abcdef0"]);
+        assert_eq!(ind.get(Field::DomainName), ["www.example.com"]);
+        assert!(ind.get(Field::Sha256).is_empty());
+        assert_eq!(ind.get(Field::Md5), ["47aaa19f7eec22e9bd0b5e58cfade8cb"]);
+        assert_eq!(ind.get(Field::AwsInstanceId), ["i-0123456789abcdef0"]);
     }
 }

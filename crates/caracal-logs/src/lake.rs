@@ -25,7 +25,8 @@ use parquet::file::properties::WriterProperties;
 use tracing::info;
 
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Event, RowId};
+use crate::indicators::{Field as IndicatorField, Indicators};
 use crate::sink::EventSink;
 
 /// Where finished Parquet files go: a local folder ([`LocalLake`]) or an S3 bucket
@@ -131,12 +132,12 @@ pub fn schema() -> Arc<Schema> {
 /// One buffered row: the event minus its parsed fields, which are kept as JSON text.
 struct Row {
     log_type: Arc<str>,
-    row_id: String,
+    row_id: RowId,
     event_time: DateTime<Utc>,
     parse_time: DateTime<Utc>,
     source_id: Arc<str>,
     source_label: Arc<str>,
-    indicators: [Vec<String>; 9],
+    indicators: Indicators,
     json: String,
 }
 
@@ -225,25 +226,18 @@ impl<S: LakeStore> LakeWriter<S> {
 
 impl<S: LakeStore> EventSink for LakeWriter<S> {
     fn accept(&mut self, event: Event) -> Result<(), Error> {
-        let json = serde_json::Value::Object(event.fields).to_string();
-        let ind = event.indicators;
-        let indicators = [
-            ind.ip_addresses,
-            ind.domain_names,
-            ind.aws_arns,
-            ind.aws_account_ids,
-            ind.aws_instance_ids,
-            ind.sha256_hashes,
-            ind.md5_hashes,
-            ind.emails,
-            ind.usernames,
-        ];
+        let json = serde_json::to_string(&event.fields).map_err(|e| Error::Lake {
+            key: table_name(&event.log_type),
+            reason: format!("cannot serialize an event: {e}"),
+        })?;
+        let indicators = event.indicators;
         // What the row holds, counting each allocation's bookkeeping.
         let bytes = std::mem::size_of::<Row>()
             + json.len()
-            + event.row_id.len()
+            + 32
             + 64
-            + indicators.iter().flatten().map(|s| s.len() + 32).sum::<usize>();
+            + std::mem::size_of::<Indicators>()
+            + indicators.heap_bytes();
         let key = partition(&table_name(&event.log_type), &event.event_time);
         let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
             rows: Vec::new(),
@@ -301,13 +295,15 @@ fn encode(rows: &[Row]) -> Result<Vec<u8>, String> {
     let mut event = StringBuilder::new();
     for row in rows {
         log_type.append_value(&*row.log_type);
-        row_id.append_value(&row.row_id);
+        row_id.append_value(row.row_id.as_str());
         event_time.append_value(row.event_time.timestamp_micros());
         parse_time.append_value(row.parse_time.timestamp_micros());
         source_id.append_value(&*row.source_id);
         source_label.append_value(&*row.source_label);
-        for (builder, values) in lists.iter_mut().zip(&row.indicators) {
-            for v in values {
+        let mut items = row.indicators.iter().peekable();
+        for (builder, field) in lists.iter_mut().zip(IndicatorField::ALL) {
+            // Items are grouped by field in `IndicatorField::ALL` order (`finish` sorted them).
+            while let Some((_, v)) = items.next_if(|(f, _)| *f == field) {
                 builder.values().append_value(v);
             }
             builder.append(true);

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod classify;
+pub mod columns;
 pub mod error;
 pub mod event;
 mod events;
@@ -37,6 +38,7 @@ pub mod sources;
 
 pub use crate::{
     classify::Classifier,
+    columns::Fields,
     error::{Error, RecordError, RejectCode},
     event::Event,
     events::{STATS, Stats},

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::columns::Fields;
 use crate::event::{Event, RowIds};
 use crate::indicators::Indicators;
 use crate::parsers::util::walk_map;
@@ -36,11 +37,19 @@ pub fn normalize(
     parse_time: DateTime<Utc>,
 ) -> Event {
     let mut indicators = match parsed.indicators {
-        Some(found) => *found,
+        Some(found) => found,
         None => {
             let mut found = Indicators::default();
+            let walked;
+            let map = match &parsed.fields {
+                Fields::Object(map) => map,
+                Fields::Record(record) => {
+                    walked = record.to_map();
+                    &walked
+                }
+            };
             for field in parser.indicator_fields() {
-                walk_map(&parsed.fields, &field.path, &mut |v| found.add_value(field.kind, v));
+                walk_map(map, &field.path, &mut |v| found.add_value(field.kind, v));
             }
             found
         }

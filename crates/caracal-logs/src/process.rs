@@ -198,6 +198,7 @@ impl<'p> Processor<'p> {
             counter: Rc::new(Cell::new(Counts::default())),
             attributed: 0,
             rejected: BTreeMap::new(),
+            clock: ParseClock::new(),
         };
         match decode(reader) {
             Ok(mut r) => run.read(&mut r),
@@ -301,6 +302,31 @@ struct Run<'a, 'p> {
     counter: Rc<Cell<Counts>>,
     attributed: u64,
     rejected: BTreeMap<RejectCode, u64>,
+    clock: ParseClock,
+}
+
+/// `p_parse_time`, read from the system clock once per [`ParseClock::EVERY`] events
+/// rather than for each (the clock read was 4% of VPC Flow parsing).
+struct ParseClock {
+    now: chrono::DateTime<Utc>,
+    uses: u32,
+}
+
+impl ParseClock {
+    const EVERY: u32 = 256;
+
+    fn new() -> Self {
+        ParseClock { now: Utc::now(), uses: 0 }
+    }
+
+    fn now(&mut self) -> chrono::DateTime<Utc> {
+        self.uses += 1;
+        if self.uses >= Self::EVERY {
+            self.uses = 0;
+            self.now = Utc::now();
+        }
+        self.now
+    }
 }
 
 enum Start {
@@ -365,6 +391,30 @@ impl Run<'_, '_> {
         loop {
             if self.sink_error.is_some() {
                 return;
+            }
+            if !first_record {
+                // Fast path: a whole line inside the reader's buffer is handled in place.
+                let available = match r.fill_buf() {
+                    Ok(b) => b,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => &[],
+                };
+                if let Some(end) = memchr::memchr(b'\n', available)
+                    && end <= self.proc.max_line
+                {
+                    line_no += 1;
+                    self.report.lines += 1;
+                    self.report.bytes += end as u64 + 1;
+                    let line = &available[..end];
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        self.report.skipped += 1;
+                    } else {
+                        self.handle_line(line, line_no);
+                    }
+                    r.consume(end + 1);
+                    continue;
+                }
             }
             buf.clear();
             match read_line_capped(r, &mut buf, self.proc.max_line) {
@@ -578,7 +628,7 @@ impl Run<'_, '_> {
                     log_type,
                     &self.proc.source,
                     &self.proc.row_ids,
-                    Utc::now(),
+                    self.clock.now(),
                 );
                 self.report.records += 1;
                 self.report.events += 1;

@@ -239,7 +239,7 @@ impl CustomParser {
                 Err(reason) => return Parse::Malformed(format!("field {}: {reason}", f.name)),
             }
         }
-        Parse::Event(Parsed { fields: std::mem::take(raw), event_time, indicators: None })
+        Parse::Event(Parsed { fields: std::mem::take(raw).into(), event_time, indicators: None })
     }
 }
 
@@ -394,6 +394,7 @@ impl Parser for CustomParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::Field;
     use crate::{ObjectInfo, Processor, SourceInfo};
 
     fn run(parser: &CustomParser, input: &str) -> (crate::Report, Vec<crate::Event>) {
@@ -459,7 +460,7 @@ fields:
         let (report, events) =
             run(&parser, "{\"when\": 1700000000, \"actor\": \"root\"}\n{\"when\": 1}\n");
         assert_eq!((report.events, report.errors), (1, 1));
-        assert_eq!(events[0].indicators.usernames, ["root"]);
+        assert_eq!(events[0].indicators.get(Field::Username), ["root"]);
     }
 
     #[test]

@@ -92,7 +92,7 @@ mod tests {
             .expect("receiver alive");
         let ids = reader.join().expect("reader thread");
         assert_eq!(report.events, 3);
-        assert_eq!(ids, lake.iter().map(|e| e.row_id.clone()).collect::<Vec<_>>());
+        assert_eq!(ids, lake.iter().map(|e| e.row_id).collect::<Vec<_>>());
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -6,6 +6,7 @@ mod common;
 use std::io::Write;
 
 use caracal_logs::RejectCode;
+use caracal_logs::indicators::Field;
 use common::process_bytes;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -91,7 +92,7 @@ fn a_50_mb_records_file_is_streamed_record_by_record() {
     input.push_str("]}");
     let (r, events) = process_bytes("big-records.json", input.as_bytes());
     assert_eq!((r.records, r.events, r.errors), (n as u64, n as u64, 0));
-    assert!(events[0].indicators.ip_addresses.is_empty(), "AWS Internal is not an IP");
+    assert!(events[0].indicators.get(Field::IpAddress).is_empty(), "AWS Internal is not an IP");
 }
 
 #[test]

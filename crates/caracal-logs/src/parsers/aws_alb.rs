@@ -167,6 +167,6 @@ impl Parser for Alb {
             let extra: Vec<Value> = tokens[names.len()..].iter().map(|s| Value::from(*s)).collect();
             map.insert("extraFields".into(), extra.into());
         }
-        Parse::Event(Parsed { fields: map, event_time: Some(time), indicators: None })
+        Parse::Event(Parsed { fields: map.into(), event_time: Some(time), indicators: None })
     }
 }

@@ -74,6 +74,6 @@ impl Parser for CloudTrail {
                 _ => Map::new(),
             };
         }
-        Parse::Event(Parsed { fields, event_time, indicators: None })
+        Parse::Event(Parsed { fields: fields.into(), event_time, indicators: None })
     }
 }

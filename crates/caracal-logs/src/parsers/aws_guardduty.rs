@@ -66,6 +66,6 @@ impl Parser for GuardDuty {
                 _ => Map::new(),
             };
         }
-        Parse::Event(Parsed { fields, event_time, indicators: None })
+        Parse::Event(Parsed { fields: fields.into(), event_time, indicators: None })
     }
 }

@@ -73,7 +73,7 @@ impl Parser for S3ServerAccess {
             }
             let event_time = value_time(map.get("time"));
             return Parse::Event(Parsed {
-                fields: take_object(input),
+                fields: take_object(input).into(),
                 event_time,
                 indicators: None,
             });
@@ -104,6 +104,6 @@ impl Parser for S3ServerAccess {
             let extra: Vec<Value> = tokens[NAMES.len()..].iter().map(|s| Value::from(*s)).collect();
             map.insert("extraFields".into(), extra.into());
         }
-        Parse::Event(Parsed { fields: map, event_time: Some(time), indicators: None })
+        Parse::Event(Parsed { fields: map.into(), event_time: Some(time), indicators: None })
     }
 }

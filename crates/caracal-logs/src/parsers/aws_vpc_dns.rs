@@ -35,6 +35,6 @@ impl Parser for VpcDns {
             return Parse::NotMine;
         }
         let event_time = value_time(map.get("query_timestamp"));
-        Parse::Event(Parsed { fields: take_object(input), event_time, indicators: None })
+        Parse::Event(Parsed { fields: take_object(input).into(), event_time, indicators: None })
     }
 }

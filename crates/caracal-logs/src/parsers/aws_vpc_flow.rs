@@ -3,13 +3,15 @@
 //! which may repeat anywhere in a file. Without a header, a line is read with AWS's
 //! canonical field order (v2..v8) or the Transit Gateway order. `-` means no value.
 
-use std::sync::LazyLock;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, LazyLock};
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::util::{epoch, field_value, fields};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
-use crate::indicators::{Indicators, Kind, parse_ip};
+use crate::columns::{self, ColumnType, Fields, MAX_COLUMNS, Record};
+use crate::indicators::{Field, Indicators, Kind, parse_ip};
 
 pub(crate) struct VpcFlow;
 pub(crate) static PARSER: VpcFlow = VpcFlow;
@@ -182,74 +184,94 @@ enum Check {
     Start,
 }
 
-/// One column of a layout: its output name and how its values are read.
-#[derive(Debug)]
-struct Column {
-    out: String,
-    numeric: bool,
-    check: Check,
-    indicator: Option<Kind>,
-}
-
-/// The columns of a field list, computed once per list, plus the column indexes in the
-/// order of their output names (so the field map is built from sorted keys).
+/// A field list, read once: per column its check and indicator kind, and the shared
+/// record layout. Lines become [`Record`]s (no allocation per field); a list that names a
+/// column twice is read into a JSON object instead, the last value winning.
 #[derive(Debug)]
 struct Layout {
-    columns: Vec<Column>,
-    sorted: Vec<usize>,
-    /// No two columns share an output name, so indicators can be taken per column.
-    distinct: bool,
+    checks: Vec<Check>,
+    indicators: Vec<Option<Kind>>,
+    /// `None` when two columns share an output name.
+    record: Option<Arc<columns::Layout>>,
+    /// Output names and whether each is numeric, for the JSON-object fallback.
+    names: Vec<(String, bool)>,
 }
 
 impl Layout {
     fn new<S: AsRef<str>>(names: &[S]) -> Self {
-        let columns: Vec<Column> = names
+        let mut checks = Vec::with_capacity(names.len());
+        let mut indicators = Vec::with_capacity(names.len());
+        let mut outs = Vec::with_capacity(names.len());
+        for aws in names {
+            let aws = aws.as_ref();
+            let out = output_name(aws);
+            checks.push(match aws {
+                "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => Check::Ip,
+                "start" => Check::Start,
+                _ => Check::Plain,
+            });
+            indicators.push(INDICATORS.iter().find(|f| f.path == out).map(|f| f.kind));
+            outs.push((out, NUMERIC.contains(&aws)));
+        }
+        let typed = outs
             .iter()
-            .map(|aws| {
-                let aws = aws.as_ref();
-                let out = output_name(aws);
-                let check = match aws {
-                    "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => Check::Ip,
-                    "start" => Check::Start,
-                    _ => Check::Plain,
-                };
-                let indicator = INDICATORS.iter().find(|f| f.path == out).map(|f| f.kind);
-                Column { out, numeric: NUMERIC.contains(&aws), check, indicator }
+            .map(|(name, numeric)| {
+                let ty = if *numeric { ColumnType::Number } else { ColumnType::Text };
+                (name.clone(), ty)
             })
             .collect();
-        let mut sorted: Vec<usize> = (0..columns.len()).collect();
-        sorted.sort_by(|&a, &b| columns[a].out.cmp(&columns[b].out));
-        let distinct = sorted.windows(2).all(|w| columns[w[0]].out != columns[w[1]].out);
-        Layout { columns, sorted, distinct }
+        let record = columns::Layout::new(typed).map(Arc::new);
+        Layout { checks, indicators, record, names: outs }
     }
 
-    /// Reads `tokens` (as many as the layout has columns, or fewer for the canonical
-    /// lists, which are read as prefixes).
-    fn parse(&self, tokens: &[&str]) -> Parse {
+    /// Reads the columns `spans` of `line` (as many as the layout has, or fewer for the
+    /// canonical lists, which are read as prefixes).
+    fn parse(&self, line: &str, spans: &[(u32, u32)]) -> Parse {
+        let text = |&(a, b): &(u32, u32)| line.get(a as usize..b as usize).unwrap_or_default();
         let mut start = None;
-        for (column, value) in self.columns.iter().zip(tokens) {
-            match column.check {
-                Check::Ip if *value != "-" && parse_ip(value).is_none() => return Parse::NotMine,
-                Check::Start if *value != "-" => match value.parse::<i64>().ok().and_then(epoch) {
-                    Some(t) => start = Some(t),
-                    None => return Parse::NotMine,
-                },
+        // Room for two addresses and an account id without growing.
+        let mut found = Indicators::with_capacity(64, 4);
+        for (i, span) in spans.iter().enumerate() {
+            let value = text(span);
+            match self.checks.get(i) {
+                Some(Check::Ip) if value != "-" => {
+                    // std rejects leading zeros, so a plain IPv4 parse means `value` is canonical.
+                    if value.parse::<Ipv4Addr>().is_ok() {
+                        found.push(Field::IpAddress, value);
+                    } else if let Some(ip) = parse_ip(value) {
+                        found.push_ip(ip);
+                    } else {
+                        return Parse::NotMine;
+                    }
+                    continue;
+                }
+                Some(Check::Start) if value != "-" => {
+                    match value.parse::<i64>().ok().and_then(epoch) {
+                        Some(t) => start = Some(t),
+                        None => return Parse::NotMine,
+                    }
+                }
                 _ => {}
             }
-        }
-        let mut indicators = self.distinct.then(Box::<Indicators>::default);
-        let mut fields = Vec::with_capacity(tokens.len());
-        for &i in self.sorted.iter().filter(|&&i| i < tokens.len()) {
-            let (column, value) = (&self.columns[i], tokens[i]);
-            if let (Some(found), Some(kind)) = (indicators.as_mut(), column.indicator) {
-                found.add(kind, value);
-            }
-            if let Some(v) = field_value(value, column.numeric) {
-                fields.push((column.out.clone(), v));
+            if let Some(Some(kind)) = self.indicators.get(i) {
+                found.add(*kind, value);
             }
         }
-        // Keys arrive sorted, so the map is built without searching.
-        let fields: Map<String, Value> = fields.into_iter().collect();
+        let fields = match &self.record {
+            Some(layout) => Fields::Record(Record::new(layout.clone(), line)),
+            None => {
+                let mut map = Map::new();
+                for ((name, numeric), span) in self.names.iter().zip(spans) {
+                    match field_value(text(span), *numeric) {
+                        Some(v) => map.insert(name.clone(), v),
+                        None => map.remove(name),
+                    };
+                }
+                Fields::Object(map)
+            }
+        };
+        // Walked from the object when a column name repeats (the last value wins there).
+        let indicators = self.record.is_some().then_some(found);
         Parse::Event(Parsed { fields, event_time: start, indicators })
     }
 }
@@ -268,27 +290,43 @@ impl Parser for VpcFlow {
 
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse {
         let Input::Text(line) = input else { return Parse::NotMine };
-        // Sized for the longest canonical list, so the split does not reallocate.
-        let mut tokens: Vec<&str> = Vec::with_capacity(CANONICAL.len());
-        tokens.extend(line.split_ascii_whitespace());
-        if is_header(&tokens) {
-            state.headers.insert(LOG_TYPE.into(), tokens.iter().map(|t| t.to_string()).collect());
-            return Parse::Skip;
+        let line: &str = line;
+        let mut spans = [(0u32, 0u32); MAX_COLUMNS];
+        let mut n = 0;
+        for token in line.split_ascii_whitespace() {
+            if n == MAX_COLUMNS {
+                return Parse::NotMine;
+            }
+            let at = token.as_ptr() as usize - line.as_ptr() as usize;
+            let (Ok(a), Ok(b)) = (u32::try_from(at), u32::try_from(at + token.len())) else {
+                return Parse::NotMine;
+            };
+            spans[n] = (a, b);
+            n += 1;
         }
-        if tokens.len() < DEFAULT_FIELDS || !tokens[0].bytes().all(|b| b.is_ascii_digit()) {
+        let spans = &spans[..n];
+        let token = |i: usize| spans.get(i).and_then(|&(a, b)| line.get(a as usize..b as usize));
+        if token(0) == Some("version") {
+            let tokens: Vec<&str> = (0..n).filter_map(token).collect();
+            if is_header(&tokens) {
+                state.headers.insert(LOG_TYPE, Arc::new(Layout::new(&tokens)));
+                return Parse::Skip;
+            }
+        }
+        if n < DEFAULT_FIELDS || !token(0).is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())) {
             return Parse::NotMine;
         }
-        match state.headers.get(LOG_TYPE) {
-            Some(h) if h.len() == tokens.len() => Layout::new(h).parse(&tokens),
+        let header = state.headers.get(LOG_TYPE).and_then(|h| h.downcast_ref::<Layout>());
+        match header {
+            Some(h) if h.checks.len() == n => h.parse(line, spans),
             Some(h) => Parse::Malformed(format!(
-                "{} fields, but the header line names {}",
-                tokens.len(),
-                h.len()
+                "{n} fields, but the header line names {}",
+                h.checks.len()
             )),
-            None if tokens[3].starts_with("tgw-") && tokens.len() <= TGW.len() => {
-                TGW_LAYOUT.parse(&tokens)
+            None if token(3).is_some_and(|t| t.starts_with("tgw-")) && n <= TGW.len() => {
+                TGW_LAYOUT.parse(line, spans)
             }
-            None if tokens.len() <= CANONICAL.len() => CANONICAL_LAYOUT.parse(&tokens),
+            None if n <= CANONICAL.len() => CANONICAL_LAYOUT.parse(line, spans),
             None => Parse::NotMine,
         }
     }
@@ -312,10 +350,11 @@ mod tests {
             .collect()
     }
 
-    fn walked(fields: &Map<String, Value>) -> Indicators {
+    fn walked(fields: &Fields) -> Indicators {
         let mut found = Indicators::default();
+        let map = fields.to_map();
         for field in PARSER.indicator_fields() {
-            walk_map(fields, &field.path, &mut |v| found.add_value(field.kind, v));
+            walk_map(&map, &field.path, &mut |v| found.add_value(field.kind, v));
         }
         found.finish();
         found
@@ -332,7 +371,7 @@ mod tests {
         ]);
         assert_eq!(events.len(), 4);
         for parsed in events {
-            let mut fast = *parsed.indicators.clone().expect("taken while parsing");
+            let mut fast = parsed.indicators.clone().expect("taken while parsing");
             fast.finish();
             assert_eq!(fast, walked(&parsed.fields), "{:?}", parsed.fields);
         }
@@ -344,11 +383,13 @@ mod tests {
             "2 123456789010 eni-1 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
         ]);
         let parsed = &events[0];
-        assert_eq!(parsed.fields["srcAddr"], "172.31.16.139");
-        assert_eq!(parsed.fields["account"], "123456789010");
-        assert_eq!(parsed.fields["dstPort"], 22);
-        assert_eq!(parsed.fields["status"], "OK");
-        assert_eq!(parsed.fields.len(), 14);
+        assert!(matches!(parsed.fields, Fields::Record(_)), "no object built per line");
+        let fields = parsed.fields.to_map();
+        assert_eq!(fields["srcAddr"], "172.31.16.139");
+        assert_eq!(fields["account"], "123456789010");
+        assert_eq!(fields["dstPort"], 22);
+        assert_eq!(fields["status"], "OK");
+        assert_eq!(fields.len(), 14);
         assert_eq!(parsed.event_time.map(|t| t.timestamp()), Some(1418530010));
     }
 
@@ -359,6 +400,6 @@ mod tests {
             "2 10.0.0.1 10.0.0.2 123456789010 10.0.0.3 1 2 6 1 1 1418530010 1418530070 ACCEPT OK",
         ]);
         assert!(events[0].indicators.is_none());
-        assert_eq!(events[0].fields["srcAddr"], "10.0.0.2", "the last value wins, as before");
+        assert_eq!(events[0].fields.get("srcAddr"), Some("10.0.0.2".into()), "the last value wins");
     }
 }

@@ -34,6 +34,6 @@ impl Parser for WebAcl {
         }
         let event_time = value_time(map.get("timestamp"));
         let fields = take_object(input);
-        Parse::Event(Parsed { fields, event_time, indicators: None })
+        Parse::Event(Parsed { fields: fields.into(), event_time, indicators: None })
     }
 }

@@ -14,11 +14,14 @@ mod suricata;
 mod syslog;
 pub(crate) mod util;
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::columns::Fields;
 use crate::indicators::{Indicators, Kind};
 
 /// One input record handed to parsers: a JSON value or a text line.
@@ -48,13 +51,13 @@ pub enum Parse {
 #[derive(Debug, Default)]
 pub struct Parsed {
     /// The log's fields.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     /// The log's own time, when it has one.
     pub event_time: Option<DateTime<Utc>>,
     /// The indicators of the fields [`Parser::indicator_fields`] declares, when the parser
     /// extracted them itself while parsing (a fast path; they must equal what walking
     /// those fields gives). `None`: [`crate::normalize()`] walks the declared fields.
-    pub indicators: Option<Box<Indicators>>,
+    pub indicators: Option<Indicators>,
 }
 
 /// A field path (dots between keys; arrays are walked into) and what it holds.
@@ -73,8 +76,9 @@ pub struct ObjectState {
     /// A time near when the object was written (S3 LastModified, file mtime); syslog
     /// without a year takes its year from here.
     pub reference_time: DateTime<Utc>,
-    /// Column names from the latest header line, per log type.
-    pub headers: HashMap<String, Vec<String>>,
+    /// What a parser made of the latest header line, per log type (VPC Flow: its
+    /// column layout), so each line does not redo it.
+    pub headers: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
 }
 
 impl ObjectState {
@@ -131,7 +135,7 @@ mod tests {
     fn no_parser_claims_an_empty_object_or_a_blank_line() {
         let mut state = ObjectState::new(Utc::now());
         for p in PARSERS {
-            let mut json = Input::Json(Value::Object(Map::new()));
+            let mut json = Input::Json(Value::Object(serde_json::Map::new()));
             assert!(matches!(p.parse(&mut json, &mut state), Parse::NotMine), "{}", p.log_type());
             let mut text = Input::Text("");
             assert!(matches!(p.parse(&mut text, &mut state), Parse::NotMine), "{}", p.log_type());

@@ -42,6 +42,6 @@ impl Parser for SystemLog {
             return Parse::NotMine;
         }
         let event_time = value_time(map.get("published"));
-        Parse::Event(Parsed { fields: take_object(input), event_time, indicators: None })
+        Parse::Event(Parsed { fields: take_object(input).into(), event_time, indicators: None })
     }
 }

@@ -58,6 +58,6 @@ impl Parser for Osquery {
                 Some(t.and_utc())
             })
             .or_else(|| value_time(map.get("calendarTime")));
-        Parse::Event(Parsed { fields: take_object(input), event_time, indicators: None })
+        Parse::Event(Parsed { fields: take_object(input).into(), event_time, indicators: None })
     }
 }

@@ -43,7 +43,7 @@ impl Parser for Eve {
             return Parse::Malformed(format!("timestamp {} is not a time", map["timestamp"]));
         };
         Parse::Event(Parsed {
-            fields: take_object(input),
+            fields: take_object(input).into(),
             event_time: Some(event_time),
             indicators: None,
         })

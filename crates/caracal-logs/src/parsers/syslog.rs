@@ -77,7 +77,7 @@ fn parse_3164(line: &str, state: &ObjectState) -> Parse {
         }
         None => put(&mut map, "message", rest, false),
     }
-    Parse::Event(Parsed { fields: map, event_time: Some(time), indicators: None })
+    Parse::Event(Parsed { fields: map.into(), event_time: Some(time), indicators: None })
 }
 
 /// Splits `[id k="v" ...][id2 ...]` into `{id: {k: v}}`; returns the rest of the line.
@@ -162,7 +162,7 @@ fn parse_5424(line: &str) -> Parse {
     let message = message.strip_prefix(' ').unwrap_or(message);
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     put(&mut map, "message", message.trim_end(), false);
-    Parse::Event(Parsed { fields: map, event_time: time, indicators: None })
+    Parse::Event(Parsed { fields: map.into(), event_time: time, indicators: None })
 }
 
 impl Parser for Syslog {
@@ -190,10 +190,11 @@ mod tests {
         let line = r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application"] An application event"#;
         let mut state = ObjectState::new(Utc::now());
         let Parse::Event(p) = RFC5424.parse(&mut Input::Text(line), &mut state) else { panic!() };
-        assert_eq!(p.fields["facility"], 20);
-        assert_eq!(p.fields["severity"], 5);
-        assert_eq!(p.fields["structured_data"]["exampleSDID@32473"]["iut"], "3");
-        assert_eq!(p.fields["message"], "An application event");
+        let fields = p.fields.to_map();
+        assert_eq!(fields["facility"], 20);
+        assert_eq!(fields["severity"], 5);
+        assert_eq!(fields["structured_data"]["exampleSDID@32473"]["iut"], "3");
+        assert_eq!(fields["message"], "An application event");
         assert_eq!(
             p.event_time,
             Utc.with_ymd_and_hms(2003, 10, 11, 22, 14, 15)
@@ -208,8 +209,9 @@ mod tests {
         let mut state = ObjectState::new(reference);
         let line = "Dec 31 23:59:59 host sshd[42]: Accepted publickey for root from 10.0.0.1";
         let Parse::Event(p) = RFC3164.parse(&mut Input::Text(line), &mut state) else { panic!() };
+        let fields = p.fields.to_map();
         assert_eq!(p.event_time, Utc.with_ymd_and_hms(2023, 12, 31, 23, 59, 59).single());
-        assert_eq!(p.fields["appname"], "sshd");
-        assert_eq!(p.fields["procid"], "42");
+        assert_eq!(fields["appname"], "sshd");
+        assert_eq!(fields["procid"], "42");
     }
 }
