@@ -1,10 +1,12 @@
 //! The engine: a loaded [`Pack`] compiled once into the embedded interpreter, evaluated
 //! over batches of resources or events.
 //!
-//! A batch crosses into Python as one JSON text (one `json.loads`, the fastest
-//! conversion measured, see `benches/engine.rs`), every applicable detection runs on each
-//! item under one GIL acquisition, and results come back as JSON text.
+//! A batch's JSON text is decoded into Python objects by `src/decode.rs` (large nested
+//! objects lazily; Python's `json` for anything outside its fast path), every applicable
+//! detection runs on each item under one GIL acquisition, and results come back as JSON
+//! text (rules) or compact Python lists read here (policies).
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +14,12 @@ use std::time::Duration;
 use caracal_core::{ComplianceStatus, Finding, Resource, Severity};
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyList, PyString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{debug, warn};
 
+use crate::decode;
 use crate::error::Error;
 use crate::interp::{self, Busy};
 use crate::kv::{KvStore, PyKv};
@@ -221,31 +225,7 @@ impl Engine {
 
     /// As [`Engine::evaluate_resources`], for resources already serialized as one JSON array.
     pub fn evaluate_resources_json(&self, json_array: &str) -> Result<Vec<PolicyVerdict>, Error> {
-        // See `eval_policies` in runtime.py for this compact shape.
-        type Batch = (Vec<Vec<usize>>, Vec<(usize, String)>, Vec<(usize, usize, String)>);
-        let (groups, rows, errors): Batch = self.call_batch("eval_policies", json_array)?;
-        let mut messages: std::collections::HashMap<(usize, usize), String> =
-            errors.into_iter().map(|(r, p, m)| ((r, p), m)).collect();
-        let mut verdicts = Vec::with_capacity(rows.iter().map(|(_, codes)| codes.len()).sum());
-        for (resource, (group, codes)) in rows.into_iter().enumerate() {
-            let policies = groups.get(group).map(Vec::as_slice).unwrap_or_default();
-            for (&policy, code) in policies.iter().zip(codes.chars()) {
-                let status = match code.to_ascii_uppercase() {
-                    'P' => ComplianceStatus::Pass,
-                    'F' => ComplianceStatus::Fail,
-                    _ => ComplianceStatus::Error(
-                        messages.remove(&(resource, policy)).unwrap_or_default(),
-                    ),
-                };
-                verdicts.push(PolicyVerdict {
-                    resource,
-                    policy,
-                    status,
-                    suppressed: code.is_ascii_lowercase(),
-                });
-            }
-        }
-        Ok(verdicts)
+        self.call_batch("eval_policies", json_array, read_verdicts)
     }
 
     /// Evaluates the policies on `resources` and returns one [`Finding`] per applicable
@@ -285,7 +265,12 @@ impl Engine {
 
     /// As [`Engine::evaluate_events`], for events already serialized as one JSON array.
     pub fn evaluate_events_json(&self, json_array: &str) -> Result<Vec<RuleOutcome>, Error> {
-        self.call_batch("eval_rules", json_array)
+        self.call_batch("eval_rules", json_array, |out| {
+            let text =
+                out.cast::<PyString>().map_err(Error::python)?.to_str().map_err(Error::python)?;
+            serde_json::from_str(text)
+                .map_err(|e| Error::Python(format!("cannot decode eval_rules results: {e}")))
+        })
     }
 
     /// The effective severity of an outcome: the `severity()` override, else the spec's.
@@ -327,25 +312,69 @@ impl Engine {
         })
     }
 
-    fn call_batch<T: for<'de> Deserialize<'de>>(
+    /// Calls a batch method of the runtime's engine with the decoded batch (or its text,
+    /// outside the decoder's fast path) and reads the result while holding the GIL.
+    fn call_batch<T>(
         &self,
         method: &str,
         json_array: &str,
+        read: impl FnOnce(&Bound<'_, PyAny>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let _busy = Busy::enter();
-        let text = Python::attach(|py| {
+        Python::attach(|py| {
             let rt = interp::runtime(py)?;
             rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
+            let types = decode::Types::of(&rt).map_err(Error::python)?;
+            let batch = match decode::batch(py, json_array, &types).map_err(Error::python)? {
+                Some(list) => list.into_any(),
+                None => PyString::new(py, json_array).into_any(),
+            };
             let out = self
                 .py_engine
-                .call_method1(py, method, (json_array,))
+                .call_method1(py, method, (batch,))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
             flush(py);
-            out.extract::<String>(py).map_err(Error::python)
-        })?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Python(format!("cannot decode {method} results: {e}")))
+            read(out.bind(py))
+        })
     }
+}
+
+/// Turns `eval_policies`' compact results (see runtime.py) into verdicts.
+fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
+    type Batch<'py> =
+        (Vec<Vec<usize>>, Vec<usize>, Bound<'py, PyList>, Vec<(usize, String)>, Vec<usize>);
+    let (groups, rows, results, errors, suppressed): Batch<'_> =
+        out.extract().map_err(Error::python)?;
+    let mut messages: HashMap<usize, String> = errors.into_iter().collect();
+    let suppressed: HashSet<usize> = suppressed.into_iter().collect();
+    let mut verdicts = Vec::with_capacity(results.len());
+    let mut results = results.iter().enumerate();
+    for (resource, group) in rows.into_iter().enumerate() {
+        let policies = groups.get(group).map(Vec::as_slice).unwrap_or_default();
+        for &policy in policies {
+            let Some((position, result)) = results.next() else {
+                return Err(Error::Python("eval_policies returned too few results".into()));
+            };
+            let status = match result.cast::<PyBool>() {
+                Ok(b) if b.is_true() => ComplianceStatus::Pass,
+                Ok(_) => ComplianceStatus::Fail,
+                Err(_) => {
+                    ComplianceStatus::Error(messages.remove(&position).unwrap_or_else(|| {
+                        let name =
+                            result.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                        format!("TypeError: policy() returned {name}, not bool")
+                    }))
+                }
+            };
+            verdicts.push(PolicyVerdict {
+                resource,
+                policy,
+                status,
+                suppressed: suppressed.contains(&position),
+            });
+        }
+    }
+    Ok(verdicts)
 }
 
 /// Pre-built inputs and the detections to call on them; see [`Engine::baseline`].

@@ -14,7 +14,7 @@
 //!   [`Engine::findings`] turns them into [`caracal_core::Finding`]s.
 //!   [`Engine::evaluate_events`] (detection) gives a [`RuleOutcome`] per match or error,
 //!   with production fallbacks for failing optional functions. One GIL acquisition and
-//!   one `json.loads` per batch.
+//!   one decoding pass (`src/decode.rs`, large nested objects lazily) per batch.
 //! - Every call of detection code has a time limit ([`EngineOptions::time_limit`]);
 //!   a watchdog thread interrupts runaway code with `DetectionTimeout`.
 //! - [`testing::run`] is `caracal test`: a [`TestReport`] printed by
@@ -42,6 +42,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod decode;
 pub mod engine;
 pub mod error;
 mod interp;

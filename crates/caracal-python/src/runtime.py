@@ -10,6 +10,7 @@ import fnmatch
 import importlib.abc
 import importlib.util
 import json
+import operator
 import re
 import sys
 import threading
@@ -27,9 +28,10 @@ _get_ident = threading.get_ident
 # Time limit. The Rust watchdog thread calls `_overdue()` with the GIL held and raises
 # `DetectionTimeout` asynchronously in every thread it returns.
 
-_slots = {}  # thread id -> [call sequence number (0: idle), time limit in seconds]
-_seen = {}  # thread id -> [sequence, first seen (monotonic), interrupts] (watchdog only)
+_slots = {}  # thread id -> [progress mark (0: idle), time limit in seconds]
+_seen = {}  # thread id -> [progress, first seen (monotonic), interrupts] (watchdog only)
 _limit = [5.0]
+_length_hint = operator.length_hint
 
 
 class DetectionTimeout(BaseException):
@@ -42,8 +44,10 @@ def set_time_limit(seconds):
 
 
 def _slot():
-    """This thread's call slot. Each detection call stores a new sequence number in it
-    (one list store, no clock read); the watchdog times how long one number stays."""
+    """This thread's call slot. Its mark changes with every detection call, at no clock
+    read: either a new sequence number per call, or, in the batch loops, the iterator
+    over one item's detections (stored once per item; each call advances it). The
+    watchdog times how long one mark stays at the same progress."""
     tid = _get_ident()
     slot = _slots.get(tid)
     if slot is None:
@@ -51,17 +55,28 @@ def _slot():
     return slot
 
 
+def _progress(mark):
+    """What changes from one call to the next: the sequence number, or the iterator and
+    how many detections it has left (the watchdog holds the iterator, so its identity
+    is never reused while compared)."""
+    if type(mark) is int:
+        return mark
+    return (mark, _length_hint(mark))
+
+
 def _overdue():
     """[(thread id, times interrupted)] for every thread whose current call is too long."""
     now = _monotonic()
     late = []
     for tid, slot in list(_slots.items()):
-        seq, limit = slot
+        mark, limit = slot
         seen = _seen.get(tid)
-        if seq == 0:
+        if mark == 0:  # idle (an iterator never equals 0)
             _seen.pop(tid, None)
-        elif seen is None or seen[0] != seq:
-            _seen[tid] = [seq, now, 0]
+            continue
+        progress = _progress(mark)
+        if seen is None or seen[0] != progress:
+            _seen[tid] = [progress, now, 0]
         elif now - seen[1] > limit:
             seen[2] += 1
             # Fire again in 100 ms if the detection swallows the exception and goes on.
@@ -125,6 +140,84 @@ def _thaw(value):
 
 _decoder = json.JSONDecoder(object_hook=ImmutableDict)
 _loads = _decoder.decode
+
+_RAW = object()  # the key under which a _LazyDict keeps its JSON text
+
+
+class _LazyDict(ImmutableDict):
+    """An ImmutableDict still in JSON text form (src/decode.rs makes these for the large
+    nested objects of events and resources, which most detections never open).
+
+    It holds {_RAW: text}: never empty, so C code that tests the size first (json.dumps)
+    goes on to call items(). Every reading method decodes the text into the dict, then
+    turns the object into a plain ImmutableDict, so later reads run at C speed. Interrupted
+    half-way (time limit), the next read finishes the job: decoding is idempotent."""
+
+    __slots__ = ()
+
+    def _load(self):
+        text = dict.get(self, _RAW)
+        if text is not None:
+            dict.update(self, _loads(text))
+            dict.__delitem__(self, _RAW)
+        self.__class__ = ImmutableDict
+        return self
+
+    def get(self, key, default=None):
+        return dict.get(self._load(), key, default)
+
+    def __getitem__(self, key):
+        return dict.__getitem__(self._load(), key)
+
+    def __contains__(self, key):
+        return dict.__contains__(self._load(), key)
+
+    def __iter__(self):
+        return dict.__iter__(self._load())
+
+    def __reversed__(self):
+        return dict.__reversed__(self._load())
+
+    def __len__(self):
+        return dict.__len__(self._load())
+
+    def keys(self):
+        return dict.keys(self._load())
+
+    def values(self):
+        return dict.values(self._load())
+
+    def items(self):
+        return dict.items(self._load())
+
+    def copy(self):
+        return dict.copy(self._load())
+
+    def __eq__(self, other):
+        return dict.__eq__(self._load(), other)
+
+    def __ne__(self, other):
+        return dict.__ne__(self._load(), other)
+
+    __hash__ = None
+
+    def __or__(self, other):
+        return dict.__or__(self._load(), other)
+
+    def __ror__(self, other):
+        return dict.__ror__(self._load(), other)
+
+    def __repr__(self):
+        return dict.__repr__(self._load())
+
+    def __sizeof__(self):
+        return dict.__sizeof__(self._load())
+
+    def __reduce_ex__(self, protocol):
+        return self._load().__reduce_ex__(protocol)
+
+
+_LazyDict.__name__ = _LazyDict.__qualname__ = "ImmutableDict"
 
 
 def _walk(value, keys):
@@ -557,72 +650,74 @@ class Engine:
     def _policy_group(self, resource_type):
         """The policies that apply to a resource type, numbered once per engine.
 
-        Returns (group number, ((main, policy index, suppress), ...), any suppressions)."""
+        Returns (group number, (policy(), ...), (suppress or None, ...) or None)."""
         dets = self.policies_by_type.get(resource_type, ()) + tuple(self.all_type_policies)
-        runs = tuple((d.main, d.index, d.suppress) for d in dets)
-        group = (len(self.group_table), runs, any(d.suppress is not None for d in dets))
+        suppress = tuple(d.suppress for d in dets) if any(d.suppress is not None for d in dets) else None
+        group = (len(self.group_table), tuple(d.main for d in dets), suppress)
         self.group_table.append([d.index for d in dets])
         self.groups[resource_type] = group
         return group
 
-    def eval_policies(self, text):
-        """[resource, ...] JSON -> JSON [groups, rows, errors], compact on purpose.
+    def eval_policies(self, resources):
+        """Runs the applicable policies on every resource; compact on purpose.
 
-        groups: [[policy index, ...], ...], the applicable policies of each resource type;
-        rows: [[group, codes], ...] per resource, one character per applicable policy:
-        P pass, F fail, E error (lower case when suppressed); errors: [[resource, policy,
-        "Type: message"], ...].
+        `resources`: the list the Rust side decoded, or its JSON text. Returns (groups,
+        rows, results, errors, suppressed): groups [[policy index, ...], ...] lists the
+        applicable policies of each resource type; rows has one group number per
+        resource; results one value per applicable resource x policy in that order
+        (what policy() returned, `_FAILED` when it raised); errors [(result position,
+        "Type: message")]; suppressed the result positions whose resource id a
+        `Suppressions` glob matches. The Rust side turns results into statuses.
         """
-        resources = _loads(text)
+        if type(resources) is not list:
+            resources = _loads(resources)
         rows = []
         row = rows.append
+        results = []
+        push = results.append
         errors = []
+        suppressed = []
         groups = self.groups
         slot = _slot()
-        n = _sequence[0]
         try:
             with redirect_stdout(sys.stderr):
-                for ri, res in enumerate(resources):
+                for res in resources:
                     rt = res.get("ResourceType")
                     group = groups.get(rt) or self._policy_group(rt)
-                    rid = (res.get("ResourceId") or "") if group[2] else ""
-                    codes = ""
-                    for main, index, suppress in group[1]:
-                        n += 1
-                        slot[0] = n
+                    row(group[0])
+                    # The watchdog times each call by this iterator's progress.
+                    slot[0] = it = iter(group[1])
+                    for main in it:
                         try:
-                            result = main(res)
+                            push(main(res))
                         except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
-                            c = "E"
-                            errors.append((ri, index, _describe(exc)))
-                        else:
-                            if result is True:
-                                c = "P"
-                            elif result is False:
-                                c = "F"
-                            else:
-                                c = "E"
-                                errors.append((ri, index, f"TypeError: policy() returned {type(result).__name__}, not bool"))
-                        if suppress is not None and suppress(rid):
-                            c = c.lower()
-                        codes += c
-                    row((group[0], codes))
+                            errors.append((len(results), _describe(exc)))
+                            push(_FAILED)
+                    if group[2] is not None:
+                        rid = res.get("ResourceId") or ""
+                        first = len(results) - len(group[2])
+                        for k, suppress in enumerate(group[2]):
+                            if suppress is not None and suppress(rid):
+                                suppressed.append(first + k)
         finally:
             slot[0] = 0
-            _sequence[0] = n + 1
         sys.stderr.flush()
-        return json.dumps((self.group_table, rows, errors))
+        return self.group_table, rows, results, errors, suppressed
 
     def _route(self, log_type):
-        """(event class, ((rule(), rule), ...) or None) for one log type, built once."""
+        """(event class, (rule(), ...) or None, (Detection, ...)) for one log type, built once."""
         rules = self.by_log_type.get(log_type)
-        route = (_event_class(self.data_models.get(log_type)), tuple((d.main, d) for d in rules) if rules else None)
+        cls = _event_class(self.data_models.get(log_type))
+        route = (cls, tuple(d.main for d in rules), tuple(rules)) if rules else (cls, None, ())
         self.routes[log_type] = route
         return route
 
-    def eval_rules(self, text):
-        """[event, ...] JSON (each with p_log_type) -> JSON list of matches and errors."""
-        events = _loads(text)
+    def eval_rules(self, events):
+        """Runs the rules of each event's p_log_type; returns JSON: the matches and errors.
+
+        `events`: the list the Rust side decoded, or its JSON text."""
+        if type(events) is not list:
+            events = _loads(events)
         out = []
         slot = _slot()
         n = _sequence[0]
@@ -633,23 +728,28 @@ class Engine:
                 for ei, event in enumerate(events):
                     log_type = event.get("p_log_type")
                     route = routes.get(log_type) or self._route(log_type)
-                    if route[1] is None:
+                    mains = route[1]
+                    if mains is None:
                         continue
                     # ImmutableDict -> PantherEvent of the log type's data model, no copy.
                     event.__class__ = route[0]
-                    for main, det in route[1]:
-                        n += 1
-                        slot[0] = n
+                    # The watchdog times each call by this iterator's progress.
+                    slot[0] = it = iter(mains)
+                    for main in it:
                         try:
                             result = main(event)
                         except BaseException as exc:  # noqa: BLE001
+                            det = route[2][len(mains) - _length_hint(it) - 1]
                             append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
                             continue
-                        if result is True:
-                            n, alert = _alert_fields(det, event, ei, slot, n)
-                            append(alert)
-                        elif result is not False:
-                            append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
+                        if result is not False:
+                            det = route[2][len(mains) - _length_hint(it) - 1]
+                            if result is True:
+                                n, alert = _alert_fields(det, event, ei, slot, n)
+                                append(alert)
+                                slot[0] = it
+                            else:
+                                append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
         finally:
             slot[0] = 0
             _sequence[0] = n + 1
@@ -808,6 +908,18 @@ def _alert_fields(det, event, ei, slot, n):
 
 
 _CHECKED = frozenset(("alert_context", "severity", "destinations"))
+
+
+class _Failed:
+    """The result of a policy call that raised (its message is in the errors list)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<failed>"
+
+
+_FAILED = _Failed()
 
 
 def _check_value(name, value):

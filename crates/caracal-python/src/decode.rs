@@ -1,0 +1,577 @@
+//! A batch's JSON text → Python objects, for the engine: the same objects as the
+//! runtime's `_loads` (`json.loads` with `ImmutableDict` objects), built in one pass
+//! instead of a dict per object copied by the object hook, keys shared per batch.
+//!
+//! One difference, invisible to detections: a nested object of an item (an item's
+//! direct value) whose text is at least [`LAZY_MIN`] bytes stays text, in a lazy
+//! `ImmutableDict` (runtime.py `_LazyDict`) that decodes itself on first use. Events
+//! carry large objects (`userIdentity`, `requestParameters`, `responseElements`) that
+//! most rules never open; decoding them was most of a batch's cost.
+//!
+//! Everything is validated here, lazy text included. Anything outside this fast path
+//! (invalid JSON, `NaN`/`Infinity`, lone surrogate escapes, deep nesting, a batch that
+//! is not an array) gives `None`: the caller hands the text to `_loads`, so errors and
+//! edge cases stay exactly Python's.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+
+/// Nested objects of an item at least this long (bytes of JSON) are decoded lazily.
+pub(crate) const LAZY_MIN: usize = 256;
+/// Deeper nesting is left to Python (which raises `RecursionError` somewhere deeper).
+const MAX_DEPTH: usize = 200;
+
+/// The runtime's classes the decoder instantiates.
+pub(crate) struct Types<'py> {
+    /// `ImmutableDict`.
+    pub(crate) dict: Bound<'py, PyAny>,
+    /// `_LazyDict`.
+    pub(crate) lazy: Bound<'py, PyAny>,
+    /// `_RAW`, the key of a lazy object's text.
+    pub(crate) raw_key: Bound<'py, PyAny>,
+}
+
+impl<'py> Types<'py> {
+    /// Looks the classes up in the runtime module.
+    pub(crate) fn of(runtime: &Bound<'py, PyModule>) -> PyResult<Self> {
+        Ok(Self {
+            dict: runtime.getattr("ImmutableDict")?,
+            lazy: runtime.getattr("_LazyDict")?,
+            raw_key: runtime.getattr("_RAW")?,
+        })
+    }
+}
+
+/// Decodes a JSON array of items; `Ok(None)` when the text is outside the fast path
+/// (see the module doc), an error only when Python itself fails (out of memory).
+pub(crate) fn batch<'py>(
+    py: Python<'py>,
+    text: &str,
+    types: &Types<'py>,
+) -> PyResult<Option<Bound<'py, PyList>>> {
+    let mut parser = Parser {
+        py,
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        keys: HashMap::default(),
+        scratch: String::new(),
+        types,
+    };
+    // A batch allocates thousands of containers: one collection afterwards instead of
+    // one per 700 allocations while decoding (cycles cannot form here anyway).
+    let gc = py.import("gc")?;
+    let collecting = gc.call_method0("isenabled")?.is_truthy()?;
+    if collecting {
+        gc.call_method0("disable")?;
+    }
+    let parsed = parser.batch();
+    if collecting {
+        gc.call_method0("enable")?;
+    }
+    match parsed {
+        Ok(list) => Ok(Some(list)),
+        Err(Stop::Fallback) => Ok(None),
+        Err(Stop::Python(err)) => Err(err),
+    }
+}
+
+/// FxHash (rustc's): keys are short and trusted to be batch data, so SipHash's
+/// flooding resistance buys nothing and costs a tenth of the decoding time.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+enum Stop {
+    /// Not for this parser: let Python decode (and report) the text.
+    Fallback,
+    /// Python failed to build an object.
+    Python(PyErr),
+}
+
+impl From<PyErr> for Stop {
+    fn from(err: PyErr) -> Self {
+        Self::Python(err)
+    }
+}
+
+type Parsed<T> = Result<T, Stop>;
+
+/// Bytes that end a run of plain string content.
+static STRING_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+struct Parser<'t, 'py, 'a> {
+    py: Python<'py>,
+    text: &'t str,
+    bytes: &'t [u8],
+    pos: usize,
+    /// Object keys without escapes, one Python string each per batch (as `json`'s memo).
+    keys: HashMap<&'t str, Bound<'py, PyString>, BuildHasherDefault<KeyHasher>>,
+    scratch: String,
+    types: &'a Types<'py>,
+}
+
+impl<'t, 'py> Parser<'t, 'py, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Parsed<()> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Stop::Fallback)
+        }
+    }
+
+    fn batch(&mut self) -> Parsed<Bound<'py, PyList>> {
+        let list = PyList::empty(self.py);
+        self.ws();
+        self.eat(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.ws();
+                let item =
+                    if self.peek() == Some(b'{') { self.object(1, true)? } else { self.value(1)? };
+                list.append(item)?;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b']') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Stop::Fallback),
+                }
+            }
+        }
+        self.ws();
+        if self.pos != self.bytes.len() {
+            return Err(Stop::Fallback);
+        }
+        Ok(list)
+    }
+
+    fn value(&mut self, depth: usize) -> Parsed<Bound<'py, PyAny>> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Fallback);
+        }
+        let py = self.py;
+        Ok(match self.peek() {
+            Some(b'{') => self.object(depth, false)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => self.string()?.into_any(),
+            Some(b't') => {
+                self.literal(b"true")?;
+                PyBool::new(py, true).to_owned().into_any()
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                PyBool::new(py, false).to_owned().into_any()
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                py.None().into_bound(py)
+            }
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            _ => return Err(Stop::Fallback),
+        })
+    }
+
+    /// An object at `pos` (`{`). With `lazy_children`, large object values stay text.
+    fn object(&mut self, depth: usize, lazy_children: bool) -> Parsed<Bound<'py, PyAny>> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Fallback);
+        }
+        self.pos += 1;
+        let object = self.types.dict.call0()?;
+        let dict = object.cast::<PyDict>().map_err(PyErr::from)?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(object);
+        }
+        loop {
+            self.ws();
+            if self.peek() != Some(b'"') {
+                return Err(Stop::Fallback);
+            }
+            let key = self.key()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let value = if lazy_children && self.peek() == Some(b'{') {
+                let start = self.pos;
+                self.skip(depth + 1)?;
+                if self.pos - start >= LAZY_MIN {
+                    self.lazy(start)?
+                } else {
+                    self.pos = start;
+                    self.object(depth + 1, false)?
+                }
+            } else {
+                self.value(depth + 1)?
+            };
+            dict.set_item(key, value)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(object);
+                }
+                _ => return Err(Stop::Fallback),
+            }
+        }
+    }
+
+    /// A `_LazyDict` holding the (already validated) text from `start` to `pos`.
+    fn lazy(&mut self, start: usize) -> Parsed<Bound<'py, PyAny>> {
+        let object = self.types.lazy.call0()?;
+        let text = PyString::new(self.py, &self.text[start..self.pos]);
+        object.cast::<PyDict>().map_err(PyErr::from)?.set_item(&self.types.raw_key, text)?;
+        Ok(object)
+    }
+
+    fn array(&mut self, depth: usize) -> Parsed<Bound<'py, PyAny>> {
+        self.pos += 1;
+        let list = PyList::empty(self.py);
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(list.into_any());
+        }
+        loop {
+            self.ws();
+            list.append(self.value(depth + 1)?)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(list.into_any());
+                }
+                _ => return Err(Stop::Fallback),
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Parsed<()> {
+        if self.bytes[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Stop::Fallback)
+        }
+    }
+
+    /// The span of a number at `pos` and whether it is an integer (Python's grammar:
+    /// `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`).
+    fn number_span(&mut self) -> Parsed<(&'t str, bool)> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Stop::Fallback),
+        }
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(Stop::Fallback);
+            }
+            self.digits();
+            integer = false;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(Stop::Fallback);
+            }
+            self.digits();
+            integer = false;
+        }
+        Ok((&self.text[start..self.pos], integer))
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn number(&mut self) -> Parsed<Bound<'py, PyAny>> {
+        let (text, integer) = self.number_span()?;
+        let py = self.py;
+        if integer {
+            if let Ok(n) = text.parse::<i64>() {
+                return Ok(PyInt::new(py, n).into_any());
+            }
+            // Beyond 64 bits: Python's int() is exact at any size, as json.loads.
+            return Ok(py.get_type::<PyInt>().call1((text,))?);
+        }
+        // Correctly rounded like Python's float(); overflow is inf in both.
+        let value: f64 = text.parse().map_err(|_| Stop::Fallback)?;
+        Ok(PyFloat::new(py, value).into_any())
+    }
+
+    /// A key: shared per batch when it has no escapes.
+    fn key(&mut self) -> Parsed<Bound<'py, PyString>> {
+        match self.string_text()? {
+            Some(text) => {
+                if let Some(key) = self.keys.get(text) {
+                    return Ok(key.clone());
+                }
+                let key = PyString::new(self.py, text);
+                self.keys.insert(text, key.clone());
+                Ok(key)
+            }
+            None => Ok(PyString::new(self.py, &self.scratch)),
+        }
+    }
+
+    fn string(&mut self) -> Parsed<Bound<'py, PyString>> {
+        Ok(match self.string_text()? {
+            Some(text) => PyString::new(self.py, text),
+            None => PyString::new(self.py, &self.scratch),
+        })
+    }
+
+    /// Reads a string at `pos` (`"`): `Some(text)` when it has no escapes, else `None`
+    /// with the decoded text in `scratch`.
+    fn string_text(&mut self) -> Parsed<Option<&'t str>> {
+        self.pos += 1;
+        let start = self.pos;
+        self.plain_run();
+        match self.peek() {
+            Some(b'"') => {
+                self.pos += 1;
+                return Ok(Some(&self.text[start..self.pos - 1]));
+            }
+            Some(b'\\') => {}
+            _ => return Err(Stop::Fallback),
+        }
+        self.scratch.clear();
+        self.scratch.push_str(&self.text[start..self.pos]);
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(None);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = self.escape()?;
+                    self.scratch.push(c);
+                }
+                _ => return Err(Stop::Fallback),
+            }
+            let run = self.pos;
+            self.plain_run();
+            self.scratch.push_str(&self.text[run..self.pos]);
+        }
+    }
+
+    /// Advances over string content without quotes, backslashes or control characters
+    /// (all ASCII, so the run ends on a character boundary).
+    fn plain_run(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if STRING_SPECIAL[b as usize] {
+                break;
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The character of an escape after its backslash. Lone surrogates (which Python
+    /// keeps, and a Rust string cannot hold) fall back.
+    fn escape(&mut self) -> Parsed<char> {
+        let byte = self.peek().ok_or(Stop::Fallback)?;
+        self.pos += 1;
+        Ok(match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = match high {
+                    0xD800..=0xDBFF => {
+                        if !self.bytes[self.pos..].starts_with(b"\\u") {
+                            return Err(Stop::Fallback);
+                        }
+                        self.pos += 2;
+                        let low = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(Stop::Fallback);
+                        }
+                        0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    0xDC00..=0xDFFF => return Err(Stop::Fallback),
+                    _ => high,
+                };
+                char::from_u32(code).ok_or(Stop::Fallback)?
+            }
+            _ => return Err(Stop::Fallback),
+        })
+    }
+
+    fn hex4(&mut self) -> Parsed<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or(Stop::Fallback)?;
+        let mut code = 0;
+        for &d in digits {
+            let v = (d as char).to_digit(16).ok_or(Stop::Fallback)?;
+            code = code * 16 + v;
+        }
+        self.pos += 4;
+        Ok(code)
+    }
+
+    /// Validates the value at `pos` and moves past it without building anything. Lone
+    /// surrogate escapes are fine here: Python decodes lazy text.
+    fn skip(&mut self, depth: usize) -> Parsed<()> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Fallback);
+        }
+        match self.peek() {
+            Some(b'{') => {
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    if self.peek() != Some(b'"') {
+                        return Err(Stop::Fallback);
+                    }
+                    self.skip_string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Stop::Fallback),
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.pos += 1,
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        _ => return Err(Stop::Fallback),
+                    }
+                }
+            }
+            Some(b'"') => self.skip_string(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number_span().map(|_| ()),
+            _ => Err(Stop::Fallback),
+        }
+    }
+
+    fn skip_string(&mut self) -> Parsed<()> {
+        self.pos += 1;
+        loop {
+            self.plain_run();
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex4()?;
+                        }
+                        _ => return Err(Stop::Fallback),
+                    }
+                }
+                _ => return Err(Stop::Fallback),
+            }
+        }
+    }
+}
