@@ -25,7 +25,7 @@ use parquet::file::properties::WriterProperties;
 use tracing::info;
 
 use crate::error::Error;
-use crate::event::{Event, RowId};
+use crate::event::{Event, Origin, RowId};
 use crate::indicators::{Field as IndicatorField, Indicators};
 use crate::sink::EventSink;
 
@@ -131,12 +131,10 @@ pub fn schema() -> Arc<Schema> {
 
 /// One buffered row: the event minus its parsed fields, which are kept as JSON text.
 struct Row {
-    log_type: Arc<str>,
+    origin: Arc<Origin>,
     row_id: RowId,
     event_time: DateTime<Utc>,
     parse_time: DateTime<Utc>,
-    source_id: Arc<str>,
-    source_label: Arc<str>,
     indicators: Indicators,
     json: String,
 }
@@ -227,7 +225,7 @@ impl<S: LakeStore> LakeWriter<S> {
 impl<S: LakeStore> EventSink for LakeWriter<S> {
     fn accept(&mut self, event: Event) -> Result<(), Error> {
         let json = serde_json::to_string(&event.fields).map_err(|e| Error::Lake {
-            key: table_name(&event.log_type),
+            key: table_name(event.log_type()),
             reason: format!("cannot serialize an event: {e}"),
         })?;
         let indicators = event.indicators;
@@ -238,19 +236,17 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
             + 64
             + std::mem::size_of::<Indicators>()
             + indicators.heap_bytes();
-        let key = partition(&table_name(&event.log_type), &event.event_time);
+        let key = partition(&table_name(&event.origin.log_type), &event.event_time);
         let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
             rows: Vec::new(),
             bytes: 0,
             opened: Instant::now(),
         });
         buffer.rows.push(Row {
-            log_type: event.log_type,
+            origin: event.origin,
             row_id: event.row_id,
             event_time: event.event_time,
             parse_time: event.parse_time,
-            source_id: event.source_id,
-            source_label: event.source_label,
             indicators,
             json,
         });
@@ -294,12 +290,12 @@ fn encode(rows: &[Row]) -> Result<Vec<u8>, String> {
         (0..9).map(|_| ListBuilder::new(StringBuilder::new())).collect();
     let mut event = StringBuilder::new();
     for row in rows {
-        log_type.append_value(&*row.log_type);
+        log_type.append_value(&*row.origin.log_type);
         row_id.append_value(row.row_id.as_str());
         event_time.append_value(row.event_time.timestamp_micros());
         parse_time.append_value(row.parse_time.timestamp_micros());
-        source_id.append_value(&*row.source_id);
-        source_label.append_value(&*row.source_label);
+        source_id.append_value(&*row.origin.source_id);
+        source_label.append_value(&*row.origin.source_label);
         let mut items = row.indicators.iter().peekable();
         for (builder, field) in lists.iter_mut().zip(IndicatorField::ALL) {
             // Items are grouped by field in `IndicatorField::ALL` order (`finish` sorted them).

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::columns::Fields;
-use crate::event::{Event, RowIds};
+use crate::event::{Event, Origin, RowId};
 use crate::indicators::Indicators;
 use crate::parsers::util::walk_map;
 use crate::parsers::{Parsed, Parser};
@@ -27,13 +27,12 @@ impl SourceInfo {
 }
 
 /// Turns one parsed record into an [`Event`]: fills indicators from the fields the parser
-/// declares and the standard fields. `log_type` is passed in so it is shared, not copied.
+/// declares and the standard fields. `origin` is passed in so it is shared, not copied.
 pub fn normalize(
     parsed: Parsed,
     parser: &dyn Parser,
-    log_type: &Arc<str>,
-    source: &SourceInfo,
-    row_ids: &RowIds,
+    origin: &Arc<Origin>,
+    row_id: RowId,
     parse_time: DateTime<Utc>,
 ) -> Event {
     let mut indicators = match parsed.indicators {
@@ -56,12 +55,10 @@ pub fn normalize(
     };
     indicators.finish();
     Event {
-        log_type: log_type.clone(),
-        row_id: row_ids.next(&parse_time),
+        origin: origin.clone(),
+        row_id,
         event_time: parsed.event_time.unwrap_or(parse_time),
         parse_time,
-        source_id: source.id.clone(),
-        source_label: source.label.clone(),
         indicators,
         fields: parsed.fields,
     }

@@ -45,7 +45,7 @@ fn every_sample_file_parses_as_its_folder_log_type_without_errors() {
             }
             assert!(report.events > 0, "{file}");
             for e in &events {
-                assert_eq!(&*e.log_type, dir, "{file}");
+                assert_eq!(e.log_type(), dir, "{file}");
             }
         }
     }

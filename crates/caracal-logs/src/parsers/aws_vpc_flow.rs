@@ -3,15 +3,14 @@
 //! which may repeat anywhere in a file. Without a header, a line is read with AWS's
 //! canonical field order (v2..v8) or the Transit Gateway order. `-` means no value.
 
-use std::net::Ipv4Addr;
 use std::sync::{Arc, LazyLock};
 
 use serde_json::Map;
 
 use super::util::{epoch, field_value, fields};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
-use crate::columns::{self, ColumnType, Fields, MAX_COLUMNS, Record};
-use crate::indicators::{Field, Indicators, Kind, parse_ip};
+use crate::columns::{self, ColumnType, Fields, MAX_COLUMNS, Record, SharedLayout};
+use crate::indicators::{Field, Indicators, Kind, is_canonical_ipv4, parse_ip};
 
 pub(crate) struct VpcFlow;
 pub(crate) static PARSER: VpcFlow = VpcFlow;
@@ -190,15 +189,27 @@ enum Check {
 #[derive(Debug)]
 struct Layout {
     checks: Vec<Check>,
-    indicators: Vec<Option<Kind>>,
+    /// The other indicator columns (addresses are taken while checking them), ordered so
+    /// that indicators arrive sorted by array: ARNs, account ids, instance ids.
+    indicators: Vec<(usize, Kind)>,
     /// `None` when two columns share an output name.
-    record: Option<Arc<columns::Layout>>,
+    record: Option<SharedLayout>,
     /// Output names and whether each is numeric, for the JSON-object fallback.
     names: Vec<(String, bool)>,
 }
 
 impl Layout {
+    /// The layout of a header line's names.
     fn new<S: AsRef<str>>(names: &[S]) -> Self {
+        Self::build(names, |layout| SharedLayout::Counted(Arc::new(layout)))
+    }
+
+    /// The layout of a built-in field list, made once for the whole process.
+    fn built_in(names: &[&str]) -> Self {
+        Self::build(names, |layout| SharedLayout::Static(Box::leak(Box::new(layout))))
+    }
+
+    fn build<S: AsRef<str>>(names: &[S], share: fn(columns::Layout) -> SharedLayout) -> Self {
         let mut checks = Vec::with_capacity(names.len());
         let mut indicators = Vec::with_capacity(names.len());
         let mut outs = Vec::with_capacity(names.len());
@@ -210,7 +221,10 @@ impl Layout {
                 "start" => Check::Start,
                 _ => Check::Plain,
             });
-            indicators.push(INDICATORS.iter().find(|f| f.path == out).map(|f| f.kind));
+            let kind = INDICATORS.iter().find(|f| f.path == out).map(|f| f.kind);
+            if let Some(kind) = kind.filter(|k| *k != Kind::Ip) {
+                indicators.push((checks.len() - 1, kind));
+            }
             outs.push((out, NUMERIC.contains(&aws)));
         }
         let typed = outs
@@ -220,7 +234,12 @@ impl Layout {
                 (name.clone(), ty)
             })
             .collect();
-        let record = columns::Layout::new(typed).map(Arc::new);
+        indicators.sort_by_key(|&(_, kind)| match kind {
+            Kind::Arn => 0,
+            Kind::AccountId => 1,
+            _ => 2,
+        });
+        let record = columns::Layout::new(typed).map(share);
         Layout { checks, indicators, record, names: outs }
     }
 
@@ -235,15 +254,13 @@ impl Layout {
             let value = text(span);
             match self.checks.get(i) {
                 Some(Check::Ip) if value != "-" => {
-                    // std rejects leading zeros, so a plain IPv4 parse means `value` is canonical.
-                    if value.parse::<Ipv4Addr>().is_ok() {
+                    if is_canonical_ipv4(value) {
                         found.push(Field::IpAddress, value);
                     } else if let Some(ip) = parse_ip(value) {
                         found.push_ip(ip);
                     } else {
                         return Parse::NotMine;
                     }
-                    continue;
                 }
                 Some(Check::Start) if value != "-" => {
                     match value.parse::<i64>().ok().and_then(epoch) {
@@ -253,8 +270,10 @@ impl Layout {
                 }
                 _ => {}
             }
-            if let Some(Some(kind)) = self.indicators.get(i) {
-                found.add(*kind, value);
+        }
+        for &(i, kind) in &self.indicators {
+            if let Some(span) = spans.get(i) {
+                found.add(kind, text(span));
             }
         }
         let fields = match &self.record {
@@ -276,8 +295,8 @@ impl Layout {
     }
 }
 
-static CANONICAL_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::new(CANONICAL));
-static TGW_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::new(TGW));
+static CANONICAL_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::built_in(CANONICAL));
+static TGW_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::built_in(TGW));
 
 impl Parser for VpcFlow {
     fn log_type(&self) -> &str {
@@ -292,18 +311,7 @@ impl Parser for VpcFlow {
         let Input::Text(line) = input else { return Parse::NotMine };
         let line: &str = line;
         let mut spans = [(0u32, 0u32); MAX_COLUMNS];
-        let mut n = 0;
-        for token in line.split_ascii_whitespace() {
-            if n == MAX_COLUMNS {
-                return Parse::NotMine;
-            }
-            let at = token.as_ptr() as usize - line.as_ptr() as usize;
-            let (Ok(a), Ok(b)) = (u32::try_from(at), u32::try_from(at + token.len())) else {
-                return Parse::NotMine;
-            };
-            spans[n] = (a, b);
-            n += 1;
-        }
+        let Some(n) = columns::split_tokens(line, &mut spans) else { return Parse::NotMine };
         let spans = &spans[..n];
         let token = |i: usize| spans.get(i).and_then(|&(a, b)| line.get(a as usize..b as usize));
         if token(0) == Some("version") {
