@@ -154,12 +154,15 @@ impl RowIds {
     }
 }
 
-/// Writes the low `out.len()` hex digits of `value` into `out`, zero-padded, lowercase.
+/// Writes the low `out.len()` (an even number) hex digits of `value` into `out`,
+/// zero-padded, lowercase; two digits per step.
 fn put_hex(out: &mut [u8], value: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = out.len();
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = HEX[((value >> ((digits - 1 - i) * 4)) & 0xf) as usize];
+    let pairs = out.len() / 2;
+    for (i, pair) in out.chunks_exact_mut(2).enumerate() {
+        let byte = (value >> ((pairs - 1 - i) * 8)) & 0xff;
+        pair[0] = HEX[(byte >> 4) as usize];
+        pair[1] = HEX[(byte & 0xf) as usize];
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use caracal_core::event as p;
 use serde_json::Value;
+use smallvec::SmallVec;
 
 /// What a declared field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +100,7 @@ impl Field {
 #[derive(Debug, Clone, Default)]
 pub struct Indicators {
     text: String,
-    items: Vec<(Field, u32, u32)>,
+    items: SmallVec<[(Field, u32, u32); 4]>,
 }
 
 impl PartialEq for Indicators {
@@ -113,7 +114,7 @@ impl Eq for Indicators {}
 impl Indicators {
     /// Empty arrays with room for `bytes` of values and `items` values.
     pub fn with_capacity(bytes: usize, items: usize) -> Self {
-        Indicators { text: String::with_capacity(bytes), items: Vec::with_capacity(items) }
+        Indicators { text: String::with_capacity(bytes), items: SmallVec::with_capacity(items) }
     }
 
     /// Every indicator with its array, in array order (then sorted, after `finish`).
@@ -148,7 +149,8 @@ impl Indicators {
 
     /// Bytes held, for memory accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.items.capacity() * std::mem::size_of::<(Field, u32, u32)>()
+        let spilled = if self.items.spilled() { self.items.capacity() } else { 0 };
+        self.text.capacity() + spilled * std::mem::size_of::<(Field, u32, u32)>()
     }
 
     /// Adds `value` to `field` as is (no check; see [`Indicators::add`]).
