@@ -2,7 +2,9 @@
 //! `<table>/year=YYYY/month=MM/day=DD/hour=HH/<first p_row_id>.parquet`, partitioned by
 //! `p_event_time`. Memory is bounded: a partition's buffer is written when it reaches
 //! `max_file_bytes` or `max_age`, and the largest buffer is written whenever all of them
-//! together exceed `max_buffered_bytes`.
+//! together exceed `max_buffered_bytes`. A partition whose put fails keeps its rows: the
+//! next flush tries it again, and [`EventSink::rescue`] writes whatever is left to a local
+//! folder in the same layout (`caracal logs process --rescue-dir`).
 //!
 //! Columns: the `p_` fields (times as UTC microsecond timestamps, indicators as string
 //! lists) and `event`, the log's own fields as JSON text (one schema for every log type;
@@ -207,19 +209,36 @@ impl<S: LakeStore> LakeWriter<S> {
         Ok(self.store)
     }
 
+    /// Writes one partition's buffer. When the store fails the buffer stays, so a later
+    /// flush or [`EventSink::rescue`] still has its rows.
     fn write(&mut self, partition_key: &str) -> Result<(), Error> {
-        let Some(buffer) = self.buffers.remove(partition_key) else { return Ok(()) };
-        self.buffered_bytes -= buffer.bytes;
-        let Some(first) = buffer.rows.first() else { return Ok(()) };
-        let key = format!("{partition_key}/{}.parquet", first.row_id);
-        let bytes =
-            encode(&buffer.rows).map_err(|reason| Error::Lake { key: key.clone(), reason })?;
-        let size = bytes.len();
-        self.store.put(&key, bytes)?;
-        info!(key = %key, rows = buffer.rows.len(), bytes = size, "Lake file written.");
-        self.written.push(key);
+        let Some(buffer) = self.buffers.get(partition_key) else { return Ok(()) };
+        let key = put_buffer(&mut self.store, partition_key, buffer)?;
+        self.forget(partition_key);
+        self.written.extend(key);
         Ok(())
     }
+
+    fn forget(&mut self, partition_key: &str) {
+        if let Some(buffer) = self.buffers.remove(partition_key) {
+            self.buffered_bytes -= buffer.bytes;
+        }
+    }
+}
+
+/// Encodes `buffer` and puts it under `partition_key`; returns the key (`None`: no rows).
+fn put_buffer(
+    store: &mut dyn LakeStore,
+    partition_key: &str,
+    buffer: &Buffer,
+) -> Result<Option<String>, Error> {
+    let Some(first) = buffer.rows.first() else { return Ok(None) };
+    let key = format!("{partition_key}/{}.parquet", first.row_id);
+    let bytes = encode(&buffer.rows).map_err(|reason| Error::Lake { key: key.clone(), reason })?;
+    let size = bytes.len();
+    store.put(&key, bytes)?;
+    info!(key = %key, rows = buffer.rows.len(), bytes = size, "Lake file written.");
+    Ok(Some(key))
 }
 
 impl<S: LakeStore> EventSink for LakeWriter<S> {
@@ -268,13 +287,33 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
         Ok(())
     }
 
+    /// Writes every buffer; a partition that fails keeps its rows and the others are
+    /// still written. Returns the first failure.
     fn flush(&mut self) -> Result<(), Error> {
         let mut keys: Vec<String> = self.buffers.keys().cloned().collect();
         keys.sort();
+        let mut first_err = None;
         for key in keys {
-            self.write(&key)?;
+            if let Err(err) = self.write(&key) {
+                first_err.get_or_insert(err);
+            }
         }
-        Ok(())
+        first_err.map_or(Ok(()), Err)
+    }
+
+    fn rescue(&mut self, folder: &Path) -> Result<Vec<PathBuf>, Error> {
+        let mut local = LocalLake::new(folder);
+        let mut keys: Vec<String> = self.buffers.keys().cloned().collect();
+        keys.sort();
+        let mut files = Vec::new();
+        for partition_key in keys {
+            let Some(buffer) = self.buffers.get(&partition_key) else { continue };
+            if let Some(key) = put_buffer(&mut local, &partition_key, buffer)? {
+                files.push(folder.join(key));
+            }
+            self.forget(&partition_key);
+        }
+        Ok(files)
     }
 }
 

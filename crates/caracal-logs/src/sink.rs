@@ -1,5 +1,7 @@
 //! Where normalized events go: the data lake, the rules engine (a channel), a test vector.
 
+use std::path::{Path, PathBuf};
+
 use crate::error::Error;
 use crate::event::Event;
 
@@ -10,6 +12,12 @@ pub trait EventSink {
     /// Makes everything accepted so far durable (writes buffered files).
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
+    }
+    /// After `flush` failed: writes what is still buffered into the local `folder`
+    /// instead (same layout), so that nothing accepted is lost. Returns the files written.
+    fn rescue(&mut self, folder: &Path) -> Result<Vec<PathBuf>, Error> {
+        let _ = folder;
+        Ok(Vec::new())
     }
 }
 
@@ -26,6 +34,9 @@ impl<S: EventSink + ?Sized> EventSink for &mut S {
     }
     fn flush(&mut self) -> Result<(), Error> {
         (**self).flush()
+    }
+    fn rescue(&mut self, folder: &Path) -> Result<Vec<PathBuf>, Error> {
+        (**self).rescue(folder)
     }
 }
 
@@ -63,8 +74,14 @@ impl<A: EventSink, B: EventSink> EventSink for Tee<A, B> {
         self.1.accept(event)
     }
     fn flush(&mut self) -> Result<(), Error> {
-        self.0.flush()?;
-        self.1.flush()
+        let first = self.0.flush();
+        self.1.flush()?;
+        first
+    }
+    fn rescue(&mut self, folder: &Path) -> Result<Vec<PathBuf>, Error> {
+        let mut files = self.0.rescue(folder)?;
+        files.extend(self.1.rescue(folder)?);
+        Ok(files)
     }
 }
 

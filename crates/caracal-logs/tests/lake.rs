@@ -122,3 +122,75 @@ fn old_buffers_are_written_by_age() {
     assert_eq!(lake.buffered_bytes(), 0, "every buffer is already past max_age");
     assert!(!lake.written().is_empty());
 }
+
+/// A store that refuses its first `failures` puts, then writes to a local folder.
+struct Flaky {
+    failures: usize,
+    inner: LocalLake,
+}
+
+impl caracal_logs::LakeStore for Flaky {
+    fn put(&mut self, key: &str, bytes: Vec<u8>) -> Result<(), caracal_logs::Error> {
+        if self.failures > 0 {
+            self.failures -= 1;
+            return Err(caracal_logs::Error::Lake { key: key.into(), reason: "refused".into() });
+        }
+        self.inner.put(key, bytes)
+    }
+}
+
+fn two_samples(lake: &mut dyn EventSink) -> u64 {
+    let mut proc = Processor::new(PARSERS.to_vec(), SourceInfo::new("src-1", "Samples"));
+    let mut total = 0;
+    for file in [
+        "AWS.CloudTrail/elastic-integrations_test-console-login-json.log",
+        "AWS.VPCFlow/elastic-integrations_test-extra-samples.log",
+    ] {
+        let bytes = std::fs::read(common::data(file)).expect("sample");
+        let object = ObjectInfo { name: file.into(), reference_time: Utc::now() };
+        total += proc.process(&object, &bytes[..], lake).expect("buffered").events;
+    }
+    total
+}
+
+#[test]
+fn a_failed_put_keeps_its_rows_and_the_next_flush_writes_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Flaky { failures: 1, inner: LocalLake::new(dir.path()) };
+    let mut lake = LakeWriter::new(store, LakeConfig::default());
+    let total = two_samples(&mut lake);
+    let err = lake.flush().expect_err("the first put is refused");
+    assert!(err.to_string().contains("refused"), "{err}");
+    let written_before = lake.written().len();
+    assert!(written_before > 0, "the other partitions are still written");
+    assert!(lake.buffered_bytes() > 0, "the refused partition keeps its rows");
+
+    lake.flush().expect("the store accepts again");
+    assert_eq!(lake.buffered_bytes(), 0);
+    assert_eq!(lake.written().len(), written_before + 1, "only the refused one is written again");
+    let rows: usize = read_all(dir.path(), lake.written()).iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows as u64, total, "every event is in the lake exactly once");
+}
+
+#[test]
+fn rows_a_failing_store_refuses_are_rescued_to_a_local_folder() {
+    let lake_dir = tempfile::tempdir().expect("tempdir");
+    let rescue_dir = tempfile::tempdir().expect("tempdir");
+    let store = Flaky { failures: usize::MAX, inner: LocalLake::new(lake_dir.path()) };
+    let mut lake = LakeWriter::new(store, LakeConfig::default());
+    let total = two_samples(&mut lake);
+    lake.flush().expect_err("the store refuses everything");
+    assert!(lake.written().is_empty());
+
+    let files = lake.rescue(rescue_dir.path()).expect("the local folder takes them");
+    assert!(!files.is_empty());
+    assert!(files.iter().all(|f| f.starts_with(rescue_dir.path()) && f.exists()));
+    assert_eq!(lake.buffered_bytes(), 0);
+    let keys: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(rescue_dir.path()).expect("inside").display().to_string())
+        .collect();
+    assert!(keys.iter().all(|k| k.contains("/year=")), "same Hive layout: {keys:?}");
+    let rows: usize = read_all(rescue_dir.path(), &keys).iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows as u64, total);
+}

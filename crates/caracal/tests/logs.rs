@@ -107,3 +107,55 @@ async fn lake_can_be_an_s3_prefix() {
         "Hive-partitioned Parquet keys: {keys:?}"
     );
 }
+
+#[tokio::test]
+async fn events_the_lake_refuses_are_kept_in_a_rescue_folder() {
+    let emulator = caracal_testkit::Emulator::start().unwrap();
+    let endpoint = emulator.endpoint();
+    let rescue = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_caracal"))
+        .args(["logs", "process", samples("AWS.VPCFlow").to_str().unwrap()])
+        .args(["--lake", "s3://no-such-bucket/security"])
+        .args(["--rescue-dir", rescue.path().to_str().unwrap()])
+        .env_remove("CARACAL_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the lake write failed: {stderr}");
+    assert!(stderr.contains("NoSuchBucket"), "the cause is named: {stderr}");
+    assert!(stderr.contains(&rescue.path().display().to_string()), "{stderr}");
+    let files = parquet_files(rescue.path());
+    assert!(!files.is_empty(), "buffered events kept as Parquet: {stderr}");
+    assert!(files.iter().all(|f| f.to_string_lossy().contains("aws_vpcflow/year=")));
+
+    // The same input into a local lake gives as many rows as were rescued.
+    let rows = |files: &[PathBuf]| -> usize {
+        files
+            .iter()
+            .map(|f| {
+                let file = std::fs::File::open(f).unwrap();
+                let reader =
+                    parquet::file::reader::SerializedFileReader::new(file).expect("parquet file");
+                use parquet::file::reader::FileReader;
+                reader.metadata().file_metadata().num_rows() as usize
+            })
+            .sum()
+    };
+    let lake = tempfile::tempdir().unwrap();
+    let ok = caracal(&[
+        "logs",
+        "process",
+        samples("AWS.VPCFlow").to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert!(ok.status.success());
+    assert_eq!(rows(&files), rows(&parquet_files(lake.path())), "nothing is lost");
+}

@@ -60,6 +60,11 @@ pub struct ProcessArgs {
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<String>,
 
+    /// When the lake cannot be written, keep the buffered rows here as Parquet
+    /// (same layout) instead [default: ./caracal-lake-rescue/<time>]
+    #[arg(long, value_name = "DIR", help_heading = "OUTPUT")]
+    rescue_dir: Option<PathBuf>,
+
     #[command(flatten)]
     common: Common,
 }
@@ -165,34 +170,55 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
     let mut sink = sink(&args.common, global).await?;
     let started = Instant::now();
     let mut report = Report::default();
+    if let Err(err) = process_all(&args, global, &mut router, sink.as_mut(), &mut report).await {
+        let folder = args.rescue_dir.clone().unwrap_or_else(|| {
+            let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            PathBuf::from(format!("caracal-lake-rescue/{now}"))
+        });
+        match tokio::task::block_in_place(|| sink.rescue(&folder)) {
+            Ok(files) if files.is_empty() => {}
+            Ok(files) => eprintln!(
+                "caracal: the lake was not written; {} Parquet file(s) of buffered events kept under {}",
+                files.len(),
+                folder.display()
+            ),
+            Err(rescue_err) => eprintln!(
+                "caracal: the buffered events could not be kept under {}: {rescue_err}",
+                folder.display()
+            ),
+        }
+        return Err(err);
+    }
+    print_summary(&report, started.elapsed().as_secs_f64(), args.common.show_errors);
+    Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Reads every path of `args` into `sink` and flushes it.
+async fn process_all(
+    args: &ProcessArgs,
+    global: &Global,
+    router: &mut Router<'_>,
+    sink: &mut dyn EventSink,
+    report: &mut Report,
+) -> anyhow::Result<()> {
     for path in &args.paths {
         if let Some(rest) = path.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let store = S3Store::new(clients(global).await?.s3());
-            let r = caracal_logs::poll::process_prefix(
-                &mut router,
-                &store,
-                bucket,
-                prefix,
-                sink.as_mut(),
-            )
-            .await
-            .with_context(|| format!("processing {path}"))?;
+            let r = caracal_logs::poll::process_prefix(router, &store, bucket, prefix, sink)
+                .await
+                .with_context(|| format!("processing {path}"))?;
             report.merge(r);
         } else {
             let processor = router
                 .single()
                 .context("--sources routes s3:// objects only; local paths are not routed")?;
-            let r = tokio::task::block_in_place(|| {
-                process_path(processor, path.as_ref(), sink.as_mut())
-            })
-            .with_context(|| format!("processing {path}"))?;
+            let r = tokio::task::block_in_place(|| process_path(processor, path.as_ref(), sink))
+                .with_context(|| format!("processing {path}"))?;
             report.merge(r);
         }
     }
-    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")?;
-    print_summary(&report, started.elapsed().as_secs_f64(), args.common.show_errors);
-    Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")
 }
 
 async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
