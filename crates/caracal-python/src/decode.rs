@@ -61,18 +61,7 @@ pub(crate) fn batch<'py>(
         scratch: String::new(),
         types,
     };
-    // A batch allocates thousands of containers: one collection afterwards instead of
-    // one per 700 allocations while decoding (cycles cannot form here anyway).
-    let gc = py.import("gc")?;
-    let collecting = gc.call_method0("isenabled")?.is_truthy()?;
-    if collecting {
-        gc.call_method0("disable")?;
-    }
-    let parsed = parser.batch();
-    if collecting {
-        gc.call_method0("enable")?;
-    }
-    match parsed {
+    match parser.batch() {
         Ok(list) => Ok(Some(list)),
         Err(Stop::Fallback) => Ok(None),
         Err(Stop::Python(err)) => Err(err),

@@ -3,8 +3,9 @@
 //!
 //! A batch's JSON text is decoded into Python objects by `src/decode.rs` (large nested
 //! objects lazily; Python's `json` for anything outside its fast path), every applicable
-//! detection runs on each item under one GIL acquisition, and results come back as JSON
-//! text (rules) or compact Python lists read here (policies).
+//! detection runs on each item under one GIL acquisition, and results come back as
+//! compact Python lists read while the GIL is held (policies here, rules in
+//! `src/outcome.rs`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use crate::decode;
 use crate::error::Error;
 use crate::interp::{self, Busy};
 use crate::kv::{KvStore, PyKv};
+use crate::outcome;
 use crate::pack::{DetectionKind, DetectionSpec, InvalidSpec, Pack};
 
 /// How the engine runs detections.
@@ -265,12 +267,7 @@ impl Engine {
 
     /// As [`Engine::evaluate_events`], for events already serialized as one JSON array.
     pub fn evaluate_events_json(&self, json_array: &str) -> Result<Vec<RuleOutcome>, Error> {
-        self.call_batch("eval_rules", json_array, |out| {
-            let text =
-                out.cast::<PyString>().map_err(Error::python)?.to_str().map_err(Error::python)?;
-            serde_json::from_str(text)
-                .map_err(|e| Error::Python(format!("cannot decode eval_rules results: {e}")))
-        })
+        self.call_batch("eval_rules", json_array, outcome::read_outcomes)
     }
 
     /// The effective severity of an outcome: the `severity()` override, else the spec's.
@@ -325,16 +322,34 @@ impl Engine {
             let rt = interp::runtime(py)?;
             rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
             let types = decode::Types::of(&rt).map_err(Error::python)?;
-            let batch = match decode::batch(py, json_array, &types).map_err(Error::python)? {
-                Some(list) => list.into_any(),
-                None => PyString::new(py, json_array).into_any(),
-            };
-            let out = self
-                .py_engine
-                .call_method1(py, method, (batch,))
-                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            flush(py);
-            read(out.bind(py))
+            // A batch allocates thousands of containers that live until it is dropped:
+            // with the cyclic collector on, each 700 allocations would traverse them all
+            // again. Off for the call, on again once the batch is freed (detections'
+            // own cycles are collected then).
+            let gc = py.import("gc").map_err(Error::python)?;
+            let collecting = gc
+                .call_method0("isenabled")
+                .and_then(|on| on.is_truthy())
+                .map_err(Error::python)?;
+            if collecting {
+                gc.call_method0("disable").map_err(Error::python)?;
+            }
+            let result = (|| {
+                let batch = match decode::batch(py, json_array, &types).map_err(Error::python)? {
+                    Some(list) => list.into_any(),
+                    None => PyString::new(py, json_array).into_any(),
+                };
+                let out = self
+                    .py_engine
+                    .call_method1(py, method, (batch,))
+                    .map_err(|e| Error::Python(interp::describe(py, &e)))?;
+                flush(py);
+                read(out.bind(py))
+            })();
+            if collecting {
+                gc.call_method0("enable").map_err(Error::python)?;
+            }
+            result
         })
     }
 }

@@ -47,6 +47,7 @@ pub mod engine;
 pub mod error;
 mod interp;
 pub mod kv;
+mod outcome;
 pub mod pack;
 pub mod testing;
 pub mod venv;

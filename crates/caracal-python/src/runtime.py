@@ -596,6 +596,7 @@ class Detection:
             raise AttributeError(f"{filename} defines no {kind}() function")
         self.optional = {name: getattr(self.module, name) for name in _OPTIONAL if callable(getattr(self.module, name, None))}
         self.optional_items = tuple(self.optional.items())
+        self.optional_slots = tuple((name, fn, _ALERT_SLOTS[name]) for name, fn in self.optional_items)
         self.resource_types = frozenset(resource_types or ())
         self.log_types = tuple(log_types or ())
         pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
@@ -713,9 +714,12 @@ class Engine:
         return route
 
     def eval_rules(self, events):
-        """Runs the rules of each event's p_log_type; returns JSON: the matches and errors.
+        """Runs the rules of each event's p_log_type; returns the matches and errors.
 
-        `events`: the list the Rust side decoded, or its JSON text."""
+        `events`: the list the Rust side decoded, or its JSON text. Returns a list with
+        one entry per outcome, read by the Rust side (src/outcome.rs): an error is
+        [event, rule, "rule: Type: message"]; an alert is the list `_alert_fields` fills.
+        """
         if type(events) is not list:
             events = _loads(events)
         out = []
@@ -726,8 +730,7 @@ class Engine:
         try:
             with redirect_stdout(sys.stderr):
                 for ei, event in enumerate(events):
-                    log_type = event.get("p_log_type")
-                    route = routes.get(log_type) or self._route(log_type)
+                    route = routes.get(event.get("p_log_type")) or self._route(event.get("p_log_type"))
                     mains = route[1]
                     if mains is None:
                         continue
@@ -740,21 +743,20 @@ class Engine:
                             result = main(event)
                         except BaseException as exc:  # noqa: BLE001
                             det = route[2][len(mains) - _length_hint(it) - 1]
-                            append({"event": ei, "rule": det.index, "error": "rule: " + _describe(exc)})
+                            append([ei, det.index, "rule: " + _describe(exc)])
                             continue
                         if result is not False:
                             det = route[2][len(mains) - _length_hint(it) - 1]
                             if result is True:
-                                n, alert = _alert_fields(det, event, ei, slot, n)
-                                append(alert)
+                                n = _alert_fields(det, event, ei, slot, n, append)
                                 slot[0] = it
                             else:
-                                append({"event": ei, "rule": det.index, "error": f"rule: TypeError: rule() returned {type(result).__name__}, not bool"})
+                                append([ei, det.index, f"rule: TypeError: rule() returned {type(result).__name__}, not bool"])
         finally:
             slot[0] = 0
             _sequence[0] = n + 1
         sys.stderr.flush()
-        return json.dumps(out, default=str)
+        return out
 
     # -- benchmark baseline --------------------------------------------------
 
@@ -865,16 +867,25 @@ def _check_optional(name, value):
             raise TypeError(f"destinations() returned {type(value).__name__}, not a list")
 
 
-def _alert_fields(det, event, ei, slot, n):
-    """A matched rule's alert, with production fallbacks for failing optional functions.
+# Positions in an alert list (src/outcome.rs reads them): event, rule, then these.
+_ALERT_SLOTS = {"title": 2, "dedup": 3, "severity": 4, "alert_context": 5, "description": 6, "reference": 7, "runbook": 8, "destinations": 9}
+_ALERT_ERRORS = 10
+_ALERT_LEN = 11
 
-    Returns the updated call counter and the alert. Values go out through
-    `json.dumps(default=str)`, so no separate serializability check here.
+
+def _alert_fields(det, event, ei, slot, n, append):
+    """Appends a matched rule's alert, with production fallbacks for failing optional
+    functions, and returns the updated call counter.
+
+    The alert is [event, rule, title, dedup, severity or None, alert_context,
+    description, reference, runbook, destinations, errors or None]; the Rust side turns
+    alert_context into JSON (other objects as `str()`, like `json.dumps(default=str)`).
     """
-    alert = {"event": ei, "rule": det.index}
+    alert = [None] * _ALERT_LEN
+    alert[0] = ei
+    alert[1] = det.index
     errors = None
-    title = None
-    for fname, fn in det.optional_items:
+    for fname, fn, pos in det.optional_slots:
         n += 1
         slot[0] = n
         try:
@@ -883,28 +894,28 @@ def _alert_fields(det, event, ei, slot, n):
                 _check_value(fname, value)
         except BaseException as exc:  # noqa: BLE001
             if errors is None:
-                errors = alert["errors"] = []
+                errors = alert[_ALERT_ERRORS] = []
             errors.append(f"{fname}: {_describe(exc)}")
             continue
-        if fname == "title":
-            title = str(value)
-            alert["title"] = title
-        elif fname == "dedup":
-            alert["dedup"] = str(value)[:1000]
-        elif fname == "alert_context":
-            alert["alert_context"] = value
-        elif fname == "severity":
-            if str(value).upper() != "DEFAULT":
-                alert["severity"] = str(value).upper()
-        elif fname == "destinations":
-            alert["destinations"] = None if value is None else [str(v) for v in value]
+        if pos == 3:
+            alert[3] = str(value)[:1000]
+        elif pos == 5:
+            alert[5] = value
+        elif pos == 4:
+            value = str(value).upper()
+            if value != "DEFAULT":
+                alert[4] = value
+        elif pos == 9:
+            alert[9] = None if value is None else [str(v) for v in value]
         else:
-            alert[fname] = str(value)
+            alert[pos] = str(value)
+    title = alert[2]
     if title is None:
-        alert["title"] = det.id
-    if "dedup" not in alert:
-        alert["dedup"] = title[:1000] if title else "defaultDedupString:" + det.id
-    return n, alert
+        alert[2] = det.id
+    if alert[3] is None:
+        alert[3] = title[:1000] if title else "defaultDedupString:" + det.id
+    append(alert)
+    return n
 
 
 _CHECKED = frozenset(("alert_context", "severity", "destinations"))

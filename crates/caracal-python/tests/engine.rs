@@ -200,3 +200,53 @@ fn runaway_policy_is_interrupted_and_the_batch_goes_on() {
     );
     assert_eq!(verdicts[1].status, ComplianceStatus::Pass);
 }
+
+#[test]
+fn alert_contexts_become_json_as_json_dumps_with_default_str() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ctx.py",
+        "def rule(e):\n    return True\n\ndef alert_context(e):\n    if e.get('deep'):\n        ctx = 0\n        for _ in range(500):\n            ctx = [ctx]\n        return {'deep': ctx}\n    return {'tuple': (1, 'a'), 'nan': float('nan'), 2: 'int key', None: 'none key', True: 'bool key', (1, 2): 'tuple key', 'set': {3}, 'range': range(2), 'big': 2**70, 'neg': -2**63, 'u': 2**64 - 1, 'nested': e.get('nested'), 'event': e}\n",
+    );
+    write(
+        dir.path(),
+        "ctx.yml",
+        "AnalysisType: rule\nRuleID: T.Ctx\nEnabled: true\nFilename: ctx.py\nLogTypes: [T.Log]\nSeverity: Info\n",
+    );
+    let engine = engine(dir.path());
+    let nested = json!({"pad": "x".repeat(300), "list": [1, {"k": null}]});
+    let events = vec![
+        json!({"p_log_type": "T.Log", "nested": nested}),
+        json!({"p_log_type": "T.Log", "deep": true}),
+    ];
+    let outcomes = engine.evaluate_events(&events).unwrap();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    let expected = json!({
+        "tuple": [1, "a"],
+        "nan": null,
+        "2": "int key",
+        "null": "none key",
+        "true": "bool key",
+        "(1, 2)": "tuple key",
+        "set": "{3}",
+        "range": "range(0, 2)",
+        "big": 1_180_591_620_717_411_303_424.0,
+        "neg": i64::MIN,
+        "u": u64::MAX,
+        "nested": nested,
+        "event": events[0],
+    });
+    assert_eq!(outcomes[0].alert_context, Some(expected));
+    assert!(outcomes[0].errors.is_empty(), "{:?}", outcomes[0].errors);
+    // Too deep for JSON: that alert loses its context (with an error), the batch goes on.
+    assert_eq!(
+        (outcomes[1].alert_context.as_ref(), outcomes[1].title.as_deref()),
+        (None, Some("T.Ctx"))
+    );
+    assert!(
+        outcomes[1].errors[0].starts_with("alert_context: ValueError"),
+        "{:?}",
+        outcomes[1].errors
+    );
+}
