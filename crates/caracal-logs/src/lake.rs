@@ -28,7 +28,7 @@ use tracing::info;
 
 use crate::error::Error;
 use crate::event::{Event, Origin, RowId};
-use crate::indicators::{Field as IndicatorField, Indicators};
+use crate::indicators::Field as IndicatorField;
 use crate::sink::EventSink;
 
 /// Where finished Parquet files go: a local folder ([`LocalLake`]) or an S3 bucket
@@ -116,6 +116,11 @@ pub fn partition(table: &str, t: &DateTime<Utc>) -> String {
 
 /// The Arrow schema of every lake table.
 pub fn schema() -> Arc<Schema> {
+    static SCHEMA: std::sync::LazyLock<Arc<Schema>> = std::sync::LazyLock::new(build_schema);
+    SCHEMA.clone()
+}
+
+fn build_schema() -> Arc<Schema> {
     let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     let mut fields = vec![
@@ -131,18 +136,77 @@ pub fn schema() -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
-/// One buffered row: the event minus its parsed fields, which are kept as JSON text.
-struct Row {
-    origin: Arc<Origin>,
-    row_id: RowId,
-    event_time: DateTime<Utc>,
-    parse_time: DateTime<Utc>,
-    indicators: Indicators,
-    json: String,
+/// The Arrow builders of one partition: events go straight into columns, with the log's
+/// own fields as JSON text.
+struct Columns {
+    log_type: StringBuilder,
+    row_id: StringBuilder,
+    event_time: TimestampMicrosecondBuilder,
+    parse_time: TimestampMicrosecondBuilder,
+    source_id: StringBuilder,
+    source_label: StringBuilder,
+    indicators: Vec<ListBuilder<StringBuilder>>,
+    event: StringBuilder,
 }
 
+impl Columns {
+    fn new() -> Self {
+        let utc = || TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        Columns {
+            log_type: StringBuilder::new(),
+            row_id: StringBuilder::new(),
+            event_time: utc(),
+            parse_time: utc(),
+            source_id: StringBuilder::new(),
+            source_label: StringBuilder::new(),
+            indicators: (0..IndicatorField::ALL.len())
+                .map(|_| ListBuilder::new(StringBuilder::new()))
+                .collect(),
+            event: StringBuilder::new(),
+        }
+    }
+
+    fn push(&mut self, event: &Event, json: &str) {
+        self.log_type.append_value(&*event.origin.log_type);
+        self.row_id.append_value(event.row_id.as_str());
+        self.event_time.append_value(event.event_time.timestamp_micros());
+        self.parse_time.append_value(event.parse_time.timestamp_micros());
+        self.source_id.append_value(&*event.origin.source_id);
+        self.source_label.append_value(&*event.origin.source_label);
+        let mut items = event.indicators.iter().peekable();
+        for (builder, field) in self.indicators.iter_mut().zip(IndicatorField::ALL) {
+            // Grouped by field in `IndicatorField::ALL` order (`finish` sorted them).
+            while let Some((_, v)) = items.next_if(|(f, _)| *f == field) {
+                builder.values().append_value(v);
+            }
+            builder.append(true);
+        }
+        self.event.append_value(json);
+    }
+
+    /// The rows pushed so far as one batch; the builders start over.
+    fn finish(&mut self) -> Result<RecordBatch, String> {
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(self.log_type.finish()),
+            Arc::new(self.row_id.finish()),
+            Arc::new(self.event_time.finish()),
+            Arc::new(self.parse_time.finish()),
+            Arc::new(self.source_id.finish()),
+            Arc::new(self.source_label.finish()),
+        ];
+        columns.extend(self.indicators.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.event.finish()));
+        RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())
+    }
+}
+
+/// One partition's rows: in the builders, plus batches already finished for a write that
+/// failed (kept for the next one).
 struct Buffer {
-    rows: Vec<Row>,
+    columns: Columns,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    first_row_id: RowId,
     bytes: usize,
     opened: Instant,
 }
@@ -154,6 +218,10 @@ pub struct LakeWriter<S: LakeStore> {
     buffers: HashMap<String, Buffer>,
     buffered_bytes: usize,
     written: Vec<String>,
+    /// The partition of the previous event (events come in runs of one log type and hour).
+    last_partition: Option<(Arc<Origin>, i64, String)>,
+    /// Reused for each event's JSON text.
+    scratch: Vec<u8>,
 }
 
 impl<S: LakeStore> std::fmt::Debug for LakeWriter<S> {
@@ -175,6 +243,8 @@ impl<S: LakeStore> LakeWriter<S> {
             buffers: HashMap::new(),
             buffered_bytes: 0,
             written: Vec::new(),
+            last_partition: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -212,7 +282,7 @@ impl<S: LakeStore> LakeWriter<S> {
     /// Writes one partition's buffer. When the store fails the buffer stays, so a later
     /// flush or [`EventSink::rescue`] still has its rows.
     fn write(&mut self, partition_key: &str) -> Result<(), Error> {
-        let Some(buffer) = self.buffers.get(partition_key) else { return Ok(()) };
+        let Some(buffer) = self.buffers.get_mut(partition_key) else { return Ok(()) };
         let key = put_buffer(&mut self.store, partition_key, buffer)?;
         self.forget(partition_key);
         self.written.extend(key);
@@ -230,45 +300,63 @@ impl<S: LakeStore> LakeWriter<S> {
 fn put_buffer(
     store: &mut dyn LakeStore,
     partition_key: &str,
-    buffer: &Buffer,
+    buffer: &mut Buffer,
 ) -> Result<Option<String>, Error> {
-    let Some(first) = buffer.rows.first() else { return Ok(None) };
-    let key = format!("{partition_key}/{}.parquet", first.row_id);
-    let bytes = encode(&buffer.rows).map_err(|reason| Error::Lake { key: key.clone(), reason })?;
+    let key = format!("{partition_key}/{}.parquet", buffer.first_row_id);
+    let lake_err = |reason: String| Error::Lake { key: key.clone(), reason };
+    if buffer.pending > 0 {
+        buffer.batches.push(buffer.columns.finish().map_err(lake_err)?);
+        buffer.pending = 0;
+    }
+    let rows: usize = buffer.batches.iter().map(RecordBatch::num_rows).sum();
+    if rows == 0 {
+        return Ok(None);
+    }
+    let bytes = encode(&buffer.batches).map_err(lake_err)?;
     let size = bytes.len();
     store.put(&key, bytes)?;
-    info!(key = %key, rows = buffer.rows.len(), bytes = size, "Lake file written.");
+    info!(key = %key, rows, bytes = size, "Lake file written.");
     Ok(Some(key))
 }
 
 impl<S: LakeStore> EventSink for LakeWriter<S> {
     fn accept(&mut self, event: Event) -> Result<(), Error> {
-        let json = serde_json::to_string(&event.fields).map_err(|e| Error::Lake {
+        self.scratch.clear();
+        serde_json::to_writer(&mut self.scratch, &event.fields).map_err(|e| Error::Lake {
             key: table_name(event.log_type()),
             reason: format!("cannot serialize an event: {e}"),
         })?;
-        let indicators = event.indicators;
-        // What the row holds, counting each allocation's bookkeeping.
-        let bytes = std::mem::size_of::<Row>()
-            + json.len()
-            + 32
-            + 64
-            + std::mem::size_of::<Indicators>()
-            + indicators.heap_bytes();
-        let key = partition(&table_name(&event.origin.log_type), &event.event_time);
-        let buffer = self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
-            rows: Vec::new(),
-            bytes: 0,
-            opened: Instant::now(),
-        });
-        buffer.rows.push(Row {
-            origin: event.origin,
-            row_id: event.row_id,
-            event_time: event.event_time,
-            parse_time: event.parse_time,
-            indicators,
-            json,
-        });
+        // serde_json writes UTF-8; the check is cheap next to the serialization.
+        let json = std::str::from_utf8(&self.scratch).map_err(|e| Error::Lake {
+            key: table_name(event.log_type()),
+            reason: format!("an event serialized to invalid UTF-8: {e}"),
+        })?;
+        // What the row adds to the builders: text, offsets, times and list entries.
+        let bytes = json.len() + 32 + 64 + event.indicators.heap_bytes() + 8 * 16;
+        let hour = event.event_time.timestamp().div_euclid(3600);
+        let key = match &self.last_partition {
+            Some((origin, h, key)) if *h == hour && Arc::ptr_eq(origin, &event.origin) => {
+                key.clone()
+            }
+            _ => {
+                let key = partition(&table_name(&event.origin.log_type), &event.event_time);
+                self.last_partition = Some((event.origin.clone(), hour, key.clone()));
+                key
+            }
+        };
+        let buffer = match self.buffers.get_mut(&key) {
+            Some(buffer) => buffer,
+            None => self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
+                columns: Columns::new(),
+                pending: 0,
+                batches: Vec::new(),
+                first_row_id: event.row_id,
+                bytes: 0,
+                opened: Instant::now(),
+            }),
+        };
+        buffer.columns.push(&event, json);
+        buffer.pending += 1;
         buffer.bytes += bytes;
         self.buffered_bytes += bytes;
         let full = buffer.bytes >= self.config.max_file_bytes;
@@ -307,7 +395,7 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
         keys.sort();
         let mut files = Vec::new();
         for partition_key in keys {
-            let Some(buffer) = self.buffers.get(&partition_key) else { continue };
+            let Some(buffer) = self.buffers.get_mut(&partition_key) else { continue };
             if let Some(key) = put_buffer(&mut local, &partition_key, buffer)? {
                 files.push(folder.join(key));
             }
@@ -317,49 +405,13 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
     }
 }
 
-fn encode(rows: &[Row]) -> Result<Vec<u8>, String> {
-    let schema = schema();
-    let mut log_type = StringBuilder::new();
-    let mut row_id = StringBuilder::new();
-    let mut event_time = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-    let mut parse_time = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-    let mut source_id = StringBuilder::new();
-    let mut source_label = StringBuilder::new();
-    let mut lists: Vec<ListBuilder<StringBuilder>> =
-        (0..9).map(|_| ListBuilder::new(StringBuilder::new())).collect();
-    let mut event = StringBuilder::new();
-    for row in rows {
-        log_type.append_value(&*row.origin.log_type);
-        row_id.append_value(row.row_id.as_str());
-        event_time.append_value(row.event_time.timestamp_micros());
-        parse_time.append_value(row.parse_time.timestamp_micros());
-        source_id.append_value(&*row.origin.source_id);
-        source_label.append_value(&*row.origin.source_label);
-        let mut items = row.indicators.iter().peekable();
-        for (builder, field) in lists.iter_mut().zip(IndicatorField::ALL) {
-            // Items are grouped by field in `IndicatorField::ALL` order (`finish` sorted them).
-            while let Some((_, v)) = items.next_if(|(f, _)| *f == field) {
-                builder.values().append_value(v);
-            }
-            builder.append(true);
-        }
-        event.append_value(&row.json);
-    }
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(log_type.finish()),
-        Arc::new(row_id.finish()),
-        Arc::new(event_time.finish()),
-        Arc::new(parse_time.finish()),
-        Arc::new(source_id.finish()),
-        Arc::new(source_label.finish()),
-    ];
-    columns.extend(lists.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.push(Arc::new(event.finish()));
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
+fn encode(batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     let level = ZstdLevel::try_new(3).map_err(|e| e.to_string())?;
     let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
     let mut writer =
-        ArrowWriter::try_new(Vec::new(), schema, Some(props)).map_err(|e| e.to_string())?;
-    writer.write(&batch).map_err(|e| e.to_string())?;
+        ArrowWriter::try_new(Vec::new(), schema(), Some(props)).map_err(|e| e.to_string())?;
+    for batch in batches {
+        writer.write(batch).map_err(|e| e.to_string())?;
+    }
     writer.into_inner().map_err(|e| e.to_string())
 }
