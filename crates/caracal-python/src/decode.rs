@@ -6,7 +6,8 @@
 //! direct value) whose text is at least [`LAZY_MIN`] bytes stays text, in a lazy
 //! `ImmutableDict` (runtime.py `_LazyDict`) that decodes itself on first use. Events
 //! carry large objects (`userIdentity`, `requestParameters`, `responseElements`) that
-//! most rules never open; decoding them was most of a batch's cost.
+//! most rules never open; decoding them was most of a batch's cost. A lazy object is
+//! opened by [`fill_lazy`], this decoder again (Python's `json` for text outside it).
 //!
 //! Everything is validated here, lazy text included. Anything outside this fast path
 //! (invalid JSON, `NaN`/`Infinity`, lone surrogate escapes, deep nesting, a batch that
@@ -68,6 +69,35 @@ pub(crate) fn batch<'py>(
     }
 }
 
+/// Opens a lazy object (runtime.py `_LazyDict._load`): decodes its text and replaces
+/// `target`'s content (the text under `_RAW`) with the members. `False`, with `target`
+/// untouched, when the text is outside the fast path (lone surrogate escapes): Python
+/// decodes it then. Runs no Python code, so a time-limit interrupt cannot cut it short.
+#[pyfunction]
+pub(crate) fn fill_lazy(target: &Bound<'_, PyDict>, text: &str) -> PyResult<bool> {
+    let py = target.py();
+    let runtime = crate::interp::runtime(py)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    let types = Types::of(&runtime)?;
+    let mut parser = Parser {
+        py,
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        keys: HashMap::default(),
+        scratch: String::new(),
+        types: &types,
+    };
+    let object = match parser.whole_object() {
+        Ok(object) => object,
+        Err(Stop::Fallback) => return Ok(false),
+        Err(Stop::Python(err)) => return Err(err),
+    };
+    target.del_item(&types.raw_key)?;
+    target.update(object.cast::<PyDict>()?.as_mapping())?;
+    Ok(true)
+}
+
 /// FxHash (rustc's): keys are short and trusted to be batch data, so SipHash's
 /// flooding resistance buys nothing and costs a tenth of the decoding time.
 #[derive(Default)]
@@ -124,6 +154,17 @@ static STRING_SPECIAL: [bool; 256] = {
     table[b'\\' as usize] = true;
     table
 };
+
+/// A mask whose lowest set bit is the high bit of the first byte of `word` (little
+/// endian) that is `"`, `\\` or below 0x20; 0 when there is none. Higher bits may be
+/// false positives (borrows), so only the lowest one is meaningful.
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    control | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
+}
 
 struct Parser<'t, 'py, 'a> {
     py: Python<'py>,
@@ -185,6 +226,20 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
             return Err(Stop::Fallback);
         }
         Ok(list)
+    }
+
+    /// The text is one object (a lazy object's).
+    fn whole_object(&mut self) -> Parsed<Bound<'py, PyAny>> {
+        self.ws();
+        if self.peek() != Some(b'{') {
+            return Err(Stop::Fallback);
+        }
+        let object = self.object(1, false)?;
+        self.ws();
+        if self.pos != self.bytes.len() {
+            return Err(Stop::Fallback);
+        }
+        Ok(object)
     }
 
     fn value(&mut self, depth: usize) -> Parsed<Bound<'py, PyAny>> {
@@ -414,8 +469,18 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
     }
 
     /// Advances over string content without quotes, backslashes or control characters
-    /// (all ASCII, so the run ends on a character boundary).
+    /// (all ASCII, so the run ends on a character boundary). Eight bytes at a time.
     fn plain_run(&mut self) {
+        while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            let special = special_bytes(u64::from_le_bytes(word));
+            if special != 0 {
+                self.pos += (special.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.pos += 8;
+        }
         while let Some(&b) = self.bytes.get(self.pos) {
             if STRING_SPECIAL[b as usize] {
                 break;
@@ -560,6 +625,42 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
                     }
                 }
                 _ => return Err(Stop::Fallback),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::special_bytes;
+
+    /// The word-at-a-time scan finds the same first special byte as a byte loop.
+    #[test]
+    fn special_bytes_finds_the_first_quote_backslash_or_control_byte() {
+        let samples: [&[u8; 8]; 7] = [
+            b"abcdefgh",
+            b"abc\"efgh",
+            b"\\bcdefgh",
+            b"abcdefg\x1f",
+            b"\xc3\xa9\xa2\xdc\"xyz",
+            b"a\x00\"\\\x01bcd",
+            b"\x7f\x80\xff\x20!#[]",
+        ];
+        for word in samples {
+            let expected = word.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let mask = special_bytes(u64::from_le_bytes(*word));
+            let found = (mask != 0).then(|| (mask.trailing_zeros() / 8) as usize);
+            assert_eq!(found, expected, "{word:?}");
+        }
+        // Every byte value in every position.
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let special = b == b'"' || b == b'\\' || b < 0x20;
+                let mask = special_bytes(u64::from_le_bytes(word));
+                let found = (mask != 0).then(|| (mask.trailing_zeros() / 8) as usize);
+                assert_eq!(found, special.then_some(at), "{b:#x} at {at}");
             }
         }
     }

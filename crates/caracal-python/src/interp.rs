@@ -61,6 +61,7 @@ pub(crate) fn runtime(py: Python<'_>) -> Result<Bound<'_, PyModule>, Error> {
 fn install(py: Python<'_>) -> PyResult<Py<PyModule>> {
     let code = CString::new(RUNTIME_SOURCE)?;
     let module = PyModule::from_code(py, &code, c"<caracal>/runtime.py", c"_caracal_runtime")?;
+    module.setattr("_fill", wrap_pyfunction!(crate::decode::fill_lazy, &module)?)?;
     let version: String = py.import("sys")?.getattr("version")?.extract()?;
     debug!(python = %version, "Embedded interpreter ready.");
     let overdue = module.getattr("_overdue")?.unbind();

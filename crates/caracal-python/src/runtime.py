@@ -149,7 +149,8 @@ class _LazyDict(ImmutableDict):
     nested objects of events and resources, which most detections never open).
 
     It holds {_RAW: text}: never empty, so C code that tests the size first (json.dumps)
-    goes on to call items(). Every reading method decodes the text into the dict, then
+    goes on to call items(). Every reading method decodes the text into the dict (`_fill`,
+    the Rust decoder; `_loads` for what it leaves to Python), then
     turns the object into a plain ImmutableDict, so later reads run at C speed. Interrupted
     half-way (time limit), the next read finishes the job: decoding is idempotent."""
 
@@ -157,7 +158,7 @@ class _LazyDict(ImmutableDict):
 
     def _load(self):
         text = dict.get(self, _RAW)
-        if text is not None:
+        if text is not None and not _fill(self, text):
             dict.update(self, _loads(text))
             dict.__delitem__(self, _RAW)
         self.__class__ = ImmutableDict
@@ -218,6 +219,12 @@ class _LazyDict(ImmutableDict):
 
 
 _LazyDict.__name__ = _LazyDict.__qualname__ = "ImmutableDict"
+
+
+def _fill(lazy, text):
+    """Decodes a lazy object's text into it; False when it cannot (then `_loads` does).
+    Replaced by the Rust decoder (src/decode.rs `fill_lazy`) when the runtime is installed."""
+    return False
 
 
 def _walk(value, keys):

@@ -137,3 +137,17 @@ fn invalid_batches_are_reported_as_before() {
         assert!(err.contains("JSONDecodeError"), "{text}: {err}");
     }
 }
+
+#[test]
+fn lazy_objects_outside_the_fast_path_open_through_python_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks = r#"assert event.get("big").get("lone") == "\ud800" and event["big"]["pad"] == "y" * 400
+assert type(event.get("big")).__name__ == "ImmutableDict" and len(event.get("big")) == 2"#;
+    let engine = engine_with(dir.path(), checks, "{}");
+    let pad = "y".repeat(400);
+    let text =
+        format!(r#"[{{"p_log_type": "T.Log", "big": {{"lone": "\ud800", "pad": "{pad}"}}}}]"#);
+    let outcomes = engine.evaluate_events_json(&text).unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].error, None, "{outcomes:?}");
+}
