@@ -18,10 +18,16 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
 /// Nested objects of an item at least this long (bytes of JSON) are decoded lazily.
 pub(crate) const LAZY_MIN: usize = 256;
+/// Value strings up to this many bytes are shared per batch (longer ones are ids,
+/// timestamps and messages, which rarely repeat).
+const SHARED_VALUE_MAX: usize = 32;
+/// At most this many distinct strings are shared per batch (keys always are).
+const SHARED_MAX: usize = 1 << 14;
 /// Deeper nesting is left to Python (which raises `RecursionError` somewhere deeper).
 const MAX_DEPTH: usize = 200;
 
@@ -33,16 +39,62 @@ pub(crate) struct Types<'py> {
     pub(crate) lazy: Bound<'py, PyAny>,
     /// `_RAW`, the key of a lazy object's text.
     pub(crate) raw_key: Bound<'py, PyAny>,
+    /// Both classes take dict's `__new__` and `__init__` (checked once): objects can be
+    /// made by dict's `tp_new` alone, without a generic type call.
+    plain: bool,
+    empty: Bound<'py, PyTuple>,
 }
 
+/// [`Types`] as looked up once (the runtime module is installed once per process):
+/// `ImmutableDict`, `_LazyDict`, `_RAW` and whether both classes are plain.
+type Classes = (Py<PyAny>, Py<PyAny>, Py<PyAny>, bool);
+static TYPES: PyOnceLock<Classes> = PyOnceLock::new();
+
 impl<'py> Types<'py> {
-    /// Looks the classes up in the runtime module.
+    /// The classes of the runtime module.
     pub(crate) fn of(runtime: &Bound<'py, PyModule>) -> PyResult<Self> {
+        let py = runtime.py();
+        let (dict, lazy, raw_key, plain) = TYPES.get_or_try_init(py, || -> PyResult<_> {
+            let dict = runtime.getattr("ImmutableDict")?;
+            let lazy = runtime.getattr("_LazyDict")?;
+            let base = py.get_type::<PyDict>();
+            let mut plain = true;
+            for class in [&dict, &lazy] {
+                plain &= class.cast::<PyType>()?.is_subclass(&base)?
+                    && class.getattr("__new__")?.is(&base.getattr("__new__")?)
+                    && class.getattr("__init__")?.is(&base.getattr("__init__")?);
+            }
+            Ok((dict.unbind(), lazy.unbind(), runtime.getattr("_RAW")?.unbind(), plain))
+        })?;
         Ok(Self {
-            dict: runtime.getattr("ImmutableDict")?,
-            lazy: runtime.getattr("_LazyDict")?,
-            raw_key: runtime.getattr("_RAW")?,
+            dict: dict.bind(py).clone(),
+            lazy: lazy.bind(py).clone(),
+            raw_key: raw_key.bind(py).clone(),
+            plain: *plain,
+            empty: PyTuple::empty(py),
         })
+    }
+
+    /// A new, empty instance of `class` (`dict` or `lazy`), as `class()` makes it.
+    fn new_object(&self, class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if !self.plain {
+            return class.call0();
+        }
+        let py = class.py();
+        let tp = class.as_ptr().cast::<pyo3::ffi::PyTypeObject>();
+        // SAFETY: `class` is a dict subclass whose `__new__` and `__init__` are dict's
+        // (checked in `of`). `class()` would call its `tp_new` (dict's, inherited) with an
+        // empty tuple and then dict's `__init__`, which does nothing without arguments; we
+        // call `tp_new` the same way, holding the GIL, and own the returned reference.
+        unsafe {
+            match (*tp).tp_new {
+                Some(new) => Bound::from_owned_ptr_or_err(
+                    py,
+                    new(tp, self.empty.as_ptr(), std::ptr::null_mut()),
+                ),
+                None => class.call0(),
+            }
+        }
     }
 }
 
@@ -171,7 +223,8 @@ struct Parser<'t, 'py, 'a> {
     text: &'t str,
     bytes: &'t [u8],
     pos: usize,
-    /// Object keys without escapes, one Python string each per batch (as `json`'s memo).
+    /// Object keys without escapes, one Python string each per batch (as `json`'s memo),
+    /// and short value strings (see [`Parser::string`]).
     keys: HashMap<&'t str, Bound<'py, PyString>, BuildHasherDefault<KeyHasher>>,
     scratch: String,
     types: &'a Types<'py>,
@@ -274,7 +327,7 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
             return Err(Stop::Fallback);
         }
         self.pos += 1;
-        let object = self.types.dict.call0()?;
+        let object = self.types.new_object(&self.types.dict)?;
         let dict = object.cast::<PyDict>().map_err(PyErr::from)?;
         self.ws();
         if self.peek() == Some(b'}') {
@@ -317,7 +370,7 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
 
     /// A `_LazyDict` holding the (already validated) text from `start` to `pos`.
     fn lazy(&mut self, start: usize) -> Parsed<Bound<'py, PyAny>> {
-        let object = self.types.lazy.call0()?;
+        let object = self.types.new_object(&self.types.lazy)?;
         let text = PyString::new(self.py, &self.text[start..self.pos]);
         object.cast::<PyDict>().map_err(PyErr::from)?.set_item(&self.types.raw_key, text)?;
         Ok(object)
@@ -426,8 +479,20 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
         }
     }
 
+    /// A value string: short ones without escapes shared per batch like keys (enum-like
+    /// values such as regions, account ids and event sources repeat across events).
     fn string(&mut self) -> Parsed<Bound<'py, PyString>> {
         Ok(match self.string_text()? {
+            Some(text) if text.len() <= SHARED_VALUE_MAX => {
+                if let Some(value) = self.keys.get(text) {
+                    return Ok(value.clone());
+                }
+                let value = PyString::new(self.py, text);
+                if self.keys.len() < SHARED_MAX {
+                    self.keys.insert(text, value.clone());
+                }
+                value
+            }
             Some(text) => PyString::new(self.py, text),
             None => PyString::new(self.py, &self.scratch),
         })
@@ -632,7 +697,23 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
 
 #[cfg(test)]
 mod tests {
+    use pyo3::prelude::*;
+
     use super::special_bytes;
+
+    /// The runtime's classes keep dict's constructor, so the decoder's direct `tp_new`
+    /// path (not the generic call) is the one the engine runs.
+    #[test]
+    fn runtime_classes_take_the_direct_constructor() {
+        pyo3::Python::attach(|py| {
+            let runtime = crate::interp::runtime(py).unwrap();
+            let types = super::Types::of(&runtime).unwrap();
+            assert!(types.plain);
+            let object = types.new_object(&types.dict).unwrap();
+            assert_eq!(object.get_type().name().unwrap(), "ImmutableDict");
+            assert_eq!(object.len().unwrap(), 0);
+        });
+    }
 
     /// The word-at-a-time scan finds the same first special byte as a byte loop.
     #[test]

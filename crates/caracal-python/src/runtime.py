@@ -603,7 +603,7 @@ class Detection:
             raise AttributeError(f"{filename} defines no {kind}() function")
         self.optional = {name: getattr(self.module, name) for name in _OPTIONAL if callable(getattr(self.module, name, None))}
         self.optional_items = tuple(self.optional.items())
-        self.optional_slots = tuple((name, fn, _ALERT_SLOTS[name]) for name, fn in self.optional_items)
+        self.optional_slots = tuple((name, fn, _ALERT_SLOTS[name], _ALERT_VALUES.get(name, str)) for name, fn in self.optional_items)
         self.resource_types = frozenset(resource_types or ())
         self.log_types = tuple(log_types or ())
         pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
@@ -877,7 +877,30 @@ def _check_optional(name, value):
 # Positions in an alert list (src/outcome.rs reads them): event, rule, then these.
 _ALERT_SLOTS = {"title": 2, "dedup": 3, "severity": 4, "alert_context": 5, "description": 6, "reference": 7, "runbook": 8, "destinations": 9}
 _ALERT_ERRORS = 10
-_ALERT_LEN = 11
+
+
+def _dedup_value(value):
+    return str(value)[:1000]
+
+
+def _context_value(value):
+    _check_value("alert_context", value)
+    return value
+
+
+def _severity_value(value):
+    _check_value("severity", value)
+    value = str(value).upper()
+    return None if value == "DEFAULT" else value
+
+
+def _destinations_value(value):
+    _check_value("destinations", value)
+    return None if value is None else [str(v) for v in value]
+
+
+# How each optional function's result goes into the alert (checked, then converted).
+_ALERT_VALUES = {"dedup": _dedup_value, "alert_context": _context_value, "severity": _severity_value, "destinations": _destinations_value}
 
 
 def _alert_fields(det, event, ei, slot, n, append):
@@ -888,34 +911,17 @@ def _alert_fields(det, event, ei, slot, n, append):
     description, reference, runbook, destinations, errors or None]; the Rust side turns
     alert_context into JSON (other objects as `str()`, like `json.dumps(default=str)`).
     """
-    alert = [None] * _ALERT_LEN
-    alert[0] = ei
-    alert[1] = det.index
-    errors = None
-    for fname, fn, pos in det.optional_slots:
+    alert = [ei, det.index, None, None, None, None, None, None, None, None, None]
+    for fname, fn, pos, convert in det.optional_slots:
         n += 1
         slot[0] = n
         try:
-            value = fn(event)
-            if fname in _CHECKED:
-                _check_value(fname, value)
+            alert[pos] = convert(fn(event))
         except BaseException as exc:  # noqa: BLE001
+            errors = alert[_ALERT_ERRORS]
             if errors is None:
                 errors = alert[_ALERT_ERRORS] = []
             errors.append(f"{fname}: {_describe(exc)}")
-            continue
-        if pos == 3:
-            alert[3] = str(value)[:1000]
-        elif pos == 5:
-            alert[5] = value
-        elif pos == 4:
-            value = str(value).upper()
-            if value != "DEFAULT":
-                alert[4] = value
-        elif pos == 9:
-            alert[9] = None if value is None else [str(v) for v in value]
-        else:
-            alert[pos] = str(value)
     title = alert[2]
     if title is None:
         alert[2] = det.id
@@ -923,9 +929,6 @@ def _alert_fields(det, event, ei, slot, n, append):
         alert[3] = title[:1000] if title else "defaultDedupString:" + det.id
     append(alert)
     return n
-
-
-_CHECKED = frozenset(("alert_context", "severity", "destinations"))
 
 
 class _Failed:
