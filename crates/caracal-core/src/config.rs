@@ -57,6 +57,10 @@ types = []
 [policies]
 # Policy pack folders evaluated after each scan.
 paths = ["policies"]
+# A virtualenv (same Python minor version as caracal's) whose site-packages the policies
+# import third-party modules from; `caracal test --venv DIR --install-requirements FILE`
+# creates and fills one. Unset: the standard library only.
+# venv = ".venv-policies"
 "#;
 
 /// The whole configuration file.
@@ -199,11 +203,13 @@ impl Default for ScanConfig {
 pub struct PoliciesConfig {
     /// Folders to load.
     pub paths: Vec<PathBuf>,
+    /// A virtualenv whose site-packages third-party imports of policies come from.
+    pub venv: Option<PathBuf>,
 }
 
 impl Default for PoliciesConfig {
     fn default() -> Self {
-        Self { paths: vec![PathBuf::from("policies")] }
+        Self { paths: vec![PathBuf::from("policies")], venv: None }
     }
 }
 

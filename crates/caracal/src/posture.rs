@@ -42,16 +42,32 @@ impl Evaluation {
 }
 
 /// Loads the packs under `paths`, evaluates every enabled policy on `resources` in the
-/// embedded interpreter and stores the verdicts.
+/// embedded interpreter (third-party imports from `venv`'s site-packages, when given) and
+/// stores the verdicts.
 pub async fn evaluate(
     store: &Arc<dyn Store>,
     resources: Vec<Resource>,
     paths: Vec<PathBuf>,
+    venv: Option<PathBuf>,
 ) -> anyhow::Result<Evaluation> {
     let evaluation = tokio::task::spawn_blocking(move || -> anyhow::Result<Evaluation> {
         let pack = caracal_python::pack::load(&paths, &LoadOptions::default())
             .with_context(|| format!("loading policies from {}", display_paths(&paths)))?;
-        let engine = Engine::new(&pack, &EngineOptions::default())?;
+        let mut options = EngineOptions::default();
+        if let Some(venv) = &venv {
+            let site = caracal_python::venv::site_packages(venv)
+                .with_context(|| format!("policy virtualenv {}", venv.display()))?;
+            // A mistyped path would otherwise only show as policies failing to import.
+            if !site.is_dir() {
+                anyhow::bail!(
+                    "policy virtualenv {}: no {} (is it a virtualenv of the same Python version?)",
+                    venv.display(),
+                    site.display()
+                );
+            }
+            options.python_paths.push(site);
+        }
+        let engine = Engine::new(&pack, &options)?;
         for invalid in engine.invalid() {
             eprintln!(
                 "caracal: skipping invalid spec {}: {}",

@@ -161,3 +161,75 @@ async fn scan_works_with_the_dynamodb_store() {
     let tables = session.home().dynamodb().list_tables().send().await.unwrap();
     assert!(tables.table_names().iter().any(|t| t == "caracal-e2e-resources"), "{tables:?}");
 }
+
+#[tokio::test]
+async fn scan_policies_import_third_party_modules_from_the_configured_venv() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    let s3 = session.home().s3();
+    s3.create_bucket().bucket("vendored-ok").send().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("vendored.yml"),
+        "AnalysisType: policy\nPolicyID: Test.Vendored\nEnabled: true\nFilename: vendored.py\n\
+         ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("vendored.py"),
+        "from caracal_fixture_vendor import name_ends_ok\n\n\
+         def policy(resource):\n    return name_ends_ok(resource.get('Name') or '')\n",
+    )
+    .unwrap();
+    // A virtualenv layout for whichever Python minor version caracal embeds.
+    let venv = dir.path().join("venv");
+    for minor in 8..=15 {
+        let site = venv.join(format!("lib/python3.{minor}/site-packages"));
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(
+            site.join("caracal_fixture_vendor.py"),
+            "def name_ends_ok(name):\n    return name.endswith('-ok')\n",
+        )
+        .unwrap();
+    }
+
+    let endpoint = emulator.endpoint();
+    let db = dir.path().join("caracal.db");
+    let env = [
+        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+        ("CARACAL_DB", db.to_str().unwrap()),
+        ("CARACAL_REGIONS", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let base = ["scan", "--output", "json", "--type", "AWS.S3.Bucket", "--policies"];
+    let pack_arg = pack.to_str().unwrap();
+
+    let without = caracal(&[&base[..], &[pack_arg]].concat(), &env);
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(stderr.contains("ModuleNotFoundError"), "no venv, no module: {stderr}");
+
+    let with = caracal(&[&base[..], &[pack_arg, "--venv", venv.to_str().unwrap()]].concat(), &env);
+    let stderr = String::from_utf8_lossy(&with.stderr);
+    assert_eq!(with.status.code(), Some(0), "the policy passes: {stderr}");
+    let json: Value = serde_json::from_slice(&with.stdout).unwrap();
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["policy_id"] == "Test.Vendored")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(finding["resource_id"], "arn:aws:s3:::vendored-ok", "{finding}");
+    assert_eq!(finding["status"]["status"], "PASS", "{finding}");
+
+    let missing = caracal(&[&base[..], &[pack_arg, "--venv", "/no/such/venv"]].concat(), &env);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/no/such/venv"), "names the virtualenv: {stderr}");
+}

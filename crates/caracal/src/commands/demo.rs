@@ -86,7 +86,7 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
 
     let policies = if args.policies.is_empty() { vec![bundled("policies")] } else { args.policies };
     eprintln!("demo: evaluating policies ...");
-    let evaluation = posture::evaluate(&store, outcome.resources, policies).await?;
+    let evaluation = posture::evaluate(&store, outcome.resources, policies, None).await?;
     println!();
     posture::print_findings(&mut std::io::stdout().lock(), &evaluation)?;
 

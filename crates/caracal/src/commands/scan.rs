@@ -68,6 +68,13 @@ pub struct Args {
     /// Only snapshot resources; evaluate no policies
     #[arg(long, conflicts_with = "policies", help_heading = "POLICIES")]
     no_policies: bool,
+
+    /// Import third-party modules of policies from this virtualenv
+    ///
+    /// Default: `[policies] venv` of caracal.toml. `caracal test --venv DIR
+    /// --install-requirements FILE` creates and fills one.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_policies", help_heading = "POLICIES")]
+    venv: Option<PathBuf>,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -87,7 +94,8 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let evaluation = if policy_paths.is_empty() {
         None
     } else {
-        Some(posture::evaluate(&store, outcome.resources.clone(), policy_paths).await?)
+        let venv = args.venv.clone().or_else(|| config.policies.venv.clone());
+        Some(posture::evaluate(&store, outcome.resources.clone(), policy_paths, venv).await?)
     };
 
     match args.output {

@@ -59,8 +59,9 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             let failing = if paths.is_empty() {
                 0
             } else {
+                let venv = config.policies.venv.clone();
                 let evaluation =
-                    posture::evaluate(&store, outcome.resources.clone(), paths).await?;
+                    posture::evaluate(&store, outcome.resources.clone(), paths, venv).await?;
                 evaluation.reportable().len()
             };
             anyhow::Ok((outcome, failing))
