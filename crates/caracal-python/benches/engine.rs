@@ -7,13 +7,16 @@
 //!   events are the real CloudTrail records of `shared/samples` plus the packs' test logs.
 //! - `caracal_python::conversion`: Rust → Python conversion of the same events:
 //!   `json.loads` of the JSON text vs. building dicts value by value through pyo3.
+//! - `ratios`: the ratio of issue #4 per group, engine and baseline run alternately 15
+//!   times, fastest of each (robust to load on a shared machine).
 //!
-//! Run: `cargo bench -p caracal-python --bench engine` (add `-- --quick` for a short run).
+//! Run: `cargo bench -p caracal-python --bench engine` (add `-- --quick` for a short run,
+//! `-- ratios` for the ratios alone).
 //!
-//! Ratios (caracal / baseline), `-- --quick`, loaded 2-core machine, before → after the
-//! Rust batch decoder with lazy nested objects: policies/15 0.29 → 0.29-0.31, policies/150
-//! 0.70 → 0.74-0.90, rules/12 0.23 → 0.25-0.37, rules/120 0.50 → 0.43-0.55. The README has
-//! the details and the steadier in-process numbers.
+//! Ratios (caracal / baseline), `-- ratios`, three runs on the loaded 2-core machine:
+//! policies/15 0.55-0.57, policies/150 0.93-0.95, rules/12 0.47-0.51, rules/120
+//! 0.73-0.75 (0.49-0.51, 0.90, 0.33-0.38 and 0.58 before this round's changes). The
+//! README has where the time goes.
 
 use std::hint::black_box;
 use std::path::PathBuf;
