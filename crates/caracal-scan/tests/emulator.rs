@@ -174,6 +174,9 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
     }
     let meta = snapshot(store, &format!("{ACCOUNT_ID}::AWS.CloudTrail.Meta")).await;
     assert_eq!(meta["Trails"].as_array().map(Vec::len), Some(m.trails.len()));
+    // The seeded trail is single-region and stopped: no selector counts.
+    assert_eq!(meta["GlobalEventSelectors"], Value::Array(vec![]));
+    assert_eq!(meta["Name"], "AWS.CloudTrail.Meta");
     let recorder = snapshot(store, &format!("{ACCOUNT_ID}:{REGION}:AWS.Config.Recorder")).await;
     assert_eq!(recorder["Name"], m.config_recorder.as_str());
     assert_eq!(recorder["Status"]["Recording"], false);

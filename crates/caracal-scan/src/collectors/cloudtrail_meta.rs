@@ -1,13 +1,17 @@
 //! `AWS.CloudTrail.Meta` (per account): every trail that applies to a scanned region
 //! (DescribeTrails with shadow trails, per region), and the event selectors of the
-//! multi-region trails, so "a multi-region trail logs management events" can be checked.
+//! multi-region trails that are logging (GetTrailStatus, GetEventSelectors in the trail's
+//! home region), so "a multi-region trail logs management events" can be checked.
+//!
+//! As in Panther's snapshot, `GlobalEventSelectors` and `GlobalAdvancedEventSelectors` are
+//! flat lists of the selectors themselves (GetEventSelectors' shapes), not per trail.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::cloudtrail::event_selectors;
 use super::{Collected, Collector, ListingScope, Scope};
@@ -23,7 +27,7 @@ impl Collector for TrailMeta {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors"]
+        &["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"]
     }
 
     fn listing_scope(&self) -> ListingScope {
@@ -60,22 +64,42 @@ impl Collector for TrailMeta {
             }
         }
         let mut global_selectors = Vec::new();
+        let mut global_advanced = Vec::new();
         for (arn, (home, multi_region)) in &trails {
             if !multi_region {
                 continue;
             }
             let ct = scope.clients_in(home).cloudtrail();
+            let status = ct
+                .get_trail_status()
+                .name(arn)
+                .send()
+                .await
+                .op("cloudtrail:GetTrailStatus")
+                .map_err(|e| e.on(arn))?;
+            if status.is_logging() != Some(true) {
+                continue;
+            }
             let (selectors, advanced) = event_selectors(&ct, arn).await.map_err(|e| e.on(arn))?;
-            global_selectors.push(json!({
-                "TrailARN": arn,
-                "EventSelectors": selectors,
-                "AdvancedEventSelectors": advanced,
-            }));
+            global_selectors.extend(into_list(selectors));
+            global_advanced.extend(into_list(advanced));
         }
         let id = format!("{}::{}", scope.account_id(), ResourceType::CLOUDTRAIL_META);
-        let r = Resource::new(id, ResourceType::CLOUDTRAIL_META, scope.account_id(), GLOBAL_REGION)
+        let mut r =
+            Resource::new(id, ResourceType::CLOUDTRAIL_META, scope.account_id(), GLOBAL_REGION);
+        r.name = Some(ResourceType::CLOUDTRAIL_META.to_owned());
+        let r = r
             .with("Trails", trails.keys().cloned().map(Value::String).collect::<Vec<_>>())
-            .with("GlobalEventSelectors", global_selectors);
+            .with("GlobalEventSelectors", global_selectors)
+            .with("GlobalAdvancedEventSelectors", global_advanced);
         Ok(Collected { resources: vec![r], errors: Vec::new() })
+    }
+}
+
+/// The items of a JSON list; nothing for anything else.
+fn into_list(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(items) => items,
+        _ => Vec::new(),
     }
 }
