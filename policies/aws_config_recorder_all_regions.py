@@ -1,7 +1,8 @@
 def policy(resource):
+    # RecorderDetails is caracal's: Panther's Recorders holds only resource ids.
     recording = {
         r.get("Region")
-        for r in resource.get("Recorders") or []
+        for r in resource.get("RecorderDetails") or []
         if (r.get("Status") or {}).get("Recording")
         and (r.get("RecordingGroup") or {}).get("AllSupported")
     }
@@ -9,5 +10,5 @@ def policy(resource):
 
 
 def alert_context(resource):
-    recording = {r.get("Region") for r in resource.get("Recorders") or []}
+    recording = {r.get("Region") for r in resource.get("RecorderDetails") or []}
     return {"regions_without_recorder": sorted(set(resource.get("Regions") or []) - recording)}

@@ -184,6 +184,10 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
     let meta = snapshot(store, &format!("{ACCOUNT_ID}::AWS.Config.Recorder.Meta")).await;
     assert_eq!(meta["Regions"], Value::from(vec![REGION]));
     assert_eq!(meta["GlobalRecorderCount"], 1);
+    assert_eq!(
+        meta["Recorders"],
+        Value::from(vec![format!("{ACCOUNT_ID}:{REGION}:AWS.Config.Recorder")])
+    );
     let password = snapshot(store, &format!("{ACCOUNT_ID}::AWS.PasswordPolicy")).await;
     assert_eq!(password["AnyExist"], m.password_policy);
     assert_eq!(password["MinimumPasswordLength"], Value::Null);

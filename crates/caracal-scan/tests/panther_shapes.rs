@@ -8,12 +8,15 @@ use std::sync::Arc;
 use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType,
 };
+use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
 use caracal_aws::{Purpose, Session};
 use caracal_core::ResourceType as T;
 use caracal_scan::{ScanOutcome, ScanRequest, Scanner};
 use caracal_store::{SqliteStore, Store};
 use caracal_testkit::{ACCOUNT_ID, Emulator, REGION};
 use serde_json::{Value, json};
+
+const OTHER_REGION: &str = "eu-west-1";
 
 /// A session scanning `regions` of the emulator.
 async fn session(emulator: &Emulator, regions: &[&str]) -> Session {
@@ -155,4 +158,59 @@ async fn cloudtrail_meta_flattens_selectors_of_logging_multi_region_trails() {
             && s.get("ReadWriteType") == Some(&json!("All"))
     });
     assert!(enabled);
+}
+
+async fn recorder(session: &Session, region: &str, group: RecordingGroup, start: bool) {
+    let config = session.clients(region).config();
+    let rec = ConfigurationRecorder::builder()
+        .name("default")
+        .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/config"))
+        .recording_group(group)
+        .build();
+    config.put_configuration_recorder().configuration_recorder(rec).send().await.expect("recorder");
+    if start {
+        let channel =
+            DeliveryChannel::builder().name("default").s3_bucket_name("shapes-config").build();
+        config.put_delivery_channel().delivery_channel(channel).send().await.expect("channel");
+        config
+            .start_configuration_recorder()
+            .configuration_recorder_name("default")
+            .send()
+            .await
+            .expect("start recorder");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_recorder_meta_lists_recorder_ids_and_counts_all_supported_global_recorders() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator, &[REGION, OTHER_REGION]).await;
+    let everything =
+        RecordingGroup::builder().all_supported(true).include_global_resource_types(true).build();
+    recorder(&session, REGION, everything, true).await;
+    let no_global =
+        RecordingGroup::builder().all_supported(true).include_global_resource_types(false).build();
+    recorder(&session, OTHER_REGION, no_global, false).await;
+
+    let outcome = scan(&session, &[T::CONFIG_RECORDER, T::CONFIG_RECORDER_META]).await;
+    let meta = snapshot(&outcome, &format!("{ACCOUNT_ID}::{}", T::CONFIG_RECORDER_META));
+    assert_eq!(meta["Name"], T::CONFIG_RECORDER_META, "Panther names a .Meta after its type");
+    let ids: Vec<String> = [REGION, OTHER_REGION]
+        .iter()
+        .map(|r| format!("{ACCOUNT_ID}:{r}:AWS.Config.Recorder"))
+        .collect();
+    assert_eq!(meta["Recorders"], json!(ids), "resource ids, as strings");
+    for id in &ids {
+        // Each id is the AWS.Config.Recorder resource's own.
+        assert_eq!(snapshot(&outcome, id)["ResourceType"], T::CONFIG_RECORDER);
+    }
+    assert_eq!(meta["GlobalRecorderCount"], 1, "only the AllSupported + global recorder");
+    assert_eq!(meta["Regions"], json!([REGION, OTHER_REGION]));
+    let details = meta["RecorderDetails"].as_array().expect("caracal's details");
+    assert_eq!(details.len(), 2);
+    assert_eq!(details[0]["Region"], REGION);
+    assert_eq!(details[0]["ResourceId"], ids[0].as_str());
+    assert_eq!(details[0]["Status"]["Recording"], true);
+    assert_eq!(details[1]["Region"], OTHER_REGION);
+    assert_eq!(details[1]["Status"]["Recording"], false);
 }

@@ -28,14 +28,8 @@ impl Collector for Recorders {
         let resources = recorders
             .into_iter()
             .map(|(name, attributes)| {
-                let id = format!(
-                    "{}:{}:{}",
-                    scope.account_id(),
-                    scope.region(),
-                    ResourceType::CONFIG_RECORDER
-                );
                 let mut r = Resource::new(
-                    id,
+                    recorder_id(scope.account_id(), scope.region()),
                     ResourceType::CONFIG_RECORDER,
                     scope.account_id(),
                     scope.region(),
@@ -50,6 +44,14 @@ impl Collector for Recorders {
             .collect();
         Ok(Collected { resources, errors: Vec::new() })
     }
+}
+
+/// A recorder's resource id, `<account>:<region>:AWS.Config.Recorder` (RESOURCES.md).
+///
+/// It has no recorder name: AWS allows one customer managed recorder per region, but
+/// service-linked recorders (DescribeConfigurationRecorders lists them too) would share it.
+pub(super) fn recorder_id(account_id: &str, region: &str) -> String {
+    format!("{account_id}:{region}:{}", ResourceType::CONFIG_RECORDER)
 }
 
 /// The region's recorders as `(name, {Name, RecordingGroup, RoleARN, Status})`.
