@@ -134,7 +134,9 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
         if u.admin_inline_policy {
             let doc = parse(&v["InlinePolicies"]["seed-admin"]);
             assert_eq!(doc["Statement"][0]["Action"], "*");
-            assert!(v["Groups"].as_array().is_some_and(|g| !g.is_empty()));
+            let group = v["Groups"][0]["GroupName"].as_str().unwrap_or_default();
+            assert!(m.groups.iter().any(|g| g == group), "{}: Groups {}", u.name, v["Groups"]);
+            assert!(v["Groups"][0]["Arn"].as_str().is_some_and(|a| a.ends_with(group)));
         }
     }
     for role in &m.roles {

@@ -9,6 +9,7 @@ use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, DataResource, EventSelector, ReadWriteType,
 };
 use aws_sdk_config::types::{ConfigurationRecorder, DeliveryChannel, RecordingGroup};
+use aws_smithy_types::date_time::Format;
 use caracal_aws::{Purpose, Session};
 use caracal_core::ResourceType as T;
 use caracal_scan::{ScanOutcome, ScanRequest, Scanner};
@@ -213,4 +214,67 @@ async fn config_recorder_meta_lists_recorder_ids_and_counts_all_supported_global
     assert_eq!(details[0]["Status"]["Recording"], true);
     assert_eq!(details[1]["Region"], OTHER_REGION);
     assert_eq!(details[1]["Status"]["Recording"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_user_groups_are_group_objects() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator, &[REGION]).await;
+    let iam = session.home().iam();
+    iam.create_user().user_name("grouped").send().await.expect("user");
+    for (group, path) in [("team-a", "/teams/"), ("team-b", "/")] {
+        iam.create_group().group_name(group).path(path).send().await.expect("group");
+        iam.add_user_to_group().group_name(group).user_name("grouped").send().await.expect("add");
+    }
+    let listed = iam.list_groups_for_user().user_name("grouped").send().await.expect("list");
+    let mut expected: Vec<Value> = listed
+        .groups()
+        .iter()
+        .map(|g| {
+            json!({
+                "Arn": g.arn(),
+                "CreateDate": g.create_date().fmt(Format::DateTime).expect("date"),
+                "GroupId": g.group_id(),
+                "GroupName": g.group_name(),
+                "Path": g.path(),
+            })
+        })
+        .collect();
+    expected.sort_by_key(|g| g["GroupName"].to_string());
+    assert_eq!(expected.len(), 2);
+
+    let outcome = scan(&session, &[T::IAM_USER]).await;
+    let user = snapshot(&outcome, &format!("arn:aws:iam::{ACCOUNT_ID}:user/grouped"));
+    let mut groups = user["Groups"].as_array().expect("Groups is a list").clone();
+    groups.sort_by_key(|g| g["GroupName"].to_string());
+    assert_eq!(groups, expected, "ListGroupsForUser's group objects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iam_user_access_keys_are_listed_even_when_the_report_shows_none() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator, &[REGION]).await;
+    let iam = session.home().iam();
+    iam.create_user().user_name("first").send().await.expect("user");
+    // The first scan generates the credential report; later ones find it complete, so
+    // their request counts differ only by the per-user calls.
+    scan(&session, &[T::IAM_USER]).await;
+    let before = scan(&session, &[T::IAM_USER]).await.report.requests;
+
+    // The report (live in the emulator) shows no key for this user: its keys are still
+    // listed, because a real report can be hours old.
+    iam.create_user().user_name("keyless").send().await.expect("user");
+    let outcome = scan(&session, &[T::IAM_USER]).await;
+    let user = snapshot(&outcome, &format!("arn:aws:iam::{ACCOUNT_ID}:user/keyless"));
+    assert_eq!(user["CredentialReport"]["AccessKey1LastRotated"], Value::Null);
+    assert_eq!(user["AccessKeys"], json!([]));
+    assert_eq!(outcome.report.requests, before + 1, "one ListAccessKeys for the new user");
+
+    let key = iam.create_access_key().user_name("keyless").send().await.expect("key");
+    let key_id = key.access_key().map(|k| k.access_key_id().to_owned()).expect("key id");
+    let outcome = scan(&session, &[T::IAM_USER]).await;
+    let user = snapshot(&outcome, &format!("arn:aws:iam::{ACCOUNT_ID}:user/keyless"));
+    assert_eq!(user["AccessKeys"][0]["AccessKeyId"], key_id.as_str());
+    assert_eq!(user["AccessKeys"][0]["Status"], "Active");
+    assert_eq!(outcome.report.requests, before + 2, "plus GetAccessKeyLastUsed for the key");
 }

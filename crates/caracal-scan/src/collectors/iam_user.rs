@@ -1,12 +1,13 @@
-//! `AWS.IAM.User`: GetAccountAuthorizationDetails (policies, groups, tags), ListUsers
-//! (`PasswordLastUsed`), the credential report, virtual MFA devices, and per user with
-//! keys ListAccessKeys and GetAccessKeyLastUsed.
+//! `AWS.IAM.User`: GetAccountAuthorizationDetails for users and groups (policies, tags,
+//! and the group objects of `Groups`), ListUsers (`PasswordLastUsed`), the credential
+//! report, virtual MFA devices, and per user ListAccessKeys, then GetAccessKeyLastUsed per
+//! key. Keys are always listed: the credential report may be hours old.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::EntityType;
+use aws_sdk_iam::types::{EntityType, GroupDetail};
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
@@ -44,7 +45,9 @@ impl Collector for Users {
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
         let iam = scope.clients().iam();
-        let details = AuthDetails::fetch(&iam, &[EntityType::User]).await?;
+        let details = AuthDetails::fetch(&iam, &[EntityType::User, EntityType::Group]).await?;
+        let groups: HashMap<&str, Value> =
+            details.groups.iter().filter_map(|g| Some((g.group_name()?, group(g)))).collect();
         let mut last_used: HashMap<String, Option<aws_smithy_types::DateTime>> = HashMap::new();
         let mut pages = iam.list_users().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -54,7 +57,7 @@ impl Collector for Users {
         }
         let report = credential_report(&iam).await?;
         let mfa = virtual_mfa(&iam).await?;
-        let (report, mfa, last_used) = (&report, &mfa, &last_used);
+        let (report, mfa, last_used, groups) = (&report, &mfa, &last_used, &groups);
 
         let results = scope
             .each(details.users, |u| {
@@ -63,8 +66,7 @@ impl Collector for Users {
                     let name = u.user_name().unwrap_or_default().to_owned();
                     let arn = u.arn().unwrap_or_default().to_owned();
                     let row = report.get(&name).cloned();
-                    let keys =
-                        access_keys(&iam, &name, row.as_ref()).await.map_err(|e| e.on(&arn))?;
+                    let keys = access_keys(&iam, &name).await.map_err(|e| e.on(&arn))?;
                     let mut r = Resource::new(
                         &arn,
                         ResourceType::IAM_USER,
@@ -79,7 +81,7 @@ impl Collector for Users {
                     Ok(r.with("Path", u.path())
                         .with("PasswordLastUsed", ts(last_used.get(&name).and_then(Option::as_ref)))
                         .with("PermissionsBoundary", boundary(u.permissions_boundary()))
-                        .with("Groups", u.group_list().to_vec())
+                        .with("Groups", user_groups(u.group_list(), groups))
                         .with("InlinePolicies", inline_policies(u.user_policy_list()))
                         .with("ManagedPolicyNames", policy_names(u.attached_managed_policies()))
                         .with("VirtualMFA", mfa.get(&arn).cloned().unwrap_or(Value::Null))
@@ -92,15 +94,8 @@ impl Collector for Users {
     }
 }
 
-/// A user's access keys with their last use. Skips the calls when the credential report
-/// shows the user never had a key.
-async fn access_keys(iam: &Client, user: &str, row: Option<&Value>) -> Result<Value, CollectError> {
-    let never_had_keys = row.is_some_and(|r| {
-        r["AccessKey1LastRotated"].is_null() && r["AccessKey2LastRotated"].is_null()
-    });
-    if never_had_keys {
-        return Ok(Value::Array(Vec::new()));
-    }
+/// A user's access keys with their last use.
+async fn access_keys(iam: &Client, user: &str) -> Result<Value, CollectError> {
     let mut keys = Vec::new();
     let mut pages = iam.list_access_keys().user_name(user).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -124,4 +119,29 @@ async fn access_keys(iam: &Client, user: &str, row: Option<&Value>) -> Result<Va
         }
     }
     Ok(Value::Array(keys))
+}
+
+/// A group as ListGroupsForUser returns it: `{Arn, CreateDate, GroupId, GroupName, Path}`.
+fn group(g: &GroupDetail) -> Value {
+    json!({
+        "Arn": g.arn(),
+        "CreateDate": ts(g.create_date()),
+        "GroupId": g.group_id(),
+        "GroupName": g.group_name(),
+        "Path": g.path(),
+    })
+}
+
+/// The user's groups as group objects. A name missing from the group details (a group
+/// deleted between pages) keeps its name, the other fields null.
+fn user_groups(names: &[String], groups: &HashMap<&str, Value>) -> Value {
+    names
+        .iter()
+        .map(|n| {
+            groups.get(n.as_str()).cloned().unwrap_or_else(|| {
+                json!({"Arn": null, "CreateDate": null, "GroupId": null, "GroupName": n, "Path": null})
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
 }
