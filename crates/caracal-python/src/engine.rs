@@ -26,6 +26,7 @@ use crate::interp::{self, Busy};
 use crate::kv::{KvStore, PyKv};
 use crate::outcome;
 use crate::pack::{DetectionKind, DetectionSpec, InvalidSpec, Pack};
+use crate::posture::{PostureLookup, PyPosture};
 
 /// How the engine runs detections.
 #[derive(Debug, Clone)]
@@ -215,6 +216,20 @@ impl Engine {
             let rt = interp::runtime(py)?;
             let bridge = Py::new(py, PyKv { store }).map_err(Error::python)?;
             rt.call_method1("set_kv", (bridge,)).map_err(Error::python)?;
+            Ok(())
+        })
+    }
+
+    /// Answers `caracal_posture` lookups (`resource_lookup`, `compliance_status`) from
+    /// `lookup`; `None` detaches it. Applies to every engine in the process.
+    pub fn set_posture(&self, lookup: Option<Arc<dyn PostureLookup>>) -> Result<(), Error> {
+        Python::attach(|py| {
+            let rt = interp::runtime(py)?;
+            let bridge = match lookup {
+                Some(lookup) => Some(Py::new(py, PyPosture { lookup }).map_err(Error::python)?),
+                None => None,
+            };
+            rt.call_method1("set_posture", (bridge,)).map_err(Error::python)?;
             Ok(())
         })
     }

@@ -7,8 +7,9 @@
 //!   [`InvalidSpec`], kinds not run yet are counted in [`Pack::unsupported`].
 //! - [`Engine::new`] compiles a pack once into the embedded interpreter
 //!   (`src/runtime.py`, installed as `_caracal_runtime`). Globals import by GlobalID;
-//!   `panther_core` and `panther_detection_helpers.caching` (backed by a [`KvStore`])
-//!   are provided.
+//!   `panther_core`, `panther_detection_helpers.caching` (backed by a [`KvStore`]) and
+//!   `caracal_posture` (resource and compliance lookups, backed by a [`PostureLookup`];
+//!   also behind the public `panther_oss_helpers.resource_lookup`) are provided.
 //! - Batches: [`Engine::evaluate_resources`] (the scanner) gives a [`PolicyVerdict`]
 //!   per applicable resource × policy, honouring `ResourceTypes` and `Suppressions`;
 //!   [`Engine::findings`] turns them into [`caracal_core::Finding`]s.
@@ -49,6 +50,7 @@ mod interp;
 pub mod kv;
 mod outcome;
 pub mod pack;
+pub mod posture;
 pub mod testing;
 pub mod venv;
 
@@ -58,5 +60,6 @@ pub use crate::{
     interp::abort_when_stuck,
     kv::{KvStore, MemoryKv},
     pack::{DetectionKind, DetectionSpec, InvalidSpec, LoadOptions, Pack},
+    posture::PostureLookup,
     testing::{TestOptions, TestReport},
 };

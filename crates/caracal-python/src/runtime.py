@@ -525,7 +525,109 @@ def check_account_age(key):
 '''
 
 
+# ---------------------------------------------------------------------------
+# Posture lookups: the resource store and compliance state, for rules and policies.
+
+_posture = [None]
+
+
+def set_posture(lookup):
+    """Backs `caracal_posture` with `lookup` (resource(id) -> JSON text or None,
+    compliance(id) -> [(policy id, status)]); None detaches it."""
+    _posture[0] = lookup
+
+
+_POSTURE_SOURCE = '''
+"""Posture lookups from detections: the latest snapshot of a resource and its compliance.
+
+`resource_lookup` returns the snapshot a policy would receive for that resource. Packs that
+import the public helper names (`panther_oss_helpers.resource_lookup`,
+`s3_lookup_by_name`) get these implementations.
+"""
+from _caracal_runtime import _posture, _loads
+
+
+class BadLookup(Exception):
+    """The resource is not in the store (or no store is attached)."""
+
+
+class PantherBadInput(Exception):
+    """A lookup was called with unusable input."""
+
+
+def _backend():
+    if _posture[0] is None:
+        raise BadLookup("no resource store is attached to this engine")
+    return _posture[0]
+
+
+def resource_lookup(resource_id):
+    """The latest snapshot of `resource_id` (an immutable mapping); BadLookup if unknown."""
+    if not resource_id:
+        raise PantherBadInput("resourceId cannot be blank")
+    text = _backend().resource(str(resource_id))
+    if text is None:
+        raise BadLookup(str(resource_id) + " not found")
+    return _loads(text)
+
+
+def get_s3_arn_by_name(name):
+    """The ARN of the S3 bucket `name`."""
+    if not name:
+        raise PantherBadInput("s3 name cannot be blank")
+    return "arn:aws:s3:::" + name
+
+
+def s3_lookup_by_name(name):
+    """The latest snapshot of the S3 bucket `name`."""
+    return resource_lookup(get_s3_arn_by_name(name))
+
+
+def compliance_status(resource_id, policy_id=None):
+    """The stored verdicts on `resource_id`: {policy id: "PASS" | "FAIL" | "ERROR"}, or
+    the one verdict of `policy_id` (None when that policy never evaluated it)."""
+    verdicts = dict(_backend().compliance(str(resource_id)))
+    return verdicts.get(policy_id) if policy_id is not None else verdicts
+'''
+
+# Public helper modules whose lookups caracal answers from its own store.
+_POSTURE_HELPERS = frozenset(("panther_oss_helpers",))
+
+
+class _NoBoto3:
+    """Stands in for boto3 while a public posture helper module loads without it: those
+    modules make a boto3 table at import, which caracal's lookups replace."""
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+
+def _load_posture_helper(module, code):
+    stub = None
+    if "boto3" not in sys.modules and importlib.util.find_spec("boto3") is None:
+        stub = types.ModuleType("boto3")
+        stub.__getattr__ = lambda name: _NoBoto3()
+        sys.modules["boto3"] = stub
+    try:
+        _guarded(lambda ns: exec(code, ns), module.__dict__)
+    finally:
+        if stub is not None and sys.modules.get("boto3") is stub:
+            del sys.modules["boto3"]
+    posture = sys.modules["caracal_posture"]
+    for name in ("resource_lookup", "s3_lookup_by_name", "get_s3_arn_by_name", "BadLookup", "PantherBadInput"):
+        setattr(module, name, getattr(posture, name))
+
+
 def _install_support_modules():
+    posture = types.ModuleType("caracal_posture")
+    posture.__file__ = "<caracal>/caracal_posture.py"
+    exec(compile(_POSTURE_SOURCE, posture.__file__, "exec"), posture.__dict__)
+    sys.modules["caracal_posture"] = posture
     core = types.ModuleType("panther_core")
     core.__doc__ = "caracal's stand-in for panther_core: PantherEvent is caracal's event class."
     core.PantherEvent = PantherEvent
@@ -550,16 +652,27 @@ class _GlobalFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, name, path=None, target=None):
         if name in self.sources:
             return importlib.util.spec_from_loader(name, self, origin=self.sources[name][1])
+        if name in _POSTURE_HELPERS:
+            # A pack without its own copy still gets the public helper names.
+            return importlib.util.spec_from_loader(name, self, origin="<caracal>/" + name + ".py")
         return None
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module):
-        source, filename = self.sources[module.__name__]
+        name = module.__name__
+        if name not in self.sources:
+            module.__file__ = "<caracal>/" + name + ".py"
+            _load_posture_helper(module, compile("", module.__file__, "exec"))
+            return
+        source, filename = self.sources[name]
         module.__file__ = filename
         code = compile(source, filename, "exec")
-        _guarded(lambda ns: exec(code, ns), module.__dict__)
+        if name in _POSTURE_HELPERS:
+            _load_posture_helper(module, code)
+        else:
+            _guarded(lambda ns: exec(code, ns), module.__dict__)
 
 
 _finder = _GlobalFinder()

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use caracal_core::{ComplianceStatus, Finding, Resource};
-use caracal_python::{Engine, EngineOptions, LoadOptions};
+use caracal_python::{Engine, EngineOptions, LoadOptions, PostureLookup};
 use caracal_store::Store;
 use chrono::Utc;
+use tokio::runtime::Handle;
 
 /// The verdicts of one evaluation.
 #[derive(Debug, Default)]
@@ -50,6 +51,7 @@ pub async fn evaluate(
     paths: Vec<PathBuf>,
     venv: Option<PathBuf>,
 ) -> anyhow::Result<Evaluation> {
+    let lookup = Arc::new(StoreLookup { store: store.clone(), runtime: Handle::current() });
     let evaluation = tokio::task::spawn_blocking(move || -> anyhow::Result<Evaluation> {
         let pack = caracal_python::pack::load(&paths, &LoadOptions::default())
             .with_context(|| format!("loading policies from {}", display_paths(&paths)))?;
@@ -68,6 +70,7 @@ pub async fn evaluate(
             options.python_paths.push(site);
         }
         let engine = Engine::new(&pack, &options)?;
+        engine.set_posture(Some(lookup))?;
         for invalid in engine.invalid() {
             eprintln!(
                 "caracal: skipping invalid spec {}: {}",
@@ -87,6 +90,27 @@ pub async fn evaluate(
     .context("policy evaluation task failed")??;
     store.compliance().set_status(&evaluation.findings).await?;
     Ok(evaluation)
+}
+
+/// Answers policies' `resource_lookup` / `compliance_status` from the store. Called from
+/// the blocking evaluation thread, so it may wait on the runtime.
+struct StoreLookup {
+    store: Arc<dyn Store>,
+    runtime: Handle,
+}
+
+impl PostureLookup for StoreLookup {
+    fn resource(&self, resource_id: &str) -> Result<Option<serde_json::Value>, String> {
+        let found = self.runtime.block_on(self.store.resources().get(resource_id));
+        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
+        found.map(|r| serde_json::to_value(&r).map_err(|e| e.to_string())).transpose()
+    }
+
+    fn compliance(&self, resource_id: &str) -> Result<Vec<(String, String)>, String> {
+        let found = self.runtime.block_on(self.store.compliance().for_resource(resource_id));
+        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
+        Ok(found.into_iter().map(|f| (f.policy_id, f.status.as_str().to_owned())).collect())
+    }
 }
 
 /// Prints failing and erroring findings as a table, worst first.

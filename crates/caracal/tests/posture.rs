@@ -233,3 +233,74 @@ async fn scan_policies_import_third_party_modules_from_the_configured_venv() {
     assert_eq!(missing.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("/no/such/venv"), "names the virtualenv: {stderr}");
 }
+
+#[tokio::test]
+async fn scan_policies_look_up_stored_snapshots_through_the_public_helper_names() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    session.home().s3().create_bucket().bucket("looked-up").send().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    for (id, body) in [
+        (
+            "Test.LookupSelf",
+            "from panther_oss_helpers import resource_lookup\n\n\
+             def policy(r):\n    me = resource_lookup(r['ResourceId'])\n    \
+             return me['ResourceType'] == 'AWS.S3.Bucket' and me['Name'] == r['Name']\n",
+        ),
+        (
+            "Test.LookupMissing",
+            "from caracal_posture import resource_lookup\n\n\
+             def policy(r):\n    return resource_lookup('arn:aws:s3:::never-created') is None\n",
+        ),
+    ] {
+        let file = id.replace('.', "_");
+        std::fs::write(pack.join(format!("{file}.py")), body).unwrap();
+        std::fs::write(
+            pack.join(format!("{file}.yml")),
+            format!(
+                "AnalysisType: policy\nPolicyID: {id}\nEnabled: true\nFilename: {file}.py\n\
+                 ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\n"
+            ),
+        )
+        .unwrap();
+    }
+    let endpoint = emulator.endpoint();
+    let db = dir.path().join("caracal.db");
+    let env = [
+        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+        ("CARACAL_DB", db.to_str().unwrap()),
+        ("CARACAL_REGIONS", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = caracal(
+        &[
+            "scan",
+            "--output",
+            "json",
+            "--type",
+            "AWS.S3.Bucket",
+            "--policies",
+            pack.to_str().unwrap(),
+        ],
+        &env,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let verdict = |policy: &str| {
+        json["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["policy_id"] == policy))
+            .map(|f| f["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(verdict("Test.LookupSelf")["status"], "PASS", "{stderr}\n{json}");
+    assert_eq!(verdict("Test.LookupMissing")["status"], "ERROR", "{json}");
+    let message = verdict("Test.LookupMissing")["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("BadLookup") && message.contains("never-created"), "{message}");
+}
