@@ -312,6 +312,10 @@ class DataModel:
                 self.methods[name] = fn
 
 
+class PantherError(Exception):
+    """A helper of the event object was used where it cannot work (no data model)."""
+
+
 class PantherEvent(ImmutableDict):
     """The event a rule sees: an immutable mapping with Panther's helper methods.
 
@@ -351,30 +355,39 @@ class PantherEvent(ImmutableDict):
             return found[-1]
         return found[0] if len(found) == 1 else found
 
-    def udm(self, *names, default=None):
+    def udm(self, *keys, default=None):
+        """A standard field, as panther_core reads it: with one key and a data model, the
+        mapped path's value or method's result (a mapped name that finds nothing gives
+        `default`); otherwise the key path under `p_udm`, then on the event itself."""
         model = self._data_model
-        for name in names:
-            if model is not None:
-                fn = model.methods.get(name)
-                if fn is not None:
-                    return fn(self)
-                path = model.paths.get(name)
-                if path is not None:
-                    value = _follow(self, path[1])
-                    if value is not None:
-                        return value
-                    continue
-            value = self.deep_get("p_udm", name)
-            if value is not None:
+        if len(keys) == 1 and model is not None:
+            name = keys[0]
+            path = model.paths.get(name)
+            if path is not None:
+                value = _follow(self, path[1])
+                return default if value is None else value
+            fn = model.methods.get(name)
+            if fn is not None:
+                return fn(self)
+        if keys:
+            value = self.deep_get("p_udm", *keys)
+            if not value:
+                value = self.deep_get(*keys)
+            if value:
                 return value
         return default
 
     def udm_path(self, name):
+        """The path (as the data model writes it) or method name mapped to `name`; None
+        when unmapped. Raises PantherError when the log type has no data model."""
         model = self._data_model
         if model is None:
-            return None
+            raise PantherError(f"no data model for log type {self.get('p_log_type')!r}")
         path = model.paths.get(name)
-        return path[0] if path else None
+        if path is not None:
+            return path[0]
+        fn = model.methods.get(name)
+        return getattr(fn, "__name__", repr(fn)) if fn is not None else None
 
     def event_time_epoch(self):
         text = self.get("p_event_time")
@@ -515,13 +528,11 @@ def evaluate_threshold(key, threshold=10, expiry_seconds=3600):
     return False
 
 def check_account_age(key):
-    """True when `key` (an account or user id) was first seen within the last week."""
-    first = get_counter("caracal:first_seen:" + str(key))
-    now = int(_time.time())
-    if first == 0:
-        increment_counter("caracal:first_seen:" + str(key), now)
-        return True
-    return now - first < 7 * 24 * 3600
+    """True when a creation rule stored `key` (a new user or account id) with
+    put_string_set / add_to_string_set and it has not expired: the account is new."""
+    if isinstance(key, str) and key != "":
+        return bool(get_string_set(key))
+    return False
 '''
 
 
@@ -632,6 +643,7 @@ def _install_support_modules():
     core.__doc__ = "caracal's stand-in for panther_core: PantherEvent is caracal's event class."
     core.PantherEvent = PantherEvent
     core.ImmutableDict = ImmutableDict
+    core.PantherError = PantherError
     sys.modules["panther_core"] = core
     helpers = types.ModuleType("panther_detection_helpers")
     helpers.__path__ = []
