@@ -33,16 +33,7 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
 fn events_land_in_hive_partitions_and_read_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut lake = LakeWriter::new(LocalLake::new(dir.path()), LakeConfig::default());
-    let mut proc = Processor::new(PARSERS.to_vec(), SourceInfo::new("src-1", "Samples"));
-    let mut total = 0;
-    for file in [
-        "AWS.CloudTrail/elastic-integrations_test-console-login-json.log",
-        "AWS.VPCFlow/elastic-integrations_test-extra-samples.log",
-    ] {
-        let bytes = std::fs::read(common::data(file)).expect("sample");
-        let object = ObjectInfo { name: file.into(), reference_time: Utc::now() };
-        total += proc.process(&object, &bytes[..], &mut lake).expect("lake write").events;
-    }
+    let total = two_samples(&mut lake);
     lake.flush().expect("flush");
     let keys = lake.written().to_vec();
     assert!(

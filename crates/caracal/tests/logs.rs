@@ -12,6 +12,22 @@ fn caracal(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// Runs the binary against the emulator at `endpoint` with test credentials.
+fn caracal_against(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caracal"))
+        .args(args)
+        .env_remove("CARACAL_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .output()
+        .expect("the binary runs")
+}
+
 fn samples(log_type: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../caracal-logs/tests/data").join(log_type)
 }
@@ -84,20 +100,11 @@ async fn lake_can_be_an_s3_prefix() {
     let session = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap();
     let s3 = session.home().s3();
     s3.create_bucket().bucket("lake").send().await.unwrap();
-    let endpoint = emulator.endpoint();
-    let out = Command::new(env!("CARGO_BIN_EXE_caracal"))
-        .args(["logs", "process", samples("AWS.VPCFlow").to_str().unwrap()])
-        .args(["--lake", "s3://lake/security"])
-        .env_remove("CARACAL_CONFIG")
-        .env_remove("AWS_PROFILE")
-        .envs([
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-        ])
-        .output()
-        .unwrap();
+    let vpc = samples("AWS.VPCFlow");
+    let out = caracal_against(
+        &emulator.endpoint(),
+        &["logs", "process", vpc.to_str().unwrap(), "--lake", "s3://lake/security"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let listed = s3.list_objects_v2().bucket("lake").prefix("security/").send().await.unwrap();
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
@@ -111,22 +118,20 @@ async fn lake_can_be_an_s3_prefix() {
 #[tokio::test]
 async fn events_the_lake_refuses_are_kept_in_a_rescue_folder() {
     let emulator = caracal_testkit::Emulator::start().unwrap();
-    let endpoint = emulator.endpoint();
     let rescue = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_caracal"))
-        .args(["logs", "process", samples("AWS.VPCFlow").to_str().unwrap()])
-        .args(["--lake", "s3://no-such-bucket/security"])
-        .args(["--rescue-dir", rescue.path().to_str().unwrap()])
-        .env_remove("CARACAL_CONFIG")
-        .env_remove("AWS_PROFILE")
-        .envs([
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-        ])
-        .output()
-        .unwrap();
+    let vpc = samples("AWS.VPCFlow");
+    let out = caracal_against(
+        &emulator.endpoint(),
+        &[
+            "logs",
+            "process",
+            vpc.to_str().unwrap(),
+            "--lake",
+            "s3://no-such-bucket/security",
+            "--rescue-dir",
+            rescue.path().to_str().unwrap(),
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the lake write failed: {stderr}");
     assert!(stderr.contains("NoSuchBucket"), "the cause is named: {stderr}");

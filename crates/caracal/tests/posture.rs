@@ -67,16 +67,8 @@ async fn scan_reports_failing_findings_as_json_and_exits_1() {
     let session = aws.session(None, Purpose::Scan).await.unwrap();
     let manifest = seed::seed(&session, 1).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("caracal.db");
-    let endpoint = emulator.endpoint();
-    let env = [
-        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
-        ("CARACAL_DB", db.to_str().unwrap()),
-        ("CARACAL_REGIONS", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ];
+    let owned = scan_env(&emulator.endpoint(), dir.path());
+    let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = caracal(&["scan", "--output", "json", "--policies", "policies"], &env);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "findings exit 1: {stderr}");
@@ -162,6 +154,33 @@ async fn scan_works_with_the_dynamodb_store() {
     assert!(tables.table_names().iter().any(|t| t == "caracal-e2e-resources"), "{tables:?}");
 }
 
+/// The environment that points the binary at `emulator` with its own SQLite file in `dir`.
+fn scan_env(endpoint: &str, dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("CARACAL_ENDPOINT_URL", endpoint.to_owned()),
+        ("CARACAL_DB", dir.join("caracal.db").display().to_string()),
+        ("CARACAL_REGIONS", "us-east-1".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+}
+
+/// Writes a policy on S3 buckets, `id` with Python `body`, into `pack`.
+fn write_bucket_policy(pack: &std::path::Path, id: &str, body: &str) {
+    std::fs::create_dir_all(pack).unwrap();
+    let file = id.replace('.', "_");
+    std::fs::write(pack.join(format!("{file}.py")), body).unwrap();
+    std::fs::write(
+        pack.join(format!("{file}.yml")),
+        format!(
+            "AnalysisType: policy\nPolicyID: {id}\nEnabled: true\nFilename: {file}.py\n\
+             ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\n"
+        ),
+    )
+    .unwrap();
+}
+
 #[tokio::test]
 async fn scan_policies_import_third_party_modules_from_the_configured_venv() {
     let emulator = Emulator::start().unwrap();
@@ -172,19 +191,12 @@ async fn scan_policies_import_third_party_modules_from_the_configured_venv() {
 
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("pack");
-    std::fs::create_dir_all(&pack).unwrap();
-    std::fs::write(
-        pack.join("vendored.yml"),
-        "AnalysisType: policy\nPolicyID: Test.Vendored\nEnabled: true\nFilename: vendored.py\n\
-         ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\n",
-    )
-    .unwrap();
-    std::fs::write(
-        pack.join("vendored.py"),
+    write_bucket_policy(
+        &pack,
+        "Test.Vendored",
         "from caracal_fixture_vendor import name_ends_ok\n\n\
          def policy(resource):\n    return name_ends_ok(resource.get('Name') or '')\n",
-    )
-    .unwrap();
+    );
     // A virtualenv layout for whichever Python minor version caracal embeds.
     let venv = dir.path().join("venv");
     for minor in 8..=15 {
@@ -197,16 +209,8 @@ async fn scan_policies_import_third_party_modules_from_the_configured_venv() {
         .unwrap();
     }
 
-    let endpoint = emulator.endpoint();
-    let db = dir.path().join("caracal.db");
-    let env = [
-        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
-        ("CARACAL_DB", db.to_str().unwrap()),
-        ("CARACAL_REGIONS", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ];
+    let owned = scan_env(&emulator.endpoint(), dir.path());
+    let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let base = ["scan", "--output", "json", "--type", "AWS.S3.Bucket", "--policies"];
     let pack_arg = pack.to_str().unwrap();
 
@@ -243,7 +247,6 @@ async fn scan_policies_look_up_stored_snapshots_through_the_public_helper_names(
 
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("pack");
-    std::fs::create_dir_all(&pack).unwrap();
     for (id, body) in [
         (
             "Test.LookupSelf",
@@ -257,27 +260,10 @@ async fn scan_policies_look_up_stored_snapshots_through_the_public_helper_names(
              def policy(r):\n    return resource_lookup('arn:aws:s3:::never-created') is None\n",
         ),
     ] {
-        let file = id.replace('.', "_");
-        std::fs::write(pack.join(format!("{file}.py")), body).unwrap();
-        std::fs::write(
-            pack.join(format!("{file}.yml")),
-            format!(
-                "AnalysisType: policy\nPolicyID: {id}\nEnabled: true\nFilename: {file}.py\n\
-                 ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\n"
-            ),
-        )
-        .unwrap();
+        write_bucket_policy(&pack, id, body);
     }
-    let endpoint = emulator.endpoint();
-    let db = dir.path().join("caracal.db");
-    let env = [
-        ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
-        ("CARACAL_DB", db.to_str().unwrap()),
-        ("CARACAL_REGIONS", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-    ];
+    let owned = scan_env(&emulator.endpoint(), dir.path());
+    let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let out = caracal(
         &[
             "scan",
