@@ -13,10 +13,10 @@
 //! Run: `cargo bench -p caracal-python --bench engine` (add `-- --quick` for a short run,
 //! `-- ratios` for the ratios alone).
 //!
-//! Ratios (caracal / baseline), `-- ratios`, three runs on the loaded 2-core machine:
-//! policies/15 0.55-0.57, policies/150 0.93-0.95, rules/12 0.47-0.51, rules/120
-//! 0.73-0.75 (0.49-0.51, 0.90, 0.33-0.38 and 0.58 before this round's changes). The
-//! README has where the time goes.
+//! Ratios (caracal / baseline), `-- ratios`, six runs on the 2-core machine (load 1-2):
+//! policies/15 0.56-0.59, policies/150 0.92-0.94, rules/12 0.50-0.52 (0.50-0.53 in 11
+//! of 12 runs), rules/120 0.72-0.77 (0.55-0.58, 0.90-0.93, 0.45-0.50 and 0.73-0.74
+//! before strings were shared across batches). The README has where the time goes.
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! A batch's JSON text → Python objects, for the engine: the same objects as the
 //! runtime's `_loads` (`json.loads` with `ImmutableDict` objects), built in one pass
-//! instead of a dict per object copied by the object hook, keys shared per batch.
+//! instead of a dict per object copied by the object hook. Keys and short values are
+//! shared, as `json`'s memo shares keys, but from one batch to the next ([`Strings`]).
 //!
 //! One difference, invisible to detections: a nested object of an item (an item's
 //! direct value) whose text is at least [`LAZY_MIN`] bytes stays text, in a lazy
@@ -16,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Mutex, PoisonError};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -23,11 +25,14 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyT
 
 /// Nested objects of an item at least this long (bytes of JSON) are decoded lazily.
 pub(crate) const LAZY_MIN: usize = 256;
-/// Value strings up to this many bytes are shared per batch (longer ones are ids,
+/// Value strings up to this many bytes are shared (longer ones are ids,
 /// timestamps and messages, which rarely repeat).
 const SHARED_VALUE_MAX: usize = 32;
-/// At most this many distinct strings are shared per batch (keys always are).
+/// At most this many distinct strings are shared (keys always are, within a batch);
+/// a larger set is not kept for the next batch (see [`Strings`]).
 const SHARED_MAX: usize = 1 << 14;
+/// Nor is a set holding more text than this (keys have no length limit).
+const SHARED_BYTES: usize = 1 << 20;
 /// Deeper nesting is left to Python (which raises `RecursionError` somewhere deeper).
 const MAX_DEPTH: usize = 200;
 
@@ -110,7 +115,7 @@ pub(crate) fn batch<'py>(
         text,
         bytes: text.as_bytes(),
         pos: 0,
-        keys: HashMap::default(),
+        keys: Strings::take(),
         scratch: String::new(),
         types,
     };
@@ -136,7 +141,7 @@ pub(crate) fn fill_lazy(target: &Bound<'_, PyDict>, text: &str) -> PyResult<bool
         text,
         bytes: text.as_bytes(),
         pos: 0,
-        keys: HashMap::default(),
+        keys: Strings::take(),
         scratch: String::new(),
         types: &types,
     };
@@ -176,6 +181,52 @@ impl Hasher for KeyHasher {
 impl KeyHasher {
     fn add(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Python strings shared by every decoding in the process, as `json`'s memo shares keys
+/// within one call: object keys and short value strings without escapes. Field names
+/// and enum-like values (regions, account ids, event names) repeat from batch to batch,
+/// so most are found here instead of being made, hashed into a fresh map and freed again
+/// with each batch.
+///
+/// A parser takes the set when it starts and gives it back when dropped; a parser that
+/// finds it taken (another thread decoding) starts an empty one. A set that has grown
+/// past [`SHARED_MAX`] strings or [`SHARED_BYTES`] of text is dropped instead of given
+/// back, so what it keeps between batches stays bounded.
+struct Strings {
+    map: HashMap<Box<str>, Py<PyString>, BuildHasherDefault<KeyHasher>>,
+    /// Bytes of text in `map`.
+    bytes: usize,
+}
+
+/// The set between decodings; `None` while a parser holds it.
+static SHARED: Mutex<Option<Strings>> = Mutex::new(None);
+
+impl Strings {
+    /// The shared set, or an empty one when another parser holds it.
+    fn take() -> Self {
+        let shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner).take();
+        shared.unwrap_or_else(|| Strings { map: HashMap::default(), bytes: 0 })
+    }
+
+    fn insert(&mut self, text: &str, string: &Bound<'_, PyString>) {
+        self.bytes += text.len();
+        self.map.insert(text.into(), string.clone().unbind());
+    }
+}
+
+impl Drop for Strings {
+    /// Gives the set back (the parser holds the GIL, so dropping it here is immediate).
+    fn drop(&mut self) {
+        if self.map.is_empty() || self.map.len() >= SHARED_MAX || self.bytes > SHARED_BYTES {
+            return;
+        }
+        let mut shared = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        // Another parser may have given its set back first: then this one is freed.
+        if shared.is_none() {
+            *shared = Some(Strings { map: std::mem::take(&mut self.map), bytes: self.bytes });
+        }
     }
 }
 
@@ -223,9 +274,9 @@ struct Parser<'t, 'py, 'a> {
     text: &'t str,
     bytes: &'t [u8],
     pos: usize,
-    /// Object keys without escapes, one Python string each per batch (as `json`'s memo),
-    /// and short value strings (see [`Parser::string`]).
-    keys: HashMap<&'t str, Bound<'py, PyString>, BuildHasherDefault<KeyHasher>>,
+    /// Object keys without escapes and short value strings, one Python string each
+    /// (see [`Strings`], [`Parser::key`] and [`Parser::string`]).
+    keys: Strings,
     scratch: String,
     types: &'a Types<'py>,
 }
@@ -464,32 +515,32 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
         Ok(PyFloat::new(py, value).into_any())
     }
 
-    /// A key: shared per batch when it has no escapes.
+    /// A key: shared ([`Strings`]) when it has no escapes.
     fn key(&mut self) -> Parsed<Bound<'py, PyString>> {
         match self.string_text()? {
             Some(text) => {
-                if let Some(key) = self.keys.get(text) {
-                    return Ok(key.clone());
+                if let Some(key) = self.keys.map.get(text) {
+                    return Ok(key.bind(self.py).clone());
                 }
                 let key = PyString::new(self.py, text);
-                self.keys.insert(text, key.clone());
+                self.keys.insert(text, &key);
                 Ok(key)
             }
             None => Ok(PyString::new(self.py, &self.scratch)),
         }
     }
 
-    /// A value string: short ones without escapes shared per batch like keys (enum-like
-    /// values such as regions, account ids and event sources repeat across events).
+    /// A value string: short ones without escapes shared like keys (enum-like values
+    /// such as regions, account ids and event sources repeat across events).
     fn string(&mut self) -> Parsed<Bound<'py, PyString>> {
         Ok(match self.string_text()? {
             Some(text) if text.len() <= SHARED_VALUE_MAX => {
-                if let Some(value) = self.keys.get(text) {
-                    return Ok(value.clone());
+                if let Some(value) = self.keys.map.get(text) {
+                    return Ok(value.bind(self.py).clone());
                 }
                 let value = PyString::new(self.py, text);
-                if self.keys.len() < SHARED_MAX {
-                    self.keys.insert(text, value.clone());
+                if self.keys.map.len() < SHARED_MAX {
+                    self.keys.insert(text, &value);
                 }
                 value
             }
@@ -712,6 +763,75 @@ mod tests {
             let object = types.new_object(&types.dict).unwrap();
             assert_eq!(object.get_type().name().unwrap(), "ImmutableDict");
             assert_eq!(object.len().unwrap(), 0);
+        });
+    }
+
+    /// Keys and short values decoded in one batch are the same Python objects in the
+    /// next batch (and in lazy objects); long values are not shared.
+    #[test]
+    fn strings_are_shared_from_batch_to_batch() {
+        pyo3::Python::attach(|py| {
+            let runtime = crate::interp::runtime(py).unwrap();
+            let types = super::Types::of(&runtime).unwrap();
+            let long = "x".repeat(super::SHARED_VALUE_MAX + 1);
+            let text = format!(r#"[{{"eventName": "ConsoleLogin", "long": "{long}"}}]"#);
+            let decode = || {
+                let list = super::batch(py, &text, &types).unwrap().unwrap();
+                let item = list.get_item(0).unwrap();
+                let (key, value) = item
+                    .call_method0("items")
+                    .unwrap()
+                    .try_iter()
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                    .unwrap();
+                (key, value, item.get_item("long").unwrap())
+            };
+            let (key, value, long_value) = decode();
+            let (key2, value2, long_value2) = decode();
+            assert_eq!(key.extract::<String>().unwrap(), "eventName");
+            assert_eq!(value.extract::<String>().unwrap(), "ConsoleLogin");
+            assert!(key.is(&key2) && value.is(&value2));
+            assert!(!long_value.is(&long_value2));
+            assert_eq!(long_value2.extract::<String>().unwrap(), long);
+            let lazy = pyo3::types::PyDict::new(py);
+            let lazy_text = r#"{"eventName": 1}"#;
+            lazy.set_item(&types.raw_key, lazy_text).unwrap();
+            assert!(super::fill_lazy(&lazy, lazy_text).unwrap());
+            assert!(lazy.keys().get_item(0).unwrap().is(&key));
+        });
+    }
+
+    /// What the shared set keeps between batches is bounded in strings and in bytes.
+    #[test]
+    fn the_shared_set_stays_bounded() {
+        pyo3::Python::attach(|py| {
+            let runtime = crate::interp::runtime(py).unwrap();
+            let types = super::Types::of(&runtime).unwrap();
+            let kept = || super::SHARED.lock().unwrap().as_ref().map(|s| (s.map.len(), s.bytes));
+            let values: Vec<String> =
+                (0..super::SHARED_MAX + 10).map(|i| format!("\"v{i}\"")).collect();
+            let text = format!(r#"[{{"k": [{}]}}, {{"k": "v5"}}]"#, values.join(","));
+            let list = super::batch(py, &text, &types).unwrap().unwrap();
+            assert_eq!(list.len(), 2);
+            let strings = list.get_item(0).unwrap().get_item("k").unwrap();
+            assert_eq!(strings.len().unwrap(), super::SHARED_MAX + 10);
+            let last = format!("v{}", super::SHARED_MAX + 9);
+            assert_eq!(
+                strings.get_item(super::SHARED_MAX + 9).unwrap().extract::<String>().unwrap(),
+                last
+            );
+            assert_eq!(kept(), None);
+            let small = super::batch(py, r#"[{"k": "v"}]"#, &types).unwrap().unwrap();
+            assert_eq!(small.len(), 1);
+            assert_eq!(kept(), Some((2, 2)));
+            let key = "k".repeat(super::SHARED_BYTES + 1);
+            let big = super::batch(py, &format!(r#"[{{"{key}": 1}}]"#), &types).unwrap().unwrap();
+            assert_eq!(big.len(), 1);
+            assert_eq!(kept(), None);
         });
     }
 
