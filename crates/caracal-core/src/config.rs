@@ -61,6 +61,8 @@ paths = ["policies"]
 # import third-party modules from; `caracal test --venv DIR --install-requirements FILE`
 # creates and fills one. Unset: the standard library only.
 # venv = ".venv-policies"
+# Only the policies these packs (PackIDs of `AnalysisType: pack` specs) name; empty: all.
+packs = []
 "#;
 
 /// The whole configuration file.
@@ -205,11 +207,13 @@ pub struct PoliciesConfig {
     pub paths: Vec<PathBuf>,
     /// A virtualenv whose site-packages third-party imports of policies come from.
     pub venv: Option<PathBuf>,
+    /// Only the policies these packs name (PackIDs); empty: every policy.
+    pub packs: Vec<String>,
 }
 
 impl Default for PoliciesConfig {
     fn default() -> Self {
-        Self { paths: vec![PathBuf::from("policies")], venv: None }
+        Self { paths: vec![PathBuf::from("policies")], venv: None, packs: Vec::new() }
     }
 }
 

@@ -29,6 +29,14 @@ pub enum Error {
     /// A `--filter` argument is not `KEY=VALUE`.
     #[error("invalid filter {0:?}: expected KEY=VALUE")]
     Filter(String),
+    /// A selected pack is not defined in the loaded folders.
+    #[error("no pack {id:?} in the loaded folders (defined: {defined})")]
+    UnknownPack {
+        /// The PackID asked for.
+        id: String,
+        /// The PackIDs that exist, comma-separated, or `none`.
+        defined: String,
+    },
 }
 
 impl Error {

@@ -146,6 +146,29 @@ pub struct Pack {
     pub unsupported: BTreeMap<String, usize>,
 }
 
+impl Pack {
+    /// Keeps only the detections that the packs `pack_ids` (their `PackDefinition.IDs`)
+    /// name; nothing changes when `pack_ids` is empty. Globals and data models stay, as
+    /// the kept detections may import them. A pack id not defined is an error.
+    pub fn select(&mut self, pack_ids: &[String]) -> Result<(), Error> {
+        if pack_ids.is_empty() {
+            return Ok(());
+        }
+        let mut keep = std::collections::HashSet::new();
+        for id in pack_ids {
+            let Some(spec) = self.packs.iter().find(|p| &p.id == id) else {
+                let mut defined: Vec<&str> = self.packs.iter().map(|p| p.id.as_str()).collect();
+                defined.sort_unstable();
+                let defined = if defined.is_empty() { "none".into() } else { defined.join(", ") };
+                return Err(Error::UnknownPack { id: id.clone(), defined });
+            };
+            keep.extend(spec.ids.iter().map(String::as_str));
+        }
+        self.detections.retain(|d| keep.contains(d.id.as_str()));
+        Ok(())
+    }
+}
+
 const POLICY_KEYS: &[&str] = &[
     "AnalysisType",
     "PolicyID",
@@ -499,6 +522,42 @@ mod tests {
 
     fn write(dir: &Path, name: &str, text: &str) {
         fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn selecting_packs_keeps_the_detections_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "p.py", "def policy(r):\n    return True\n");
+        for id in ["A", "B", "C"] {
+            write(
+                dir.path(),
+                &format!("{id}.yml"),
+                &format!(
+                    "AnalysisType: policy\nPolicyID: {id}\nEnabled: true\nFilename: p.py\nSeverity: Low\n"
+                ),
+            );
+        }
+        write(
+            dir.path(),
+            "cis.yml",
+            "AnalysisType: pack\nPackID: CIS\nDisplayName: CIS\nPackDefinition:\n  IDs: [A, C, Missing]\n",
+        );
+        write(dir.path(), "b.yml", "AnalysisType: pack\nPackID: Bs\nPackDefinition:\n  IDs: [B]\n");
+        let loaded = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert!(loaded.invalid.is_empty(), "{:?}", loaded.invalid);
+        let ids = |pack: &Pack| pack.detections.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+
+        let mut all = loaded.clone();
+        all.select(&[]).unwrap();
+        assert_eq!(ids(&all), ["A", "B", "C"]);
+        let mut cis = loaded.clone();
+        cis.select(&["CIS".into()]).unwrap();
+        assert_eq!(ids(&cis), ["A", "C"]);
+        let mut both = loaded.clone();
+        both.select(&["CIS".into(), "Bs".into()]).unwrap();
+        assert_eq!(ids(&both), ["A", "B", "C"]);
+        let err = loaded.clone().select(&["Nope".into()]).unwrap_err().to_string();
+        assert!(err.contains("\"Nope\"") && err.contains("Bs, CIS"), "{err}");
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct TestOptions {
     pub time_limit: Duration,
     /// Extra `sys.path` folders (a virtualenv's `site-packages`).
     pub python_paths: Vec<PathBuf>,
+    /// Only the detections these packs name (`PackID`s); empty: every detection.
+    pub packs: Vec<String>,
 }
 
 impl Default for TestOptions {
@@ -40,6 +42,7 @@ impl Default for TestOptions {
             ignore_extra_keys: false,
             time_limit: Duration::from_secs(5),
             python_paths: Vec::new(),
+            packs: Vec::new(),
         }
     }
 }
@@ -155,6 +158,7 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
     let loaded = pack::load(paths, &LoadOptions { ignore_extra_keys: options.ignore_extra_keys })?;
     let mut pack = loaded;
     let before = pack.detections.len();
+    pack.select(&options.packs)?;
     pack.detections.retain(|d| options.filters.iter().all(|f| f.matches(d)));
     let filtered_out = before - pack.detections.len();
     let engine = Engine::new(

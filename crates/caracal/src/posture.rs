@@ -42,19 +42,37 @@ impl Evaluation {
     }
 }
 
-/// Loads the packs under `paths`, evaluates every enabled policy on `resources` in the
-/// embedded interpreter (third-party imports from `venv`'s site-packages, when given) and
-/// stores the verdicts.
+/// Which policies a scan evaluates.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySource {
+    /// Pack folders.
+    pub paths: Vec<PathBuf>,
+    /// A virtualenv for third-party imports.
+    pub venv: Option<PathBuf>,
+    /// Only the policies these packs (PackIDs) name; empty: all.
+    pub packs: Vec<String>,
+}
+
+impl PolicySource {
+    /// The folders `paths`, with the configuration's virtualenv and pack selection.
+    pub fn configured(paths: Vec<PathBuf>, config: &caracal_core::config::PoliciesConfig) -> Self {
+        PolicySource { paths, venv: config.venv.clone(), packs: config.packs.clone() }
+    }
+}
+
+/// Loads the policy packs of `source`, evaluates every enabled (and selected) policy on
+/// `resources` in the embedded interpreter and stores the verdicts.
 pub async fn evaluate(
     store: &Arc<dyn Store>,
     resources: Vec<Resource>,
-    paths: Vec<PathBuf>,
-    venv: Option<PathBuf>,
+    source: PolicySource,
 ) -> anyhow::Result<Evaluation> {
+    let PolicySource { paths, venv, packs } = source;
     let lookup = Arc::new(StoreLookup { store: store.clone(), runtime: Handle::current() });
     let evaluation = tokio::task::spawn_blocking(move || -> anyhow::Result<Evaluation> {
-        let pack = caracal_python::pack::load(&paths, &LoadOptions::default())
+        let mut pack = caracal_python::pack::load(&paths, &LoadOptions::default())
             .with_context(|| format!("loading policies from {}", display_paths(&paths)))?;
+        pack.select(&packs)?;
         let mut options = EngineOptions::default();
         if let Some(venv) = &venv {
             let site = caracal_python::venv::site_packages(venv)

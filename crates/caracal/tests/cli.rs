@@ -53,3 +53,31 @@ fn example_config_passes_config_check() {
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     assert!(String::from_utf8_lossy(&check.stdout).contains("backend = \"sqlite\""));
 }
+
+#[test]
+fn test_and_scan_select_detections_by_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("p.py", "def policy(r):\n    return True\n");
+    for id in ["In.Pack", "Out.Of.Pack"] {
+        write(
+            &format!("{id}.yml"),
+            &format!(
+                "AnalysisType: policy\nPolicyID: {id}\nEnabled: true\nFilename: p.py\nSeverity: Low\n\
+                 Tests:\n  - Name: passes\n    ExpectedResult: true\n    Resource: {{}}\n"
+            ),
+        );
+    }
+    write("pack.yml", "AnalysisType: pack\nPackID: Mine\nPackDefinition:\n  IDs: [In.Pack]\n");
+    let path = dir.path().to_str().unwrap();
+
+    let out = caracal(&["test", path, "--pack", "Mine"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("In.Pack") && !stdout.contains("Out.Of.Pack"), "{stdout}");
+
+    let out = caracal(&["test", path, "--pack", "Nope"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"Nope\"") && stderr.contains("Mine"), "names what exists: {stderr}");
+}

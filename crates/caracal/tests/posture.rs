@@ -289,4 +289,20 @@ async fn scan_policies_look_up_stored_snapshots_through_the_public_helper_names(
     assert_eq!(verdict("Test.LookupMissing")["status"], "ERROR", "{json}");
     let message = verdict("Test.LookupMissing")["message"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("BadLookup") && message.contains("never-created"), "{message}");
+
+    // A pack definition selects what a scan evaluates.
+    std::fs::write(
+        pack.join("only_self.yml"),
+        "AnalysisType: pack\nPackID: OnlySelf\nPackDefinition:\n  IDs: [Test.LookupSelf]\n",
+    )
+    .unwrap();
+    let pack_arg = pack.to_str().unwrap();
+    let args = ["scan", "--output", "json", "--type", "AWS.S3.Bucket", "--policies", pack_arg];
+    let out = caracal(&[&args[..], &["--pack", "OnlySelf"]].concat(), &env);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let policies: Vec<&str> = json["findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|f| f["policy_id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(policies, ["Test.LookupSelf"], "{}", String::from_utf8_lossy(&out.stderr));
 }

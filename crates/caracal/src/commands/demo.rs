@@ -16,6 +16,7 @@ use caracal_scan::{ScanRequest, Scanner};
 use caracal_testkit::{Emulator, Manifest, seed};
 
 use super::Global;
+use crate::posture::PolicySource;
 use crate::{detection, posture};
 
 /// Run caracal end to end against a seeded, emulated AWS account
@@ -86,7 +87,8 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
 
     let policies = if args.policies.is_empty() { vec![bundled("policies")] } else { args.policies };
     eprintln!("demo: evaluating policies ...");
-    let evaluation = posture::evaluate(&store, outcome.resources, policies, None).await?;
+    let source = PolicySource { paths: policies, ..PolicySource::default() };
+    let evaluation = posture::evaluate(&store, outcome.resources, source).await?;
     println!();
     posture::print_findings(&mut std::io::stdout().lock(), &evaluation)?;
 

@@ -18,7 +18,7 @@ use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
 use caracal_store::Store;
 
 use super::Global;
-use crate::posture;
+use crate::posture::{self, PolicySource};
 
 /// Output format of the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,6 +75,17 @@ pub struct Args {
     /// --install-requirements FILE` creates and fills one.
     #[arg(long, value_name = "DIR", conflicts_with = "no_policies", help_heading = "POLICIES")]
     venv: Option<PathBuf>,
+
+    /// Evaluate only the policies this pack names (a PackID; repeatable)
+    ///
+    /// Default: `[policies] packs` of caracal.toml; empty means every policy.
+    #[arg(
+        long = "pack",
+        value_name = "ID",
+        conflicts_with = "no_policies",
+        help_heading = "POLICIES"
+    )]
+    packs: Vec<String>,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -94,8 +105,14 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let evaluation = if policy_paths.is_empty() {
         None
     } else {
-        let venv = args.venv.clone().or_else(|| config.policies.venv.clone());
-        Some(posture::evaluate(&store, outcome.resources.clone(), policy_paths, venv).await?)
+        let mut source = PolicySource::configured(policy_paths, &config.policies);
+        if args.venv.is_some() {
+            source.venv = args.venv.clone();
+        }
+        if !args.packs.is_empty() {
+            source.packs = args.packs.clone();
+        }
+        Some(posture::evaluate(&store, outcome.resources.clone(), source).await?)
     };
 
     match args.output {

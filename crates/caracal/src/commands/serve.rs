@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use super::Global;
 use super::scan::{open_sessions, open_store, scan};
-use crate::posture;
+use crate::posture::{self, PolicySource};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,9 +59,9 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             let failing = if paths.is_empty() {
                 0
             } else {
-                let venv = config.policies.venv.clone();
+                let source = PolicySource::configured(paths, &config.policies);
                 let evaluation =
-                    posture::evaluate(&store, outcome.resources.clone(), paths, venv).await?;
+                    posture::evaluate(&store, outcome.resources.clone(), source).await?;
                 evaluation.reportable().len()
             };
             anyhow::Ok((outcome, failing))

@@ -36,6 +36,10 @@ pub struct Args {
     #[arg(long, value_name = "KEY=VALUE", help_heading = "SELECTION")]
     filter: Vec<Filter>,
 
+    /// Only the detections this pack names (a PackID; repeatable)
+    #[arg(long = "pack", value_name = "ID", help_heading = "SELECTION")]
+    packs: Vec<String>,
+
     /// Fail detections with fewer than N tests (from 2: one of each outcome)
     #[arg(long, value_name = "N", default_value_t = 0, help_heading = "SELECTION")]
     minimum_tests: usize,
@@ -94,6 +98,7 @@ fn run_blocking(args: Args) -> anyhow::Result<ExitCode> {
         ignore_extra_keys: args.ignore_extra_keys,
         time_limit: Duration::from_millis(args.timeout_ms),
         python_paths,
+        packs: args.packs,
     };
     let report = testing::run(&paths, &options)?;
     let stdout = std::io::stdout();
