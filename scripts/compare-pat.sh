@@ -47,6 +47,21 @@ for det in report["detections"]:
 PY
   sort -o "$work/caracal.tsv" "$work/caracal.tsv"
 
+  # Specs PAT refuses outright (it only knows Panther's resource types; caracal adds some,
+  # such as AWS.EC2.RegionSettings) have no PAT results: name them, compare the rest.
+  refused=$(sed 's/\x1b\[[0-9;]*m//g' "$work/pat.txt" | awk '/^Invalid Tests Summary/ { on = 1; next }
+    on && /^\t[^\t]/ { sub(/^\t/, ""); print } /^-+$/ && on { on = 0 }' | sort -u)
+  if [ -n "$refused" ]; then
+    cut -f1 "$work/pat.tsv" | sort -u >"$work/pat_ids.txt"
+    awk -F'\t' 'NR == FNR { ran[$1] = 1; next } !($1 in ran)' "$work/pat_ids.txt" "$work/caracal.tsv" \
+      | cut -f1 | sort -u >"$work/only_caracal.txt"
+    awk -F'\t' 'NR == FNR { skip[$1] = 1; next } !($1 in skip)' "$work/only_caracal.txt" "$work/caracal.tsv" \
+      >"$work/caracal_common.tsv"
+    mv "$work/caracal_common.tsv" "$work/caracal.tsv"
+    echo "$pack: panther-analysis-tool refused these specs (compared without them):"
+    sed 's/^/  /' <<<"$refused"
+    echo "$pack: their detections, tested by caracal only: $(tr '\n' ' ' <"$work/only_caracal.txt")"
+  fi
   cases=$(wc -l <"$work/caracal.tsv")
   printf '%s: %d test cases; panther-analysis-tool %.2f s, caracal %.2f s (%.1fx)\n' \
     "$pack" "$cases" "$pat_secs" "$caracal_secs" "$(echo "$pat_secs / $caracal_secs" | bc -l)"
