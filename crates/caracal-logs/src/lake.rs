@@ -394,14 +394,21 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
         let mut keys: Vec<String> = self.buffers.keys().cloned().collect();
         keys.sort();
         let mut files = Vec::new();
+        let mut first_err = None;
         for partition_key in keys {
             let Some(buffer) = self.buffers.get_mut(&partition_key) else { continue };
-            if let Some(key) = put_buffer(&mut local, &partition_key, buffer)? {
-                files.push(folder.join(key));
+            match put_buffer(&mut local, &partition_key, buffer) {
+                Ok(key) => {
+                    files.extend(key.map(|key| folder.join(key)));
+                    self.forget(&partition_key);
+                }
+                // Keep going: every partition that can be kept is.
+                Err(err) => {
+                    first_err.get_or_insert(err);
+                }
             }
-            self.forget(&partition_key);
         }
-        Ok(files)
+        first_err.map_or(Ok(files), Err)
     }
 }
 

@@ -14,7 +14,9 @@ pub trait EventSink {
         Ok(())
     }
     /// After `flush` failed: writes what is still buffered into the local `folder`
-    /// instead (same layout), so that nothing accepted is lost. Returns the files written.
+    /// instead (same layout), so that nothing accepted is lost. Returns the files written;
+    /// a partition that cannot be written there either stays buffered, every other one is
+    /// still tried, and the first failure is returned.
     fn rescue(&mut self, folder: &Path) -> Result<Vec<PathBuf>, Error> {
         let _ = folder;
         Ok(Vec::new())

@@ -3,9 +3,10 @@
 //!
 //! Alert contexts become JSON values as `json.dumps(value, default=str)` would write
 //! them (tuples as arrays, keys as strings, any other object as its `str()`), with
-//! three differences, all cases where `json.dumps` failed the whole batch: non-finite
-//! floats become `null`, keys of other types their `str()`, and a context nested deeper
-//! than [`MAX_DEPTH`] (or circular) is dropped with an error on that alert alone.
+//! these differences, all cases where `json.dumps` failed the whole batch: non-finite
+//! floats become `null`, keys of other types their `str()`, and a context that is
+//! circular, nested deeper than [`MAX_DEPTH`], or raises while being read (a `__str__`
+//! or `items()` that fails) is dropped with an error on that alert alone.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -14,8 +15,8 @@ use serde_json::{Map, Number, Value};
 use crate::engine::RuleOutcome;
 use crate::error::Error;
 
-/// Deeper alert contexts are dropped (`json.dumps` stops at Python's recursion limit).
-pub(crate) const MAX_DEPTH: usize = 100;
+/// Deeper alert contexts are dropped (`json.dumps` stops near Python's recursion limit).
+pub(crate) const MAX_DEPTH: usize = 200;
 
 /// Positions in an alert list (runtime.py `_ALERT_SLOTS`).
 const TITLE: usize = 2;
@@ -85,13 +86,18 @@ fn read_entry(entry: &Bound<'_, PyList>) -> PyResult<RuleOutcome> {
             }
             let context = field(ALERT_CONTEXT)?;
             if !context.is_none() {
-                match to_json(&context, 0) {
+                match to_json(&context, &mut Vec::new()) {
                     Ok(value) => outcome.alert_context = Some(value),
                     Err(Convert::TooDeep) => outcome.errors.push(format!(
-                        "alert_context: ValueError: nested deeper than {MAX_DEPTH} levels \
-                         (or circular)"
+                        "alert_context: ValueError: nested deeper than {MAX_DEPTH} levels"
                     )),
-                    Err(Convert::Python(err)) => return Err(err),
+                    Err(Convert::Circular) => outcome
+                        .errors
+                        .push("alert_context: ValueError: Circular reference detected".into()),
+                    Err(Convert::Python(err)) => outcome.errors.push(format!(
+                        "alert_context: {}",
+                        crate::interp::describe(context.py(), &err)
+                    )),
                 }
             }
         }
@@ -115,6 +121,7 @@ fn string(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 enum Convert {
     TooDeep,
+    Circular,
     Python(PyErr),
 }
 
@@ -125,10 +132,8 @@ impl From<PyErr> for Convert {
 }
 
 /// A Python value as `json.dumps(value, default=str)` would write it (see the module doc).
-fn to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Convert> {
-    if depth > MAX_DEPTH {
-        return Err(Convert::TooDeep);
-    }
+/// `path` holds the containers being converted (their addresses), to catch cycles.
+fn to_json(value: &Bound<'_, PyAny>, path: &mut Vec<usize>) -> Result<Value, Convert> {
     if value.is_none() {
         return Ok(Value::Null);
     }
@@ -152,17 +157,38 @@ fn to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Convert> {
     if let Ok(f) = value.cast::<PyFloat>() {
         return Ok(Number::from_f64(f.value()).map_or(Value::Null, Value::Number));
     }
+    let container = value.is_instance_of::<PyDict>()
+        || value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>();
+    if !container {
+        return Ok(Value::String(value.str()?.to_string_lossy().into_owned()));
+    }
+    let address = value.as_ptr() as usize;
+    if path.contains(&address) {
+        return Err(Convert::Circular);
+    }
+    if path.len() >= MAX_DEPTH {
+        return Err(Convert::TooDeep);
+    }
+    path.push(address);
+    let converted = container_to_json(value, path);
+    path.pop();
+    converted
+}
+
+/// A dict, list or tuple (see [`to_json`]).
+fn container_to_json(value: &Bound<'_, PyAny>, path: &mut Vec<usize>) -> Result<Value, Convert> {
     if let Ok(dict) = value.cast::<PyDict>() {
         let mut map = Map::new();
         if value.is_exact_instance_of::<PyDict>() {
             for (k, v) in dict.iter() {
-                map.insert(key(&k)?, to_json(&v, depth + 1)?);
+                map.insert(key(&k)?, to_json(&v, path)?);
             }
         } else {
             // Subclasses (lazy objects, events) through their own items(), as json.dumps.
             for pair in value.call_method0("items")?.try_iter()? {
                 let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
-                map.insert(key(&k)?, to_json(&v, depth + 1)?);
+                map.insert(key(&k)?, to_json(&v, path)?);
             }
         }
         return Ok(Value::Object(map));
@@ -170,18 +196,16 @@ fn to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Convert> {
     if let Ok(list) = value.cast::<PyList>() {
         let mut items = Vec::with_capacity(list.len());
         for item in list.iter() {
-            items.push(to_json(&item, depth + 1)?);
+            items.push(to_json(&item, path)?);
         }
         return Ok(Value::Array(items));
     }
-    if let Ok(tuple) = value.cast::<PyTuple>() {
-        let mut items = Vec::with_capacity(tuple.len());
-        for item in tuple.iter() {
-            items.push(to_json(&item, depth + 1)?);
-        }
-        return Ok(Value::Array(items));
+    let tuple = value.cast::<PyTuple>().map_err(PyErr::from)?;
+    let mut items = Vec::with_capacity(tuple.len());
+    for item in tuple.iter() {
+        items.push(to_json(&item, path)?);
     }
-    Ok(Value::String(value.str()?.to_string_lossy().into_owned()))
+    Ok(Value::Array(items))
 }
 
 /// An object key as `json.dumps` writes it (`str()` for types it rejects).

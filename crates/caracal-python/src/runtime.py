@@ -195,9 +195,13 @@ class _LazyDict(ImmutableDict):
         return dict.copy(self._load())
 
     def __eq__(self, other):
+        if type(other) is _LazyDict:
+            other._load()
         return dict.__eq__(self._load(), other)
 
     def __ne__(self, other):
+        if type(other) is _LazyDict:
+            other._load()
         return dict.__ne__(self._load(), other)
 
     __hash__ = None

@@ -207,7 +207,7 @@ fn alert_contexts_become_json_as_json_dumps_with_default_str() {
     write(
         dir.path(),
         "ctx.py",
-        "def rule(e):\n    return True\n\ndef alert_context(e):\n    if e.get('deep'):\n        ctx = 0\n        for _ in range(500):\n            ctx = [ctx]\n        return {'deep': ctx}\n    return {'tuple': (1, 'a'), 'nan': float('nan'), 2: 'int key', None: 'none key', True: 'bool key', (1, 2): 'tuple key', 'set': {3}, 'range': range(2), 'big': 2**70, 'neg': -2**63, 'u': 2**64 - 1, 'nested': e.get('nested'), 'event': e}\n",
+        "def rule(e):\n    return True\n\ndef alert_context(e):\n    if e.get('deep'):\n        ctx = 0\n        for _ in range(600):\n            ctx = [ctx]\n        return {'deep': ctx}\n    return {'tuple': (1, 'a'), 'nan': float('nan'), 2: 'int key', None: 'none key', True: 'bool key', (1, 2): 'tuple key', 'set': {3}, 'range': range(2), 'big': 2**70, 'neg': -2**63, 'u': 2**64 - 1, 'nested': e.get('nested'), 'event': e}\n",
     );
     write(
         dir.path(),
@@ -249,4 +249,61 @@ fn alert_contexts_become_json_as_json_dumps_with_default_str() {
         "{:?}",
         outcomes[1].errors
     );
+}
+
+#[test]
+fn circular_or_failing_alert_contexts_lose_only_their_own_context() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ctx.py",
+        "class Loud:\n    def __str__(self):\n        raise RuntimeError('no text')\n\n\
+         def rule(e):\n    return True\n\n\
+         def alert_context(e):\n    kind = e.get('kind')\n    if kind == 'cycle':\n        ctx = {'x': 1}\n        ctx['a'] = ctx\n        ctx['b'] = ctx\n        return ctx\n    \
+         if kind == 'loud':\n        return {'v': Loud()}\n    \
+         shared = [1, 2]\n    return {'left': shared, 'right': shared}\n",
+    );
+    write(
+        dir.path(),
+        "ctx.yml",
+        "AnalysisType: rule\nRuleID: T.Ctx\nEnabled: true\nFilename: ctx.py\nLogTypes: [T.Log]\nSeverity: Info\n",
+    );
+    let engine = engine(dir.path());
+    let events = vec![
+        json!({"p_log_type": "T.Log", "kind": "cycle"}),
+        json!({"p_log_type": "T.Log", "kind": "loud"}),
+        json!({"p_log_type": "T.Log", "kind": "shared"}),
+    ];
+    let outcomes = engine.evaluate_events(&events).unwrap();
+    assert_eq!(outcomes.len(), 3, "every alert survives: {outcomes:?}");
+    assert_eq!(outcomes[0].alert_context, None);
+    assert_eq!(outcomes[0].errors, ["alert_context: ValueError: Circular reference detected"]);
+    assert_eq!(outcomes[1].alert_context, None);
+    assert_eq!(outcomes[1].errors, ["alert_context: RuntimeError: no text"]);
+    // A value seen twice but not inside itself is no cycle.
+    assert_eq!(outcomes[2].alert_context, Some(json!({"left": [1, 2], "right": [1, 2]})));
+}
+
+#[test]
+fn large_nested_objects_compare_equal_before_they_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "eq.py",
+        "def rule(e):\n    a, b = e['a'], e['b']\n    \
+         return a == b and not (a != b) and a in [b] and e['a'] != e['c']\n",
+    );
+    write(
+        dir.path(),
+        "eq.yml",
+        "AnalysisType: rule\nRuleID: T.Eq\nEnabled: true\nFilename: eq.py\nLogTypes: [T.Log]\nSeverity: Info\n",
+    );
+    let engine = engine(dir.path());
+    // Large enough that the decoder keeps them as text until first use.
+    let big = json!({"pad": "x".repeat(400), "n": 1});
+    let other = json!({"pad": "x".repeat(400), "n": 2});
+    let event = json!({"p_log_type": "T.Log", "a": big, "b": big, "c": other});
+    let outcomes = engine.evaluate_events(&[event]).unwrap();
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}");
+    assert_eq!(outcomes[0].error, None);
 }

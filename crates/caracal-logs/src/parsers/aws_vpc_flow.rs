@@ -167,9 +167,12 @@ fn output_name(aws: &str) -> String {
     out
 }
 
+/// A header line names fields: lower-case words with dashes, starting with `version` (the
+/// default order) or all known field names (a custom order may start anywhere).
 fn is_header(tokens: &[&str]) -> bool {
-    tokens.first() == Some(&"version")
-        && tokens.iter().all(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+    let words = tokens.iter().all(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
+    let known = |t: &&str| CANONICAL.contains(t) || TGW.contains(t);
+    words && (tokens.first() == Some(&"version") || (tokens.len() >= 2 && tokens.iter().all(known)))
 }
 
 /// What parsing does with one column's values.
@@ -314,28 +317,35 @@ impl Parser for VpcFlow {
         let Some(n) = columns::split_tokens(line, &mut spans) else { return Parse::NotMine };
         let spans = &spans[..n];
         let token = |i: usize| spans.get(i).and_then(|&(a, b)| line.get(a as usize..b as usize));
-        if token(0) == Some("version") {
+        // Data lines start with a number; only word lines can be headers.
+        let word = |t: &str| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+        if token(0).is_some_and(word) {
             let tokens: Vec<&str> = (0..n).filter_map(token).collect();
             if is_header(&tokens) {
                 state.headers.insert(LOG_TYPE, Arc::new(Layout::new(&tokens)));
                 return Parse::Skip;
             }
         }
+        if let Some(h) = state.headers.get(LOG_TYPE).and_then(|h| h.downcast_ref::<Layout>()) {
+            // A header names the fields (any number, any order).
+            return if h.checks.len() == n {
+                h.parse(line, spans)
+            } else {
+                Parse::Malformed(format!(
+                    "{n} fields, but the header line names {}",
+                    h.checks.len()
+                ))
+            };
+        }
         if n < DEFAULT_FIELDS || !token(0).is_some_and(|t| t.bytes().all(|b| b.is_ascii_digit())) {
             return Parse::NotMine;
         }
-        let header = state.headers.get(LOG_TYPE).and_then(|h| h.downcast_ref::<Layout>());
-        match header {
-            Some(h) if h.checks.len() == n => h.parse(line, spans),
-            Some(h) => Parse::Malformed(format!(
-                "{n} fields, but the header line names {}",
-                h.checks.len()
-            )),
-            None if token(3).is_some_and(|t| t.starts_with("tgw-")) && n <= TGW.len() => {
-                TGW_LAYOUT.parse(line, spans)
-            }
-            None if n <= CANONICAL.len() => CANONICAL_LAYOUT.parse(line, spans),
-            None => Parse::NotMine,
+        if token(3).is_some_and(|t| t.starts_with("tgw-")) && n <= TGW.len() {
+            TGW_LAYOUT.parse(line, spans)
+        } else if n <= CANONICAL.len() {
+            CANONICAL_LAYOUT.parse(line, spans)
+        } else {
+            Parse::NotMine
         }
     }
 }
@@ -399,6 +409,23 @@ mod tests {
         assert_eq!(fields["status"], "OK");
         assert_eq!(fields.len(), 14);
         assert_eq!(parsed.event_time.map(|t| t.timestamp()), Some(1418530010));
+    }
+
+    #[test]
+    fn custom_headers_may_name_few_fields_in_any_order() {
+        let events = parse(&[
+            "srcaddr dstaddr action start",
+            "10.0.0.1 10.0.0.2 REJECT 1418530010",
+            "10.0.0.3 10.0.0.4 ACCEPT -",
+        ]);
+        assert_eq!(events.len(), 2);
+        let first = events[0].fields.to_map();
+        assert_eq!(first["srcAddr"], "10.0.0.1");
+        assert_eq!(first["action"], "REJECT");
+        assert_eq!(events[0].event_time.map(|t| t.timestamp()), Some(1418530010));
+        let mut found = events[1].indicators.clone().expect("taken while parsing");
+        found.finish();
+        assert_eq!(found.get(Field::IpAddress), ["10.0.0.3", "10.0.0.4"]);
     }
 
     #[test]

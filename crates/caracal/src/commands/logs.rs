@@ -171,6 +171,10 @@ async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode>
     let started = Instant::now();
     let mut report = Report::default();
     if let Err(err) = process_all(&args, global, &mut router, sink.as_mut(), &mut report).await {
+        // What was read is kept: in the lake when it takes it, else in the rescue folder.
+        if tokio::task::block_in_place(|| sink.flush()).is_ok() {
+            return Err(err);
+        }
         let folder = args.rescue_dir.clone().unwrap_or_else(|| {
             let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
             PathBuf::from(format!("caracal-lake-rescue/{now}"))
