@@ -267,10 +267,14 @@ impl<S: LakeStore> LakeWriter<S> {
             .filter(|(_, b)| b.opened.elapsed() >= max_age)
             .map(|(k, _)| k.clone())
             .collect();
+        let mut first_err = None;
         for key in old {
-            self.write(&key)?;
+            // As `flush`: a failing partition keeps its rows, the others are still written.
+            if let Err(err) = self.write(&key) {
+                first_err.get_or_insert(err);
+            }
         }
-        Ok(())
+        first_err.map_or(Ok(()), Err)
     }
 
     /// Writes every buffer and returns the store.
