@@ -359,7 +359,12 @@ impl Engine {
                     .call_method1(py, method, (batch,))
                     .map_err(|e| Error::Python(interp::describe(py, &e)))?;
                 flush(py);
-                read(out.bind(py))
+                // Reading results may run detection code (alert contexts' `__str__`):
+                // under the time limit, so a runaway one is interrupted, not a hang.
+                let outer = rt.call_method0("_arm").map_err(Error::python)?;
+                let read = read(out.bind(py));
+                rt.call_method1("_disarm", (outer,)).map_err(Error::python)?;
+                read
             })();
             if collecting {
                 gc.call_method0("enable").map_err(Error::python)?;

@@ -99,6 +99,21 @@ def _guarded(fn, arg):
         slot[0] = outer
 
 
+def _arm():
+    """Marks this thread as running detection code on behalf of Rust (reading alert
+    contexts calls their `__str__` / `items()`), so the watchdog times it like a
+    detection call. Returns what `_disarm` restores."""
+    slot = _slot()
+    outer = slot[0]
+    _sequence[0] += 1
+    slot[0] = _sequence[0]
+    return outer
+
+
+def _disarm(outer):
+    _slot()[0] = outer
+
+
 def _describe(exc):
     if isinstance(exc, DetectionTimeout):
         return f"DetectionTimeout: ran longer than the {_slot()[1]:g} s time limit"

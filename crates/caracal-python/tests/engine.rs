@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use caracal_core::{ComplianceStatus, Resource, Severity};
 use caracal_python::{Engine, EngineOptions, KvStore, LoadOptions, MemoryKv, pack};
@@ -258,9 +259,11 @@ fn circular_or_failing_alert_contexts_lose_only_their_own_context() {
         dir.path(),
         "ctx.py",
         "class Loud:\n    def __str__(self):\n        raise RuntimeError('no text')\n\n\
+         class Endless:\n    def __str__(self):\n        while True:\n            pass\n\n\
          def rule(e):\n    return True\n\n\
          def alert_context(e):\n    kind = e.get('kind')\n    if kind == 'cycle':\n        ctx = {'x': 1}\n        ctx['a'] = ctx\n        ctx['b'] = ctx\n        return ctx\n    \
          if kind == 'loud':\n        return {'v': Loud()}\n    \
+         if kind == 'endless':\n        return {'v': Endless()}\n    \
          shared = [1, 2]\n    return {'left': shared, 'right': shared}\n",
     );
     write(
@@ -268,14 +271,23 @@ fn circular_or_failing_alert_contexts_lose_only_their_own_context() {
         "ctx.yml",
         "AnalysisType: rule\nRuleID: T.Ctx\nEnabled: true\nFilename: ctx.py\nLogTypes: [T.Log]\nSeverity: Info\n",
     );
-    let engine = engine(dir.path());
     let events = vec![
         json!({"p_log_type": "T.Log", "kind": "cycle"}),
         json!({"p_log_type": "T.Log", "kind": "loud"}),
         json!({"p_log_type": "T.Log", "kind": "shared"}),
+        json!({"p_log_type": "T.Log", "kind": "endless"}),
     ];
+    let pack = pack::load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+    let options = EngineOptions { time_limit: Duration::from_millis(300), ..Default::default() };
+    let engine = Engine::new(&pack, &options).unwrap();
     let outcomes = engine.evaluate_events(&events).unwrap();
-    assert_eq!(outcomes.len(), 3, "every alert survives: {outcomes:?}");
+    assert_eq!(outcomes.len(), 4, "every alert survives: {outcomes:?}");
+    assert_eq!(outcomes[3].alert_context, None);
+    assert!(
+        outcomes[3].errors[0].starts_with("alert_context: DetectionTimeout"),
+        "a runaway __str__ is interrupted: {:?}",
+        outcomes[3].errors
+    );
     assert_eq!(outcomes[0].alert_context, None);
     assert_eq!(outcomes[0].errors, ["alert_context: ValueError: Circular reference detected"]);
     assert_eq!(outcomes[1].alert_context, None);
