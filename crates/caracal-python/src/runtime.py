@@ -144,6 +144,10 @@ class ImmutableDict(dict):
     def to_dict(self):
         return _thaw(self)
 
+    def __reduce__(self):
+        # Pickle rebuilds through the constructor: item by item would hit __setitem__.
+        return (ImmutableDict, (dict(self),))
+
 
 def _thaw(value):
     if isinstance(value, dict):
@@ -407,6 +411,10 @@ class PantherEvent(ImmutableDict):
             return path[0]
         fn = model.methods.get(name)
         return getattr(fn, "__name__", repr(fn)) if fn is not None else None
+
+    def __reduce__(self):
+        # Rebuilt as a plain PantherEvent (data models are per engine, not picklable).
+        return (PantherEvent, (dict(self),))
 
     def event_time_epoch(self):
         text = self.get("p_event_time")

@@ -86,6 +86,20 @@ fn udm_without_a_data_model_reads_p_udm_or_the_event_and_udm_path_raises() {
 }
 
 #[test]
+fn events_and_their_nested_objects_pickle_and_come_back_immutable() {
+    check(
+        "Plain.Log",
+        "    import pickle\n\
+         \x20   from panther_core import PantherEvent\n\
+         \x20   back = pickle.loads(pickle.dumps(e))\n\
+         \x20   assert isinstance(back, PantherEvent) and back == e\n\
+         \x20   assert back['big'] == e['big'] and back.deep_get('big', 'n') == 1\n\
+         \x20   try:\n        back['x'] = 1\n        assert False, 'still immutable'\n    except TypeError:\n        pass\n",
+        json!({"big": {"pad": "x".repeat(400), "n": 1}}),
+    );
+}
+
+#[test]
 fn check_account_age_is_true_only_for_keys_a_creation_rule_stored() {
     check(
         "Plain.Log",
