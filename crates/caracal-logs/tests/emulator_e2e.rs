@@ -20,6 +20,16 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("in memory")
 }
 
+/// S3 and SQS clients of the emulator's home region, with a bucket named `logs`.
+async fn clients(emulator: &Emulator) -> (aws_sdk_s3::Client, aws_sdk_sqs::Client) {
+    let aws = emulator.aws().await.expect("aws config");
+    let session = aws.session(None, Purpose::Scan).await.expect("session");
+    let clients = session.home();
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+    s3.create_bucket().bucket("logs").send().await.expect("bucket");
+    (s3, sqs)
+}
+
 fn notification(bucket: &str, key: &str) -> String {
     serde_json::json!({"Records": [{
         "eventSource": "aws:s3",
@@ -32,12 +42,7 @@ fn notification(bucket: &str, key: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notified_objects_land_in_the_lake_and_only_their_messages_are_deleted() {
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
-    let aws = emulator.aws().await.expect("aws config");
-    let session = aws.session(None, Purpose::Scan).await.expect("session");
-    let clients = session.home();
-    let (s3, sqs) = (clients.s3(), clients.sqs());
-
-    s3.create_bucket().bucket("logs").send().await.expect("bucket");
+    let (s3, sqs) = clients(&emulator).await;
     let trail =
         std::fs::read(common::data("AWS.CloudTrail/stratus_aws.execution.ssm-start-session.json"))
             .expect("sample");
@@ -224,12 +229,7 @@ impl EventSink for OutlastsTheTimeout {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_stays_hidden_while_its_object_takes_longer_than_the_visibility_timeout() {
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
-    let aws = emulator.aws().await.expect("aws config");
-    let session = aws.session(None, Purpose::Scan).await.expect("session");
-    let clients = session.home();
-    let (s3, sqs) = (clients.s3(), clients.sqs());
-
-    s3.create_bucket().bucket("logs").send().await.expect("bucket");
+    let (s3, sqs) = clients(&emulator).await;
     let flow =
         std::fs::read(common::data("AWS.VPCFlow/elastic-integrations_test-extra-samples.log"))
             .expect("sample");

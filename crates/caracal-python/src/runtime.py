@@ -183,36 +183,6 @@ class _LazyDict(ImmutableDict):
         self.__class__ = ImmutableDict
         return self
 
-    def get(self, key, default=None):
-        return dict.get(self._load(), key, default)
-
-    def __getitem__(self, key):
-        return dict.__getitem__(self._load(), key)
-
-    def __contains__(self, key):
-        return dict.__contains__(self._load(), key)
-
-    def __iter__(self):
-        return dict.__iter__(self._load())
-
-    def __reversed__(self):
-        return dict.__reversed__(self._load())
-
-    def __len__(self):
-        return dict.__len__(self._load())
-
-    def keys(self):
-        return dict.keys(self._load())
-
-    def values(self):
-        return dict.values(self._load())
-
-    def items(self):
-        return dict.items(self._load())
-
-    def copy(self):
-        return dict.copy(self._load())
-
     def __eq__(self, other):
         if type(other) is _LazyDict:
             other._load()
@@ -225,21 +195,28 @@ class _LazyDict(ImmutableDict):
 
     __hash__ = None
 
-    def __or__(self, other):
-        return dict.__or__(self._load(), other)
-
-    def __ror__(self, other):
-        return dict.__ror__(self._load(), other)
-
-    def __repr__(self):
-        return dict.__repr__(self._load())
-
-    def __sizeof__(self):
-        return dict.__sizeof__(self._load())
-
     def __reduce_ex__(self, protocol):
         return self._load().__reduce_ex__(protocol)
 
+
+def _opening(name):
+    """dict's method `name`, called once the lazy object is decoded."""
+    method = getattr(dict, name)
+
+    def opened(self, *args, **kwargs):
+        return method(self._load(), *args, **kwargs)
+
+    opened.__name__ = opened.__qualname__ = name
+    return opened
+
+
+# Every reading method opens the object first (equality and pickling are above).
+for _name in (
+    "get", "__getitem__", "__contains__", "__iter__", "__reversed__", "__len__", "keys",
+    "values", "items", "copy", "__or__", "__ror__", "__repr__", "__sizeof__",
+):
+    setattr(_LazyDict, _name, _opening(_name))
+del _name
 
 _LazyDict.__name__ = _LazyDict.__qualname__ = "ImmutableDict"
 
