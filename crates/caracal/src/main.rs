@@ -4,6 +4,7 @@
 //! Exit codes: 0 clean, 1 findings (or failed tests), 2 error.
 
 mod commands;
+#[cfg(feature = "demo")]
 mod detection;
 mod posture;
 
@@ -43,6 +44,7 @@ enum Command {
     /// Run the API, scheduler and queue poller
     Serve(commands::serve::Args),
     /// Run caracal end to end against a seeded, emulated AWS account
+    #[cfg(feature = "demo")]
     Demo(commands::demo::Args),
     /// Check or print configuration
     #[command(subcommand)]
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
             Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
             Command::Test(args) => commands::test::run(args, &global).await,
             Command::Serve(args) => commands::serve::run(args, &global).await,
+            #[cfg(feature = "demo")]
             Command::Demo(args) => commands::demo::run(args, &global).await,
             Command::Config(cmd) => commands::config::run(cmd, &global).await,
         }

@@ -9,15 +9,17 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use caracal_app::{Context, PolicySource, ScanScope, posture};
 use caracal_aws::Purpose;
+use caracal_core::Config;
 use caracal_core::config::{StoreBackend, StoreConfig};
-use caracal_scan::{ScanRequest, Scanner};
 use caracal_testkit::{Emulator, Manifest, seed};
 
 use super::Global;
-use crate::posture::PolicySource;
-use crate::{detection, posture};
+use crate::detection;
 
 /// Run caracal end to end against a seeded, emulated AWS account
 #[derive(Debug, clap::Args)]
@@ -60,22 +62,27 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     let db = args.db.clone().unwrap_or_else(|| tmp.path().join("caracal-demo.db"));
     let mut store_config = StoreConfig { backend: StoreBackend::Sqlite, ..Default::default() };
     store_config.sqlite.path = db.clone();
-    let store = caracal_store::open(&store_config, None)
+    let mut config = Config { store: store_config, ..Config::default() };
+    config.scan.concurrency = 8;
+    let store = caracal_store::open(&config.store, None)
         .await
         .with_context(|| format!("opening the demo store {}", db.display()))?;
+    let ctx = Arc::new(Context::from_parts(config, aws, store.clone()));
 
-    eprintln!("demo: scanning ...");
-    let requests_before = aws.requests().get();
-    let outcome = Scanner::new(store.clone(), 8)
-        .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
-        .await?;
+    // The same path as `caracal scan`: scan the account, evaluate, store the verdicts.
+    eprintln!("demo: scanning and evaluating policies ...");
+    let policies = if args.policies.is_empty() { vec![bundled("policies")] } else { args.policies };
+    let source = PolicySource { paths: policies, ..PolicySource::default() };
+    let result =
+        posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &()).await?;
+    let outcome = &result.outcome;
     let totals = outcome.report.totals();
     println!(
         "\nScanned {} resources of {} types in {:.1} s with {} AWS requests ({} errors).",
         totals.seen,
         outcome.report.types.len(),
         outcome.report.duration_ms as f64 / 1000.0,
-        aws.requests().get() - requests_before,
+        outcome.report.requests,
         outcome.report.errors.len()
     );
     for err in &outcome.report.errors {
@@ -84,13 +91,11 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             err.resource_type, err.region, err.operation, err.message
         );
     }
-
-    let policies = if args.policies.is_empty() { vec![bundled("policies")] } else { args.policies };
-    eprintln!("demo: evaluating policies ...");
-    let source = PolicySource { paths: policies, ..PolicySource::default() };
-    let evaluation = posture::evaluate(&store, outcome.resources, source).await?;
-    println!();
-    posture::print_findings(&mut std::io::stdout().lock(), &evaluation)?;
+    if let Some(evaluation) = &result.evaluation {
+        crate::posture::print_invalid(evaluation);
+        println!();
+        crate::posture::print_findings(&mut std::io::stdout().lock(), evaluation)?;
+    }
 
     eprintln!("demo: parsing log samples and running detection rules ...");
     let logs =

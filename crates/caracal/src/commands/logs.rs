@@ -1,16 +1,13 @@
 //! `caracal logs process|poll` (issue #5): read logs into normalized events, print a
-//! summary per log type, optionally write the Parquet data lake.
+//! summary per log type, optionally write the Parquet data lake. The work is
+//! `caracal_app::logs`; this module maps flags and prints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
-use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
-use caracal_logs::{
-    CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
-    PollOptions, Processor, Report, Router, SourceInfo, SourcesFile, process_path,
-};
+use caracal_app::{Context, LogOptions, LogPipeline, logs};
+use caracal_logs::{PARSERS, PollOptions, Report};
 use clap::{Args as ClapArgs, Subcommand};
 
 use super::Global;
@@ -87,15 +84,6 @@ pub struct PollArgs {
     common: Common,
 }
 
-/// Clients for the caller's account and home region, from `[aws]` in the config.
-async fn clients(global: &Global) -> anyhow::Result<caracal_aws::Clients> {
-    let config = global.load_config()?;
-    let aws = caracal_aws::Aws::builder(&config.aws).build().await.context("configuring AWS")?;
-    let session =
-        aws.session(None, caracal_aws::Purpose::Scan).await.context("resolving the AWS account")?;
-    Ok(session.home())
-}
-
 pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Types => {
@@ -109,139 +97,44 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The built-in parsers plus custom schemas, filtered by `--log-type`.
-fn candidates<'a>(
-    common: &Common,
-    custom: &'a [CustomParser],
-) -> anyhow::Result<Vec<&'a dyn Parser>> {
-    let all: Vec<&dyn Parser> =
-        PARSERS.iter().copied().chain(custom.iter().map(|c| c as &dyn Parser)).collect();
-    if common.log_types.is_empty() {
-        return Ok(all);
+impl Common {
+    fn pipeline(&self) -> anyhow::Result<LogPipeline> {
+        Ok(LogPipeline::new(LogOptions {
+            log_types: self.log_types.clone(),
+            schemas: self.schemas.clone(),
+            sources: self.sources.clone(),
+            lake: self.lake.clone(),
+            source_id: self.source_id.clone(),
+        })?)
     }
-    common
-        .log_types
-        .iter()
-        .map(|t| {
-            all.iter()
-                .copied()
-                .find(|p| p.log_type() == t)
-                .ok_or_else(|| anyhow::anyhow!("unknown log type {t:?}"))
-        })
-        .collect()
-}
-
-/// One processor for every object, or with `--sources` one per configured prefix.
-fn router<'a>(common: &Common, custom: &'a [CustomParser]) -> anyhow::Result<Router<'a>> {
-    let Some(path) = &common.sources else {
-        let source = SourceInfo::new(&common.source_id, &common.source_id);
-        return Ok(Processor::new(candidates(common, custom)?, source).into());
-    };
-    let all: Vec<&dyn Parser> =
-        PARSERS.iter().copied().chain(custom.iter().map(|c| c as &dyn Parser)).collect();
-    let sources = SourcesFile::load(path, &all)?;
-    Ok(Router::from_sources(&sources, &all)?)
-}
-
-fn load_schemas(common: &Common) -> anyhow::Result<Vec<CustomParser>> {
-    common.schemas.iter().map(|p| CustomParser::from_file(p).map_err(anyhow::Error::from)).collect()
-}
-
-/// The data lake from `--lake`: a local folder, or a bucket and prefix for `s3://` URLs.
-async fn sink(common: &Common, global: &Global) -> anyhow::Result<Box<dyn EventSink>> {
-    let Some(lake) = &common.lake else { return Ok(Box::new(Discard)) };
-    if !lake.starts_with("s3://") {
-        return Ok(Box::new(LakeWriter::new(LocalLake::new(lake), LakeConfig::default())));
-    }
-    let (bucket, prefix) = parse_s3_url(lake)
-        .with_context(|| format!("--lake {lake}: expected s3://bucket/prefix"))?;
-    let store = S3Lake::new(clients(global).await?.s3(), bucket, prefix);
-    Ok(Box::new(LakeWriter::new(store, LakeConfig::default())))
 }
 
 async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let custom = load_schemas(&args.common)?;
-    if args.common.sources.is_some()
-        && let Some(local) = args.paths.iter().find(|p| !p.starts_with("s3://"))
-    {
-        anyhow::bail!("--sources routes s3:// objects by key prefix; {local} is not one");
-    }
-    let mut router = router(&args.common, &custom)?;
-    let mut sink = sink(&args.common, global).await?;
+    let pipeline = args.common.pipeline()?;
+    let ctx = Context::from_config(global.load_config()?);
+    let mut sink = pipeline.lake(&ctx).await?;
+    let rescue_dir = args.rescue_dir.clone().unwrap_or_else(|| {
+        let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        PathBuf::from(format!("caracal-lake-rescue/{now}"))
+    });
     let started = Instant::now();
-    let mut report = Report::default();
-    if let Err(err) = process_all(&args, global, &mut router, sink.as_mut(), &mut report).await {
-        // What was read is kept: in the lake when it takes it, else in the rescue folder.
-        if tokio::task::block_in_place(|| sink.flush()).is_ok() {
-            return Err(err);
-        }
-        let folder = args.rescue_dir.clone().unwrap_or_else(|| {
-            let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            PathBuf::from(format!("caracal-lake-rescue/{now}"))
-        });
-        match tokio::task::block_in_place(|| sink.rescue(&folder)) {
-            Ok(files) if files.is_empty() => {}
-            Ok(files) => eprintln!(
-                "caracal: the lake was not written; {} Parquet file(s) of buffered events kept under {}",
-                files.len(),
-                folder.display()
-            ),
-            Err(rescue_err) => eprintln!(
-                "caracal: the buffered events could not be kept under {}: {rescue_err}",
-                folder.display()
-            ),
-        }
-        return Err(err);
-    }
+    let report =
+        logs::process_paths(&ctx, &pipeline, &args.paths, sink.as_mut(), &rescue_dir).await?;
     print_summary(&report, started.elapsed().as_secs_f64(), args.common.show_errors);
     Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Reads every path of `args` into `sink` and flushes it.
-async fn process_all(
-    args: &ProcessArgs,
-    global: &Global,
-    router: &mut Router<'_>,
-    sink: &mut dyn EventSink,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    for path in &args.paths {
-        if let Some(rest) = path.strip_prefix("s3://") {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let store = S3Store::new(clients(global).await?.s3());
-            let r = caracal_logs::poll::process_prefix(router, &store, bucket, prefix, sink)
-                .await
-                .with_context(|| format!("processing {path}"))?;
-            report.merge(r);
-        } else {
-            let processor = router
-                .single()
-                .context("--sources routes s3:// objects only; local paths are not routed")?;
-            let r = tokio::task::block_in_place(|| process_path(processor, path.as_ref(), sink))
-                .with_context(|| format!("processing {path}"))?;
-            report.merge(r);
-        }
-    }
-    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")
-}
-
 async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let custom = load_schemas(&args.common)?;
-    let mut router = router(&args.common, &custom)?;
-    let mut sink = sink(&args.common, global).await?;
+    let pipeline = args.common.pipeline()?;
+    let ctx = Context::from_config(global.load_config()?);
+    let mut sink = pipeline.lake(&ctx).await?;
     let started = Instant::now();
     let options = PollOptions {
         visibility_timeout: args.visibility_timeout,
         until_empty: args.once,
         ..Default::default()
     };
-    let clients = clients(global).await?;
-    let store = S3Store::new(clients.s3());
-    let queue = SqsQueue::new(clients.sqs(), &args.queue);
-    let outcome = caracal_logs::poll(&mut router, &store, &queue, &options, sink.as_mut())
-        .await
-        .with_context(|| format!("polling {}", args.queue))?;
-    tokio::task::block_in_place(|| sink.flush()).context("writing the data lake")?;
+    let outcome = logs::poll(&ctx, &pipeline, &args.queue, &options, sink.as_mut()).await?;
     print_summary(&outcome.report, started.elapsed().as_secs_f64(), args.common.show_errors);
     println!("messages: {} deleted, {} kept for retry", outcome.deleted, outcome.failed.len());
     for failure in &outcome.failed {

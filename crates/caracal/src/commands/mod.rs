@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use caracal_core::Config;
 
 pub mod config;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod logs;
 pub mod remediate;

@@ -1,5 +1,5 @@
 //! `caracal remediate list|plan|apply|history` (issue #6): a thin shell over
-//! `caracal_remediate::Executor`. Dry run is the default: only `apply` changes anything,
+//! `caracal_app::remediation`. Dry run is the default: only `apply` changes anything,
 //! and only after showing the plan and getting a yes (a prompt, or `--yes`).
 //!
 //! Exits: `plan` 0 nothing to do, 1 changes planned; `apply` 0 fixed or already
@@ -8,10 +8,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use caracal_aws::Aws;
+use anyhow::Context as _;
+use caracal_app::{Actor, Context, remediation};
 use caracal_core::AuditOutcome;
-use caracal_remediate::{Executor, Plan, REMEDIATIONS, Report, Request};
+use caracal_remediate::{Plan, REMEDIATIONS, Report, Request};
 use caracal_store::AuditFilter;
 use clap::{Args, Subcommand};
 
@@ -134,8 +134,8 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn plan(args: &TargetArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let (executor, req) = prepare(args, global).await?;
-    let plan = executor.plan(&req).await?;
+    let (ctx, req) = prepare(args, global)?;
+    let plan = remediation::plan(&ctx, &req).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
@@ -146,25 +146,23 @@ async fn plan(args: &TargetArgs, global: &Global) -> anyhow::Result<ExitCode> {
 
 async fn apply(args: &ApplyArgs, global: &Global) -> anyhow::Result<ExitCode> {
     let t = &args.target;
-    let (executor, req) = prepare(t, global).await?;
-    let plan = executor.plan(&req).await?;
+    let (ctx, req) = prepare(t, global)?;
+    let plan = remediation::plan(&ctx, &req).await?;
     if !t.json {
         print_plan(&plan);
     }
     if !plan.is_noop() && !args.yes {
         if !std::io::stdin().is_terminal() {
-            let err = executor
-                .refuse(&req, &plan, "no terminal to confirm on and --yes not given")
-                .await?;
-            return Err(err.into());
+            let reason = "no terminal to confirm on and --yes not given";
+            return Err(remediation::refuse(&ctx, &req, &plan, reason).await?.into());
         }
         if !confirm(&plan)? {
-            executor.refuse(&req, &plan, "declined at the prompt").await?;
+            remediation::refuse(&ctx, &req, &plan, "declined at the prompt").await?;
             eprintln!("Not applied.");
             return Ok(ExitCode::from(1));
         }
     }
-    let report = executor.apply(&req, &plan).await?;
+    let report = remediation::apply(&ctx, &req, &plan).await?;
     if t.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -177,9 +175,8 @@ async fn apply(args: &ApplyArgs, global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 async fn history(args: &HistoryArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let config = global.load_config()?;
-    let aws = Aws::builder(&config.aws).build().await.context("configuring AWS")?;
-    let store = super::scan::open_store(&config, &aws).await?;
+    let ctx = Context::from_config(global.load_config()?);
+    let store = ctx.store().await?;
     let filter = AuditFilter {
         resource_id: args.resource.clone(),
         remediation_id: args.remediation.clone(),
@@ -207,26 +204,16 @@ async fn history(args: &HistoryArgs, global: &Global) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// The executor for the configured accounts and store, and the request.
-async fn prepare(args: &TargetArgs, global: &Global) -> anyhow::Result<(Executor, Request)> {
-    let config = global.load_config()?;
-    let specs =
-        caracal_remediate::find(&args.remediation).map(|r| r.meta().parameters).unwrap_or(&[]);
-    let parameters =
-        caracal_remediate::parse_pairs(specs, &args.params).map_err(anyhow::Error::msg)?;
-    let aws = Aws::builder(&config.aws).build().await.context("configuring AWS")?;
-    let store = super::scan::open_store(&config, &aws).await?;
-    let executor = Executor::new(aws, config.accounts.clone(), store);
-    let actor = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
-    let req = Request {
-        actor,
-        resource_id: args.resource.clone(),
-        remediation_id: args.remediation.clone(),
-        parameters,
-    };
-    Ok((executor, req))
+/// The context and the request, with the local user as the actor.
+fn prepare(args: &TargetArgs, global: &Global) -> anyhow::Result<(Context, Request)> {
+    let ctx = Context::from_config(global.load_config()?);
+    let req = remediation::request(
+        &Actor::local_user(),
+        &args.resource,
+        &args.remediation,
+        &args.params,
+    )?;
+    Ok((ctx, req))
 }
 
 fn print_plan(plan: &Plan) {

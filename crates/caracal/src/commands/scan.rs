@@ -1,8 +1,7 @@
 //! `caracal scan`: snapshot AWS resources into the store and print what changed.
 //!
-//! Steps: load config → open the store and one AWS session per account → scan
-//! (`caracal_scan::Scanner`) → print the summary → evaluate the policy packs on the
-//! snapshots the scan wrote (`crate::posture`) → print failing findings.
+//! A thin adapter over `caracal_app::posture::scan_and_evaluate`: flags → scope and
+//! policy source → scan and evaluate → print the summary and the failing findings.
 //! Exit: 0 clean, 1 failing findings, 2 scan errors or any other error.
 
 use std::io::IsTerminal;
@@ -10,15 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context;
-use caracal_aws::{Aws, Purpose, Session};
+use caracal_app::{Context, PolicySource, ScanScope, posture};
 use caracal_core::Config;
-use caracal_core::config::StoreBackend;
-use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
-use caracal_store::Store;
+use caracal_scan::{Progress, ScanOutcome, ScanRequest};
 
 use super::Global;
-use crate::posture::{self, PolicySource};
 
 /// Output format of the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,61 +85,58 @@ pub struct Args {
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let config = global.load_config()?;
-    let request = ScanRequest {
-        regions: args.regions.clone(),
-        types: if args.types.is_empty() { config.scan.types.clone() } else { args.types.clone() },
+    let policies = policy_source(&args, &config)?;
+    let scope = ScanScope {
+        accounts: args.accounts.clone(),
+        request: ScanRequest {
+            regions: args.regions.clone(),
+            types: if args.types.is_empty() {
+                config.scan.types.clone()
+            } else {
+                args.types.clone()
+            },
+        },
     };
-    let aws = Aws::builder(&config.aws).build().await?;
-    let sessions = open_sessions(&aws, &config, &args.accounts).await?;
-    let store = open_store(&config, &aws).await?;
+    let ctx = Arc::new(Context::from_config(config));
     let progress = progress(args.no_progress);
-    let outcome = scan(&store, &config, &sessions, &request, &*progress).await?;
+    let result = posture::scan_and_evaluate(&ctx, &scope, policies.as_ref(), &*progress).await;
     progress.finish();
+    let result = result?;
+    if let Some(evaluation) = &result.evaluation {
+        crate::posture::print_invalid(evaluation);
+    }
 
-    let policy_paths = policy_paths(&args, &config)?;
-    let evaluation = if policy_paths.is_empty() {
-        None
-    } else {
-        let mut source = PolicySource::configured(policy_paths, &config.policies);
-        if args.venv.is_some() {
-            source.venv = args.venv.clone();
-        }
-        if !args.packs.is_empty() {
-            source.packs = args.packs.clone();
-        }
-        Some(posture::evaluate(&store, outcome.resources.clone(), source).await?)
-    };
-
+    let outcome = &result.outcome;
     match args.output {
         Output::Table => {
-            print_table(&outcome);
-            if let Some(evaluation) = &evaluation {
+            print_table(outcome);
+            if let Some(evaluation) = &result.evaluation {
                 println!();
-                posture::print_findings(&mut std::io::stdout().lock(), evaluation)?;
+                crate::posture::print_findings(&mut std::io::stdout().lock(), evaluation)?;
             }
         }
         Output::Json => {
-            let findings = evaluation.as_ref().map(|e| &e.findings);
+            let findings = result.evaluation.as_ref().map(|e| &e.findings);
             let json = serde_json::json!({ "report": &outcome.report, "findings": findings });
             println!("{}", serde_json::to_string_pretty(&json)?);
         }
     }
-    let failing = evaluation.as_ref().is_some_and(|e| !e.reportable().is_empty());
     Ok(if !outcome.report.errors.is_empty() {
         ExitCode::from(2)
-    } else if failing {
+    } else if result.failing() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-/// The packs to evaluate: `--policies`, else the configured paths. A configured folder
-/// that does not exist is an error, except the implicit default `./policies`, which is
-/// skipped with a warning so `caracal scan` works from any directory.
-fn policy_paths(args: &Args, config: &Config) -> anyhow::Result<Vec<PathBuf>> {
+/// The packs to evaluate: `--policies`, else the configured paths, with `--venv` and
+/// `--pack` over the configuration's. A configured folder that does not exist is an
+/// error, except the implicit default `./policies`, which is skipped with a warning so
+/// `caracal scan` works from any directory.
+fn policy_source(args: &Args, config: &Config) -> anyhow::Result<Option<PolicySource>> {
     if args.no_policies {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let explicit = !args.policies.is_empty();
     let paths = if explicit { args.policies.clone() } else { config.policies.paths.clone() };
@@ -153,78 +145,19 @@ fn policy_paths(args: &Args, config: &Config) -> anyhow::Result<Vec<PathBuf>> {
         eprintln!(
             "caracal: no ./policies folder here: evaluating no policies (use --policies DIR)"
         );
-        return Ok(Vec::new());
+        return Ok(None);
     }
     if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
         anyhow::bail!("policy folder {} does not exist", missing.display());
     }
-    Ok(paths)
-}
-
-/// Runs one scan with the configured concurrency.
-pub async fn scan(
-    store: &Arc<dyn Store>,
-    config: &Config,
-    sessions: &[Session],
-    request: &ScanRequest,
-    progress: &dyn Progress,
-) -> anyhow::Result<ScanOutcome> {
-    Ok(Scanner::new(Arc::clone(store), config.scan.concurrency)
-        .scan(sessions, request, progress)
-        .await?)
-}
-
-/// One session per account to scan: the configured `[[accounts]]` (filtered by `only`),
-/// or the credentials' own account when none are configured.
-pub async fn open_sessions(
-    aws: &Aws,
-    config: &Config,
-    only: &[String],
-) -> anyhow::Result<Vec<Session>> {
-    let mut sessions = Vec::new();
-    if config.accounts.is_empty() {
-        let session = aws.session(None, Purpose::Scan).await?;
-        if !only.is_empty() && !only.iter().any(|a| a == session.account_id()) {
-            anyhow::bail!(
-                "account {} is not configured; the credentials belong to {}",
-                only.join(", "),
-                session.account_id()
-            );
-        }
-        sessions.push(session);
-    } else {
-        for id in only {
-            if !config.accounts.iter().any(|a| &a.id == id) {
-                anyhow::bail!("account {id} is not in [[accounts]] of the configuration");
-            }
-        }
-        for account in &config.accounts {
-            if only.is_empty() || only.contains(&account.id) {
-                sessions.push(aws.session(Some(account), Purpose::Scan).await?);
-            }
-        }
+    let mut source = PolicySource::configured(paths, &config.policies);
+    if args.venv.is_some() {
+        source.venv = args.venv.clone();
     }
-    Ok(sessions)
-}
-
-/// Opens the configured store; DynamoDB uses a client from the home region (or
-/// `store.dynamodb.region`, and `store.dynamodb.endpoint_url` when set), built by caracal-aws.
-pub async fn open_store(config: &Config, aws: &Aws) -> anyhow::Result<Arc<dyn Store>> {
-    let dynamo = match config.store.backend {
-        StoreBackend::Sqlite => None,
-        StoreBackend::Dynamodb => {
-            let session = aws.session(None, Purpose::Scan).await?;
-            let region = config.store.dynamodb.region.as_deref().unwrap_or(aws.home_region());
-            let mut clients = session.clients(region);
-            if let Some(url) = &config.store.dynamodb.endpoint_url {
-                clients = clients.with_endpoint_url(url);
-            }
-            Some(clients.dynamodb())
-        }
-    };
-    let store = caracal_store::open(&config.store, dynamo).await.context("opening the store")?;
-    store.create_tables().await.with_context(|| format!("preparing {}", store.describe()))?;
-    Ok(store)
+    if !args.packs.is_empty() {
+        source.packs = args.packs.clone();
+    }
+    Ok(Some(source))
 }
 
 /// A progress bar on a terminal, a log line per finished task otherwise.

@@ -1,18 +1,17 @@
 //! `caracal serve`: API, scheduler, queue poller. For now the scheduler only: scans on
 //! the `[scan] schedule` cron until Ctrl-C, evaluating the configured policy packs on
-//! each scan's snapshots.
+//! each scan's snapshots through `caracal_app::posture::scan_and_evaluate`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use anyhow::Context;
-use caracal_aws::Aws;
+use anyhow::Context as _;
+use caracal_app::{Context, PolicySource, ScanScope, posture};
 use caracal_scan::ScanRequest;
 use chrono::Utc;
 use tracing::{info, warn};
 
 use super::Global;
-use super::scan::{open_sessions, open_store, scan};
-use crate::posture::{self, PolicySource};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,9 +33,16 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     )?;
     let schedule = caracal_core::config::parse_schedule(&text)
         .map_err(|e| anyhow::anyhow!("scan.schedule {text:?}: {e}"))?;
-    let aws = Aws::builder(&config.aws).build().await?;
-    let store = open_store(&config, &aws).await?;
-    let request = ScanRequest { regions: Vec::new(), types: config.scan.types.clone() };
+    // A daemon that evaluates nothing would report `failing=0` forever (#11.8): the
+    // policy folders must exist at start-up.
+    let policies = PolicySource::required(&config.policies)?;
+    let scope = ScanScope {
+        accounts: Vec::new(),
+        request: ScanRequest { regions: Vec::new(), types: config.scan.types.clone() },
+    };
+    let ctx = Arc::new(Context::from_config(config));
+    // Fail at start-up, not at the first run, when the store cannot be opened.
+    ctx.store().await?;
     eprintln!("serve: scheduler on {text:?}; Ctrl-C stops");
 
     loop {
@@ -50,33 +56,22 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             () = tokio::time::sleep(wait) => {}
             _ = tokio::signal::ctrl_c() => break,
         }
-        let run = async {
-            // Sessions are opened per run so that assumed-role credentials are fresh.
-            let sessions = open_sessions(&aws, &config, &[]).await?;
-            let outcome = scan(&store, &config, &sessions, &request, &()).await?;
-            let paths: Vec<_> =
-                config.policies.paths.iter().filter(|p| p.is_dir()).cloned().collect();
-            let failing = if paths.is_empty() {
-                0
-            } else {
-                let source = PolicySource::configured(paths, &config.policies);
-                let evaluation =
-                    posture::evaluate(&store, outcome.resources.clone(), source).await?;
-                evaluation.reportable().len()
-            };
-            anyhow::Ok((outcome, failing))
-        };
         tokio::select! {
-            outcome = run => match outcome {
-                Ok((outcome, failing)) => {
-                    let t = outcome.report.totals();
+            result = posture::scan_and_evaluate(&ctx, &scope, Some(&policies), &()) => match result {
+                Ok(result) => {
+                    let t = result.outcome.report.totals();
+                    let failing = result.evaluation.as_ref().map_or(0, |e| e.reportable().len());
                     info!(
                         seen = t.seen, new = t.new, changed = t.changed, deleted = t.deleted,
-                        errors = outcome.report.errors.len(), requests = outcome.report.requests,
+                        errors = result.outcome.report.errors.len(),
+                        requests = result.outcome.report.requests,
                         failing, "Scheduled scan finished."
                     );
                 }
-                Err(err) => warn!(error = %format!("{err:#}"), "Scheduled scan failed; will retry at the next run."),
+                Err(err) => warn!(
+                    error = %caracal_core::error::chain(&err),
+                    "Scheduled scan failed; will retry at the next run."
+                ),
             },
             _ = tokio::signal::ctrl_c() => {
                 eprintln!("serve: interrupted during a scan; what it wrote is kept");

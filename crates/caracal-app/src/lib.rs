@@ -1,0 +1,31 @@
+//! caracal's application layer: the use cases that the CLI, `caracal serve`, the HTTP
+//! API and the Lambda handlers share, so each of those is a thin adapter (parse input →
+//! call a use case → print or answer).
+//!
+//! - [`Context::from_config`] builds the AWS entry point and the store once (on first
+//!   use), and keeps compiled policy packs; [`Context::from_parts`] takes them ready-made (demo, tests).
+//! - Posture: [`posture::scan_and_evaluate`] (scan a [`ScanScope`], evaluate a
+//!   [`PolicySource`], store verdicts), [`posture::evaluate`] and
+//!   [`posture::evaluate_ids`] (re-evaluate stored snapshots).
+//! - Logs: a [`LogPipeline`] (parsers, custom schemas, routing, lake) driven by
+//!   [`logs::process_paths`], [`logs::poll`] and [`logs::process_batch`] (a batch of
+//!   queue messages → report, done and failed message ids, retryable or not).
+//! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
+//!
+//! Every use case is async and needs a multi-threaded tokio runtime (parsing and Python
+//! run in blocking sections).
+#![deny(missing_docs)]
+
+pub mod context;
+pub mod error;
+pub mod logs;
+pub mod posture;
+pub mod remediation;
+
+pub use crate::{
+    context::{Context, open_store},
+    error::{Error, Result},
+    logs::{BatchOutcome, FailedMessage, LogOptions, LogPipeline},
+    posture::{Evaluation, PolicySource, ScanResult, ScanScope},
+    remediation::Actor,
+};

@@ -1,0 +1,286 @@
+//! Log use cases: read objects (local paths, S3 prefixes, or the S3 notifications of a
+//! queue) through the classifier and parsers into the lake, with every record accounted.
+
+use std::path::{Path, PathBuf};
+
+use caracal_logs::poll::Message;
+use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
+use caracal_logs::{
+    CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
+    PollOptions, PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile,
+    parse_notification, process_path,
+};
+use serde::Serialize;
+use tracing::warn;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// How logs are read and where they go.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// Only try these log types (empty: every built-in and custom type).
+    pub log_types: Vec<String>,
+    /// Custom log types from YAML schema files.
+    pub schemas: Vec<PathBuf>,
+    /// A sources file mapping S3 key prefixes to log types and sources.
+    pub sources: Option<PathBuf>,
+    /// The lake: a folder or `s3://bucket/prefix`; `None` keeps no events.
+    pub lake: Option<String>,
+    /// `p_source_id` (and label) when no sources file routes the objects.
+    pub source_id: String,
+}
+
+/// The parsers of one configuration, loaded once (custom schemas are read here).
+#[derive(Debug)]
+pub struct LogPipeline {
+    options: LogOptions,
+    custom: Vec<CustomParser>,
+}
+
+impl LogPipeline {
+    /// Loads the custom schemas of `options`; a bad schema is an error naming the file.
+    pub fn new(options: LogOptions) -> Result<Self> {
+        let custom = options
+            .schemas
+            .iter()
+            .map(|p| {
+                CustomParser::from_file(p)
+                    .map_err(Error::logs(format!("loading schema {}", p.display())))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self { options, custom })
+    }
+
+    /// The options the pipeline was built from.
+    pub fn options(&self) -> &LogOptions {
+        &self.options
+    }
+
+    fn all_parsers(&self) -> Vec<&dyn Parser> {
+        PARSERS.iter().copied().chain(self.custom.iter().map(|c| c as &dyn Parser)).collect()
+    }
+
+    /// The built-in parsers plus custom schemas, filtered by `log_types`.
+    fn candidates(&self) -> Result<Vec<&dyn Parser>> {
+        let all = self.all_parsers();
+        if self.options.log_types.is_empty() {
+            return Ok(all);
+        }
+        self.options
+            .log_types
+            .iter()
+            .map(|t| {
+                all.iter()
+                    .copied()
+                    .find(|p| p.log_type() == t)
+                    .ok_or_else(|| Error::Invalid(format!("unknown log type {t:?}")))
+            })
+            .collect()
+    }
+
+    /// One processor for every object, or with a sources file one per configured prefix.
+    pub fn router(&self) -> Result<Router<'_>> {
+        let Some(path) = &self.options.sources else {
+            let id = &self.options.source_id;
+            return Ok(Processor::new(self.candidates()?, SourceInfo::new(id, id)).into());
+        };
+        let all = self.all_parsers();
+        let context = format!("loading sources {}", path.display());
+        let sources =
+            SourcesFile::load(path, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))?;
+        Router::from_sources(&sources, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))
+    }
+
+    /// The lake of `options.lake`: a local folder, or a bucket and prefix for `s3://`.
+    pub async fn lake(&self, ctx: &Context) -> Result<Box<dyn EventSink + Send>> {
+        let Some(lake) = &self.options.lake else { return Ok(Box::new(Discard)) };
+        if !lake.starts_with("s3://") {
+            return Ok(Box::new(LakeWriter::new(LocalLake::new(lake), LakeConfig::default())));
+        }
+        let (bucket, prefix) = parse_s3_url(lake)
+            .ok_or_else(|| Error::Invalid(format!("--lake {lake}: expected s3://bucket/prefix")))?;
+        let store = S3Lake::new(ctx.home_clients().await?.s3(), bucket, prefix);
+        Ok(Box::new(LakeWriter::new(store, LakeConfig::default())))
+    }
+}
+
+/// Processes files, folders and `s3://bucket/prefix` paths into `sink` and flushes it.
+///
+/// When processing fails, what was read is kept: in the lake when it takes it, else as
+/// Parquet under `rescue_dir` ([`Error::LakeRescued`] says where).
+pub async fn process_paths(
+    ctx: &Context,
+    pipeline: &LogPipeline,
+    paths: &[String],
+    sink: &mut (dyn EventSink + Send),
+    rescue_dir: &Path,
+) -> Result<Report> {
+    if pipeline.options.sources.is_some()
+        && let Some(local) = paths.iter().find(|p| !p.starts_with("s3://"))
+    {
+        return Err(Error::Invalid(format!(
+            "--sources routes s3:// objects by key prefix; {local} is not one"
+        )));
+    }
+    let mut router = pipeline.router()?;
+    let mut report = Report::default();
+    let result = process_all(ctx, paths, &mut router, sink, &mut report).await;
+    let Err(err) = result else { return Ok(report) };
+    if tokio::task::block_in_place(|| sink.flush()).is_ok() {
+        return Err(err);
+    }
+    let message = match tokio::task::block_in_place(|| sink.rescue(rescue_dir)) {
+        Ok(files) if files.is_empty() => return Err(err),
+        Ok(files) => format!(
+            "the lake was not written; {} Parquet file(s) of buffered events kept under {}",
+            files.len(),
+            rescue_dir.display()
+        ),
+        Err(rescue_err) => format!(
+            "the buffered events could not be kept under {}: {rescue_err}",
+            rescue_dir.display()
+        ),
+    };
+    Err(Error::LakeRescued { message, source: Box::new(err) })
+}
+
+async fn process_all(
+    ctx: &Context,
+    paths: &[String],
+    router: &mut Router<'_>,
+    sink: &mut (dyn EventSink + Send),
+    report: &mut Report,
+) -> Result<()> {
+    for path in paths {
+        if let Some(rest) = path.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = S3Store::new(ctx.home_clients().await?.s3());
+            let r = caracal_logs::poll::process_prefix(router, &store, bucket, prefix, sink)
+                .await
+                .map_err(Error::logs(format!("processing {path}")))?;
+            report.merge(r);
+        } else {
+            let processor = router.single().ok_or_else(|| {
+                Error::Invalid(
+                    "--sources routes s3:// objects only; local paths are not routed".into(),
+                )
+            })?;
+            let r = tokio::task::block_in_place(|| process_path(processor, path.as_ref(), sink))
+                .map_err(Error::logs(format!("processing {path}")))?;
+            report.merge(r);
+        }
+    }
+    tokio::task::block_in_place(|| sink.flush()).map_err(Error::logs("writing the data lake"))
+}
+
+/// Polls the S3 notifications of an SQS queue; a message is deleted only once its
+/// objects' events are flushed.
+pub async fn poll(
+    ctx: &Context,
+    pipeline: &LogPipeline,
+    queue_url: &str,
+    options: &PollOptions,
+    sink: &mut (dyn EventSink + Send),
+) -> Result<PollOutcome> {
+    let mut router = pipeline.router()?;
+    let clients = ctx.home_clients().await?;
+    let store = S3Store::new(clients.s3());
+    let queue = SqsQueue::new(clients.sqs(), queue_url);
+    let outcome = caracal_logs::poll(&mut router, &store, &queue, options, sink)
+        .await
+        .map_err(Error::logs(format!("polling {queue_url}")))?;
+    tokio::task::block_in_place(|| sink.flush()).map_err(Error::logs("writing the data lake"))?;
+    Ok(outcome)
+}
+
+/// A message [`process_batch`] could not finish.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedMessage {
+    /// The queue's message id.
+    pub id: String,
+    /// Why.
+    pub error: String,
+    /// True when trying again may succeed (an object not readable yet, a lake write);
+    /// false for a message that can never succeed (not a notification, unrouted key).
+    pub retryable: bool,
+}
+
+/// What [`process_batch`] did with a batch of queue messages.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// The records of every object processed.
+    pub report: Report,
+    /// Messages fully processed, their events flushed.
+    pub done: Vec<String>,
+    /// Messages to leave on the queue (a Lambda reports them as `batchItemFailures`).
+    pub failed: Vec<FailedMessage>,
+}
+
+/// Processes one batch of S3 notification messages (plain or SNS-wrapped), as the
+/// log-processor function receives them: each message's objects into `sink`, then one
+/// flush. A failing message never fails the others; when the flush fails, every message
+/// is failed (retryable), since its events are not durable.
+pub async fn process_batch(
+    ctx: &Context,
+    pipeline: &LogPipeline,
+    messages: &[Message],
+    sink: &mut (dyn EventSink + Send),
+) -> Result<BatchOutcome> {
+    let mut router = pipeline.router()?;
+    let store = S3Store::new(ctx.home_clients().await?.s3());
+    let mut outcome = BatchOutcome::default();
+    for message in messages {
+        let objects = match parse_notification(&message.body) {
+            Ok(objects) => objects,
+            Err(reason) => {
+                warn!(message = %message.id, %reason, "Not an S3 notification.");
+                outcome.failed.push(FailedMessage {
+                    id: message.id.clone(),
+                    error: reason,
+                    retryable: false,
+                });
+                continue;
+            }
+        };
+        let mut report = Report::default();
+        let mut failure = None;
+        for object in objects {
+            match caracal_logs::poll::process_object(
+                &mut router,
+                &store,
+                &object.bucket,
+                &object.key,
+                sink,
+            )
+            .await
+            {
+                Ok(r) => report.merge(r),
+                Err(err) => {
+                    let retryable = !matches!(err, caracal_logs::Error::Unrouted { .. });
+                    failure = Some(FailedMessage {
+                        id: message.id.clone(),
+                        error: format!("s3://{}/{}: {err}", object.bucket, object.key),
+                        retryable,
+                    });
+                    break;
+                }
+            }
+        }
+        outcome.report.merge(report);
+        match failure {
+            Some(failed) => {
+                warn!(message = %failed.id, error = %failed.error, "Message kept for retry.");
+                outcome.failed.push(failed);
+            }
+            None => outcome.done.push(message.id.clone()),
+        }
+    }
+    if let Err(err) = tokio::task::block_in_place(|| sink.flush()) {
+        let error = format!("writing the data lake: {err}");
+        for id in outcome.done.drain(..) {
+            outcome.failed.push(FailedMessage { id, error: error.clone(), retryable: true });
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,304 @@
+//! Posture use cases: scan accounts into the store, evaluate policy packs on snapshots,
+//! store the verdicts.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use caracal_core::config::PoliciesConfig;
+use caracal_core::{ComplianceStatus, Finding, Resource, Severity};
+use caracal_python::pack::{DetectionKind, InvalidSpec};
+use caracal_python::{Engine, EngineOptions, LoadOptions, PostureLookup};
+use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
+use caracal_store::Store;
+use chrono::Utc;
+use tokio::runtime::Handle;
+use tracing::warn;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// Which policies to evaluate: pack folders, a virtualenv for their imports, and an
+/// optional pack selection. Also the key under which a [`Context`] keeps the compiled
+/// engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PolicySource {
+    /// Pack folders.
+    pub paths: Vec<PathBuf>,
+    /// A virtualenv for third-party imports.
+    pub venv: Option<PathBuf>,
+    /// Only the policies these packs (PackIDs) name; empty: all.
+    pub packs: Vec<String>,
+}
+
+impl PolicySource {
+    /// The folders `paths`, with the configuration's virtualenv and pack selection.
+    pub fn configured(paths: Vec<PathBuf>, config: &PoliciesConfig) -> Self {
+        PolicySource { paths, venv: config.venv.clone(), packs: config.packs.clone() }
+    }
+
+    /// The configured `[policies]`, requiring every folder to exist: what a daemon or
+    /// a function evaluates. A missing folder is an error, never "no policies".
+    pub fn required(config: &PoliciesConfig) -> Result<Self> {
+        if config.paths.is_empty() {
+            return Err(Error::Invalid("[policies] paths is empty: nothing to evaluate".into()));
+        }
+        if let Some(missing) = config.paths.iter().find(|p| !p.is_dir()) {
+            return Err(Error::Invalid(format!(
+                "policy folder {} does not exist",
+                missing.display()
+            )));
+        }
+        Ok(Self::configured(config.paths.clone(), config))
+    }
+
+    /// Loads and compiles the packs. Blocking (holds the GIL).
+    pub(crate) fn compile(&self) -> Result<CompiledPolicies> {
+        let shown = display_paths(&self.paths);
+        let mut pack = caracal_python::pack::load(&self.paths, &LoadOptions::default())
+            .map_err(Error::python(format!("loading policies from {shown}")))?;
+        pack.select(&self.packs).map_err(Error::python("selecting policy packs"))?;
+        let mut options = EngineOptions::default();
+        if let Some(venv) = &self.venv {
+            let site = caracal_python::venv::site_packages(venv)
+                .map_err(Error::python(format!("policy virtualenv {}", venv.display())))?;
+            // A mistyped path would otherwise only show as policies failing to import.
+            if !site.is_dir() {
+                return Err(Error::Invalid(format!(
+                    "policy virtualenv {}: no {} (is it a virtualenv of the same Python version?)",
+                    venv.display(),
+                    site.display()
+                )));
+            }
+            options.python_paths.push(site);
+        }
+        let engine = Engine::new(&pack, &options).map_err(Error::python("compiling policies"))?;
+        let mut broken = Vec::new();
+        for invalid in engine.invalid() {
+            warn!(
+                path = %invalid.path.display(), message = %invalid.message,
+                "Policy does not compile; its resources get ERROR verdicts."
+            );
+            // A policy whose module fails to import still owes a verdict on its resources:
+            // ERROR with the reason, never silence (#11.3).
+            let spec = pack.detections.iter().find(|d| {
+                d.kind == DetectionKind::Policy
+                    && d.enabled
+                    && (d.python_path == invalid.path || d.spec_path == invalid.path)
+            });
+            if let Some(spec) = spec {
+                broken.push(BrokenPolicy {
+                    id: spec.id.clone(),
+                    title: spec.display_name.clone().unwrap_or_else(|| spec.id.clone()),
+                    severity: spec.severity,
+                    resource_types: spec.resource_types.clone(),
+                    message: invalid.message.clone(),
+                });
+            }
+        }
+        let invalid = engine.invalid().to_vec();
+        Ok(CompiledPolicies { engine, broken, invalid })
+    }
+}
+
+/// A pack compiled once: the engine and the policies that failed to compile.
+pub(crate) struct CompiledPolicies {
+    pub(crate) engine: Engine,
+    pub(crate) broken: Vec<BrokenPolicy>,
+    pub(crate) invalid: Vec<InvalidSpec>,
+}
+
+/// An enabled policy that did not compile or import.
+pub(crate) struct BrokenPolicy {
+    id: String,
+    title: String,
+    severity: Severity,
+    resource_types: Vec<String>,
+    message: String,
+}
+
+impl BrokenPolicy {
+    fn applies_to(&self, resource: &Resource) -> bool {
+        self.resource_types.is_empty()
+            || self.resource_types.iter().any(|t| t == resource.resource_type.as_str())
+    }
+}
+
+/// The verdicts of one evaluation.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    /// One per applicable resource × policy.
+    pub findings: Vec<Finding>,
+    /// Policy id → display name (or the id), for printing.
+    pub titles: HashMap<String, String>,
+    /// Enabled policies evaluated (those that failed to compile included: they give ERROR).
+    pub policies: usize,
+    /// Specs that did not load or compile, with the reason.
+    pub invalid: Vec<InvalidSpec>,
+}
+
+impl Evaluation {
+    /// Findings that fail or error and are not suppressed, worst first.
+    pub fn reportable(&self) -> Vec<&Finding> {
+        let mut out: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| !f.suppressed && f.status != ComplianceStatus::Pass)
+            .collect();
+        out.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.policy_id.cmp(&b.policy_id))
+                .then_with(|| a.resource_id.cmp(&b.resource_id))
+        });
+        out
+    }
+}
+
+/// Which accounts, regions and types one scan covers.
+#[derive(Debug, Clone, Default)]
+pub struct ScanScope {
+    /// Only these account ids (empty: every configured account, or the credentials').
+    pub accounts: Vec<String>,
+    /// Regions and resource types.
+    pub request: ScanRequest,
+}
+
+/// What [`scan_and_evaluate`] did.
+#[derive(Debug)]
+pub struct ScanResult {
+    /// The scan's report and the snapshots it wrote.
+    pub outcome: ScanOutcome,
+    /// The policy verdicts, when policies were evaluated.
+    pub evaluation: Option<Evaluation>,
+}
+
+impl ScanResult {
+    /// True when a failing or erroring, unsuppressed finding was reported.
+    pub fn failing(&self) -> bool {
+        self.evaluation.as_ref().is_some_and(|e| !e.reportable().is_empty())
+    }
+}
+
+/// Scans `scope` into the store with the configured concurrency, then evaluates
+/// `policies` (if any) on the snapshots the scan wrote and stores the verdicts.
+pub async fn scan_and_evaluate(
+    ctx: &Arc<Context>,
+    scope: &ScanScope,
+    policies: Option<&PolicySource>,
+    progress: &dyn Progress,
+) -> Result<ScanResult> {
+    let sessions = ctx.sessions(&scope.accounts).await?;
+    let outcome = Scanner::new(ctx.store().await?.clone(), ctx.config().scan.concurrency)
+        .scan(&sessions, &scope.request, progress)
+        .await?;
+    let evaluation = match policies {
+        Some(source) => Some(evaluate(ctx, outcome.resources.clone(), source).await?),
+        None => None,
+    };
+    Ok(ScanResult { outcome, evaluation })
+}
+
+/// Evaluates every enabled (and selected) policy of `source` on `resources` in the
+/// embedded interpreter, with posture lookups answered from the store, and stores the
+/// verdicts.
+pub async fn evaluate(
+    ctx: &Arc<Context>,
+    resources: Vec<Resource>,
+    source: &PolicySource,
+) -> Result<Evaluation> {
+    let store = ctx.store().await?.clone();
+    let lookup = Arc::new(StoreLookup { store: store.clone(), runtime: Handle::current() });
+    let (ctx2, source) = (ctx.clone(), source.clone());
+    let evaluation = tokio::task::spawn_blocking(move || -> Result<Evaluation> {
+        let compiled = ctx2.policy_engine(&source)?;
+        let engine = &compiled.engine;
+        engine.set_posture(Some(lookup)).map_err(Error::python("attaching posture lookups"))?;
+        let mut titles: HashMap<String, String> = engine
+            .policies()
+            .iter()
+            .map(|p| (p.id.clone(), p.display_name.clone().unwrap_or_else(|| p.id.clone())))
+            .collect();
+        let now = Utc::now();
+        let findings =
+            engine.findings(&resources, now).map_err(Error::python("evaluating policies"));
+        // The lookup holds the store: detach it whatever happened.
+        let _ = engine.set_posture(None);
+        let mut findings = findings?;
+        for broken in &compiled.broken {
+            titles.insert(broken.id.clone(), broken.title.clone());
+            for resource in resources.iter().filter(|r| broken.applies_to(r)) {
+                findings.push(Finding {
+                    resource_id: resource.resource_id.clone(),
+                    resource_type: resource.resource_type.to_string(),
+                    account_id: resource.account_id.clone(),
+                    region: resource.region.clone(),
+                    policy_id: broken.id.clone(),
+                    severity: broken.severity,
+                    status: ComplianceStatus::Error(broken.message.clone()),
+                    suppressed: false,
+                    evaluated_at: now,
+                });
+            }
+        }
+        let policies = engine.policies().len() + compiled.broken.len();
+        Ok(Evaluation { findings, titles, policies, invalid: compiled.invalid.clone() })
+    })
+    .await
+    .map_err(|e| Error::Task("policy evaluation", e.to_string()))??;
+    store
+        .compliance()
+        .set_status(&evaluation.findings)
+        .await
+        .map_err(Error::store("storing compliance"))?;
+    Ok(evaluation)
+}
+
+/// Re-evaluates the stored snapshots of `resource_ids` (the API's and the change
+/// events' "evaluate these now"). Ids with no live snapshot are returned as missing.
+pub async fn evaluate_ids(
+    ctx: &Arc<Context>,
+    resource_ids: &[String],
+    source: &PolicySource,
+) -> Result<(Evaluation, Vec<String>)> {
+    let mut resources = Vec::new();
+    let mut missing = Vec::new();
+    let store = ctx.store().await?;
+    for id in resource_ids {
+        let found = store
+            .resources()
+            .get(id)
+            .await
+            .map_err(Error::store(format!("reading resource {id}")))?;
+        match found {
+            Some(resource) => resources.push(resource),
+            None => missing.push(id.clone()),
+        }
+    }
+    Ok((evaluate(ctx, resources, source).await?, missing))
+}
+
+/// Answers policies' `resource_lookup` / `compliance_status` from the store. Called from
+/// the blocking evaluation thread, so it may wait on the runtime.
+pub(crate) struct StoreLookup {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) runtime: Handle,
+}
+
+impl PostureLookup for StoreLookup {
+    fn resource(&self, resource_id: &str) -> Result<Option<serde_json::Value>, String> {
+        let found = self.runtime.block_on(self.store.resources().get(resource_id));
+        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
+        found.map(|r| serde_json::to_value(&r).map_err(|e| e.to_string())).transpose()
+    }
+
+    fn compliance(&self, resource_id: &str) -> Result<Vec<(String, String)>, String> {
+        let found = self.runtime.block_on(self.store.compliance().for_resource(resource_id));
+        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
+        Ok(found.into_iter().map(|f| (f.policy_id, f.status.as_str().to_owned())).collect())
+    }
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
