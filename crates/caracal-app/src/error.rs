@@ -55,6 +55,15 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// Running rules, keeping alerts, or configuring destinations.
+    #[error("{context}")]
+    Detect {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        #[source]
+        source: caracal_detect::Error,
+    },
     /// A remediation was refused or failed.
     #[error(transparent)]
     Remediate(#[from] caracal_remediate::Error),
@@ -78,6 +87,10 @@ impl Error {
     pub(crate) fn python(context: impl Into<String>) -> impl FnOnce(caracal_python::Error) -> Self {
         let context = context.into();
         move |source| Error::Python { context, source }
+    }
+    pub(crate) fn detect(context: impl Into<String>) -> impl FnOnce(caracal_detect::Error) -> Self {
+        let context = context.into();
+        move |source| Error::Detect { context, source }
     }
     pub(crate) fn logs(context: impl Into<String>) -> impl FnOnce(caracal_logs::Error) -> Self {
         let context = context.into();

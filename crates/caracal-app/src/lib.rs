@@ -10,15 +10,20 @@
 //! - Logs: a [`LogPipeline`] (parsers, custom schemas, routing, lake) driven by
 //!   [`logs::process_paths`], [`logs::poll`] and [`logs::process_batch`] (a batch of
 //!   queue messages → report, done and failed message ids, retryable or not).
+//!   [`Outputs`] sends events to the lake and through the rules (`caracal-detect`),
+//!   delivering the alerts they open.
+//! - Alerts: [`alerts`] lists, shows and updates them.
 //! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
 //!
 //! Every use case is async and needs a multi-threaded tokio runtime (parsing and Python
 //! run in blocking sections).
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod context;
 pub mod error;
 pub mod logs;
+pub mod outputs;
 pub mod posture;
 pub mod remediation;
 
@@ -26,6 +31,7 @@ pub use crate::{
     context::{Context, open_store},
     error::{Error, Result},
     logs::{BatchOutcome, FailedMessage, LogOptions, LogPipeline},
+    outputs::Outputs,
     posture::{Evaluation, PolicySource, ScanResult, ScanScope},
     remediation::Actor,
 };

@@ -10,11 +10,15 @@ use caracal_logs::{
     PollOptions, PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile,
     parse_notification, process_path,
 };
+use std::sync::Arc;
+
+use caracal_detect::{Detector, Router, RuleSource, Rules};
 use serde::Serialize;
 use tracing::warn;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::outputs::Outputs;
 
 /// How logs are read and where they go.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +33,10 @@ pub struct LogOptions {
     pub lake: Option<String>,
     /// `p_source_id` (and label) when no sources file routes the objects.
     pub source_id: String,
+    /// Rule packs run on every event; `None` runs no rules.
+    pub rules: Option<RuleSource>,
+    /// Events per rule-engine batch (0: the configured `[rules] batch_size`).
+    pub batch_size: usize,
 }
 
 /// The parsers of one configuration, loaded once (custom schemas are read here).
@@ -90,6 +98,32 @@ impl LogPipeline {
         let sources =
             SourcesFile::load(path, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))?;
         Router::from_sources(&sources, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))
+    }
+
+    /// Where events go: the lake, and the rules (compiled here, with the configured
+    /// destinations) when the options name rule packs.
+    pub async fn open(&self, ctx: &Context) -> Result<Outputs> {
+        let lake = self.lake(ctx).await?;
+        let Some(source) = &self.options.rules else { return Ok(Outputs::lake_only(lake)) };
+        let router = Arc::new(
+            Router::new(&ctx.config().destinations)
+                .map_err(Error::detect("configuring destinations"))?,
+        );
+        let store = ctx.store().await?.clone();
+        let source = source.clone();
+        let rules = tokio::task::spawn_blocking(move || Rules::compile(&source))
+            .await
+            .map_err(|e| Error::Task("rule compilation", e.to_string()))?
+            .map_err(Error::detect("compiling rules"))?;
+        for invalid in rules.invalid() {
+            warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
+        }
+        let detector = Arc::new(Detector::new(Arc::new(rules), store.clone(), router.clone()));
+        let batch = match self.options.batch_size {
+            0 => ctx.config().rules.batch_size,
+            n => n,
+        };
+        Ok(Outputs::with_rules(lake, detector, batch, router, store))
     }
 
     /// The lake of `options.lake`: a local folder, or a bucket and prefix for `s3://`.

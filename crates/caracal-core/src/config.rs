@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::detect_config::{
+    DestinationConfig, EXAMPLE as DETECTION_EXAMPLE, RulesConfig, Secret,
+};
 use crate::error::Error;
 
 /// An annotated example configuration, printed by `caracal config --example`.
@@ -79,6 +82,10 @@ pub struct Config {
     pub scan: ScanConfig,
     /// Policy packs.
     pub policies: PoliciesConfig,
+    /// Rule packs run on processed logs.
+    pub rules: RulesConfig,
+    /// Where alerts go.
+    pub destinations: Vec<DestinationConfig>,
 }
 
 /// AWS client settings (`[aws]`).
@@ -315,6 +322,7 @@ impl Config {
         if self.store.dynamodb.table_prefix.is_empty() {
             return Err("store.dynamodb.table_prefix must not be empty".into());
         }
+        crate::detect_config::validate(&self.rules, &self.destinations)?;
         Ok(())
     }
 }

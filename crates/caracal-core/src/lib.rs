@@ -14,13 +14,14 @@ pub mod alert;
 pub mod audit;
 pub mod compliance;
 pub mod config;
+mod detect_config;
 pub mod error;
 pub mod event;
 pub mod resource;
 pub mod scan;
 
 pub use crate::{
-    alert::Alert,
+    alert::{Alert, AlertChange, AlertKind, AlertStatus, Delivery, DeliveryStatus},
     audit::{AuditOutcome, AuditRecord},
     compliance::{ComplianceStatus, Finding, Severity},
     config::Config,

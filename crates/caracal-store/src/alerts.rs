@@ -46,6 +46,12 @@ pub trait AlertStore: Send + Sync {
     /// Inserts or replaces an alert by id.
     async fn put(&self, alert: &Alert) -> Result<()>;
 
+    /// Writes `alert` only if the stored copy is still at revision `expected` (`None`:
+    /// only if there is no stored copy; a stored alert without a revision counts as 0).
+    /// The caller sets `alert.revision` to the next value. Returns false when another
+    /// writer got there first: read again and retry.
+    async fn put_if_revision(&self, alert: &Alert, expected: Option<u64>) -> Result<bool>;
+
     /// One alert.
     async fn get(&self, alert_id: &str) -> Result<Option<Alert>>;
 

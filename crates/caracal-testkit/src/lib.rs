@@ -6,10 +6,13 @@
 //!   process itself dies (`PR_SET_PDEATHSIG`).
 //! - [`seed`]: builds a deterministic, deliberately misconfigured account at a chosen
 //!   scale through the real SDK, and returns a [`Manifest`] of what it made.
+//! - [`Receiver`]: a recording HTTP server on 127.0.0.1 for destination tests.
 #![deny(missing_docs)]
 
 mod emulator;
+pub mod receiver;
 pub mod seed;
 
 pub use crate::emulator::{ACCOUNT_ID, Emulator, EmulatorError, REGION, venv_dir};
+pub use crate::receiver::{Received, Receiver};
 pub use crate::seed::{Manifest, SeedError};

@@ -4,8 +4,6 @@
 //! Exit codes: 0 clean, 1 findings (or failed tests), 2 error.
 
 mod commands;
-#[cfg(feature = "demo")]
-mod detection;
 mod posture;
 
 use std::path::PathBuf;
@@ -36,9 +34,12 @@ enum Command {
     /// Plan, apply and review fixes for failing resources
     #[command(subcommand)]
     Remediate(commands::remediate::Command),
-    /// Process security logs into normalized events
+    /// Process security logs into normalized events, run rules, open alerts
     #[command(subcommand)]
     Logs(commands::logs::Command),
+    /// List, show and triage alerts; retry their deliveries
+    #[command(subcommand)]
+    Alerts(commands::alerts::Command),
     /// Run the embedded tests of policy and rule packs
     Test(commands::test::Args),
     /// Run the API, scheduler and queue poller
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
             Command::Scan(args) => commands::scan::run(args, &global).await,
             Command::Remediate(cmd) => commands::remediate::run(cmd, &global).await,
             Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
+            Command::Alerts(cmd) => commands::alerts::run(cmd, &global).await,
             Command::Test(args) => commands::test::run(args, &global).await,
             Command::Serve(args) => commands::serve::run(args, &global).await,
             #[cfg(feature = "demo")]

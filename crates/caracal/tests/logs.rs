@@ -164,3 +164,125 @@ async fn events_the_lake_refuses_are_kept_in_a_rescue_folder() {
     assert!(ok.status.success());
     assert_eq!(rows(&files), rows(&parquet_files(lake.path())), "nothing is lost");
 }
+
+/// Runs the binary with its state in `db` and `config`.
+fn caracal_with(db: &Path, config: Option<&Path>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
+    cmd.args(args).env_remove("CARACAL_CONFIG").env("CARACAL_DB", db);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
+}
+
+fn alerts_json(db: &Path) -> Vec<serde_json::Value> {
+    let out = caracal_with(db, None, &["alerts", "list", "--json", "--limit", "500"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("alerts as JSON")
+}
+
+#[test]
+fn rules_run_on_processed_logs_and_a_second_run_adds_to_the_same_alerts() {
+    // #12: `logs process` runs the bundled rules, stores and prints the alerts it opened;
+    // inside the dedup window a second run over the same files grows them, no new ones.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let (archive, config) = (dir.path().join("alerts.jsonl"), dir.path().join("caracal.toml"));
+    std::fs::write(
+        &config,
+        format!("[[destinations]]\nid = \"archive\"\nkind = \"file\"\npath = {:?}\n", archive),
+    )
+    .unwrap();
+    let trail = samples("AWS.CloudTrail");
+    let rules = repo("rules");
+    let args = ["logs", "process", trail.to_str().unwrap(), "--rules", rules.to_str().unwrap()];
+
+    let first = caracal_with(&db, Some(&config), &args);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("opened") && l.contains("AWS.CloudTrail.LoggingStopped")),
+        "prints the alerts it opened:\n{stdout}"
+    );
+    let opened = alerts_json(&db);
+    assert!(!opened.is_empty());
+    let delivered = std::fs::read_to_string(&archive).expect("the file destination got alerts");
+    let rule_alerts = opened.iter().filter(|a| a["kind"] == "rule").count();
+    assert_eq!(
+        delivered.lines().count(),
+        rule_alerts + opened.iter().filter(|a| a["kind"] == "rule_error").count()
+    );
+
+    let second = caracal_with(&db, Some(&config), &args);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{stdout}");
+    let again = alerts_json(&db);
+    // No new alert inside the window, except where a `Threshold` was only now reached.
+    let new: Vec<_> = again.iter().filter(|a| !opened.iter().any(|o| o["id"] == a["id"])).collect();
+    assert!(
+        new.iter().all(|a| a["rule_id"] == "AWS.CloudTrail.UnauthorizedAPICall"),
+        "{new:#?}\n{stdout}"
+    );
+    // Every match of the first run counted again into the same alerts.
+    let count = |alerts: &[serde_json::Value]| -> u64 {
+        alerts
+            .iter()
+            .filter(|a| opened.iter().any(|o| o["id"] == a["id"]))
+            .map(|a| a["event_count"].as_u64().unwrap())
+            .sum()
+    };
+    assert_eq!(count(&again), 2 * count(&opened), "counts grow, no alert lost");
+    // Each alert was delivered once, not once per run.
+    assert_eq!(
+        std::fs::read_to_string(&archive).unwrap().lines().count(),
+        delivered.lines().count()
+    );
+}
+
+#[test]
+fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("every.yml"),
+        "AnalysisType: rule\nRuleID: Test.Every\nFilename: every.py\nEnabled: true\n\
+         LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nThreshold: 5\nDedupPeriodMinutes: 1440\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("every.py"),
+        "def rule(e):\n    return True\n\ndef dedup(e):\n    return 'all'\n",
+    )
+    .unwrap();
+    // Four CloudTrail records in one file, all within one minute.
+    let records: Vec<String> = (0..4)
+        .map(|i| format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:0{i}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"e{i}","eventType":"AwsApiCall"}}"#
+        ))
+        .collect();
+    let logs = dir.path().join("trail.json");
+    std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let args = ["logs", "process", logs.to_str().unwrap(), "--rules", rules.to_str().unwrap()];
+
+    let first = caracal_with(&db, None, &args);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(stdout.contains("4 matches below threshold"), "{stdout}");
+    assert!(alerts_json(&db).is_empty(), "four matches open nothing");
+
+    let second = caracal_with(&db, None, &args);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(stdout.contains("alerts: 1 opened"), "the fifth match opens it:\n{stdout}");
+    let alerts = alerts_json(&db);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["event_count"], 8, "and the later matches add to it");
+    assert_eq!(alerts[0]["rule_id"], "Test.Every");
+}

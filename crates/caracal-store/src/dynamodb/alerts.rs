@@ -34,11 +34,41 @@ impl AlertStore for DynamoStore {
             .item("id", s(&alert.id))
             .item("kind", s("alert"))
             .item("last_seen_id", s(format!("{}#{}", time::format(alert.last_seen), alert.id)))
+            .item("revision", n(alert.revision as i64))
             .item("body", s(body))
             .send()
             .await
             .map_err(|e| self.err("PutItem", table, e))?;
         Ok(())
+    }
+
+    async fn put_if_revision(&self, alert: &Alert, expected: Option<u64>) -> Result<bool> {
+        let table = &self.tables().alerts;
+        let body = serde_json::to_string(alert).unwrap_or_default();
+        let mut put = self
+            .client()
+            .put_item()
+            .table_name(table)
+            .item("id", s(&alert.id))
+            .item("kind", s("alert"))
+            .item("last_seen_id", s(format!("{}#{}", time::format(alert.last_seen), alert.id)))
+            .item("revision", n(alert.revision as i64))
+            .item("body", s(body));
+        put = match expected {
+            None => put.condition_expression("attribute_not_exists(id)"),
+            // Alerts written before revisions existed have none: that is revision 0.
+            Some(0) => put
+                .condition_expression("attribute_not_exists(revision) OR revision = :r")
+                .expression_attribute_values(":r", n(0)),
+            Some(r) => put
+                .condition_expression("revision = :r")
+                .expression_attribute_values(":r", n(r as i64)),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(self.err("PutItem", table, e)),
+        }
     }
 
     async fn get(&self, alert_id: &str) -> Result<Option<Alert>> {

@@ -26,6 +26,26 @@ impl AlertStore for SqliteStore {
         .await
     }
 
+    async fn put_if_revision(&self, alert: &Alert, expected: Option<u64>) -> Result<bool> {
+        let body = serde_json::to_string(alert).unwrap_or_default();
+        let (id, last_seen) = (alert.id.clone(), time::format(alert.last_seen));
+        self.write(move |tx| {
+            let changed = match expected {
+                None => tx.execute(
+                    "INSERT OR IGNORE INTO alerts (id, last_seen, body) VALUES (?1, ?2, ?3)",
+                    params![id, last_seen, body],
+                )?,
+                Some(revision) => tx.execute(
+                    "UPDATE alerts SET last_seen = ?2, body = ?3
+                     WHERE id = ?1 AND COALESCE(json_extract(body, '$.revision'), 0) = ?4",
+                    params![id, last_seen, body, revision as i64],
+                )?,
+            };
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn get(&self, alert_id: &str) -> Result<Option<Alert>> {
         let id = alert_id.to_owned();
         self.read(move |conn| {

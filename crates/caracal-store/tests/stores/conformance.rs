@@ -372,6 +372,7 @@ fn alert(id: &str, last_seen: DateTime<Utc>) -> Alert {
         last_seen,
         event_count: 1,
         context: json!({"ip": "10.0.0.1"}),
+        ..Alert::default()
     }
 }
 
@@ -539,4 +540,24 @@ pub async fn kv_sets_add_and_remove_members(store: &dyn Store) {
     kv.set_remove("absent", &["x".into()]).await.unwrap();
     kv.set_remove("ips", &["10.0.0.2".into(), "10.0.0.3".into()]).await.unwrap();
     assert!(kv.set_get("ips").await.unwrap().is_empty());
+}
+
+/// #12: concurrent alert writers never overwrite each other: a write conditioned on a
+/// stale revision is refused.
+pub async fn alerts_write_only_on_the_expected_revision(store: &dyn Store) {
+    let al = store.alerts();
+    let mut first = alert("rev", t(10));
+    first.revision = 1;
+    assert!(al.put_if_revision(&first, None).await.unwrap(), "created");
+    assert!(!al.put_if_revision(&first, None).await.unwrap(), "exists already");
+    let mut second = Alert { event_count: 2, revision: 2, ..first.clone() };
+    assert!(al.put_if_revision(&second, Some(1)).await.unwrap());
+    second.event_count = 99;
+    assert!(!al.put_if_revision(&second, Some(1)).await.unwrap(), "stale revision refused");
+    assert_eq!(al.get("rev").await.unwrap().unwrap().event_count, 2);
+    // Alerts stored by a plain put before revisions existed count as revision 0.
+    let old = alert("old", t(10));
+    al.put(&old).await.unwrap();
+    let newer = Alert { event_count: 3, revision: 1, ..old };
+    assert!(al.put_if_revision(&newer, Some(0)).await.unwrap());
 }

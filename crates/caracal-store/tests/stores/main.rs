@@ -75,6 +75,7 @@ conformance!(
     overviews_count_verdicts_and_keep_suppressed_out_of_fail,
     deleting_a_resources_findings_leaves_others,
     alerts_upsert_by_id_and_list_newest_first,
+    alerts_write_only_on_the_expected_revision,
     matches_within_the_window_share_one_alert,
     a_match_after_the_window_opens_a_new_alert,
     the_threshold_is_reached_once_per_window,

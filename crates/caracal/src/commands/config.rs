@@ -24,7 +24,9 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
             println!("{}", toml_pretty(&config)?);
             eprintln!("caracal: configuration ok");
         }
-        Command::Example => print!("{}", caracal_core::config::EXAMPLE),
+        Command::Example => {
+            print!("{}{}", caracal_core::config::EXAMPLE, caracal_core::config::DETECTION_EXAMPLE)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

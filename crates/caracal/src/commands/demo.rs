@@ -12,14 +12,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use caracal_app::{Context, PolicySource, ScanScope, posture};
+use caracal_app::{Context, LogOptions, LogPipeline, PolicySource, ScanScope, logs, posture};
 use caracal_aws::Purpose;
 use caracal_core::Config;
 use caracal_core::config::{StoreBackend, StoreConfig};
+use caracal_detect::RuleSource;
 use caracal_testkit::{Emulator, Manifest, seed};
 
 use super::Global;
-use crate::detection;
 
 /// Run caracal end to end against a seeded, emulated AWS account
 #[derive(Debug, clap::Args)]
@@ -101,9 +101,21 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     let logs =
         args.logs.unwrap_or_else(|| bundled("crates/caracal-logs/tests/data/AWS.CloudTrail"));
     let rules = args.rules.unwrap_or_else(|| bundled("rules"));
-    let matches = detection::run(logs, rules).await?;
-    println!();
-    detection::print(&mut std::io::stdout().lock(), &matches)?;
+    // The same path as `caracal logs process`: parse, normalize, run the rules, open
+    // alerts in the demo store.
+    let pipeline = LogPipeline::new(LogOptions {
+        source_id: "demo".into(),
+        rules: Some(RuleSource { paths: vec![rules], ..RuleSource::default() }),
+        ..LogOptions::default()
+    })?;
+    let mut outputs = pipeline.open(&ctx).await?;
+    let paths = [logs.display().to_string()];
+    let report = logs::process_paths(&ctx, &pipeline, &paths, &mut outputs, tmp.path()).await?;
+    println!(
+        "\n{} log records: {} events, {} unparsed",
+        report.records, report.events, report.errors
+    );
+    super::logs::print_alerts(&ctx, &outputs).await?;
 
     if args.db.is_some() {
         println!("\nState kept in {}.", db.display());

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use caracal_app::{Context, LogOptions, LogPipeline, logs};
+use caracal_app::{Context, LogOptions, LogPipeline, Outputs, alerts, logs};
+use caracal_core::Config;
+use caracal_core::config::RulesConfig;
+use caracal_detect::RuleSource;
 use caracal_logs::{PARSERS, PollOptions, Report};
 use clap::{Args as ClapArgs, Subcommand};
 
@@ -49,6 +52,21 @@ pub struct Common {
     /// Print up to this many record errors in full
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = "OUTPUT")]
     show_errors: usize,
+
+    /// Run the rule pack in DIR on every event (repeatable)
+    ///
+    /// Default: `[rules] paths` of caracal.toml (./rules); a missing default folder runs
+    /// no rules. Alerts go to the store and the configured `[[destinations]]`.
+    #[arg(long = "rules", value_name = "DIR", help_heading = "RULES")]
+    rules: Vec<PathBuf>,
+
+    /// Run no rules: only parse (and write the lake)
+    #[arg(long, conflicts_with = "rules", help_heading = "RULES")]
+    no_rules: bool,
+
+    /// Run only the rules this pack names (a PackID; repeatable)
+    #[arg(long = "pack", value_name = "ID", conflicts_with = "no_rules", help_heading = "RULES")]
+    packs: Vec<String>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -98,44 +116,71 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 impl Common {
-    fn pipeline(&self) -> anyhow::Result<LogPipeline> {
+    fn pipeline(&self, config: &Config) -> anyhow::Result<LogPipeline> {
         Ok(LogPipeline::new(LogOptions {
             log_types: self.log_types.clone(),
             schemas: self.schemas.clone(),
             sources: self.sources.clone(),
             lake: self.lake.clone(),
             source_id: self.source_id.clone(),
+            rules: self.rule_source(config)?,
+            batch_size: 0,
         })?)
+    }
+
+    /// `--rules`, else the configured folders; the implicit default `./rules` may be
+    /// missing (no rules run), a named or configured folder may not.
+    fn rule_source(&self, config: &Config) -> anyhow::Result<Option<RuleSource>> {
+        if self.no_rules {
+            return Ok(None);
+        }
+        let explicit = !self.rules.is_empty();
+        let paths = if explicit { self.rules.clone() } else { config.rules.paths.clone() };
+        let is_default = !explicit && paths == RulesConfig::default().paths;
+        if paths.is_empty() || (is_default && !paths.iter().all(|p| p.is_dir())) {
+            return Ok(None);
+        }
+        if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
+            anyhow::bail!("rule folder {} does not exist", missing.display());
+        }
+        let mut source = RuleSource::configured(paths, &config.rules);
+        if !self.packs.is_empty() {
+            source.packs = self.packs.clone();
+        }
+        Ok(Some(source))
     }
 }
 
 async fn process(args: ProcessArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let pipeline = args.common.pipeline()?;
-    let ctx = Context::from_config(global.load_config()?);
-    let mut sink = pipeline.lake(&ctx).await?;
+    let config = global.load_config()?;
+    let pipeline = args.common.pipeline(&config)?;
+    let ctx = Context::from_config(config);
+    let mut sink = pipeline.open(&ctx).await?;
     let rescue_dir = args.rescue_dir.clone().unwrap_or_else(|| {
         let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         PathBuf::from(format!("caracal-lake-rescue/{now}"))
     });
     let started = Instant::now();
-    let report =
-        logs::process_paths(&ctx, &pipeline, &args.paths, sink.as_mut(), &rescue_dir).await?;
+    let report = logs::process_paths(&ctx, &pipeline, &args.paths, &mut sink, &rescue_dir).await?;
     print_summary(&report, started.elapsed().as_secs_f64(), args.common.show_errors);
+    print_alerts(&ctx, &sink).await?;
     Ok(if report.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let pipeline = args.common.pipeline()?;
-    let ctx = Context::from_config(global.load_config()?);
-    let mut sink = pipeline.lake(&ctx).await?;
+    let config = global.load_config()?;
+    let pipeline = args.common.pipeline(&config)?;
+    let ctx = Context::from_config(config);
+    let mut sink = pipeline.open(&ctx).await?;
     let started = Instant::now();
     let options = PollOptions {
         visibility_timeout: args.visibility_timeout,
         until_empty: args.once,
         ..Default::default()
     };
-    let outcome = logs::poll(&ctx, &pipeline, &args.queue, &options, sink.as_mut()).await?;
+    let outcome = logs::poll(&ctx, &pipeline, &args.queue, &options, &mut sink).await?;
     print_summary(&outcome.report, started.elapsed().as_secs_f64(), args.common.show_errors);
+    print_alerts(&ctx, &sink).await?;
     println!("messages: {} deleted, {} kept for retry", outcome.deleted, outcome.failed.len());
     for failure in &outcome.failed {
         eprintln!("caracal: {failure}");
@@ -145,6 +190,64 @@ async fn poll(args: PollArgs, global: &Global) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The alerts this run opened or added to, and the deliveries still pending.
+pub(crate) async fn print_alerts(ctx: &Context, outputs: &Outputs) -> anyhow::Result<()> {
+    let Some(summary) = outputs.summary() else { return Ok(()) };
+    println!(
+        "rules: {} events, {} matches ({} signals), {} rule errors; alerts: {} opened, {} updated, {} matches below threshold",
+        summary.events,
+        summary.matches,
+        summary.signals,
+        summary.rule_errors,
+        summary.opened.len(),
+        summary.updated.len(),
+        summary.below_threshold
+    );
+    let ids = summary
+        .opened
+        .iter()
+        .map(|id| (id, "opened"))
+        .chain(summary.updated.iter().map(|id| (id, "updated")));
+    let mut rows = Vec::new();
+    for (id, what) in ids {
+        if let Some(alert) = alerts::get(ctx, id).await? {
+            rows.push((alert, what));
+        }
+    }
+    if !rows.is_empty() {
+        rows.sort_by(|a, b| {
+            b.0.severity.cmp(&a.0.severity).then_with(|| a.0.rule_id.cmp(&b.0.rule_id))
+        });
+        println!(
+            "\n{:<8} {:<32} {:<9} {:>6}  {:<44} TITLE",
+            "", "ALERT", "SEVERITY", "EVENTS", "RULE"
+        );
+        for (a, what) in &rows {
+            println!(
+                "{what:<8} {:<32} {:<9} {:>6}  {:<44} {}",
+                a.id,
+                a.severity.as_str(),
+                a.event_count,
+                a.rule_id,
+                a.title
+            );
+        }
+    }
+    if let Some(deliveries) = outputs.deliveries() {
+        if deliveries.delivered > 0 || !deliveries.pending.is_empty() {
+            println!(
+                "deliveries: {} delivered, {} pending (retried on the next run or `caracal alerts deliver`)",
+                deliveries.delivered,
+                deliveries.pending.len()
+            );
+        }
+        for pending in &deliveries.pending {
+            eprintln!("caracal: delivery pending: {pending}");
+        }
+    }
+    Ok(())
 }
 
 fn print_summary(report: &Report, secs: f64, show_errors: usize) {

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use caracal_core::Config;
 
+pub mod alerts;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

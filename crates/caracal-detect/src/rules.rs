@@ -1,0 +1,130 @@
+//! Rule packs compiled once: the engine plus what the alert logic needs of each spec
+//! (`DedupPeriodMinutes`, `Threshold`, `CreateAlert`, `OutputIds`, texts).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use caracal_core::Severity;
+use caracal_core::config::RulesConfig;
+use caracal_python::pack::{DetectionKind, DetectionSpec, InvalidSpec};
+use caracal_python::{Engine, EngineOptions, LoadOptions};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Which rules to run: pack folders, a virtualenv for their imports, a pack selection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RuleSource {
+    /// Pack folders.
+    pub paths: Vec<PathBuf>,
+    /// A virtualenv for third-party imports.
+    pub venv: Option<PathBuf>,
+    /// Only the rules these packs (PackIDs) name; empty: all.
+    pub packs: Vec<String>,
+}
+
+impl RuleSource {
+    /// The folders `paths` with the configuration's virtualenv and pack selection.
+    pub fn configured(paths: Vec<PathBuf>, config: &RulesConfig) -> Self {
+        Self { paths, venv: config.venv.clone(), packs: config.packs.clone() }
+    }
+}
+
+/// What the alert logic reads from a rule's spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleMeta {
+    /// `RuleID`.
+    pub id: String,
+    /// `Severity`.
+    pub severity: Severity,
+    /// `DedupPeriodMinutes` (default 60).
+    pub dedup_period: Duration,
+    /// `Threshold` (default 1).
+    pub threshold: u64,
+    /// `CreateAlert` (default true); false stores matches as signals.
+    pub create_alert: bool,
+    /// `OutputIds`: destinations this rule's alerts go to instead of the defaults.
+    pub output_ids: Vec<String>,
+    /// `Description`, `Reference`, `Runbook`.
+    pub description: Option<String>,
+    /// `Reference`.
+    pub reference: Option<String>,
+    /// `Runbook`.
+    pub runbook: Option<String>,
+}
+
+impl RuleMeta {
+    fn from_spec(spec: &DetectionSpec) -> Self {
+        let raw = &spec.raw;
+        let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_owned);
+        let minutes = raw.get("DedupPeriodMinutes").and_then(Value::as_u64).unwrap_or(60);
+        Self {
+            id: spec.id.clone(),
+            severity: spec.severity,
+            dedup_period: Duration::from_secs(minutes.max(1) * 60),
+            threshold: raw.get("Threshold").and_then(Value::as_u64).unwrap_or(1).max(1),
+            create_alert: raw.get("CreateAlert").and_then(Value::as_bool).unwrap_or(true),
+            output_ids: raw
+                .get("OutputIds")
+                .and_then(Value::as_array)
+                .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            description: text("Description"),
+            reference: text("Reference"),
+            runbook: text("Runbook"),
+        }
+    }
+}
+
+/// A rule pack compiled into the interpreter, with each rule's [`RuleMeta`] at the
+/// engine's rule index.
+pub struct Rules {
+    pub(crate) engine: Engine,
+    pub(crate) meta: Vec<RuleMeta>,
+    invalid: Vec<InvalidSpec>,
+}
+
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules").field("rules", &self.meta.len()).finish_non_exhaustive()
+    }
+}
+
+impl Rules {
+    /// Loads and compiles the enabled rules of `source` (policies in the same folders
+    /// are left to the scanner). Blocking: holds the GIL while compiling.
+    pub fn compile(source: &RuleSource) -> Result<Self> {
+        let shown: Vec<String> = source.paths.iter().map(|p| p.display().to_string()).collect();
+        let mut pack = caracal_python::pack::load(&source.paths, &LoadOptions::default())
+            .map_err(Error::python(format!("loading rules from {}", shown.join(", "))))?;
+        pack.select(&source.packs).map_err(Error::python("selecting rule packs"))?;
+        // Deprecated or experimental rules stay out of production runs, as in Panther.
+        pack.detections.retain(|d| {
+            d.kind == DetectionKind::Rule
+                && !matches!(
+                    d.raw.get("Status").and_then(Value::as_str),
+                    Some("deprecated" | "DEPRECATED" | "Deprecated")
+                )
+        });
+        let mut options = EngineOptions::default();
+        if let Some(venv) = &source.venv {
+            let site = caracal_python::venv::site_packages(venv)
+                .map_err(Error::python(format!("rule virtualenv {}", venv.display())))?;
+            options.python_paths.push(site);
+        }
+        let engine = Engine::new(&pack, &options).map_err(Error::python("compiling rules"))?;
+        let meta = engine.rules().iter().map(|spec| RuleMeta::from_spec(spec)).collect();
+        let invalid = engine.invalid().to_vec();
+        Ok(Self { engine, meta, invalid })
+    }
+
+    /// The compiled rules' metadata, in engine order.
+    pub fn meta(&self) -> &[RuleMeta] {
+        &self.meta
+    }
+
+    /// Specs that did not load or compile, with the reason.
+    pub fn invalid(&self) -> &[InvalidSpec] {
+        &self.invalid
+    }
+}

@@ -1,0 +1,65 @@
+//! [`DetectSink`]: the rules engine as an `EventSink`, so every ingest path (local
+//! files, S3 prefixes, the queue poller, the Lambda handler) runs the same rules the
+//! same way: events are batched, each converted to Python once per batch.
+
+use std::sync::Arc;
+
+use caracal_logs::{Event, EventSink};
+
+use crate::detector::Detector;
+
+/// Buffers events into JSON batches of `batch_size` and runs the detector on each.
+#[derive(Debug)]
+pub struct DetectSink {
+    detector: Arc<Detector>,
+    batch_size: usize,
+    buffer: Vec<u8>,
+    events: usize,
+}
+
+impl DetectSink {
+    /// A sink feeding `detector` in batches of `batch_size` events.
+    pub fn new(detector: Arc<Detector>, batch_size: usize) -> Self {
+        Self { detector, batch_size: batch_size.max(1), buffer: b"[".to_vec(), events: 0 }
+    }
+
+    fn run(&mut self) -> Result<(), caracal_logs::Error> {
+        if self.events == 0 {
+            return Ok(());
+        }
+        self.buffer.push(b']');
+        let text = String::from_utf8_lossy(&self.buffer).into_owned();
+        let events = self.events;
+        self.buffer.clear();
+        self.buffer.push(b'[');
+        self.events = 0;
+        self.detector.run_batch(&text, events).map_err(|e| caracal_logs::Error::Source {
+            context: "running rules".into(),
+            reason: caracal_core::error::chain(&e),
+        })
+    }
+}
+
+impl EventSink for DetectSink {
+    fn accept(&mut self, event: Event) -> Result<(), caracal_logs::Error> {
+        if self.events > 0 {
+            self.buffer.push(b',');
+        }
+        // Events are always serializable; a failure would be a bug in the event type.
+        serde_json::to_writer(&mut self.buffer, &event.to_json()).map_err(|e| {
+            caracal_logs::Error::Source {
+                context: "serializing an event".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        self.events += 1;
+        if self.events >= self.batch_size {
+            self.run()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), caracal_logs::Error> {
+        self.run()
+    }
+}
