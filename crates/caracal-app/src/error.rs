@@ -6,7 +6,7 @@
 pub enum Error {
     /// Loading or validating the configuration.
     #[error("configuration")]
-    Config(#[from] caracal_core::Error),
+    Config(#[source] Box<caracal_core::Error>),
     /// Building AWS clients or sessions.
     #[error("{context}")]
     Aws {
@@ -14,7 +14,7 @@ pub enum Error {
         context: String,
         /// The cause.
         #[source]
-        source: caracal_aws::Error,
+        source: Box<caracal_aws::Error>,
     },
     /// Reading or writing the store.
     #[error("{context}")]
@@ -23,11 +23,11 @@ pub enum Error {
         context: String,
         /// The cause.
         #[source]
-        source: caracal_store::Error,
+        source: Box<caracal_store::Error>,
     },
     /// The scan as a whole failed (per-type failures are in the scan report instead).
     #[error("scanning")]
-    Scan(#[from] caracal_scan::Error),
+    Scan(#[source] Box<caracal_scan::Error>),
     /// Loading packs or running detections.
     #[error("{context}")]
     Python {
@@ -35,7 +35,7 @@ pub enum Error {
         context: String,
         /// The cause.
         #[source]
-        source: caracal_python::Error,
+        source: Box<caracal_python::Error>,
     },
     /// Reading logs or writing the lake.
     #[error("{context}")]
@@ -44,7 +44,7 @@ pub enum Error {
         context: String,
         /// The cause.
         #[source]
-        source: caracal_logs::Error,
+        source: Box<caracal_logs::Error>,
     },
     /// The lake refused the buffered events; what could be kept was written elsewhere.
     #[error("{message}")]
@@ -62,11 +62,11 @@ pub enum Error {
         context: String,
         /// The cause.
         #[source]
-        source: caracal_detect::Error,
+        source: Box<caracal_detect::Error>,
     },
     /// A remediation was refused or failed.
     #[error(transparent)]
-    Remediate(#[from] caracal_remediate::Error),
+    Remediate(Box<caracal_remediate::Error>),
     /// An input that names something that does not exist or does not fit.
     #[error("{0}")]
     Invalid(String),
@@ -78,23 +78,41 @@ pub enum Error {
 impl Error {
     pub(crate) fn aws(context: impl Into<String>) -> impl FnOnce(caracal_aws::Error) -> Self {
         let context = context.into();
-        move |source| Error::Aws { context, source }
+        move |source| Error::Aws { context, source: Box::new(source) }
     }
     pub(crate) fn store(context: impl Into<String>) -> impl FnOnce(caracal_store::Error) -> Self {
         let context = context.into();
-        move |source| Error::Store { context, source }
+        move |source| Error::Store { context, source: Box::new(source) }
     }
     pub(crate) fn python(context: impl Into<String>) -> impl FnOnce(caracal_python::Error) -> Self {
         let context = context.into();
-        move |source| Error::Python { context, source }
+        move |source| Error::Python { context, source: Box::new(source) }
     }
     pub(crate) fn detect(context: impl Into<String>) -> impl FnOnce(caracal_detect::Error) -> Self {
         let context = context.into();
-        move |source| Error::Detect { context, source }
+        move |source| Error::Detect { context, source: Box::new(source) }
     }
     pub(crate) fn logs(context: impl Into<String>) -> impl FnOnce(caracal_logs::Error) -> Self {
         let context = context.into();
-        move |source| Error::Logs { context, source }
+        move |source| Error::Logs { context, source: Box::new(source) }
+    }
+}
+
+impl From<caracal_core::Error> for Error {
+    fn from(e: caracal_core::Error) -> Self {
+        Error::Config(Box::new(e))
+    }
+}
+
+impl From<caracal_scan::Error> for Error {
+    fn from(e: caracal_scan::Error) -> Self {
+        Error::Scan(Box::new(e))
+    }
+}
+
+impl From<caracal_remediate::Error> for Error {
+    fn from(e: caracal_remediate::Error) -> Self {
+        Error::Remediate(Box::new(e))
     }
 }
 

@@ -12,7 +12,7 @@ use caracal_logs::{
 };
 use std::sync::Arc;
 
-use caracal_detect::{Detector, Router, RuleSource, Rules};
+use caracal_detect::{Detector, RuleSource, Rules};
 use serde::Serialize;
 use tracing::warn;
 
@@ -106,7 +106,7 @@ impl LogPipeline {
         let lake = self.lake(ctx).await?;
         let Some(source) = &self.options.rules else { return Ok(Outputs::lake_only(lake)) };
         let router = Arc::new(
-            Router::new(&ctx.config().destinations)
+            caracal_detect::Router::new(&ctx.config().destinations)
                 .map_err(Error::detect("configuring destinations"))?,
         );
         let store = ctx.store().await?.clone();
@@ -119,6 +119,7 @@ impl LogPipeline {
             warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
         }
         let detector = Arc::new(Detector::new(Arc::new(rules), store.clone(), router.clone()));
+        detector.attach_store().map_err(Error::detect("attaching the store to the rules"))?;
         let batch = match self.options.batch_size {
             0 => ctx.config().rules.batch_size,
             n => n,

@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use caracal_core::config::PoliciesConfig;
 use caracal_core::{ComplianceStatus, Finding, Resource, Severity};
+use caracal_detect::StoreLookup;
 use caracal_python::pack::{DetectionKind, InvalidSpec};
-use caracal_python::{Engine, EngineOptions, LoadOptions, PostureLookup};
+use caracal_python::{Engine, EngineOptions, LoadOptions};
 use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
-use caracal_store::Store;
 use chrono::Utc;
-use tokio::runtime::Handle;
 use tracing::warn;
 
 use crate::context::Context;
@@ -208,7 +207,7 @@ pub async fn evaluate(
     source: &PolicySource,
 ) -> Result<Evaluation> {
     let store = ctx.store().await?.clone();
-    let lookup = Arc::new(StoreLookup { store: store.clone(), runtime: Handle::current() });
+    let lookup = Arc::new(StoreLookup::new(store.clone()));
     let (ctx2, source) = (ctx.clone(), source.clone());
     let evaluation = tokio::task::spawn_blocking(move || -> Result<Evaluation> {
         let compiled = ctx2.policy_engine(&source)?;
@@ -276,27 +275,6 @@ pub async fn evaluate_ids(
         }
     }
     Ok((evaluate(ctx, resources, source).await?, missing))
-}
-
-/// Answers policies' `resource_lookup` / `compliance_status` from the store. Called from
-/// the blocking evaluation thread, so it may wait on the runtime.
-pub(crate) struct StoreLookup {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) runtime: Handle,
-}
-
-impl PostureLookup for StoreLookup {
-    fn resource(&self, resource_id: &str) -> Result<Option<serde_json::Value>, String> {
-        let found = self.runtime.block_on(self.store.resources().get(resource_id));
-        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
-        found.map(|r| serde_json::to_value(&r).map_err(|e| e.to_string())).transpose()
-    }
-
-    fn compliance(&self, resource_id: &str) -> Result<Vec<(String, String)>, String> {
-        let found = self.runtime.block_on(self.store.compliance().for_resource(resource_id));
-        let found = found.map_err(|e| caracal_core::error::chain(&e))?;
-        Ok(found.into_iter().map(|f| (f.policy_id, f.status.as_str().to_owned())).collect())
-    }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {

@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use crate::destinations::Router;
 use crate::error::{Error, Result};
+use crate::posture::{StoreKv, StoreLookup};
 use crate::rules::{RuleMeta, Rules};
 use crate::state;
 
@@ -61,6 +62,18 @@ impl Detector {
     /// `router`. Must be created inside a tokio runtime.
     pub fn new(rules: Arc<Rules>, store: Arc<dyn Store>, router: Arc<Router>) -> Self {
         Self { rules, store, router, runtime: Handle::current(), summary: Mutex::default() }
+    }
+
+    /// Answers the rules' posture lookups and caching helpers from the store. The
+    /// interpreter is shared, so this applies to every engine of the process.
+    pub fn attach_store(&self) -> Result<()> {
+        let engine = &self.rules.engine;
+        engine
+            .set_posture(Some(Arc::new(StoreLookup::new(self.store.clone()))))
+            .map_err(Error::python("attaching posture lookups"))?;
+        engine
+            .set_kv_store(Arc::new(StoreKv::new(self.store.clone())))
+            .map_err(Error::python("attaching the rule state store"))
     }
 
     /// The compiled rules.

@@ -9,6 +9,8 @@
 //!   processes agree): an alert opens when the threshold is reached, later matches in
 //!   the window add to it; rule errors become RULE_ERROR alerts per rule and exception
 //!   type; `CreateAlert: false` matches are stored as signals.
+//! - [`posture`]: rules' `resource_lookup`, `compliance_status` and caching helpers
+//!   answered by the real store.
 //! - [`DetectSink`] makes the detector an `EventSink`, so every ingest path runs rules.
 //! - [`destinations`]: one module per kind, registered in [`destinations::KINDS`];
 //!   a [`destinations::Router`] picks an alert's destinations when it opens, and
@@ -22,6 +24,7 @@ pub mod delivery;
 pub mod destinations;
 pub mod detector;
 pub mod error;
+pub mod posture;
 pub mod rules;
 pub mod sink;
 mod state;
@@ -31,6 +34,7 @@ pub use crate::{
     destinations::Router,
     detector::{Detector, Summary},
     error::{Error, Result},
+    posture::{StoreKv, StoreLookup},
     rules::{RuleMeta, RuleSource, Rules},
     sink::DetectSink,
 };

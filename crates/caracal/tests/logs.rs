@@ -286,3 +286,130 @@ fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
     assert_eq!(alerts[0]["event_count"], 8, "and the later matches add to it");
     assert_eq!(alerts[0]["rule_id"], "Test.Every");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_runs_rules_and_delivers_alerts_to_real_receivers() {
+    // #12: objects land in S3, notifications on SQS; `logs poll` parses, runs the rules,
+    // stores alerts and delivers them to a signed webhook, a Slack-shaped and a
+    // PagerDuty-shaped receiver on 127.0.0.1.
+    let emulator = caracal_testkit::Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let clients = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap().home();
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let queue = sqs.create_queue().queue_name("notes").send().await.unwrap();
+    let queue_url = queue.queue_url().unwrap().to_owned();
+    let sample = std::fs::read(
+        samples("AWS.CloudTrail").join("stratus_aws.defense-evasion.cloudtrail-stop.json"),
+    )
+    .or_else(|_| std::fs::read(first_sample_with("StopLogging")))
+    .unwrap();
+    let body = format!("{{\"Records\":{}}}", String::from_utf8_lossy(&sample));
+    s3.put_object()
+        .bucket("logs")
+        .key("AWSLogs/trail.json")
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let note = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "logs"}, "object": {"key": "AWSLogs/trail.json"}}}]});
+    sqs.send_message().queue_url(&queue_url).message_body(note.to_string()).send().await.unwrap();
+
+    let hook = caracal_testkit::Receiver::start().await.unwrap();
+    let slack = caracal_testkit::Receiver::start().await.unwrap();
+    let pager = caracal_testkit::Receiver::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("caracal.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[destinations]]\nid = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret = \"env:TEST_HOOK_KEY\"\n\n\
+             [[destinations]]\nid = \"slack\"\nkind = \"slack\"\nurl = \"{}\"\n\n\
+             [[destinations]]\nid = \"pager\"\nkind = \"pagerduty\"\nurl = \"{}\"\nrouting_key = \"env:TEST_PD_KEY\"\nmin_severity = \"High\"\n",
+            hook.url("/hook"),
+            slack.url("/services/T/B/x"),
+            pager.url("/v2/enqueue")
+        ),
+    )
+    .unwrap();
+    let rules = repo("rules");
+    let (endpoint, db) = (emulator.endpoint(), dir.path().join("caracal.db"));
+    let args: Vec<String> = [
+        "--config",
+        config.to_str().unwrap(),
+        "logs",
+        "poll",
+        "--queue",
+        &queue_url,
+        "--once",
+        "--rules",
+        rules.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_caracal"))
+            .args(&args)
+            .env_remove("CARACAL_CONFIG")
+            .env_remove("AWS_PROFILE")
+            .envs([
+                ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+                ("TEST_HOOK_KEY", "k3y"),
+                ("TEST_PD_KEY", "pd-routing-key"),
+            ])
+            .env("CARACAL_DB", &db)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("messages: 1 deleted"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("opened") && l.contains("AWS.CloudTrail.LoggingStopped")),
+        "{stdout}"
+    );
+    assert!(
+        !stderr.contains("k3y") && !stderr.contains("pd-routing-key"),
+        "no secret in logs: {stderr}"
+    );
+
+    let got = hook.received();
+    let stop = got
+        .iter()
+        .find(|r| r.json()["rule_id"] == "AWS.CloudTrail.LoggingStopped")
+        .expect("webhook got it");
+    assert_eq!(
+        stop.header("x-caracal-signature").unwrap(),
+        caracal_detect::destinations::signature(b"k3y", &stop.body),
+        "signed with the configured key"
+    );
+    assert!(slack.received().iter().any(|r| r.path == "/services/T/B/x"
+        && r.json()["text"].as_str().is_some_and(|t| t.contains("HIGH"))));
+    let pd = pager.received();
+    assert!(!pd.is_empty(), "the high-severity alert paged");
+    assert!(
+        pd.iter().all(|r| r.json()["routing_key"] == "pd-routing-key"
+            && r.json()["event_action"] == "trigger")
+    );
+}
+
+/// The first CloudTrail sample whose text mentions `needle`.
+fn first_sample_with(needle: &str) -> PathBuf {
+    let mut files: Vec<_> =
+        std::fs::read_dir(samples("AWS.CloudTrail")).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(needle)))
+        .expect("a sample with the event")
+}
