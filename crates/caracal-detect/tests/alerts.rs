@@ -158,15 +158,10 @@ async fn threshold_dedup_errors_and_signals_follow_panther() {
     assert!(detector.summary().rule_errors >= 4);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_detectors_on_one_store_open_one_alert_per_dedup_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules_dir = dir.path().join("rules");
-    std::fs::create_dir(&rules_dir).unwrap();
-    let source = pack(&rules_dir);
-    let db = dir.path().join("caracal.db");
-    // Two store handles on one file, as two `logs poll` processes have.
-    let (a, b) = (sqlite(&db).await, sqlite(&db).await);
+/// Two detectors (as two `logs poll` processes) on two handles of one store count the
+/// same matches at once: one alert per dedup key and window, with every match in it.
+async fn two_detectors_share_one_alert(a: Arc<dyn Store>, b: Arc<dyn Store>, rules_dir: &Path) {
+    let source = pack(rules_dir);
     let rules = Arc::new(
         tokio::task::spawn_blocking(move || Rules::compile(&source)).await.unwrap().unwrap(),
     );
@@ -174,13 +169,39 @@ async fn two_detectors_on_one_store_open_one_alert_per_dedup_key() {
     let d2 = Arc::new(Detector::new(rules.clone(), b.clone(), Arc::new(Router::empty())));
     let batch = events(10, "delete", "carol", 0);
     let (x, y) = (batch.clone(), batch);
-    let (r1, r2) = tokio::join!(run(&d1, x, 10), run(&d2, y, 10));
-    let ((), ()) = (r1, r2);
+    tokio::join!(run(&d1, x, 10), run(&d2, y, 10));
     let alerts = a.alerts().list_recent(100).await.unwrap();
     let routed: Vec<_> = alerts.iter().filter(|a| a.rule_id == "Test.Routed").collect();
     assert_eq!(routed.len(), 1, "{routed:#?}");
     assert_eq!(routed[0].event_count, 20, "both processes' matches counted into one alert");
     assert_eq!(routed[0].severity, Severity::Critical, "severity() overrides the spec");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_detectors_on_one_sqlite_file_open_one_alert_per_dedup_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    let db = dir.path().join("caracal.db");
+    let (a, b) = (sqlite(&db).await, sqlite(&db).await);
+    two_detectors_share_one_alert(a, b, &rules_dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_detectors_on_one_dynamodb_store_open_one_alert_per_dedup_key() {
+    let emulator =
+        caracal_testkit::Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap();
+    let mut config = StoreConfig { backend: StoreBackend::Dynamodb, ..Default::default() };
+    config.dynamodb.table_prefix = "two-pollers".into();
+    let a = caracal_store::open(&config, Some(session.home().dynamodb())).await.unwrap();
+    a.create_tables().await.unwrap();
+    let b = caracal_store::open(&config, Some(session.home().dynamodb())).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    two_detectors_share_one_alert(a, b, &rules_dir).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
