@@ -32,7 +32,11 @@ def _gateway(event):
         found = response.get(key) if hasattr(response, "get") else None
         if hasattr(found, "get"):
             return found.get(key + "Id") or "<new gateway>"
-    return "<unknown gateway>"
+    # NAT gateway calls wrap their parameters: {"CreateNatGatewayResponse": {"natGateway": ...}}.
+    nat = event.deep_get("responseElements", "CreateNatGatewayResponse", "natGateway", "natGatewayId") or event.deep_get(
+        "requestParameters", "DeleteNatGatewayRequest", "NatGatewayId"
+    )
+    return nat or "<unknown gateway>"
 
 
 def title(event):
