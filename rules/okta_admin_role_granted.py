@@ -1,14 +1,14 @@
-from caracal_okta_helpers import okta_actor, okta_context, outcome, target_users, targets
+from caracal_okta_helpers import debug_data, event_type, okta_actor, okta_context, outcome, target_users, targets
 
 GRANTS = {"user.account.privilege.grant", "group.privilege.grant"}
 
 
 def _privileges(event):
-    return str(event.deep_get("debugContext", "debugData", "privilegeGranted", default=""))
+    return str(debug_data(event, "privilegeGranted", ""))
 
 
 def rule(event):
-    return event.get("eventType") in GRANTS and outcome(event) == "SUCCESS"
+    return event_type(event) in GRANTS and outcome(event) == "SUCCESS"
 
 
 def _grantee(event):

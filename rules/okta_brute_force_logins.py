@@ -1,10 +1,10 @@
-from caracal_okta_helpers import okta_actor, okta_context, outcome
+from caracal_okta_helpers import event_type, okta_actor, okta_context, outcome
 
 ATTEMPTS = {"user.session.start", "user.authentication.auth_via_mfa", "user.authentication.verify"}
 
 
 def rule(event):
-    return event.get("eventType") in ATTEMPTS and outcome(event) == "FAILURE"
+    return event_type(event) in ATTEMPTS and outcome(event) == "FAILURE"
 
 
 def title(event):

@@ -1,10 +1,10 @@
-from caracal_okta_helpers import okta_actor, okta_context, outcome, target_users
+from caracal_okta_helpers import event_type, okta_actor, okta_context, outcome, target_users
 
 RESETS = {"user.mfa.factor.deactivate", "user.mfa.factor.reset_all", "user.mfa.factor.suspend"}
 
 
 def rule(event):
-    return event.get("eventType") in RESETS and outcome(event) == "SUCCESS"
+    return event_type(event) in RESETS and outcome(event) == "SUCCESS"
 
 
 def _user(event):
@@ -13,7 +13,7 @@ def _user(event):
 
 
 def title(event):
-    action = "reset all MFA factors of" if event.get("eventType") == "user.mfa.factor.reset_all" else "removed an MFA factor of"
+    action = "reset all MFA factors of" if event_type(event) == "user.mfa.factor.reset_all" else "removed an MFA factor of"
     return f"{okta_actor(event)} {action} {_user(event)}"
 
 

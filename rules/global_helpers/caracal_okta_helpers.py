@@ -1,6 +1,25 @@
 """Helpers shared by caracal's Okta System Log rules (importable as caracal_okta_helpers)."""
 
 
+def okta_get(event, key, default=None):
+    """A top-level field; some pipelines store Okta's keys lower-cased (eventtype, debugcontext)."""
+    value = event.get(key)
+    if value is None:
+        value = event.get(key.lower())
+    return default if value is None else value
+
+
+def event_type(event):
+    return okta_get(event, "eventType")
+
+
+def debug_data(event, key, default=None):
+    """A value under debugContext.debugData (either key spelling)."""
+    data = (okta_get(event, "debugContext") or {}).get("debugData") or {}
+    value = data.get(key) if hasattr(data, "get") else None
+    return default if value is None else value
+
+
 def okta_actor(event):
     """The actor's login (alternateId), else its display name or id."""
     actor = event.get("actor") or {}
@@ -29,7 +48,7 @@ def okta_context(event):
     """The alert context every Okta rule attaches."""
     return {
         "actor": okta_actor(event),
-        "event_type": event.get("eventType"),
+        "event_type": event_type(event),
         "outcome": outcome(event),
         "reason": event.deep_get("outcome", "reason"),
         "client_ip": event.deep_get("client", "ipAddress"),
