@@ -14,5 +14,9 @@ def title(event):
     return f"{event.udm('actor_user')} created an access key for {owner}"
 
 
+def dedup(event):
+    return f"{event.deep_get('responseElements', 'accessKey', 'userName')}"
+
+
 def alert_context(event):
     return aws_context(event)

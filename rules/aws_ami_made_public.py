@@ -13,5 +13,9 @@ def title(event):
     return f"{actor(event)} made AMI {image} public"
 
 
+def dedup(event):
+    return str(event.deep_get("requestParameters", "imageId"))
+
+
 def alert_context(event):
     return aws_context(event)

@@ -16,5 +16,9 @@ def title(event):
     return f"{actor(event)} ran {event.get('eventName')} on {trail}"
 
 
+def dedup(event):
+    return f"{event.get('recipientAccountId')}:{event.deep_get('requestParameters', 'name')}"
+
+
 def alert_context(event):
     return aws_context(event)

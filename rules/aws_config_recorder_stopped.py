@@ -11,5 +11,9 @@ def title(event):
     return f"{actor(event)} ran {event.get('eventName')}"
 
 
+def dedup(event):
+    return f"{event.get('recipientAccountId')}:{event.get('awsRegion')}"
+
+
 def alert_context(event):
     return aws_context(event)

@@ -14,5 +14,9 @@ def title(event):
     return f"{actor(event)} signed in to the console without MFA"
 
 
+def dedup(event):
+    return str(actor(event))
+
+
 def alert_context(event):
     return aws_context(event)

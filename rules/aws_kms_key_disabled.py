@@ -18,5 +18,9 @@ def severity(event):
     return "CRITICAL" if event.get("eventName") == "ScheduleKeyDeletion" else "DEFAULT"
 
 
+def dedup(event):
+    return str(event.deep_get("requestParameters", "keyId"))
+
+
 def alert_context(event):
     return aws_context(event)

@@ -9,5 +9,9 @@ def title(event):
     return f"Account {event.get('recipientAccountId')} left its AWS organization"
 
 
+def dedup(event):
+    return str(event.get("recipientAccountId"))
+
+
 def alert_context(event):
     return aws_context(event)

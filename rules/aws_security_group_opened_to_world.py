@@ -15,5 +15,9 @@ def title(event):
     return f"{actor(event)} opened security group {group} to the internet"
 
 
+def dedup(event):
+    return str(event.deep_get("requestParameters", "groupId"))
+
+
 def alert_context(event):
     return aws_context(event)

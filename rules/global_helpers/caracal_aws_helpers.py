@@ -8,6 +8,19 @@ def succeeded(event):
     return not event.get("errorCode")
 
 
+def api_call(event, source, names):
+    """True for a successful call of one of `names` on the service `source`
+    (e.g. "ec2.amazonaws.com")."""
+    return event.get("eventSource") == source and event.get("eventName") in names and succeeded(event)
+
+
+def as_list(value):
+    """deep_walk gives a scalar for one match and a list for several: always a list."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 def actor(event):
     """Who made the call: the data model's actor_user, else the identity's ARN."""
     return event.udm("actor_user") or event.deep_get("userIdentity", "arn", default="<unknown>")
@@ -23,3 +36,11 @@ def aws_context(event):
         "source_ip": event.udm("source_ip"),
         "user_agent": event.get("userAgent"),
     }
+
+
+def change_context(event):
+    """aws_context plus the request parameters, for rules about configuration changes."""
+    context = aws_context(event)
+    params = event.get("requestParameters")
+    context["request_parameters"] = params.to_dict() if hasattr(params, "to_dict") else params
+    return context
