@@ -3,6 +3,7 @@
 //! fresh, empty store. A new backend adds a constructor here and a line in `conformance!`.
 
 mod bad_input;
+mod concurrency;
 mod conformance;
 
 use std::sync::Arc;
