@@ -1,6 +1,7 @@
 //! Per-region service clients, one constructor per cargo feature.
 
 use crate::counter::RequestCounter;
+use crate::response_check::ResponseCheck;
 
 /// Builds service clients for one account and region. Cheap to clone; clients built from
 /// it share the connection pool of the underlying HTTP client.
@@ -11,14 +12,17 @@ pub struct Clients {
     region: String,
 }
 
-/// One constructor: the service's config from the shared `SdkConfig`, plus the counter.
+/// One constructor: the service's config from the shared `SdkConfig`, plus the counter and
+/// the [`ResponseCheck`] that refuses non-documents.
 macro_rules! client {
     ($feature:literal, $name:ident, $sdk:ident) => {
         #[cfg(feature = $feature)]
         #[doc = concat!("A `", stringify!($sdk), "` client for this account and region.")]
         pub fn $name(&self) -> $sdk::Client {
-            let conf =
-                $sdk::config::Builder::from(&self.sdk).interceptor(self.counter.clone()).build();
+            let conf = $sdk::config::Builder::from(&self.sdk)
+                .interceptor(self.counter.clone())
+                .interceptor(ResponseCheck)
+                .build();
             $sdk::Client::from_conf(conf)
         }
     };
@@ -52,6 +56,7 @@ impl Clients {
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .interceptor(self.counter.clone())
+            .interceptor(ResponseCheck)
             .force_path_style(self.sdk.endpoint_url().is_some())
             .build();
         aws_sdk_s3::Client::from_conf(conf)

@@ -7,12 +7,15 @@
 //! account: the caller's own, or one reached by assuming a role. A [`Session`] gives
 //! per-region [`Clients`]; each service constructor sits behind a cargo feature of the
 //! same name, so a crate compiles only the SDK crates it calls. Every request, retries
-//! included, is counted by a [`RequestCounter`].
+//! included, is counted by a [`RequestCounter`]. Every client also refuses a JSON-protocol
+//! read answered `200` with a body that is not a JSON document (`response_check.rs`), so
+//! a broken answer is a failed call, never an empty listing.
 #![deny(missing_docs)]
 
 mod clients;
 mod counter;
 mod error;
+mod response_check;
 mod session;
 
 pub use crate::{

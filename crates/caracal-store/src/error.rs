@@ -14,6 +14,15 @@ pub enum Error {
         /// The database file.
         path: PathBuf,
     },
+    /// The SQLite file is damaged: `PRAGMA quick_check` failed on open, or a query met a
+    /// malformed page (`SQLITE_CORRUPT`).
+    #[error("{path}: database is corrupt ({detail}): restore a backup or move it aside and rescan")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite found, on one line.
+        detail: String,
+    },
     /// The SQLite file was written by a newer caracal.
     #[error(
         "{path}: database schema version {found} is newer than this caracal supports ({supported})"

@@ -71,14 +71,22 @@ pub struct Page<T> {
 /// Writes are idempotent: repeating a `put_batch` or `mark_deleted` (say after a batch
 /// failed half-way) writes no duplicate history and returns the same changes when given
 /// the same `observed_at`.
+///
+/// Writes never move a resource back in time (#11.5): scans overlap, and a slow scan
+/// may carry a sighting older than what a faster scan already stored. A snapshot observed
+/// before the stored `last_seen` or `deleted_at`, or a deletion decided before the stored
+/// `last_seen`, is not written; the store keeps the newer state. Both backends decide
+/// this atomically per resource (SQLite in one immediate transaction with a guarded
+/// upsert, DynamoDB with condition expressions).
 #[async_trait]
 pub trait ResourceStore: Send + Sync {
     /// Upserts snapshots by `ResourceId`, comparing [`Resource::content_hash`].
     ///
     /// Returns one entry per distinct id, in input order (a repeated id counts once, the
     /// last snapshot wins): `Created` for a new or re-appearing (previously deleted)
-    /// resource, `Modified` for changed content, `None` when unchanged. Created and
-    /// Modified write a history entry at `observed_at`.
+    /// resource, `Modified` for changed content, `None` when unchanged or when the store
+    /// already holds a newer state of it (nothing is written then). Created and Modified
+    /// write a history entry at `observed_at`.
     async fn put_batch(
         &self,
         resources: &[Resource],
@@ -99,8 +107,9 @@ pub trait ResourceStore: Send + Sync {
     ) -> Result<Page<StoredResource>>;
 
     /// Marks live resources deleted at `at` and writes a `Deleted` history entry holding
-    /// the last snapshot. Unknown and already deleted ids are skipped; returns the ids
-    /// that were marked.
+    /// the last snapshot. Unknown and already deleted ids are skipped, and so are ids
+    /// seen after `at` (a newer scan saw them live); returns the ids that were marked. An
+    /// id already marked deleted at exactly `at` is reported again (a retry).
     async fn mark_deleted(&self, resource_ids: &[String], at: DateTime<Utc>)
     -> Result<Vec<String>>;
 
@@ -120,8 +129,9 @@ pub trait ResourceStore: Send + Sync {
 /// What a backend knows of a stored resource when a new snapshot arrives.
 pub(crate) struct Prior {
     pub(crate) content_hash: String,
-    pub(crate) deleted: bool,
+    pub(crate) deleted_at: Option<String>,
     pub(crate) first_seen: String,
+    pub(crate) last_seen: String,
     pub(crate) last_change_at: String,
     pub(crate) last_change_kind: ChangeKind,
 }
@@ -133,12 +143,31 @@ pub(crate) struct Prior {
 pub(crate) fn classify(prior: Option<&Prior>, hash: &str, observed_at: &str) -> Option<ChangeKind> {
     match prior {
         None => Some(ChangeKind::Created),
-        Some(p) if p.deleted => Some(ChangeKind::Created),
+        Some(p) if p.deleted_at.is_some() => Some(ChangeKind::Created),
         Some(p) if p.content_hash != hash => Some(ChangeKind::Modified),
         Some(p) if p.last_change_at == observed_at && p.last_change_kind != ChangeKind::Deleted => {
             Some(p.last_change_kind)
         }
         Some(_) => None,
+    }
+}
+
+/// Whether the store holds a newer state than a sighting at `observed_at`: seen or
+/// marked deleted later. Stored times are fixed-width RFC 3339, so text order is time
+/// order. (#11.5)
+pub(crate) fn newer_state_stored(prior: Option<&Prior>, observed_at: &str) -> bool {
+    prior.is_some_and(|p| {
+        p.last_seen.as_str() > observed_at
+            || p.deleted_at.as_deref().is_some_and(|d| d > observed_at)
+    })
+}
+
+/// The `first_seen` a snapshot at `observed_at` gets: kept while the resource stays live,
+/// restarted when it is new or re-appears.
+pub(crate) fn first_seen(prior: Option<&Prior>, observed_at: &str) -> String {
+    match prior {
+        Some(p) if p.deleted_at.is_none() => p.first_seen.clone(),
+        _ => observed_at.to_owned(),
     }
 }
 

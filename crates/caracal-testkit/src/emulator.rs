@@ -194,7 +194,17 @@ impl Emulator {
 
     /// An [`Aws`] for this emulator with its dummy credentials.
     pub async fn aws(&self) -> Result<Aws, EmulatorError> {
-        Ok(Aws::builder(&self.aws_config())
+        self.aws_at(&self.endpoint(), self.aws_config().max_attempts).await
+    }
+
+    /// An [`Aws`] with this emulator's settings and credentials that sends every call to
+    /// `endpoint` instead (a [`FaultProxy`](crate::FaultProxy) in front of it), with
+    /// `max_attempts` attempts per call.
+    pub async fn aws_at(&self, endpoint: &str, max_attempts: u32) -> Result<Aws, EmulatorError> {
+        let mut settings = self.aws_config();
+        settings.endpoint_url = Some(endpoint.to_owned());
+        settings.max_attempts = max_attempts.max(1);
+        Ok(Aws::builder(&settings)
             .static_credentials("testing", "testing")
             .region(REGION)
             .build()

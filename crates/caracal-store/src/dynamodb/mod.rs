@@ -73,6 +73,8 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 const BATCH_ATTEMPTS: u32 = 8;
 /// The first backoff before resending unprocessed items; doubles per attempt.
 const BATCH_BACKOFF: Duration = Duration::from_millis(50);
+/// Conditional single-item writes in flight at once (they cannot be batched).
+const CONDITIONAL_CONCURRENCY: usize = 16;
 
 /// The DynamoDB store. Cheap to clone.
 #[derive(Clone)]
@@ -264,6 +266,35 @@ impl DynamoStore {
             table: table.to_owned(),
             reason: e.to_string(),
         }
+    }
+
+    /// Runs `write` on every item, [`CONDITIONAL_CONCURRENCY`] at once, and returns its
+    /// answers in input order (for conditional writes: whether the condition held). The
+    /// first error stops the rest.
+    pub(crate) async fn each_conditional<T, F, Fut>(
+        &self,
+        items: Vec<T>,
+        write: F,
+    ) -> Result<Vec<bool>>
+    where
+        T: Send + 'static,
+        F: Fn(DynamoStore, T) -> Fut,
+        Fut: std::future::Future<Output = Result<bool>> + Send + 'static,
+    {
+        let mut answers = vec![false; items.len()];
+        let mut pending = items.into_iter().enumerate();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < CONDITIONAL_CONCURRENCY {
+                let Some((i, item)) = pending.next() else { break };
+                let fut = write(self.clone(), item);
+                running.spawn(async move { (i, fut.await) });
+            }
+            let Some(joined) = running.join_next().await else { break };
+            let (i, answer) = joined.map_err(|e| Error::Task(e.to_string()))?;
+            answers[i] = answer?;
+        }
+        Ok(answers)
     }
 
     /// Writes requests 25 per `BatchWriteItem`, retrying unprocessed items.

@@ -6,13 +6,14 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use caracal_core::{ChangeKind, Resource, ResourceChange};
 use chrono::{DateTime, Utc};
+use tracing::debug;
 
-use super::{DynamoStore, Item, get_s, key, s};
+use super::{DynamoStore, Item, alerts::is_condition_failure, get_s, key, s};
 use crate::{
     error::Result,
     resources::{
         Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, classify, dedupe,
-        hash_text,
+        first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -86,8 +87,9 @@ impl DynamoStore {
         let kind = text("last_change_kind")?;
         Ok(Prior {
             content_hash: text("content_hash")?,
-            deleted: item.contains_key("deleted_at"),
+            deleted_at: get_s(item, "deleted_at").map(str::to_owned),
             first_seen: text("first_seen")?,
+            last_seen: text("last_seen")?,
             last_change_at: text("last_change_at")?,
             last_change_kind: ChangeKind::parse(&kind).ok_or_else(|| {
                 self.malformed(table, id, format!("unknown change kind {kind:?}"))
@@ -141,47 +143,83 @@ impl ResourceStore for DynamoStore {
         let batch = dedupe(resources);
         let now = time::format(observed_at);
         let stored = self.items_by_id(batch.iter().map(|r| r.resource_id.as_str())).await?;
-        let mut history = Vec::new();
-        let mut puts = Vec::with_capacity(batch.len());
         let mut out = Vec::with_capacity(batch.len());
+        // (position in `out`, item, change, snapshot) of every resource to write.
+        let mut writes = Vec::with_capacity(batch.len());
         for r in batch {
             let id = r.resource_id.as_str();
             let prior = stored.get(id).map(|item| self.prior(item)).transpose()?;
+            out.push((id.to_owned(), None));
+            if newer_state_stored(prior.as_ref(), &now) {
+                continue;
+            }
             let hash = hash_text(r);
             let change = classify(prior.as_ref(), &hash, &now);
             let snapshot = serde_json::to_string(r).unwrap_or_default();
-            let first_seen = match &prior {
-                Some(p) if !p.deleted => p.first_seen.clone(),
-                _ => now.clone(),
-            };
             let (change_at, change_kind) = match (change, &prior) {
                 (Some(k), _) => (now.clone(), k),
                 (None, Some(p)) => (p.last_change_at.clone(), p.last_change_kind),
                 (None, None) => (now.clone(), ChangeKind::Created),
             };
-            if let Some(k) = change {
-                history.push(self.history_put(id, &now, k, &snapshot)?);
-            }
             let item = Item::from([
                 ("resource_id".to_owned(), s(id)),
                 ("resource_type".to_owned(), s(r.resource_type.as_str())),
                 ("account_id".to_owned(), s(&r.account_id)),
                 ("region".to_owned(), s(&r.region)),
                 ("scope".to_owned(), s(scope(&r.account_id, &r.region, r.resource_type.as_str()))),
-                ("snapshot".to_owned(), s(snapshot)),
+                ("snapshot".to_owned(), s(&snapshot)),
                 ("content_hash".to_owned(), s(hash)),
-                ("first_seen".to_owned(), s(first_seen)),
+                ("first_seen".to_owned(), s(first_seen(prior.as_ref(), &now))),
                 ("last_seen".to_owned(), s(&now)),
                 ("last_change_at".to_owned(), s(change_at)),
                 ("last_change_kind".to_owned(), s(change_kind.as_str())),
             ]);
-            puts.push(self.put_request(&self.tables().resources, item)?);
-            out.push((id.to_owned(), change));
+            writes.push((out.len() - 1, item, change, snapshot));
         }
-        // History first: if the resource writes fail, a retry classifies them again and
-        // rewrites the same history keys.
+        // Each resource is one conditional PutItem, so an overlapping scan that stored a
+        // newer sighting or deletion in the meantime wins (#11.5). History follows the
+        // accepted writes: a retry of a batch that failed before its history was written
+        // classifies the same change again (see `classify`) and writes it then.
+        let table = self.tables().resources.clone();
+        let now_value = s(&now);
+        let items: Vec<Item> = writes.iter().map(|(_, item, _, _)| item.clone()).collect();
+        let accepted = self
+            .each_conditional(items, move |store, item| {
+                let table = table.clone();
+                let now_value = now_value.clone();
+                async move {
+                    let sent = store
+                        .client()
+                        .put_item()
+                        .table_name(&table)
+                        .set_item(Some(item))
+                        .condition_expression(
+                            "attribute_not_exists(resource_id) OR (last_seen <= :now \
+                             AND (attribute_not_exists(deleted_at) OR deleted_at <= :now))",
+                        )
+                        .expression_attribute_values(":now", now_value)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(_) => Ok(true),
+                        Err(e) if is_condition_failure(&e) => Ok(false),
+                        Err(e) => Err(store.err("PutItem", &table, e)),
+                    }
+                }
+            })
+            .await?;
+        let mut history = Vec::new();
+        for ((position, _, change, snapshot), accepted) in writes.into_iter().zip(accepted) {
+            if !accepted {
+                debug!(resource_id = %out[position].0, "Newer state already stored.");
+                continue;
+            }
+            if let Some(k) = change {
+                history.push(self.history_put(&out[position].0, &now, k, &snapshot)?);
+                out[position].1 = Some(k);
+            }
+        }
         self.batch_write(&self.tables().history, history).await?;
-        self.batch_write(&self.tables().resources, puts).await?;
         Ok(out)
     }
 
@@ -314,25 +352,59 @@ impl ResourceStore for DynamoStore {
             }
         }
         let stored = self.items_by_id(ids.iter().copied()).await?;
-        let mut history = Vec::new();
-        let mut puts = Vec::new();
-        let mut marked = Vec::new();
+        // (id, last snapshot) of the resources to mark: live, or deleted at exactly `at`
+        // by an earlier attempt, and not seen after `at`.
+        let mut candidates = Vec::new();
         for id in ids {
             let Some(item) = stored.get(id) else { continue };
-            if item.contains_key("deleted_at") {
+            let prior = self.prior(item)?;
+            if prior.deleted_at.as_deref().is_some_and(|d| d != at) || prior.last_seen > at {
                 continue;
             }
-            let snapshot = get_s(item, "snapshot").unwrap_or_default();
-            history.push(self.history_put(id, &at, ChangeKind::Deleted, snapshot)?);
-            let mut item = item.clone();
-            item.insert("deleted_at".to_owned(), s(&at));
-            item.insert("last_change_at".to_owned(), s(&at));
-            item.insert("last_change_kind".to_owned(), s(ChangeKind::Deleted.as_str()));
-            puts.push(self.put_request(&self.tables().resources, item)?);
-            marked.push(id.to_owned());
+            candidates
+                .push((id.to_owned(), get_s(item, "snapshot").unwrap_or_default().to_owned()));
+        }
+        let table = self.tables().resources.clone();
+        let at_value = s(&at);
+        let keys: Vec<String> = candidates.iter().map(|(id, _)| id.clone()).collect();
+        let accepted = self
+            .each_conditional(keys, move |store, id| {
+                let table = table.clone();
+                let at_value = at_value.clone();
+                async move {
+                    let sent = store
+                        .client()
+                        .update_item()
+                        .table_name(&table)
+                        .set_key(Some(key([("resource_id", id.as_str())])))
+                        .update_expression(
+                            "SET deleted_at = :at, last_change_at = :at, last_change_kind = :deleted",
+                        )
+                        .condition_expression(
+                            "attribute_exists(resource_id) AND last_seen <= :at \
+                             AND (attribute_not_exists(deleted_at) OR deleted_at = :at)",
+                        )
+                        .expression_attribute_values(":at", at_value)
+                        .expression_attribute_values(":deleted", s(ChangeKind::Deleted.as_str()))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(_) => Ok(true),
+                        Err(e) if is_condition_failure(&e) => Ok(false),
+                        Err(e) => Err(store.err("UpdateItem", &table, e)),
+                    }
+                }
+            })
+            .await?;
+        let mut history = Vec::new();
+        let mut marked = Vec::new();
+        for ((id, snapshot), accepted) in candidates.into_iter().zip(accepted) {
+            if accepted {
+                history.push(self.history_put(&id, &at, ChangeKind::Deleted, &snapshot)?);
+                marked.push(id);
+            }
         }
         self.batch_write(&self.tables().history, history).await?;
-        self.batch_write(&self.tables().resources, puts).await?;
         Ok(marked)
     }
 

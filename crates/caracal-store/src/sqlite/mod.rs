@@ -5,7 +5,14 @@
 //! queues writers fairly inside the process instead of spinning on `SQLITE_BUSY`; WAL lets
 //! readers run beside it, so the API keeps answering while a scan writes a large batch.
 //! Every call runs in `tokio::task::spawn_blocking`. The busy timeout covers other
-//! processes (a second `caracal` on the same file).
+//! processes (a second `caracal` on the same file): every write transaction starts
+//! `IMMEDIATE`, taking the write lock before its first read, so a second writer waits
+//! (up to [`BUSY_TIMEOUT`]) instead of failing at once with `SQLITE_BUSY` when a deferred
+//! read transaction cannot be upgraded (#11.6).
+//!
+//! Opening runs `PRAGMA quick_check`, so a damaged file is refused with
+//! [`Error::Corrupt`] before a scan writes into it; a damaged page met later is reported
+//! the same way.
 //!
 //! The schema is in [`schema`]; `PRAGMA user_version` records which migrations ran.
 
@@ -21,7 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use tracing::info;
 
 use crate::{
@@ -57,6 +64,7 @@ pub(crate) enum Fail {
     Sql(rusqlite::Error),
     Malformed { key: String, reason: String },
     TooNew { found: i64, supported: i64 },
+    Corrupt { detail: String },
 }
 
 impl From<rusqlite::Error> for Fail {
@@ -78,6 +86,13 @@ impl Fail {
             {
                 Error::NotADatabase { path: path.to_owned() }
             }
+            Self::Sql(rusqlite::Error::SqliteFailure(e, detail))
+                if e.code == ErrorCode::DatabaseCorrupt =>
+            {
+                let detail = detail.unwrap_or_else(|| e.to_string());
+                Error::Corrupt { path: path.to_owned(), detail: one_line(&detail) }
+            }
+            Self::Corrupt { detail } => Error::Corrupt { path: path.to_owned(), detail },
             Self::Sql(e) => {
                 Error::Sqlite { path: path.to_owned(), reason: one_line(&e.to_string()) }
             }
@@ -120,7 +135,7 @@ impl SqliteStore {
         let inner = Arc::clone(&self.inner);
         self.blocking(move || {
             let mut conn = lock(&inner.writer);
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
@@ -189,12 +204,27 @@ impl Inner {
             tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode.");
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        quick_check(&conn)?;
         migrate(&mut conn, &path)?;
         Ok(Self { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
     }
 }
 
-/// Runs the migrations the file has not seen, each in its own transaction.
+/// `PRAGMA quick_check`: every page's b-tree structure, without the slower index-content
+/// comparison of `integrity_check`. A damaged page fails the open instead of a later scan.
+fn quick_check(conn: &Connection) -> FResult<()> {
+    let mut stmt = conn.prepare("PRAGMA quick_check(5)")?;
+    let problems = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(Fail::Corrupt { detail: one_line(&problems.join("; ")) })
+}
+
+/// Runs the migrations the file has not seen, each in its own immediate transaction that
+/// reads the version again, so two processes opening a new file migrate it once.
 fn migrate(conn: &mut Connection, path: &Path) -> FResult<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let supported = schema::MIGRATIONS.len() as i64;
@@ -202,7 +232,11 @@ fn migrate(conn: &mut Connection, path: &Path) -> FResult<()> {
         return Err(Fail::TooNew { found, supported });
     }
     for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > index as i64 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;

@@ -10,7 +10,7 @@ use crate::{
     error::Result,
     resources::{
         Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, classify, dedupe,
-        hash_text,
+        first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -49,14 +49,24 @@ impl ResourceStore for SqliteStore {
         let now = time::format(observed_at);
         self.write(move |tx| {
             let mut select = tx.prepare_cached(
-                "SELECT content_hash, deleted_at, first_seen, last_change_at, last_change_kind
+                "SELECT content_hash, deleted_at, first_seen, last_seen, last_change_at,
+                   last_change_kind
                  FROM resources WHERE resource_id = ?1",
             )?;
+            // The WHERE guard repeats `newer_state_stored` in SQL: the row only moves forward.
             let mut upsert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO resources (resource_id, resource_type, account_id, region,
+                "INSERT INTO resources (resource_id, resource_type, account_id, region,
                    snapshot, content_hash, first_seen, last_seen, last_change_at, last_change_kind,
                    deleted_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL)
+                 ON CONFLICT (resource_id) DO UPDATE SET
+                   resource_type = excluded.resource_type, account_id = excluded.account_id,
+                   region = excluded.region, snapshot = excluded.snapshot,
+                   content_hash = excluded.content_hash, first_seen = excluded.first_seen,
+                   last_seen = excluded.last_seen, last_change_at = excluded.last_change_at,
+                   last_change_kind = excluded.last_change_kind, deleted_at = NULL
+                 WHERE resources.last_seen <= excluded.last_seen
+                   AND (resources.deleted_at IS NULL OR resources.deleted_at <= excluded.last_seen)",
             )?;
             let mut history = tx.prepare_cached(
                 "INSERT OR REPLACE INTO resource_history (resource_id, observed_at, kind, snapshot)
@@ -73,43 +83,46 @@ impl ResourceStore for SqliteStore {
                             row.get::<_, String>(2)?,
                             row.get::<_, String>(3)?,
                             row.get::<_, String>(4)?,
+                            row.get::<_, String>(5)?,
                         ))
                     })
                     .optional()?
-                    .map(|(content_hash, deleted_at, first_seen, last_change_at, k)| {
+                    .map(|(content_hash, deleted_at, first_seen, last_seen, last_change_at, k)| {
                         Ok::<_, Fail>(Prior {
                             content_hash,
-                            deleted: deleted_at.is_some(),
+                            deleted_at,
                             first_seen,
+                            last_seen,
                             last_change_at,
                             last_change_kind: kind(id, &k)?,
                         })
                     })
                     .transpose()?;
+                if newer_state_stored(prior.as_ref(), &now) {
+                    out.push((id.to_owned(), None));
+                    continue;
+                }
                 let hash = hash_text(r);
                 let change = classify(prior.as_ref(), &hash, &now);
                 let snapshot = snapshot_json(r);
-                let first_seen = match &prior {
-                    Some(p) if !p.deleted => p.first_seen.clone(),
-                    _ => now.clone(),
-                };
                 let (change_at, change_kind) = match (change, &prior) {
                     (Some(k), _) => (now.clone(), k),
                     (None, Some(p)) => (p.last_change_at.clone(), p.last_change_kind),
                     (None, None) => (now.clone(), ChangeKind::Created),
                 };
-                upsert.execute(params![
+                let written = upsert.execute(params![
                     id,
                     r.resource_type.as_str(),
                     r.account_id,
                     r.region,
                     snapshot,
                     hash,
-                    first_seen,
+                    first_seen(prior.as_ref(), &now),
                     now,
                     change_at,
                     change_kind.as_str(),
                 ])?;
+                let change = change.filter(|_| written > 0);
                 if let Some(k) = change {
                     history.execute(params![id, now, k.as_str(), snapshot])?;
                 }
@@ -195,8 +208,12 @@ impl ResourceStore for SqliteStore {
         let ids = resource_ids.to_vec();
         let at = time::format(at);
         self.write(move |tx| {
+            // Live (or deleted at exactly `at`, by an earlier attempt of this call) and not
+            // seen after `at`: a slower scan's stale listing must not delete a resource a
+            // newer scan saw.
             let mut select = tx.prepare_cached(
-                "SELECT snapshot FROM resources WHERE resource_id = ?1 AND deleted_at IS NULL",
+                "SELECT snapshot FROM resources WHERE resource_id = ?1
+                   AND (deleted_at IS NULL OR deleted_at = ?2) AND last_seen <= ?2",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE resources SET deleted_at = ?2, last_change_at = ?2,
@@ -209,7 +226,7 @@ impl ResourceStore for SqliteStore {
             let mut marked = Vec::new();
             for id in &ids {
                 let Some(snapshot) =
-                    select.query_row([id], |r| r.get::<_, String>(0)).optional()?
+                    select.query_row(params![id, at], |r| r.get::<_, String>(0)).optional()?
                 else {
                     continue;
                 };

@@ -1,7 +1,10 @@
 //! Bad input gives a one-line error naming what to fix, never a panic.
 
+use caracal_core::Resource;
 use caracal_core::config::{AwsConfig, StoreBackend, StoreConfig};
 use caracal_store::Error;
+
+const ACCOUNT: &str = "123456789012";
 
 #[tokio::test]
 async fn a_corrupt_sqlite_file_is_a_one_line_error_naming_it() {
@@ -16,6 +19,52 @@ async fn a_corrupt_sqlite_file_is_a_one_line_error_naming_it() {
     assert!(matches!(err, Error::NotADatabase { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(msg.starts_with(&format!("{}: not a caracal database", path.display())), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+}
+
+// #11.6: a damaged page inside a real database is refused on open, naming the file, instead
+// of a scan writing into it and exiting 0.
+#[tokio::test]
+async fn a_sqlite_file_with_a_damaged_page_is_refused_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("caracal.db");
+    let mut config = StoreConfig::default();
+    config.sqlite.path = path.clone();
+    let store = caracal_store::open(&config, None).await.unwrap();
+    let resources: Vec<Resource> = (0..400)
+        .map(|i| {
+            Resource::new(
+                format!("arn:aws:s3:::bucket-{i:04}"),
+                "AWS.S3.Bucket",
+                ACCOUNT,
+                "us-east-1",
+            )
+            .with("Padding", "x".repeat(200))
+        })
+        .collect();
+    store.resources().put_batch(&resources, chrono::Utc::now()).await.unwrap();
+    // Closing the last connection checkpoints the WAL into the file.
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    drop(conn);
+    assert!(pages > 10, "the table spans many pages: {pages}");
+    let wal = std::fs::metadata(dir.path().join("caracal.db-wal"));
+    assert!(wal.map_or(true, |m| m.len() == 0), "the WAL was checkpointed");
+
+    // Page 2 is the root of the first table (resources); overwrite it with noise.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let start = page_size as usize;
+    for (i, b) in bytes[start..start + page_size as usize].iter_mut().enumerate() {
+        *b = (i as u32).wrapping_mul(2_654_435_761).rotate_right(13) as u8;
+    }
+    std::fs::write(&path, bytes).unwrap();
+
+    let err = caracal_store::open(&config, None).await.err().expect("a damaged file must not open");
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("{}: database is corrupt", path.display())), "{msg}");
     assert!(!msg.contains('\n'), "one line: {msg}");
 }
 

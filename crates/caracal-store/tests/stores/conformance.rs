@@ -113,6 +113,64 @@ pub async fn deleted_resources_leave_get_but_stay_readable(store: &dyn Store) {
     assert_eq!(history[1].observed_at, t(60));
 }
 
+// #11.5: overlapping scans. A slow scan that read a resource before a faster scan saw it
+// deleted (or saw it again) must not write its older view back.
+pub async fn writes_never_move_a_resource_back_in_time(store: &dyn Store) {
+    let rs = store.resources();
+    rs.put_batch(&[bucket("a"), bucket("b")], t(0)).await.unwrap();
+
+    // The fast scan (t120) sees `a` gone; the slow scan (t60) still lists it, modified.
+    assert_eq!(rs.mark_deleted(&["arn:aws:s3:::a".into()], t(120)).await.unwrap().len(), 1);
+    let stale = bucket("a").with("Versioning", "Enabled");
+    let out = rs.put_batch(&[stale], t(60)).await.unwrap();
+    assert_eq!(out, vec![("arn:aws:s3:::a".to_owned(), None)]);
+    assert_eq!(rs.get("arn:aws:s3:::a").await.unwrap(), None, "still deleted");
+    let stored = rs.get_stored("arn:aws:s3:::a").await.unwrap().unwrap();
+    assert_eq!((stored.last_seen, stored.deleted_at), (t(0), Some(t(120))));
+    assert_eq!(stored.resource, bucket("a"));
+    let kinds: Vec<_> = rs
+        .history("arn:aws:s3:::a")
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| (c.kind, c.observed_at))
+        .collect();
+    assert_eq!(kinds, vec![(ChangeKind::Created, t(0)), (ChangeKind::Deleted, t(120))]);
+
+    // The fast scan (t120) saw `b` changed; the slow scan (t60) writes the old content and
+    // then, from its stale listing, tries to delete it.
+    let fresh = bucket("b").with("Versioning", "Enabled");
+    rs.put_batch(std::slice::from_ref(&fresh), t(120)).await.unwrap();
+    let out = rs.put_batch(&[bucket("b")], t(60)).await.unwrap();
+    assert_eq!(out, vec![("arn:aws:s3:::b".to_owned(), None)]);
+    assert!(rs.mark_deleted(&["arn:aws:s3:::b".into()], t(60)).await.unwrap().is_empty());
+    let stored = rs.get_stored("arn:aws:s3:::b").await.unwrap().unwrap();
+    assert_eq!((stored.last_seen, stored.deleted_at), (t(120), None));
+    assert_eq!(stored.resource, fresh);
+    assert_eq!(rs.history("arn:aws:s3:::b").await.unwrap().len(), 2, "created, modified");
+    assert_eq!(
+        rs.ids_in_scope(ACCOUNT, "us-east-1", "AWS.S3.Bucket").await.unwrap(),
+        vec!["arn:aws:s3:::b".to_owned()]
+    );
+
+    // A later scan moves both forward again.
+    let out = rs.put_batch(&[bucket("a"), fresh.clone()], t(180)).await.unwrap();
+    assert_eq!(
+        out,
+        vec![
+            ("arn:aws:s3:::a".to_owned(), Some(ChangeKind::Created)),
+            ("arn:aws:s3:::b".to_owned(), None)
+        ]
+    );
+    let stored = rs.get_stored("arn:aws:s3:::b").await.unwrap().unwrap();
+    assert_eq!(stored.last_seen, t(180));
+    // A retried deletion at the same time reports the same ids and writes no second entry.
+    let first = rs.mark_deleted(&["arn:aws:s3:::a".into()], t(240)).await.unwrap();
+    let retry = rs.mark_deleted(&["arn:aws:s3:::a".into()], t(240)).await.unwrap();
+    assert_eq!(first, retry);
+    assert_eq!(rs.history("arn:aws:s3:::a").await.unwrap().len(), 4);
+}
+
 pub async fn deleted_resource_that_reappears_is_created_again(store: &dyn Store) {
     let rs = store.resources();
     rs.put_batch(&[bucket("a")], t(0)).await.unwrap();

@@ -3,6 +3,7 @@
 //! fresh, empty store. A new backend adds a constructor here and a line in `conformance!`.
 
 mod bad_input;
+mod concurrency;
 mod conformance;
 
 use std::sync::Arc;
@@ -67,6 +68,7 @@ conformance!(
     repeated_id_in_one_batch_counts_once_and_last_wins,
     deleted_resources_leave_get_but_stay_readable,
     deleted_resource_that_reappears_is_created_again,
+    writes_never_move_a_resource_back_in_time,
     list_pages_through_every_filter_once_each,
     list_pages_stay_stable_while_other_resources_are_written,
     a_page_token_from_elsewhere_is_refused,
