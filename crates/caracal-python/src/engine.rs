@@ -296,11 +296,12 @@ impl Engine {
     pub fn baseline(&self, kind: DetectionKind, json_array: &str) -> Result<Baseline, Error> {
         let _busy = Busy::enter();
         Python::attach(|py| {
-            let prepared = self
-                .py_engine
-                .call_method1(py, "baseline_prepare", (kind.as_str(), json_array))
+            let rt = interp::runtime(py)?;
+            let prepared = rt
+                .call_method1("baseline_prepare", (&self.py_engine, kind.as_str(), json_array))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            Ok(Baseline { engine: self.py_engine.clone_ref(py), prepared })
+            let run = rt.getattr("baseline_run").map_err(Error::python)?;
+            Ok(Baseline { run: run.unbind(), prepared: prepared.unbind() })
         })
     }
 
@@ -315,12 +316,11 @@ impl Engine {
         Python::attach(|py| {
             let rt = interp::runtime(py)?;
             rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
-            let out = self
-                .py_engine
-                .call_method1(py, "run_tests", (kind.as_str(), index, tests_json))
+            let out = rt
+                .call_method1("run_tests", (&self.py_engine, kind.as_str(), index, tests_json))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
             flush(py);
-            out.extract::<String>(py).map_err(Error::python)
+            out.extract::<String>().map_err(Error::python)
         })
     }
 
@@ -361,9 +361,9 @@ impl Engine {
                 flush(py);
                 // Reading results may run detection code (alert contexts' `__str__`):
                 // under the time limit, so a runaway one is interrupted, not a hang.
-                let outer = rt.call_method0("_arm").map_err(Error::python)?;
+                let outer = rt.call_method0("arm").map_err(Error::python)?;
                 let read = read(out.bind(py));
-                rt.call_method1("_disarm", (outer,)).map_err(Error::python)?;
+                rt.call_method1("disarm", (outer,)).map_err(Error::python)?;
                 read
             })();
             if collecting {
@@ -374,7 +374,7 @@ impl Engine {
     }
 }
 
-/// Turns `eval_policies`' compact results (see runtime.py) into verdicts.
+/// Turns `eval_policies`' compact results (python/_caracal_runtime/engine.py) into verdicts.
 fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
     type Batch<'py> =
         (Vec<Vec<usize>>, Vec<usize>, Bound<'py, PyList>, Vec<(usize, String)>, Vec<usize>);
@@ -414,7 +414,7 @@ fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
 
 /// Pre-built inputs and the detections to call on them; see [`Engine::baseline`].
 pub struct Baseline {
-    engine: Py<PyAny>,
+    run: Py<PyAny>,
     prepared: Py<PyAny>,
 }
 
@@ -424,8 +424,8 @@ impl Baseline {
     pub fn run(&self) -> Result<usize, Error> {
         Python::attach(|py| {
             let hits = self
-                .engine
-                .call_method1(py, "baseline_run", (self.prepared.clone_ref(py),))
+                .run
+                .call1(py, (self.prepared.clone_ref(py),))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
             hits.extract::<usize>(py).map_err(Error::python)
         })

@@ -1,0 +1,116 @@
+"""Alerts of matched rules: the optional functions' results, checked and converted, with
+production fallbacks when they fail.
+
+`eval_rules` returns one list per outcome. Its fields are named here, once: the Rust
+side (src/outcome.rs) reads `ALERT_FIELDS` and `ERROR_FIELDS` when the runtime is
+installed and finds every field by name, so the order may change on this side alone.
+"""
+
+from collections.abc import Mapping
+
+from .watchdog import describe
+
+# An alert: the event and rule indexes, then what the optional functions gave (None:
+# not defined or failed), then the errors of those that failed (None: no error).
+ALERT_FIELDS = (
+    "event", "rule", "title", "dedup", "severity", "alert_context", "description",
+    "reference", "runbook", "destinations", "errors",
+)
+# An error of the rule function itself: no alert.
+ERROR_FIELDS = ("event", "rule", "error")
+# Optional functions a detection may define; each fills the alert field of its name.
+OPTIONAL = ("title", "dedup", "alert_context", "severity", "description", "reference", "runbook", "destinations")
+SEVERITIES = frozenset(("INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"))
+
+POSITION = {name: i for i, name in enumerate(ALERT_FIELDS)}
+_ALERT_LEN = len(ALERT_FIELDS)
+_EVENT = POSITION["event"]
+_RULE = POSITION["rule"]
+_TITLE = POSITION["title"]
+_DEDUP = POSITION["dedup"]
+_ERRORS = POSITION["errors"]
+_ERROR_POSITION = {name: i for i, name in enumerate(ERROR_FIELDS)}
+assert set(OPTIONAL) <= set(ALERT_FIELDS) and len(ALERT_FIELDS) != len(ERROR_FIELDS)
+
+
+def error_entry(ei, rule, message):
+    """The outcome of a rule function that raised or returned a non-bool."""
+    entry = [None] * len(ERROR_FIELDS)
+    entry[_ERROR_POSITION["event"]] = ei
+    entry[_ERROR_POSITION["rule"]] = rule
+    entry[_ERROR_POSITION["error"]] = message
+    return entry
+
+
+def check_value(name, value):
+    """Production checks of optional function results (tests also check JSON)."""
+    if name == "alert_context":
+        if not isinstance(value, Mapping):
+            raise TypeError(f"alert_context() returned {type(value).__name__}, not a mapping")
+    elif name == "severity":
+        if str(value).upper() not in SEVERITIES and str(value).upper() != "DEFAULT":
+            raise ValueError(f"severity() returned {value!r}, not one of INFO..CRITICAL or DEFAULT")
+    elif name == "destinations":
+        if value is not None and not isinstance(value, (list, tuple)):
+            raise TypeError(f"destinations() returned {type(value).__name__}, not a list")
+
+
+def _dedup_value(value):
+    return str(value)[:1000]
+
+
+def _context_value(value):
+    check_value("alert_context", value)
+    return value
+
+
+def _severity_value(value):
+    check_value("severity", value)
+    value = str(value).upper()
+    return None if value == "DEFAULT" else value
+
+
+def _destinations_value(value):
+    check_value("destinations", value)
+    return None if value is None else [str(v) for v in value]
+
+
+# How each optional function's result goes into the alert (checked, then converted;
+# the others are `str()`ed).
+_VALUES = {"dedup": _dedup_value, "alert_context": _context_value, "severity": _severity_value, "destinations": _destinations_value}
+
+
+def optional_slots(optional_items):
+    """(name, function, alert position, conversion) per optional function defined."""
+    return tuple((name, fn, POSITION[name], _VALUES.get(name, str)) for name, fn in optional_items)
+
+
+def alert_fields(det, event, ei, slot, n, append):
+    """Appends a matched rule's alert, with production fallbacks for failing optional
+    functions, and returns the updated call counter (`slot` is this thread's watchdog
+    slot; every optional call gets the next number).
+
+    The Rust side turns alert_context into JSON (other objects as `str()`, like
+    `json.dumps(default=str)`). Title falls back to the rule id; dedup to the title,
+    else `defaultDedupString:<RuleID>`.
+    """
+    alert = [None] * _ALERT_LEN
+    alert[_EVENT] = ei
+    alert[_RULE] = det.index
+    for fname, fn, pos, convert in det.optional_slots:
+        n += 1
+        slot[0] = n
+        try:
+            alert[pos] = convert(fn(event))
+        except BaseException as exc:  # noqa: BLE001 - a failing function falls back
+            errors = alert[_ERRORS]
+            if errors is None:
+                errors = alert[_ERRORS] = []
+            errors.append(f"{fname}: {describe(exc)}")
+    title = alert[_TITLE]
+    if title is None:
+        alert[_TITLE] = det.id
+    if alert[_DEDUP] is None:
+        alert[_DEDUP] = title[:1000] if title else "defaultDedupString:" + det.id
+    append(alert)
+    return n
