@@ -39,6 +39,10 @@ pub struct EngineOptions {
     pub python_paths: Vec<PathBuf>,
     /// Also compile detections with `Enabled: false` (the test runner does).
     pub include_disabled: bool,
+    /// Import every global up front and list those that fail in [`Engine::invalid`]
+    /// (the test runner does, as panther-analysis-tool). Otherwise a global runs when a
+    /// detection first imports it, and one that no detection imports never runs.
+    pub import_globals: bool,
 }
 
 impl Default for EngineOptions {
@@ -47,6 +51,7 @@ impl Default for EngineOptions {
             time_limit: Duration::from_secs(5),
             python_paths: Vec::new(),
             include_disabled: false,
+            import_globals: false,
         }
     }
 }
@@ -126,7 +131,8 @@ impl Engine {
     /// Compiles every detection, global and data model of `pack`.
     ///
     /// A detection whose Python fails to compile or import (syntax error, missing
-    /// module, runaway module code) is left out and listed in [`Engine::invalid`].
+    /// module, runaway module code) is left out and listed in [`Engine::invalid`]; so
+    /// is a global that fails, with [`EngineOptions::import_globals`].
     pub fn new(pack: &Pack, options: &EngineOptions) -> Result<Self, Error> {
         let _busy = Busy::enter();
         Python::attach(|py| {
@@ -189,6 +195,19 @@ impl Engine {
                     }
                 }
             }
+            if options.import_globals {
+                let failed: Vec<(String, String)> = rt
+                    .call_method0("import_globals")
+                    .and_then(|failed| failed.extract())
+                    .map_err(Error::python)?;
+                for (id, message) in failed {
+                    let path = pack.globals.iter().find(|g| g.id == id).map(|g| &g.python_path);
+                    invalid.push(InvalidSpec {
+                        path: path.cloned().unwrap_or_else(|| PathBuf::from(&id)),
+                        message,
+                    });
+                }
+            }
             flush(py);
             Ok(Self { py_engine: engine.unbind(), policies, rules, invalid, time_limit })
         })
@@ -204,7 +223,7 @@ impl Engine {
         &self.rules
     }
 
-    /// Detections and data models that did not compile, with `Type: message`.
+    /// Detections, data models and globals that did not compile, with `Type: message`.
     pub fn invalid(&self) -> &[InvalidSpec] {
         &self.invalid
     }

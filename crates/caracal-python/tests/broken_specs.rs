@@ -62,6 +62,21 @@ fn missing_import_is_invalid_and_named() {
     assert!(text.contains("\tInvalid: 1"), "{text}");
 }
 
+/// #11.3: a global that fails to import is invalid even when no detection imports it
+/// (panther-analysis-tool loads every global); the detections still run.
+#[test]
+fn missing_import_in_a_global_is_invalid_and_named() {
+    let (report, text) = run("missing_import_in_global");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert_eq!(report.passed, 1, "{text}");
+    assert!(
+        text.contains(
+            "helper.py: ModuleNotFoundError: No module named 'caracal_no_such_dependency'"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn wrong_expectation_and_exception_fail_their_tests() {
     let (report, text) = run("wrong_expectation");

@@ -1,12 +1,13 @@
 """The import hook for packs: every `global` spec importable by its GlobalID, and the
 public posture helper module (`panther_oss_helpers`) answered from caracal's store."""
 
+import importlib
 import importlib.abc
 import importlib.util
 import sys
 import types
 
-from .watchdog import guarded
+from .watchdog import describe, guarded
 
 # Public helper modules whose lookups caracal answers from its own store.
 POSTURE_HELPERS = frozenset(("panther_oss_helpers",))
@@ -88,6 +89,20 @@ def set_globals(globals_list):
     finder.sources = {name: (source, filename) for name, source, filename in globals_list}
     for name in finder.sources:
         sys.modules.pop(name, None)
+
+
+def import_globals():
+    """Imports every global not imported yet, as panther-analysis-tool loads them all;
+    returns [(GlobalID, "Type: message")] of those that fail (a missing module)."""
+    failed = []
+    for name in finder.sources:
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - every failure makes the spec invalid
+            failed.append((name, describe(exc)))
+    return failed
 
 
 def add_sys_path(path):

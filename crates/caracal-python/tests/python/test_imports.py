@@ -47,6 +47,20 @@ class GlobalsTest(unittest.TestCase):
         self.assertEqual(raised.exception.name, "caracal_no_such_module")
 
 
+    def test_import_globals_lists_those_that_fail(self):
+        """#11.3: `caracal test` imports every global and names those that fail."""
+        runtime.set_globals(
+            [
+                ("test_global_ok", "X = 1\n", "<test>/ok.py"),
+                ("test_global_bad", "import caracal_no_such_module\n", "<test>/bad.py"),
+            ]
+        )
+        self.assertEqual(
+            runtime.import_globals(), [("test_global_bad", "ModuleNotFoundError: No module named 'caracal_no_such_module'")]
+        )
+        self.assertIn("test_global_ok", sys.modules)
+
+
 class PostureHelperTest(unittest.TestCase):
     def tearDown(self):
         runtime.set_globals([])
