@@ -162,7 +162,7 @@ class EmbeddedFinderTest(unittest.TestCase):
             "import _caracal_runtime, panther_core, panther_detection_helpers.caching\n"
             "print(_caracal_runtime.engine.__file__, panther_core.PantherEvent.__module__)\n"
         )
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+        done = subprocess.run([sys.executable, "-B", "-c", script], capture_output=True, text=True, check=False)
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stdout.split(), ["<caracal>/_caracal_runtime/engine.py", "_caracal_runtime.event"])
 
