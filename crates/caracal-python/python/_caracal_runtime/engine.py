@@ -11,7 +11,7 @@ import json
 import re
 import types
 
-from .alerts import OPTIONAL, alert_fields, error_entry, optional_slots
+from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
 from .lazy import loads
 from .output import capped
@@ -198,7 +198,8 @@ class Engine:
                             result = main(event)
                         except BaseException as exc:  # noqa: BLE001
                             det = route[2][len(mains) - length_hint(it) - 1]
-                            append(error_entry(ei, det.index, "rule: " + describe(exc)))
+                            # An error entry: alerts.ERROR_FIELDS.
+                            append([ei, det.index, "rule: " + describe(exc)])
                             continue
                         if result is not False:
                             det = route[2][len(mains) - length_hint(it) - 1]
@@ -207,7 +208,7 @@ class Engine:
                                 current[0] = it
                             else:
                                 message = f"rule: TypeError: rule() returned {type(result).__name__}, not bool"
-                                append(error_entry(ei, det.index, message))
+                                append([ei, det.index, message])
         finally:
             current[0] = 0
             sequence[0] = n + 1
