@@ -24,7 +24,8 @@
 //! - Every call of detection code has a time limit ([`EngineOptions::time_limit`]);
 //!   a watchdog thread interrupts runaway code with `DetectionTimeout`.
 //! - [`testing::run`] is `caracal test`: a [`TestReport`] printed by
-//!   [`testing::print_text`] or serialized as JSON.
+//!   [`testing::print_text`] or serialized as JSON. A detection, data model or global
+//!   that fails to import (a missing module) is an invalid spec there, which fails the run.
 //! - [`venv`]: a virtualenv for packs' third-party imports.
 //!
 //! Every engine call holds the GIL for the whole batch and blocks: from async code, call
