@@ -166,7 +166,7 @@ fn conversion(c: &mut Criterion) {
             })
         });
         if let Ok(runtime) = py.import("_caracal_runtime") {
-            let ours = runtime.getattr("_loads").expect("_loads");
+            let ours = runtime.getattr("loads").expect("loads");
             group.bench_function("serialize+json.loads(ImmutableDict)", |b| {
                 b.iter(|| {
                     let text = serde_json::to_string(&events).expect("serializes");

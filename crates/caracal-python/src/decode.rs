@@ -1,18 +1,19 @@
 //! A batch's JSON text → Python objects, for the engine: the same objects as the
-//! runtime's `_loads` (`json.loads` with `ImmutableDict` objects), built in one pass
+//! runtime's `loads` (`json.loads` with `ImmutableDict` objects), built in one pass
 //! instead of a dict per object copied by the object hook. Keys and short values are
 //! shared, as `json`'s memo shares keys, but from one batch to the next ([`Strings`]).
 //!
 //! One difference, invisible to detections: a nested object of an item (an item's
 //! direct value) whose text is at least [`LAZY_MIN`] bytes stays text, in a lazy
-//! `ImmutableDict` (runtime.py `_LazyDict`) that decodes itself on first use. Events
+//! `ImmutableDict` (python/_caracal_runtime/lazy.py `LazyDict`) that decodes itself on
+//! first use. Events
 //! carry large objects (`userIdentity`, `requestParameters`, `responseElements`) that
 //! most rules never open; decoding them was most of a batch's cost. A lazy object is
 //! opened by [`fill_lazy`], this decoder again (Python's `json` for text outside it).
 //!
 //! Everything is validated here, lazy text included. Anything outside this fast path
 //! (invalid JSON, `NaN`/`Infinity`, lone surrogate escapes, deep nesting, a batch that
-//! is not an array) gives `None`: the caller hands the text to `_loads`, so errors and
+//! is not an array) gives `None`: the caller hands the text to `loads`, so errors and
 //! edge cases stay exactly Python's.
 
 use std::collections::HashMap;
@@ -40,9 +41,9 @@ const MAX_DEPTH: usize = 200;
 pub(crate) struct Types<'py> {
     /// `ImmutableDict`.
     pub(crate) dict: Bound<'py, PyAny>,
-    /// `_LazyDict`.
+    /// `LazyDict`.
     pub(crate) lazy: Bound<'py, PyAny>,
-    /// `_RAW`, the key of a lazy object's text.
+    /// `RAW`, the key of a lazy object's text.
     pub(crate) raw_key: Bound<'py, PyAny>,
     /// Both classes take dict's `__new__` and `__init__` (checked once): objects can be
     /// made by dict's `tp_new` alone, without a generic type call.
@@ -51,7 +52,7 @@ pub(crate) struct Types<'py> {
 }
 
 /// [`Types`] as looked up once (the runtime module is installed once per process):
-/// `ImmutableDict`, `_LazyDict`, `_RAW` and whether both classes are plain.
+/// `ImmutableDict`, `LazyDict`, `RAW` and whether both classes are plain.
 type Classes = (Py<PyAny>, Py<PyAny>, Py<PyAny>, bool);
 static TYPES: PyOnceLock<Classes> = PyOnceLock::new();
 
@@ -61,7 +62,7 @@ impl<'py> Types<'py> {
         let py = runtime.py();
         let (dict, lazy, raw_key, plain) = TYPES.get_or_try_init(py, || -> PyResult<_> {
             let dict = runtime.getattr("ImmutableDict")?;
-            let lazy = runtime.getattr("_LazyDict")?;
+            let lazy = runtime.getattr("LazyDict")?;
             let base = py.get_type::<PyDict>();
             let mut plain = true;
             for class in [&dict, &lazy] {
@@ -69,7 +70,7 @@ impl<'py> Types<'py> {
                     && class.getattr("__new__")?.is(&base.getattr("__new__")?)
                     && class.getattr("__init__")?.is(&base.getattr("__init__")?);
             }
-            Ok((dict.unbind(), lazy.unbind(), runtime.getattr("_RAW")?.unbind(), plain))
+            Ok((dict.unbind(), lazy.unbind(), runtime.getattr("RAW")?.unbind(), plain))
         })?;
         Ok(Self {
             dict: dict.bind(py).clone(),
@@ -126,8 +127,8 @@ pub(crate) fn batch<'py>(
     }
 }
 
-/// Opens a lazy object (runtime.py `_LazyDict._load`): decodes its text and replaces
-/// `target`'s content (the text under `_RAW`) with the members. `False`, with `target`
+/// Opens a lazy object (lazy.py `LazyDict._load`): decodes its text and replaces
+/// `target`'s content (the text under `RAW`) with the members. `False`, with `target`
 /// untouched, when the text is outside the fast path (lone surrogate escapes): Python
 /// decodes it then. Runs no Python code, so a time-limit interrupt cannot cut it short.
 #[pyfunction]
@@ -419,7 +420,7 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
         }
     }
 
-    /// A `_LazyDict` holding the (already validated) text from `start` to `pos`.
+    /// A `LazyDict` holding the (already validated) text from `start` to `pos`.
     fn lazy(&mut self, start: usize) -> Parsed<Bound<'py, PyAny>> {
         let object = self.types.new_object(&self.types.lazy)?;
         let text = PyString::new(self.py, &self.text[start..self.pos]);

@@ -39,6 +39,10 @@ pub struct EngineOptions {
     pub python_paths: Vec<PathBuf>,
     /// Also compile detections with `Enabled: false` (the test runner does).
     pub include_disabled: bool,
+    /// Import every global up front and list those that fail in [`Engine::invalid`]
+    /// (the test runner does, as panther-analysis-tool). Otherwise a global runs when a
+    /// detection first imports it, and one that no detection imports never runs.
+    pub import_globals: bool,
 }
 
 impl Default for EngineOptions {
@@ -47,6 +51,7 @@ impl Default for EngineOptions {
             time_limit: Duration::from_secs(5),
             python_paths: Vec::new(),
             include_disabled: false,
+            import_globals: false,
         }
     }
 }
@@ -126,7 +131,8 @@ impl Engine {
     /// Compiles every detection, global and data model of `pack`.
     ///
     /// A detection whose Python fails to compile or import (syntax error, missing
-    /// module, runaway module code) is left out and listed in [`Engine::invalid`].
+    /// module, runaway module code) is left out and listed in [`Engine::invalid`]; so
+    /// is a global that fails, with [`EngineOptions::import_globals`].
     pub fn new(pack: &Pack, options: &EngineOptions) -> Result<Self, Error> {
         let _busy = Busy::enter();
         Python::attach(|py| {
@@ -189,6 +195,19 @@ impl Engine {
                     }
                 }
             }
+            if options.import_globals {
+                let failed: Vec<(String, String)> = rt
+                    .call_method0("import_globals")
+                    .and_then(|failed| failed.extract())
+                    .map_err(Error::python)?;
+                for (id, message) in failed {
+                    let path = pack.globals.iter().find(|g| g.id == id).map(|g| &g.python_path);
+                    invalid.push(InvalidSpec {
+                        path: path.cloned().unwrap_or_else(|| PathBuf::from(&id)),
+                        message,
+                    });
+                }
+            }
             flush(py);
             Ok(Self { py_engine: engine.unbind(), policies, rules, invalid, time_limit })
         })
@@ -204,7 +223,7 @@ impl Engine {
         &self.rules
     }
 
-    /// Detections and data models that did not compile, with `Type: message`.
+    /// Detections, data models and globals that did not compile, with `Type: message`.
     pub fn invalid(&self) -> &[InvalidSpec] {
         &self.invalid
     }
@@ -296,11 +315,12 @@ impl Engine {
     pub fn baseline(&self, kind: DetectionKind, json_array: &str) -> Result<Baseline, Error> {
         let _busy = Busy::enter();
         Python::attach(|py| {
-            let prepared = self
-                .py_engine
-                .call_method1(py, "baseline_prepare", (kind.as_str(), json_array))
+            let rt = interp::runtime(py)?;
+            let prepared = rt
+                .call_method1("baseline_prepare", (&self.py_engine, kind.as_str(), json_array))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            Ok(Baseline { engine: self.py_engine.clone_ref(py), prepared })
+            let run = rt.getattr("baseline_run").map_err(Error::python)?;
+            Ok(Baseline { run: run.unbind(), prepared: prepared.unbind() })
         })
     }
 
@@ -315,12 +335,11 @@ impl Engine {
         Python::attach(|py| {
             let rt = interp::runtime(py)?;
             rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
-            let out = self
-                .py_engine
-                .call_method1(py, "run_tests", (kind.as_str(), index, tests_json))
+            let out = rt
+                .call_method1("run_tests", (&self.py_engine, kind.as_str(), index, tests_json))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
             flush(py);
-            out.extract::<String>(py).map_err(Error::python)
+            out.extract::<String>().map_err(Error::python)
         })
     }
 
@@ -361,9 +380,9 @@ impl Engine {
                 flush(py);
                 // Reading results may run detection code (alert contexts' `__str__`):
                 // under the time limit, so a runaway one is interrupted, not a hang.
-                let outer = rt.call_method0("_arm").map_err(Error::python)?;
+                let outer = rt.call_method0("arm").map_err(Error::python)?;
                 let read = read(out.bind(py));
-                rt.call_method1("_disarm", (outer,)).map_err(Error::python)?;
+                rt.call_method1("disarm", (outer,)).map_err(Error::python)?;
                 read
             })();
             if collecting {
@@ -374,7 +393,7 @@ impl Engine {
     }
 }
 
-/// Turns `eval_policies`' compact results (see runtime.py) into verdicts.
+/// Turns `eval_policies`' compact results (python/_caracal_runtime/engine.py) into verdicts.
 fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
     type Batch<'py> =
         (Vec<Vec<usize>>, Vec<usize>, Bound<'py, PyList>, Vec<(usize, String)>, Vec<usize>);
@@ -414,7 +433,7 @@ fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
 
 /// Pre-built inputs and the detections to call on them; see [`Engine::baseline`].
 pub struct Baseline {
-    engine: Py<PyAny>,
+    run: Py<PyAny>,
     prepared: Py<PyAny>,
 }
 
@@ -424,8 +443,8 @@ impl Baseline {
     pub fn run(&self) -> Result<usize, Error> {
         Python::attach(|py| {
             let hits = self
-                .engine
-                .call_method1(py, "baseline_run", (self.prepared.clone_ref(py),))
+                .run
+                .call1(py, (self.prepared.clone_ref(py),))
                 .map_err(|e| Error::Python(interp::describe(py, &e)))?;
             hits.extract::<usize>(py).map_err(Error::python)
         })

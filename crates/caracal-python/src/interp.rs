@@ -1,5 +1,6 @@
-//! The embedded interpreter: installs `src/runtime.py` as `_caracal_runtime` once, and
-//! runs the watchdog thread that interrupts detections past their time limit.
+//! The embedded interpreter: installs the Python package `python/_caracal_runtime` (and
+//! the helper modules beside it, [`MODULES`], carried in the binary) once, and runs the
+//! watchdog thread that interrupts detections past their time limit.
 //!
 //! Each detection call stores a fresh sequence number in its thread's slot (one list store,
 //! no clock read: that per-call cost is what the benchmark's ratio is made of). The
@@ -18,12 +19,40 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::sync::{MutexExt, OnceLockExt};
-use pyo3::types::PyModule;
+use pyo3::types::{PyDict, PyModule};
 use tracing::{debug, error, warn};
 
 use crate::error::Error;
 
-const RUNTIME_SOURCE: &str = include_str!("runtime.py");
+/// Serves [`MODULES`] to `import` from memory (`python/_caracal_embedded.py`).
+const BOOTSTRAP: &str = include_str!("../python/_caracal_embedded.py");
+
+/// `(path under python/, source)` of one embedded module.
+macro_rules! embed {
+    ($path:literal) => {
+        ($path, include_str!(concat!("../python/", $path)))
+    };
+}
+
+/// Every module of `python/` but the bootstrap: the runtime package and the helper
+/// modules detections import (a test checks that none is missing).
+const MODULES: &[(&str, &str)] = &[
+    embed!("_caracal_runtime/__init__.py"),
+    embed!("_caracal_runtime/alerts.py"),
+    embed!("_caracal_runtime/backends.py"),
+    embed!("_caracal_runtime/baseline.py"),
+    embed!("_caracal_runtime/engine.py"),
+    embed!("_caracal_runtime/event.py"),
+    embed!("_caracal_runtime/imports.py"),
+    embed!("_caracal_runtime/lazy.py"),
+    embed!("_caracal_runtime/output.py"),
+    embed!("_caracal_runtime/testing.py"),
+    embed!("_caracal_runtime/watchdog.py"),
+    embed!("caracal_posture.py"),
+    embed!("panther_core.py"),
+    embed!("panther_detection_helpers/__init__.py"),
+    embed!("panther_detection_helpers/caching.py"),
+];
 const TICK: Duration = Duration::from_millis(20);
 
 static RUNTIME: OnceLock<Result<Py<PyModule>, String>> = OnceLock::new();
@@ -59,12 +88,21 @@ pub(crate) fn runtime(py: Python<'_>) -> Result<Bound<'_, PyModule>, Error> {
 }
 
 fn install(py: Python<'_>) -> PyResult<Py<PyModule>> {
-    let code = CString::new(RUNTIME_SOURCE)?;
-    let module = PyModule::from_code(py, &code, c"<caracal>/runtime.py", c"_caracal_runtime")?;
-    module.setattr("_fill", wrap_pyfunction!(crate::decode::fill_lazy, &module)?)?;
+    let code = CString::new(BOOTSTRAP)?;
+    let bootstrap =
+        PyModule::from_code(py, &code, c"<caracal>/_caracal_embedded.py", c"_caracal_embedded")?;
+    let files = PyDict::new(py);
+    for (path, source) in MODULES {
+        files.set_item(path, source)?;
+    }
+    bootstrap.call_method1("install", (files,))?;
+    let module = py.import("_caracal_runtime")?;
+    module.call_method1("set_fill", (wrap_pyfunction!(crate::decode::fill_lazy, &module)?,))?;
+    // The fields of alerts, by name: checked once here rather than on every batch.
+    crate::outcome::Layout::of(&module)?;
     let version: String = py.import("sys")?.getattr("version")?.extract()?;
     debug!(python = %version, "Embedded interpreter ready.");
-    let overdue = module.getattr("_overdue")?.unbind();
+    let overdue = module.getattr("overdue")?.unbind();
     let timeout = module.getattr("DetectionTimeout")?.unbind();
     let spawned = std::thread::Builder::new()
         .name("caracal-python-watchdog".into())
@@ -155,4 +193,33 @@ pub(crate) fn describe(py: Python<'_>, err: &PyErr) -> String {
         return format!("{name}: ran longer than the time limit");
     }
     format!("{name}: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every Python file of `python/` is embedded: the binary never reads the source
+    /// tree, so a module left out of [`super::MODULES`] would fail only at run time (#10.3).
+    #[test]
+    fn every_python_module_is_embedded() {
+        fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, root, found);
+                } else if path.extension().is_some_and(|e| e == "py") {
+                    let relative = path.strip_prefix(root).unwrap();
+                    found.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+        let mut found = Vec::new();
+        walk(&root, &root, &mut found);
+        found.retain(|p| p != "_caracal_embedded.py");
+        found.sort();
+        let embedded: Vec<&str> = super::MODULES.iter().map(|(path, _)| *path).collect();
+        assert_eq!(found, embedded);
+    }
 }

@@ -5,8 +5,11 @@
 //!   ([`DetectionSpec`]), globals, data models and pack definitions. Keys are checked
 //!   strictly ([`LoadOptions::ignore_extra_keys`] opts out); a bad spec becomes an
 //!   [`InvalidSpec`], kinds not run yet are counted in [`Pack::unsupported`].
-//! - [`Engine::new`] compiles a pack once into the embedded interpreter
-//!   (`src/runtime.py`, installed as `_caracal_runtime`). Globals import by GlobalID;
+//! - [`Engine::new`] compiles a pack once into the embedded interpreter. Its Python side
+//!   is the package `python/_caracal_runtime/` (a module per concern: watchdog, lazy
+//!   objects, events and data models, import hook, engine, alerts, output, tests,
+//!   benchmark baseline), embedded in the binary and imported from memory
+//!   (`src/interp.rs`); `tests/python/` tests it from disk. Globals import by GlobalID;
 //!   `panther_core`, `panther_detection_helpers.caching` (backed by a [`KvStore`]) and
 //!   `caracal_posture` (resource and compliance lookups, backed by a [`PostureLookup`];
 //!   also behind the public `panther_oss_helpers.resource_lookup`) are provided.
@@ -15,11 +18,14 @@
 //!   [`Engine::findings`] turns them into [`caracal_core::Finding`]s.
 //!   [`Engine::evaluate_events`] (detection) gives a [`RuleOutcome`] per match or error,
 //!   with production fallbacks for failing optional functions. One GIL acquisition and
-//!   one decoding pass (`src/decode.rs`, large nested objects lazily) per batch.
+//!   one decoding pass (`src/decode.rs`, large nested objects lazily) per batch; alert
+//!   fields come back by name (`src/outcome.rs`). What detections print goes to stderr,
+//!   at most 64 Ki characters per call.
 //! - Every call of detection code has a time limit ([`EngineOptions::time_limit`]);
 //!   a watchdog thread interrupts runaway code with `DetectionTimeout`.
 //! - [`testing::run`] is `caracal test`: a [`TestReport`] printed by
-//!   [`testing::print_text`] or serialized as JSON.
+//!   [`testing::print_text`] or serialized as JSON. A detection, data model or global
+//!   that fails to import (a missing module) is an invalid spec there, which fails the run.
 //! - [`venv`]: a virtualenv for packs' third-party imports.
 //!
 //! Every engine call holds the GIL for the whole batch and blocks: from async code, call

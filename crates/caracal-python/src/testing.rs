@@ -167,6 +167,7 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
             time_limit: options.time_limit,
             python_paths: options.python_paths.clone(),
             include_disabled: true,
+            import_globals: true,
         },
     )?;
     let mut report = TestReport {

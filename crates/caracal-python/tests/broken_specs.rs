@@ -47,6 +47,36 @@ fn python_syntax_error_is_invalid_with_its_line() {
     assert!(text.contains("bad.py: SyntaxError:") && text.contains("line 1"), "{text}");
 }
 
+/// #11.3: a detection whose module fails to import is an invalid spec, named with the
+/// missing module, and fails the run; its tests are not run.
+#[test]
+fn missing_import_is_invalid_and_named() {
+    let (report, text) = run("missing_import");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert_eq!(report.invalid.len(), 1, "{text}");
+    assert!(report.detections.is_empty(), "{text}");
+    assert!(
+        text.contains("rule.py: ModuleNotFoundError: No module named 'caracal_no_such_module'"),
+        "{text}"
+    );
+    assert!(text.contains("\tInvalid: 1"), "{text}");
+}
+
+/// #11.3: a global that fails to import is invalid even when no detection imports it
+/// (panther-analysis-tool loads every global); the detections still run.
+#[test]
+fn missing_import_in_a_global_is_invalid_and_named() {
+    let (report, text) = run("missing_import_in_global");
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert_eq!(report.passed, 1, "{text}");
+    assert!(
+        text.contains(
+            "helper.py: ModuleNotFoundError: No module named 'caracal_no_such_dependency'"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn wrong_expectation_and_exception_fail_their_tests() {
     let (report, text) = run("wrong_expectation");

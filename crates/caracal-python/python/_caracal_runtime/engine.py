@@ -1,0 +1,224 @@
+"""Compiled detections of one pack and the batch loops the Rust side calls.
+
+`eval_policies` and `eval_rules` take a batch the Rust decoder built (or its JSON text)
+and return compact lists read by Rust (src/engine.rs `read_verdicts`, src/outcome.rs).
+Their loops are the hot path of the engine: each detection call costs one store into the
+watchdog slot and nothing else (see watchdog.py).
+"""
+
+import fnmatch
+import json
+import re
+import types
+
+from .alerts import OPTIONAL, alert_fields, optional_slots
+from .event import DataModel, PantherEvent, event_class
+from .lazy import loads
+from .output import capped
+from .watchdog import describe, guarded, length_hint, sequence, slot
+
+
+class Detection:
+    """One compiled policy or rule and what evaluating it needs."""
+
+    def __init__(self, index, kind, det_id, severity, source, filename, resource_types, log_types, suppressions):
+        self.index = index
+        self.kind = kind
+        self.id = det_id
+        self.severity = severity
+        self.module = types.ModuleType("caracal_detection_" + re.sub(r"\W", "_", det_id))
+        self.module.__file__ = filename
+        code = compile(source, filename, "exec")
+        guarded(lambda ns: exec(code, ns), self.module.__dict__)
+        self.main = getattr(self.module, kind, None)
+        if not callable(self.main):
+            raise AttributeError(f"{filename} defines no {kind}() function")
+        self.optional = {name: getattr(self.module, name) for name in OPTIONAL if callable(getattr(self.module, name, None))}
+        self.optional_slots = optional_slots(self.optional.items())
+        self.resource_types = frozenset(resource_types or ())
+        self.log_types = tuple(log_types or ())
+        pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
+        self.suppress = re.compile(pattern).match if pattern else None
+
+
+class _Failed:
+    """The result of a policy call that raised (its message is in the errors list)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<failed>"
+
+
+FAILED = _Failed()
+
+
+class Engine:
+    """Compiled detections of one pack, indexed for batch evaluation."""
+
+    def __init__(self):
+        self.policies = []
+        self.rules = []
+        self.data_models = {}
+        self.by_log_type = {}
+        self.policies_by_type = {}
+        self.all_type_policies = []
+        self.groups = {}
+        self.group_table = []
+        self.routes = {}
+
+    def add_data_model(self, model_id, log_types, mappings, source, filename):
+        """Compiles a data model (`mappings`: its JSON list) for `log_types`."""
+        module = None
+        if source is not None:
+            module = types.ModuleType("caracal_datamodel_" + re.sub(r"\W", "_", model_id))
+            module.__file__ = filename
+            code = compile(source, filename, "exec")
+            guarded(lambda ns: exec(code, ns), module.__dict__)
+        model = DataModel(model_id, json.loads(mappings), module)
+        for lt in log_types:
+            self.data_models[lt] = model
+        self.routes = {}
+
+    def add_detection(self, kind, det_id, severity, source, filename, resource_types, log_types, suppressions):
+        """Compiles a policy or rule; returns its index among the engine's policies or
+        rules. Raises what its module raises (a missing import, a syntax error)."""
+        index = len(self.policies) if kind == "policy" else len(self.rules)
+        det = Detection(index, kind, det_id, severity, source, filename, resource_types, log_types, suppressions)
+        if kind == "policy":
+            self.policies.append(det)
+            if det.resource_types:
+                for rt in det.resource_types:
+                    self.policies_by_type[rt] = self.policies_by_type.get(rt, ()) + (det,)
+            else:
+                self.all_type_policies.append(det)
+        else:
+            self.rules.append(det)
+            for lt in det.log_types:
+                self.by_log_type.setdefault(lt, []).append(det)
+            self.routes = {}
+        return index
+
+    def detection(self, kind, index):
+        """The policy or rule at `index`."""
+        return (self.policies if kind == "policy" else self.rules)[index]
+
+    def _policy_group(self, resource_type):
+        """The policies that apply to a resource type, numbered once per engine.
+
+        Returns (group number, (policy(), ...), (suppress or None, ...) or None)."""
+        dets = self.policies_by_type.get(resource_type, ()) + tuple(self.all_type_policies)
+        suppress = tuple(d.suppress for d in dets) if any(d.suppress is not None for d in dets) else None
+        group = (len(self.group_table), tuple(d.main for d in dets), suppress)
+        self.group_table.append([d.index for d in dets])
+        self.groups[resource_type] = group
+        return group
+
+    def eval_policies(self, resources):
+        """Runs the applicable policies on every resource; compact on purpose.
+
+        `resources`: the list the Rust side decoded, or its JSON text. Returns (groups,
+        rows, results, errors, suppressed): groups [[policy index, ...], ...] lists the
+        applicable policies of each resource type; rows has one group number per
+        resource; results one value per applicable resource x policy in that order
+        (what policy() returned, `FAILED` when it raised); errors [(result position,
+        "Type: message")]; suppressed the result positions whose resource id a
+        `Suppressions` glob matches. The Rust side turns results into statuses.
+        """
+        if type(resources) is not list:
+            resources = loads(resources)
+        rows = []
+        row = rows.append
+        results = []
+        push = results.append
+        errors = []
+        suppressed = []
+        groups = self.groups
+        current = slot()
+        try:
+            with capped():
+                for res in resources:
+                    rt = res.get("ResourceType")
+                    group = groups.get(rt) or self._policy_group(rt)
+                    row(group[0])
+                    # The watchdog times each call by this iterator's progress.
+                    current[0] = it = iter(group[1])
+                    for main in it:
+                        try:
+                            push(main(res))
+                        except BaseException as exc:  # noqa: BLE001 - every failure is an ERROR status
+                            errors.append((len(results), describe(exc)))
+                            push(FAILED)
+                    if group[2] is not None:
+                        rid = res.get("ResourceId") or ""
+                        first = len(results) - len(group[2])
+                        for k, suppress in enumerate(group[2]):
+                            if suppress is not None and suppress(rid):
+                                suppressed.append(first + k)
+        finally:
+            current[0] = 0
+        return self.group_table, rows, results, errors, suppressed
+
+    def _route(self, log_type):
+        """(event class, (rule(), ...) or None, (Detection, ...)) for one log type, built once."""
+        rules = self.by_log_type.get(log_type)
+        cls = event_class(self.data_models.get(log_type))
+        route = (cls, tuple(d.main for d in rules), tuple(rules)) if rules else (cls, None, ())
+        self.routes[log_type] = route
+        return route
+
+    def eval_rules(self, events):
+        """Runs the rules of each event's p_log_type; returns the matches and errors.
+
+        `events`: the list the Rust side decoded, or its JSON text. Returns a list with
+        one entry per outcome, read by the Rust side (src/outcome.rs) by the field names
+        of alerts.py: an error (`ERROR_FIELDS`, message "rule: Type: message") or an
+        alert (`ALERT_FIELDS`).
+        """
+        if type(events) is not list:
+            events = loads(events)
+        out = []
+        current = slot()
+        n = sequence[0]
+        routes = self.routes
+        append = out.append
+        try:
+            with capped():
+                for ei, event in enumerate(events):
+                    route = routes.get(event.get("p_log_type")) or self._route(event.get("p_log_type"))
+                    mains = route[1]
+                    if mains is None:
+                        continue
+                    # ImmutableDict -> PantherEvent of the log type's data model, no copy.
+                    event.__class__ = route[0]
+                    # The watchdog times each call by this iterator's progress.
+                    current[0] = it = iter(mains)
+                    for main in it:
+                        try:
+                            result = main(event)
+                        except BaseException as exc:  # noqa: BLE001
+                            det = route[2][len(mains) - length_hint(it) - 1]
+                            # An error entry: alerts.ERROR_FIELDS.
+                            append([ei, det.index, "rule: " + describe(exc)])
+                            continue
+                        if result is not False:
+                            det = route[2][len(mains) - length_hint(it) - 1]
+                            if result is True:
+                                n = alert_fields(det, event, ei, current, n, append)
+                                current[0] = it
+                            else:
+                                message = f"rule: TypeError: rule() returned {type(result).__name__}, not bool"
+                                append([ei, det.index, message])
+        finally:
+            current[0] = 0
+            sequence[0] = n + 1
+        return out
+
+    def test_subject(self, det, payload):
+        """What a test's Resource / Log becomes before the detection sees it: the same
+        objects as in production (a rule's event gets its log type's data model)."""
+        subject = loads(json.dumps(payload if payload is not None else {}))
+        if det.kind == "rule":
+            lt = subject.get("p_log_type") or (det.log_types[0] if len(det.log_types) == 1 else None)
+            subject = PantherEvent(subject, self.data_models.get(lt))
+        return subject

@@ -1,0 +1,206 @@
+"""The event a rule sees (`PantherEvent`) and data models (standard field names)."""
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from .lazy import ImmutableDict
+
+
+def _walk(value, keys):
+    """Yields every value under the key path, descending into lists at each step."""
+    if not keys:
+        if isinstance(value, list):
+            for item in value:
+                yield from _walk(item, keys)
+        elif value is not None:
+            yield value
+        return
+    if isinstance(value, dict):
+        nxt = value.get(keys[0])
+        if nxt is not None:
+            yield from _walk(nxt, keys[1:])
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, keys)
+
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+_STAR = object()
+
+
+def compile_path(path):
+    """Compiles the JSONPath subset data models use: `$.a.b`, `[0]`, `[*]`, `['k']`.
+    A path not starting with `$` is one key."""
+    if not path.startswith("$"):
+        return [path]
+    steps, pos = [], 1
+    while pos < len(path):
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None:
+            raise ValueError(f"unsupported JSONPath {path!r} at offset {pos}")
+        name, index, quoted, dquoted = m.groups()
+        if name is not None:
+            steps.append(name)
+        elif index == "*":
+            steps.append(_STAR)
+        elif index is not None:
+            steps.append(int(index))
+        else:
+            steps.append(quoted if quoted is not None else dquoted)
+        pos = m.end()
+    return steps
+
+
+def follow(value, steps):
+    """The value at compiled path `steps` under `value` (a list of them under `[*]`);
+    None when the path finds nothing."""
+    for i, step in enumerate(steps):
+        if step is _STAR:
+            if not isinstance(value, list):
+                return None
+            found = [follow(v, steps[i + 1 :]) for v in value]
+            found = [v for v in found if v is not None]
+            return found or None
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
+                return None
+            value = value[step]
+        elif isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+class DataModel:
+    """Standard field names of one log type: a path or a method per name."""
+
+    def __init__(self, model_id, mappings, module):
+        self.id = model_id
+        self.paths = {}
+        self.methods = {}
+        for m in mappings:
+            name = m["Name"]
+            if m.get("Path") is not None:
+                self.paths[name] = (m["Path"], compile_path(m["Path"]))
+            else:
+                fn = getattr(module, m["Method"], None) if module is not None else None
+                if fn is None:
+                    raise ValueError(f"data model {model_id}: method {m['Method']!r} not found")
+                self.methods[name] = fn
+
+
+class PantherError(Exception):
+    """A helper of the event object was used where it cannot work (no data model)."""
+
+
+class PantherEvent(ImmutableDict):
+    """The event a rule sees: an immutable mapping with Panther's helper methods.
+
+    The data model is a class attribute: every data model gets its own subclass (also
+    named PantherEvent), so a decoded ImmutableDict becomes an event by a `__class__`
+    swap instead of a copy."""
+
+    __slots__ = ()
+    _data_model = None
+
+    def __new__(cls, data=(), data_model=None):
+        return dict.__new__(event_class(data_model, cls))
+
+    def __init__(self, data=(), data_model=None):
+        dict.__init__(self, data)
+
+    def deep_get(self, *keys, default=None):
+        """The value under the key path; `default` when a step is missing or None."""
+        value = self
+        for key in keys:
+            if not isinstance(value, Mapping):
+                return default
+            value = value.get(key)
+            if value is None:
+                return default
+        return value
+
+    def deep_walk(self, *keys, default=None, return_val="all"):
+        """Every distinct value under the key path, descending into lists: one value
+        alone, else a list (`return_val` "first" / "last": that one)."""
+        found = []
+        for v in _walk(self, list(keys)):
+            if v not in found:
+                found.append(v)
+        if not found:
+            return default
+        if return_val == "first":
+            return found[0]
+        if return_val == "last":
+            return found[-1]
+        return found[0] if len(found) == 1 else found
+
+    def udm(self, *keys, default=None):
+        """A standard field, as panther_core reads it: with one key and a data model, the
+        mapped path's value or method's result (a mapped name that finds nothing gives
+        `default`); otherwise the key path under `p_udm`, then on the event itself."""
+        model = self._data_model
+        if len(keys) == 1 and model is not None:
+            name = keys[0]
+            path = model.paths.get(name)
+            if path is not None:
+                value = follow(self, path[1])
+                return default if value is None else value
+            fn = model.methods.get(name)
+            if fn is not None:
+                return fn(self)
+        if keys:
+            value = self.deep_get("p_udm", *keys)
+            if not value:
+                value = self.deep_get(*keys)
+            if value:
+                return value
+        return default
+
+    def udm_path(self, name):
+        """The path (as the data model writes it) or method name mapped to `name`; None
+        when unmapped. Raises PantherError when the log type has no data model."""
+        model = self._data_model
+        if model is None:
+            raise PantherError(f"no data model for log type {self.get('p_log_type')!r}")
+        path = model.paths.get(name)
+        if path is not None:
+            return path[0]
+        fn = model.methods.get(name)
+        return getattr(fn, "__name__", repr(fn)) if fn is not None else None
+
+    def __reduce__(self):
+        # Rebuilt as a plain PantherEvent (data models are per engine, not picklable).
+        return (PantherEvent, (dict(self),))
+
+    def event_time_epoch(self):
+        """`p_event_time` in seconds since the epoch (UTC when it has no zone); 0 if unset."""
+        text = self.get("p_event_time")
+        if not text:
+            return 0
+        text = str(text).replace(" ", "T").replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return int(parsed.timestamp())
+
+
+_event_classes = {}
+
+
+def event_class(data_model, base=None):
+    """The subclass of `base` (PantherEvent) for one data model (`base` itself for none)."""
+    base = base or PantherEvent
+    if data_model is None or base._data_model is data_model:
+        return base
+    key = (base, id(data_model))
+    cls = _event_classes.get(key)
+    if cls is None or cls._data_model is not data_model:
+        namespace = {"__slots__": (), "_data_model": data_model, "__module__": base.__module__}
+        cls = type(base)(base.__name__, (base,), namespace)
+        _event_classes[key] = cls
+    return cls

@@ -1,0 +1,119 @@
+"""Immutable event objects: `ImmutableDict`, and `LazyDict`, one still in JSON text form.
+
+The Rust decoder (src/decode.rs) builds batches out of these two classes directly (by
+dict's `tp_new`, so neither may define `__new__` or `__init__`).
+"""
+
+import json
+
+
+def _read_only(self, *args, **kwargs):
+    raise TypeError(f"'{type(self).__name__}' is immutable; use to_dict() for a copy")
+
+
+class ImmutableDict(dict):
+    """A dict that refuses writes. Nested objects of events and resources are these."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def to_dict(self):
+        """A mutable deep copy (dicts and lists)."""
+        return thaw(self)
+
+    def __reduce__(self):
+        # Pickle rebuilds through the constructor: item by item would hit __setitem__.
+        return (ImmutableDict, (dict(self),))
+
+
+def thaw(value):
+    """`value` with every dict, list and tuple in it copied into a plain dict or list."""
+    if isinstance(value, dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [thaw(v) for v in value]
+    return value
+
+
+# json.loads with ImmutableDict objects: what Python decodes when Rust does not.
+loads = json.JSONDecoder(object_hook=ImmutableDict).decode
+
+RAW = object()  # the key under which a LazyDict keeps its JSON text
+
+
+def _fill(lazy, text):
+    """Decodes a lazy object's text into it; False when it cannot (then `loads` does).
+    Replaced by the Rust decoder (src/decode.rs `fill_lazy`) through `set_fill`."""
+    return False
+
+
+def set_fill(fill):
+    """Makes `fill(lazy, text) -> bool` the decoder that opens lazy objects."""
+    global _fill
+    _fill = fill
+
+
+class LazyDict(ImmutableDict):
+    """An ImmutableDict still in JSON text form (src/decode.rs makes these for the large
+    nested objects of events and resources, which most detections never open).
+
+    It holds {RAW: text}: never empty, so C code that tests the size first (json.dumps)
+    goes on to call items(). Every reading method decodes the text into the dict (`_fill`,
+    the Rust decoder; `loads` for what it leaves to Python), then
+    turns the object into a plain ImmutableDict, so later reads run at C speed. Interrupted
+    half-way (time limit), the next read finishes the job: decoding is idempotent."""
+
+    __slots__ = ()
+
+    def _load(self):
+        text = dict.get(self, RAW)
+        if text is not None and not _fill(self, text):
+            dict.update(self, loads(text))
+            dict.__delitem__(self, RAW)
+        self.__class__ = ImmutableDict
+        return self
+
+    def __eq__(self, other):
+        if type(other) is LazyDict:
+            other._load()
+        return dict.__eq__(self._load(), other)
+
+    def __ne__(self, other):
+        if type(other) is LazyDict:
+            other._load()
+        return dict.__ne__(self._load(), other)
+
+    __hash__ = None
+
+    def __reduce_ex__(self, protocol):
+        return self._load().__reduce_ex__(protocol)
+
+
+def _opening(name):
+    """dict's method `name`, called once the lazy object is decoded."""
+    method = getattr(dict, name)
+
+    def opened(self, *args, **kwargs):
+        return method(self._load(), *args, **kwargs)
+
+    opened.__name__ = opened.__qualname__ = name
+    return opened
+
+
+# Every reading method opens the object first (equality and pickling are above).
+for _name in (
+    "get", "__getitem__", "__contains__", "__iter__", "__reversed__", "__len__", "keys",
+    "values", "items", "copy", "__or__", "__ror__", "__repr__", "__sizeof__",
+):
+    setattr(LazyDict, _name, _opening(_name))
+del _name
+
+# What detections see: type(event["requestParameters"]).__name__ is the same either way.
+LazyDict.__name__ = LazyDict.__qualname__ = "ImmutableDict"

@@ -1,0 +1,82 @@
+"""The embedded tests of one detection (`caracal test`, src/testing.rs): each with its
+Mocks, a fresh key-value store, and the checks production applies to optional results."""
+
+import json
+from collections.abc import Mapping
+from unittest import mock
+
+from . import backends
+from .alerts import check_value
+from .output import capped
+from .watchdog import describe, guarded
+
+
+def run_tests(engine, kind, index, tests_json):
+    """Runs the Tests of the engine's policy or rule at `index`; returns JSON
+    [{name, passed, actual, errors}]."""
+    det = engine.detection(kind, index)
+    results = []
+    production_kv = backends.kv[0]
+    try:
+        with capped():
+            for test in json.loads(tests_json):
+                results.append(run_test(engine, det, test))
+    finally:
+        backends.kv[0] = production_kv
+    return json.dumps(results, default=str)
+
+
+def _check_optional(name, value):
+    check_value(name, value)
+    if name == "alert_context" and isinstance(value, Mapping):
+        json.dumps(value, default=str)
+
+
+def run_test(engine, det, test):
+    """One test case: {name, passed, actual, errors: [[function, "Type: message"]]}."""
+    name = test.get("Name", "<unnamed>")
+    expected = test.get("ExpectedResult")
+    errors = []
+    backends.kv[0] = backends.MemoryKv()
+    payload = test.get("Resource") if det.kind == "policy" else test.get("Log")
+    if payload is None:
+        payload = test.get("Log") if det.kind == "policy" else test.get("Resource")
+    subject = engine.test_subject(det, payload)
+    patches = []
+    try:
+        for m in test.get("Mocks") or ():
+            target = m.get("objectName")
+            if not hasattr(det.module, target):
+                raise AttributeError(f"mock target {target!r} is not a name in {det.id}")
+            patches.append(mock.patch.object(det.module, target, mock.MagicMock(return_value=m.get("returnValue"))))
+        for p in patches:
+            p.start()
+    except BaseException as exc:  # noqa: BLE001
+        for p in patches:
+            try:
+                p.stop()
+            except RuntimeError:
+                pass
+        return {"name": name, "passed": False, "actual": None, "errors": [["mocks", describe(exc)]]}
+    actual = None
+    try:
+        try:
+            actual = guarded(det.main, subject)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append([det.kind, describe(exc)])
+        else:
+            if not isinstance(actual, bool):
+                errors.append([det.kind, f"TypeError: {det.kind}() returned {type(actual).__name__}, not bool"])
+        alerting = (actual is True) if det.kind == "rule" else (actual is False)
+        if not errors and alerting:
+            for fname, fn in det.optional.items():
+                try:
+                    value = guarded(fn, subject)
+                    _check_optional(fname, value)
+                except BaseException as exc:  # noqa: BLE001
+                    errors.append([fname, describe(exc)])
+    finally:
+        for p in reversed(patches):
+            p.stop()
+    passed = not errors and actual == expected
+    return {"name": name, "passed": passed, "actual": actual, "errors": errors}

@@ -1,0 +1,171 @@
+"""The import hooks: pack globals by GlobalID, the public posture helper module, and the
+finder that serves the embedded modules (python/_caracal_runtime/imports.py,
+python/_caracal_embedded.py)."""
+
+import importlib
+import importlib.util
+import subprocess
+import sys
+import traceback
+import unittest
+from unittest import mock
+
+from support import PYTHON, engine_with, runtime
+
+import _caracal_embedded
+
+
+class GlobalsTest(unittest.TestCase):
+    def tearDown(self):
+        runtime.set_globals([])
+
+    def test_globals_import_by_id_in_any_order(self):
+        runtime.set_globals(
+            [
+                ("test_global_b", "from test_global_a import VALUE\nDOUBLE = VALUE * 2\n", "<test>/b.py"),
+                ("test_global_a", "VALUE = 21\n", "<test>/a.py"),
+            ]
+        )
+        engine = engine_with("rule", "from test_global_b import DOUBLE\ndef rule(e):\n    return DOUBLE == 42\n")
+        self.assertTrue(engine.rules[0].main({}))
+        self.assertEqual(sys.modules["test_global_a"].__file__, "<test>/a.py")
+
+    def test_replacing_globals_drops_the_old_modules(self):
+        runtime.set_globals([("test_global_c", "X = 1\n", "<test>/c.py")])
+        importlib.import_module("test_global_c")
+        runtime.set_globals([("test_global_c", "X = 2\n", "<test>/c.py")])
+        self.assertNotIn("test_global_c", sys.modules)
+        self.assertEqual(importlib.import_module("test_global_c").X, 2)
+        runtime.set_globals([])
+        with self.assertRaises(ModuleNotFoundError):
+            importlib.import_module("test_global_c")
+
+    def test_a_missing_module_fails_the_detection_by_name(self):
+        """#11.3: the error names the module, for the invalid spec it becomes."""
+        with self.assertRaises(ModuleNotFoundError) as raised:
+            engine_with("rule", "import caracal_no_such_module\ndef rule(e):\n    return True\n")
+        self.assertEqual(raised.exception.name, "caracal_no_such_module")
+
+
+    def test_import_globals_lists_those_that_fail(self):
+        """#11.3: `caracal test` imports every global and names those that fail."""
+        runtime.set_globals(
+            [
+                ("test_global_ok", "X = 1\n", "<test>/ok.py"),
+                ("test_global_bad", "import caracal_no_such_module\n", "<test>/bad.py"),
+            ]
+        )
+        self.assertEqual(
+            runtime.import_globals(), [("test_global_bad", "ModuleNotFoundError: No module named 'caracal_no_such_module'")]
+        )
+        self.assertIn("test_global_ok", sys.modules)
+
+
+class PostureHelperTest(unittest.TestCase):
+    def tearDown(self):
+        runtime.set_globals([])
+        runtime.set_posture(None)
+
+    def test_a_pack_without_its_own_copy_gets_the_lookup_names(self):
+        runtime.set_globals([])
+        sys.modules.pop("panther_oss_helpers", None)
+        helpers = importlib.import_module("panther_oss_helpers")
+        import caracal_posture
+
+        self.assertIs(helpers.resource_lookup, caracal_posture.resource_lookup)
+        self.assertIs(helpers.BadLookup, caracal_posture.BadLookup)
+
+    def test_the_packs_copy_keeps_its_other_names_and_loses_boto3_lookups(self):
+        source = (
+            "import boto3\n"
+            "TABLE = boto3.resource('dynamodb').Table('panther-resources')\n"
+            "def resource_lookup(resource_id):\n    return TABLE.get_item(Key=resource_id)\n"
+            "def pack_helper():\n    return 'kept'\n"
+        )
+        runtime.set_globals([("panther_oss_helpers", source, "<test>/panther_oss_helpers.py")])
+        # As where boto3 is not installed: the module loads against a stand-in.
+        real_find_spec = importlib.util.find_spec
+        boto3 = sys.modules.pop("boto3", None)
+        try:
+            with mock.patch.object(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real_find_spec(name, *a)):
+                helpers = importlib.import_module("panther_oss_helpers")
+            self.assertNotIn("boto3", sys.modules)
+        finally:
+            if boto3 is not None:
+                sys.modules["boto3"] = boto3
+        self.assertEqual(helpers.pack_helper(), "kept")
+
+        class Store:
+            def resource(self, rid):
+                return '{"ResourceId": "%s"}' % rid if rid == "known" else None
+
+            def compliance(self, rid):
+                return [("Policy.A", "PASS")]
+
+        runtime.set_posture(Store())
+        self.assertEqual(helpers.resource_lookup("known"), {"ResourceId": "known"})
+        with self.assertRaises(helpers.BadLookup):
+            helpers.resource_lookup("unknown")
+        import caracal_posture
+
+        self.assertEqual(caracal_posture.compliance_status("known"), {"Policy.A": "PASS"})
+        self.assertEqual(caracal_posture.compliance_status("known", "Policy.A"), "PASS")
+        runtime.set_posture(None)
+        with self.assertRaises(caracal_posture.BadLookup):
+            caracal_posture.resource_lookup("known")
+
+
+class EmbeddedFinderTest(unittest.TestCase):
+    """The finder the binary imports its modules with (#10.3)."""
+
+    def setUp(self):
+        files = {
+            "caracal_embtest/__init__.py": "from .inner import VALUE\n",
+            "caracal_embtest/inner.py": "VALUE = 'inner'\n\ndef fail():\n    raise RuntimeError('from embedded code')\n",
+            "caracal_embtest_single.py": "NAME = __name__\n",
+        }
+        self.finder = _caracal_embedded.install(files)
+
+    def tearDown(self):
+        sys.meta_path.remove(self.finder)
+        for name in ("caracal_embtest", "caracal_embtest.inner", "caracal_embtest_single"):
+            sys.modules.pop(name, None)
+
+    def test_packages_modules_and_relative_imports(self):
+        pkg = importlib.import_module("caracal_embtest")
+        self.assertEqual(pkg.VALUE, "inner")
+        self.assertEqual(pkg.__file__, "<caracal>/caracal_embtest/__init__.py")
+        self.assertEqual(pkg.__path__, [])
+        single = importlib.import_module("caracal_embtest_single")
+        self.assertEqual(single.NAME, "caracal_embtest_single")
+        self.assertFalse(hasattr(single, "__path__"))
+
+    def test_tracebacks_show_the_embedded_source(self):
+        inner = importlib.import_module("caracal_embtest.inner")
+        try:
+            inner.fail()
+        except RuntimeError:
+            text = traceback.format_exc()
+        self.assertIn("<caracal>/caracal_embtest/inner.py", text)
+        self.assertIn("raise RuntimeError('from embedded code')", text)
+
+    def test_the_real_tree_imports_through_it(self):
+        """What the binary does (src/interp.rs), in a fresh interpreter."""
+        script = (
+            "import pathlib, sys\n"
+            f"root = pathlib.Path({str(PYTHON)!r})\n"
+            "files = {str(p.relative_to(root)): p.read_text() for p in root.rglob('*.py') if p.name != '_caracal_embedded.py'}\n"
+            "sys.path.insert(0, str(root))\n"
+            "import _caracal_embedded\n"
+            "sys.path.pop(0)\n"
+            "_caracal_embedded.install(files)\n"
+            "import _caracal_runtime, panther_core, panther_detection_helpers.caching\n"
+            "print(_caracal_runtime.engine.__file__, panther_core.PantherEvent.__module__)\n"
+        )
+        done = subprocess.run([sys.executable, "-B", "-c", script], capture_output=True, text=True, check=False)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.split(), ["<caracal>/_caracal_runtime/engine.py", "_caracal_runtime.event"])
+
+
+if __name__ == "__main__":
+    unittest.main()
