@@ -65,10 +65,17 @@ impl Context {
             .await
     }
 
-    /// The store, opened and prepared on first use.
+    /// The store, opened and prepared on first use. SQLite needs no AWS configuration
+    /// (no region, no credentials); DynamoDB builds the AWS entry point first.
     pub async fn store(&self) -> Result<&Arc<dyn Store>> {
         self.store
-            .get_or_try_init(|| async { open_store(&self.config, self.aws().await?).await })
+            .get_or_try_init(|| async {
+                let aws = match self.config.store.backend {
+                    StoreBackend::Sqlite => None,
+                    StoreBackend::Dynamodb => Some(self.aws().await?),
+                };
+                open_store(&self.config, aws).await
+            })
             .await
     }
 
@@ -145,11 +152,15 @@ impl Context {
     }
 }
 
-/// Opens the configured store and creates its tables when missing.
-pub async fn open_store(config: &Config, aws: &Aws) -> Result<Arc<dyn Store>> {
-    let dynamo = match config.store.backend {
-        StoreBackend::Sqlite => None,
-        StoreBackend::Dynamodb => {
+/// Opens the configured store and creates its tables when missing. `aws` is needed for
+/// DynamoDB only.
+pub async fn open_store(config: &Config, aws: Option<&Aws>) -> Result<Arc<dyn Store>> {
+    let dynamo = match (config.store.backend, aws) {
+        (StoreBackend::Sqlite, _) => None,
+        (StoreBackend::Dynamodb, None) => {
+            return Err(Error::Invalid("the DynamoDB store needs an AWS configuration".into()));
+        }
+        (StoreBackend::Dynamodb, Some(aws)) => {
             let session = aws
                 .session(None, Purpose::Scan)
                 .await
