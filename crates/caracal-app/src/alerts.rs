@@ -54,8 +54,7 @@ pub async fn update(
     update: &AlertUpdate,
     actor: &str,
 ) -> Result<Alert> {
-    let router = Router::new(&ctx.config().destinations)
-        .map_err(Error::detect("configuring destinations"))?;
+    let router = router(ctx).await?;
     let store = ctx.store().await?;
     caracal_detect::update_alert(store.as_ref(), &router, alert_id, update, actor)
         .await
@@ -64,10 +63,20 @@ pub async fn update(
 
 /// Tries every pending delivery again.
 pub async fn deliver(ctx: &Context, retry: &RetryPolicy) -> Result<DeliveryReport> {
-    let router = Router::new(&ctx.config().destinations)
-        .map_err(Error::detect("configuring destinations"))?;
+    let router = router(ctx).await?;
     let store = ctx.store().await?;
     caracal_detect::deliver_pending(store.as_ref(), &router, retry)
         .await
         .map_err(Error::detect("delivering alerts"))
+}
+
+/// The configured `[[destinations]]`, with AWS clients of the home region when an SNS or
+/// SQS destination needs them.
+pub async fn router(ctx: &Context) -> Result<Router> {
+    let configs = &ctx.config().destinations;
+    let aws = match caracal_detect::destinations::need_aws(configs) {
+        true => Some(ctx.home_clients().await?),
+        false => None,
+    };
+    Router::new(configs, aws).map_err(Error::detect("configuring destinations"))
 }

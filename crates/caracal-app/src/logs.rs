@@ -105,10 +105,7 @@ impl LogPipeline {
     pub async fn open(&self, ctx: &Context) -> Result<Outputs> {
         let lake = self.lake(ctx).await?;
         let Some(source) = &self.options.rules else { return Ok(Outputs::lake_only(lake)) };
-        let router = Arc::new(
-            caracal_detect::Router::new(&ctx.config().destinations)
-                .map_err(Error::detect("configuring destinations"))?,
-        );
+        let router = Arc::new(crate::alerts::router(ctx).await?);
         let store = ctx.store().await?.clone();
         let source = source.clone();
         let rules = tokio::task::spawn_blocking(move || Rules::compile(&source))

@@ -68,5 +68,6 @@ impl Clients {
     client!("config", config, aws_sdk_config);
     client!("kms", kms, aws_sdk_kms);
     client!("cloudtrail", cloudtrail, aws_sdk_cloudtrail);
+    client!("sns", sns, aws_sdk_sns);
     client!("sqs", sqs, aws_sdk_sqs);
 }

@@ -94,7 +94,7 @@ impl fmt::Display for Secret {
 pub struct DestinationConfig {
     /// The id rules name in `OutputIds` and `destinations()`.
     pub id: String,
-    /// `webhook`, `slack`, `pagerduty`, `teams` or `file` (see `caracal destinations`).
+    /// `webhook`, `slack`, `pagerduty`, `teams`, `sns`, `sqs` or `file`.
     pub kind: String,
     /// Only alerts of at least this severity (default: every alert).
     #[serde(default)]
@@ -126,6 +126,12 @@ pub struct DestinationConfig {
     /// A link to the alert in a console, `{id}` replaced by the alert id (Slack, Teams).
     #[serde(default)]
     pub alert_url: Option<String>,
+    /// The SNS topic of an `sns` destination.
+    #[serde(default)]
+    pub topic_arn: Option<String>,
+    /// The SQS queue URL of an `sqs` destination.
+    #[serde(default)]
+    pub queue_url: Option<String>,
 }
 
 /// The `[rules]` and `[[destinations]]` part of the example configuration.
@@ -142,7 +148,7 @@ batch_size = 1000
 # One table per alert destination. Secrets are references: "env:NAME" or "file:PATH".
 # [[destinations]]
 # id = "soc-webhook"
-# kind = "webhook"                  # webhook | slack | pagerduty | teams | file
+# kind = "webhook"                  # webhook | slack | pagerduty | teams | sns | sqs | file
 # url = "env:CARACAL_SOC_WEBHOOK_URL"
 # secret = "env:CARACAL_SOC_WEBHOOK_KEY" # signs the body: X-Caracal-Signature: sha256=<hex>
 # headers = { "X-Team" = "security" }

@@ -89,6 +89,8 @@ fn destination(id: &str, kind: &str) -> DestinationConfig {
         headers: Default::default(),
         path: None,
         alert_url: None,
+        topic_arn: None,
+        queue_url: None,
     }
 }
 
@@ -227,7 +229,7 @@ async fn deliveries_reach_real_receivers_and_a_down_one_stays_pending_until_it_i
     pd.url = Some(Secret::new(pager.url("/v2/enqueue")));
     pd.routing_key = Some(Secret::new("routing-key-123"));
     pd.explicit_only = true;
-    let router = Arc::new(Router::new(&[webhook, slack_dest, pd]).unwrap());
+    let router = Arc::new(Router::new(&[webhook, slack_dest, pd], None).unwrap());
 
     let rules = Arc::new(
         tokio::task::spawn_blocking(move || Rules::compile(&source)).await.unwrap().unwrap(),
@@ -284,4 +286,73 @@ async fn deliveries_reach_real_receivers_and_a_down_one_stays_pending_until_it_i
     let resolve = pager.received().pop().unwrap().json();
     assert_eq!(resolve["event_action"], "resolve");
     assert_eq!(resolve["dedup_key"], routed.id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_reach_an_sns_topic_and_an_sqs_queue_on_the_emulator() {
+    let emulator =
+        caracal_testkit::Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let aws = emulator.aws().await.unwrap();
+    let clients = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap().home();
+    let (sns, sqs) = (clients.sns(), clients.sqs());
+    let direct = sqs.create_queue().queue_name("alerts").send().await.unwrap();
+    let direct_url = direct.queue_url().unwrap().to_owned();
+    // The topic fans out to a queue we can read.
+    let fanout = sqs.create_queue().queue_name("fanout").send().await.unwrap();
+    let fanout_url = fanout.queue_url().unwrap().to_owned();
+    let fanout_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&fanout_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+        .unwrap();
+    let topic = sns.create_topic().name("caracal-alerts").send().await.unwrap();
+    let topic_arn = topic.topic_arn().unwrap().to_owned();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(&fanout_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    let source = pack(&rules_dir);
+    let store = sqlite(&dir.path().join("caracal.db")).await;
+    let mut to_sns = destination("topic", "sns");
+    to_sns.topic_arn = Some(topic_arn);
+    let mut to_sqs = destination("queue", "sqs");
+    to_sqs.queue_url = Some(direct_url.clone());
+    let router = Arc::new(Router::new(&[to_sns, to_sqs], Some(clients.clone())).unwrap());
+    let rules = Arc::new(
+        tokio::task::spawn_blocking(move || Rules::compile(&source)).await.unwrap().unwrap(),
+    );
+    let detector = Arc::new(Detector::new(rules, store.clone(), router.clone()));
+    run(&detector, events(3, "login", "erin", 0), 3).await;
+    let report = deliver_pending(store.as_ref(), &router, &fast_retry()).await.unwrap();
+    assert!(report.pending.is_empty(), "{report:?}");
+
+    for url in [&direct_url, &fanout_url] {
+        let got =
+            sqs.receive_message().queue_url(url).max_number_of_messages(10).send().await.unwrap();
+        let bodies: Vec<serde_json::Value> = got
+            .messages()
+            .iter()
+            .filter_map(|m| m.body())
+            .map(|b| serde_json::from_str(b).unwrap())
+            .collect();
+        assert!(
+            bodies
+                .iter()
+                .any(|b| b["rule_id"] == "Test.Threshold" && b["title"] == "login by erin"),
+            "{url}: {bodies:?}"
+        );
+    }
 }

@@ -8,6 +8,8 @@ mod file;
 mod http;
 mod pagerduty;
 mod slack;
+mod sns;
+mod sqs;
 mod teams;
 mod webhook;
 
@@ -45,25 +47,45 @@ pub static KINDS: &[(&str, Build)] = &[
     ("file", file::build),
     ("pagerduty", pagerduty::build),
     ("slack", slack::build),
+    ("sns", sns::build),
+    ("sqs", sqs::build),
     ("teams", teams::build),
     ("webhook", webhook::build),
 ];
 
-/// What destinations share: one HTTP client (connection pool, timeouts).
+/// What destinations share: one HTTP client (connection pool, timeouts), and AWS
+/// clients for the SNS and SQS kinds.
 #[derive(Debug, Clone)]
 pub struct Shared {
     http: reqwest::Client,
+    aws: Option<caracal_aws::Clients>,
+}
+
+/// The AWS clients, for a destination kind that needs them.
+fn aws_clients<'a>(
+    config: &DestinationConfig,
+    shared: &'a Shared,
+) -> Result<&'a caracal_aws::Clients> {
+    shared.aws.as_ref().ok_or_else(|| Error::Destination {
+        id: config.id.clone(),
+        reason: format!("{} needs AWS credentials and a region", config.kind),
+    })
+}
+
+/// Whether any of `configs` needs AWS clients (SNS, SQS).
+pub fn need_aws(configs: &[DestinationConfig]) -> bool {
+    configs.iter().any(|c| matches!(c.kind.as_str(), "sns" | "sqs"))
 }
 
 impl Shared {
-    /// An HTTP client with a 10 s timeout and no proxy lookup surprises.
-    pub fn new() -> Result<Self> {
+    /// An HTTP client with a 10 s timeout.
+    pub fn new(aws: Option<caracal_aws::Clients>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .user_agent(concat!("caracal/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Invalid(format!("building the HTTP client: {e}")))?;
-        Ok(Self { http })
+        Ok(Self { http, aws })
     }
 }
 
@@ -81,9 +103,10 @@ impl std::fmt::Debug for Router {
 
 impl Router {
     /// Builds every configured destination; an unknown kind or a missing key is an
-    /// error naming the destination.
-    pub fn new(configs: &[DestinationConfig]) -> Result<Self> {
-        let shared = Shared::new()?;
+    /// error naming the destination. `aws` serves the SNS and SQS kinds (see
+    /// [`need_aws`]).
+    pub fn new(configs: &[DestinationConfig], aws: Option<caracal_aws::Clients>) -> Result<Self> {
+        let shared = Shared::new(aws)?;
         let mut entries = Vec::new();
         for config in configs {
             let Some((_, build)) = KINDS.iter().find(|(kind, _)| *kind == config.kind) else {
@@ -201,13 +224,15 @@ mod tests {
             headers: Default::default(),
             path: Some("/tmp/caracal-never-written.jsonl".into()),
             alert_url: None,
+            topic_arn: None,
+            queue_url: None,
         }
     }
 
     #[test]
     fn kinds_are_sorted_and_unknown_kinds_name_the_choices() {
         assert!(KINDS.windows(2).all(|w| w[0].0 < w[1].0));
-        let err = Router::new(&[config("x", "carrier-pigeon")]).unwrap_err().to_string();
+        let err = Router::new(&[config("x", "carrier-pigeon")], None).unwrap_err().to_string();
         assert!(err.contains("destination x") && err.contains("webhook"), "{err}");
     }
 
@@ -217,7 +242,7 @@ mod tests {
         high.min_severity = Some(Severity::High);
         let mut only = config("only", "file");
         only.explicit_only = true;
-        let router = Router::new(&[config("all", "file"), high, only]).unwrap();
+        let router = Router::new(&[config("all", "file"), high, only], None).unwrap();
         let low = Alert { severity: Severity::Low, ..Alert::default() };
         assert_eq!(router.route(&low, &[], None), vec!["all"]);
         let crit = Alert { severity: Severity::Critical, ..Alert::default() };
