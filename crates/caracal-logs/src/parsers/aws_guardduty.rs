@@ -1,5 +1,5 @@
 //! `AWS.GuardDuty`: findings, bare or inside an EventBridge envelope ("GuardDuty Finding").
-//! `{"findings":[...]}` lists are split into findings by the reader.
+//! `{"findings":[...]}` lists (GetFindings output) are split into their findings.
 
 use std::sync::LazyLock;
 
@@ -47,6 +47,17 @@ impl Parser for GuardDuty {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn split(&self, value: &mut Value) -> Option<Vec<Value>> {
+        let Value::Object(map) = value else { return None };
+        if map.len() != 1 {
+            return None;
+        }
+        match map.get_mut("findings")? {
+            Value::Array(items) => Some(std::mem::take(items)),
+            _ => None,
+        }
     }
 
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {

@@ -97,6 +97,13 @@ pub trait Parser: Send + Sync {
     fn indicator_fields(&self) -> &[IndicatorField];
     /// Parses one record, or says it is not of this type.
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse;
+    /// Splits a document that wraps several records of this type (GuardDuty's
+    /// `{"findings":[...]}`) into them; `None`, leaving `value` as it was, when it is not
+    /// such a wrapper. The reader asks each candidate before classifying a JSON document.
+    fn split(&self, value: &mut Value) -> Option<Vec<Value>> {
+        let _ = value;
+        None
+    }
 }
 
 /// Every built-in parser, sorted by log type.
