@@ -31,6 +31,10 @@ impl Parser for SystemLog {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        3
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
         // Some pipelines (Panther's) store the keys lower-cased.
