@@ -70,8 +70,8 @@ struct Utf16ToUtf8<R> {
     pending: [u8; 4],
     pending_len: usize,
     pending_pos: usize,
-    /// An error met after some output was ready: returned by the next `read`.
-    error: Option<io::Error>,
+    /// The error met, returned by every `read` once the output before it was handed out.
+    error: Option<(io::ErrorKind, String)>,
 }
 
 impl<R: BufRead> Utf16ToUtf8<R> {
@@ -138,18 +138,25 @@ impl<R: BufRead> Utf16ToUtf8<R> {
 
 impl<R: BufRead> Read for Utf16ToUtf8<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(err) = self.error.take() {
-            return Err(err);
+        if let Some((kind, message)) = &self.error
+            && self.pending_pos == self.pending_len
+        {
+            return Err(io::Error::new(*kind, message.clone()));
         }
         let mut n = 0;
         while n < buf.len() {
             if self.pending_pos == self.pending_len {
+                if self.error.is_some() {
+                    break;
+                }
                 let c = match self.char() {
                     Ok(Some(c)) => c,
                     Ok(None) => break,
-                    Err(err) if n == 0 => return Err(err),
                     Err(err) => {
-                        self.error = Some(err);
+                        self.error = Some((err.kind(), err.to_string()));
+                        if n == 0 {
+                            return Err(err);
+                        }
                         break;
                     }
                 };

@@ -1,6 +1,7 @@
 //! Streamed JSON: a top-level array or CloudTrail's `{"Records":[...]}` is read element by
 //! element without holding the document; pretty-printed JSON values (one document or
-//! several) are read value by value across lines.
+//! several) are read value by value across lines. What follows a streamed document (more
+//! documents, one per line as some forwarders write them) is read as lines.
 
 use std::cell::Cell;
 use std::fmt;
@@ -17,9 +18,14 @@ use crate::error::RejectCode;
 struct Counts {
     bytes: u64,
     newlines: u64,
+    /// Lines holding only whitespace.
+    blank: u64,
+    /// Whether the current line has shown anything but whitespace.
+    line_has_text: bool,
 }
 
-/// Counts bytes and newlines that pass through, for streamed JSON.
+/// Counts bytes, newlines and blank lines that pass through, for streamed JSON (which the
+/// JSON reader pulls a byte at a time); reading starts at the start of a line.
 struct Counting<R> {
     inner: R,
     counts: Rc<Cell<Counts>>,
@@ -30,9 +36,59 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         let mut c = self.counts.get();
         c.bytes += n as u64;
-        c.newlines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        for &b in &buf[..n] {
+            if b == b'\n' {
+                c.newlines += 1;
+                c.blank += u64::from(!c.line_has_text);
+                c.line_has_text = false;
+            } else if !b.is_ascii_whitespace() {
+                c.line_has_text = true;
+            }
+        }
         self.counts.set(c);
         Ok(n)
+    }
+}
+
+/// What follows a streamed document on the line where it ends.
+enum After {
+    /// Only whitespace to the end of the input.
+    End,
+    /// Only whitespace to the end of the line, newline included (consumed).
+    Newline,
+    /// Something else on the same line (not consumed).
+    More,
+}
+
+/// Consumes the whitespace after a document up to and including the end of its line,
+/// adding the bytes consumed to `bytes`.
+fn after_document(r: &mut dyn BufRead, bytes: &mut u64) -> io::Result<After> {
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(After::End);
+        }
+        let blank = buf.iter().take_while(|&&b| b != b'\n' && b.is_ascii_whitespace()).count();
+        match buf.get(blank) {
+            Some(b'\n') => {
+                r.consume(blank + 1);
+                *bytes += blank as u64 + 1;
+                return Ok(After::Newline);
+            }
+            Some(_) => {
+                r.consume(blank);
+                *bytes += blank as u64;
+                return Ok(After::More);
+            }
+            None => {
+                r.consume(blank);
+                *bytes += blank as u64;
+            }
+        }
     }
 }
 
@@ -87,34 +143,61 @@ impl Run<'_, '_> {
         let c = progress.counts.get();
         self.report.lines += c.newlines;
         self.report.bytes += c.bytes;
+        self.report.skipped += c.blank;
     }
 
     /// Streams the elements of a top-level array or of `{"Records":[...]}` one by one;
-    /// `line_offset` lines came before.
+    /// `line_offset` lines came before. Whatever follows the document on later lines
+    /// (more documents, one per line) is read as lines (#11.10).
     pub(super) fn read_stream(&mut self, r: &mut dyn BufRead, line_offset: u64, records: bool) {
         let mut progress = Progress::new();
-        let counting = Counting { inner: r, counts: progress.counts.clone() };
-        let mut de = serde_json::Deserializer::from_reader(counting);
-        let mut on_item = |value: Value| {
-            if self.sink_error.is_some() {
-                return;
+        let result = {
+            let counting = Counting { inner: &mut *r, counts: progress.counts.clone() };
+            let mut de = serde_json::Deserializer::from_reader(counting);
+            let mut on_item = |value: Value| {
+                if self.sink_error.is_some() {
+                    return;
+                }
+                let (len, newlines) = progress.next();
+                self.handle_value(value, line_offset + newlines + 1, len, false);
+            };
+            if records {
+                RecordsSeed(&mut on_item).deserialize(&mut de)
+            } else {
+                ItemsSeed(&mut on_item).deserialize(&mut de)
             }
-            let (len, newlines) = progress.next();
-            self.handle_value(value, line_offset + newlines + 1, len, false);
         };
-        let result = if records {
-            RecordsSeed(&mut on_item).deserialize(&mut de)
-        } else {
-            ItemsSeed(&mut on_item).deserialize(&mut de)
-        }
-        .and_then(|()| de.end());
-        if let Err(e) = result {
-            let line = line_offset + e.line() as u64;
-            self.reject(None, line, json_error_code(&e), format!("invalid JSON: {e}"), 0);
-        }
         let c = progress.counts.get();
         self.report.lines += c.newlines;
         self.report.bytes += c.bytes;
+        self.report.skipped += c.blank;
+        if let Err(e) = result {
+            let line = line_offset + e.line() as u64;
+            self.reject(None, line, json_error_code(&e), format!("invalid JSON: {e}"), 0);
+            return;
+        }
+        if self.sink_error.is_some() {
+            return;
+        }
+        // The document ends on line `before + 1`, not counted yet.
+        let before = line_offset + c.newlines;
+        match after_document(r, &mut self.report.bytes) {
+            Ok(After::End) => self.report.lines += 1,
+            // A document on one line: more follow one per line, so a line that does not
+            // parse is an error of its own. After a document over several lines, the next
+            // may be pretty-printed too.
+            Ok(After::Newline) => {
+                self.report.lines += 1;
+                self.read_lines(r, before + 1, c.newlines > 0);
+            }
+            // The rest of the line is read as a line of its own, under the same number.
+            Ok(After::More) => self.read_lines(r, before, false),
+            Err(err) => {
+                self.report.lines += 1;
+                let reason = format!("cannot read: {err}");
+                self.reject(None, before + 1, RejectCode::Unreadable, reason, 0);
+            }
+        }
     }
 }
 

@@ -56,10 +56,17 @@ fn read_line_capped(r: &mut dyn BufRead, buf: &mut Vec<u8>, max: usize) -> io::R
 }
 
 impl Run<'_, '_> {
-    /// Reads lines to the end; `line_no` lines came before.
-    pub(super) fn read_lines(&mut self, r: &mut dyn BufRead, mut line_no: u64) {
+    /// Reads lines to the end; `line_no` lines came before. With `may_be_pretty`, a first
+    /// record that is the start of a JSON document (`{` and nothing more on its line, say)
+    /// switches to reading JSON values across lines; without it, it is an invalid line.
+    pub(super) fn read_lines(
+        &mut self,
+        r: &mut dyn BufRead,
+        mut line_no: u64,
+        may_be_pretty: bool,
+    ) {
         let mut buf = Vec::with_capacity(4096);
-        let mut first_record = true;
+        let mut first_record = may_be_pretty;
         loop {
             if self.sink_error.is_some() {
                 return;
@@ -69,7 +76,12 @@ impl Run<'_, '_> {
                 let available = match r.fill_buf() {
                     Ok(b) => b,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(_) => &[],
+                    Err(err) => {
+                        // The error is not asked for again: a reader may not repeat it.
+                        let reason = format!("cannot read: {err}");
+                        self.reject(None, line_no + 1, RejectCode::Unreadable, reason, 0);
+                        return;
+                    }
                 };
                 if let Some(end) = memchr::memchr(b'\n', available)
                     && end <= self.proc.max_line
@@ -116,7 +128,10 @@ impl Run<'_, '_> {
                         && let Err(e) = serde_json::from_slice::<Value>(&buf)
                         && e.is_eof()
                     {
-                        // A pretty-printed JSON document: read values across lines.
+                        // A pretty-printed JSON document: read values across lines, this
+                        // one again included (counted there, not here).
+                        self.report.lines -= 1;
+                        self.report.bytes -= buf.len() as u64 + 1;
                         buf.push(b'\n');
                         let first = std::mem::take(&mut buf);
                         let chained = io::Cursor::new(first).chain(r);

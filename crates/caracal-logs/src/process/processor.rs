@@ -200,14 +200,23 @@ enum Start {
     Records,
 }
 
+/// What [`detect`] skipped before the first record.
+struct Leading {
+    /// Blank lines.
+    lines: u64,
+    /// Bytes.
+    bytes: u64,
+}
+
 /// Skips leading blank lines (and a UTF-8 byte order mark), returning how the rest starts
-/// and how many blank lines were skipped.
-fn detect(r: &mut dyn BufRead) -> io::Result<(Start, u64)> {
+/// and what was skipped.
+fn detect(r: &mut dyn BufRead) -> io::Result<(Start, Leading)> {
     let mut newlines = 0;
+    let mut bytes = 0;
     loop {
         let buf = r.fill_buf()?;
         if buf.is_empty() {
-            return Ok((Start::Lines, newlines));
+            return Ok((Start::Lines, Leading { lines: newlines, bytes }));
         }
         let skip = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
         let skip = if skip == 0 && buf.starts_with(b"\xef\xbb\xbf") { 3 } else { skip };
@@ -215,6 +224,7 @@ fn detect(r: &mut dyn BufRead) -> io::Result<(Start, u64)> {
             break;
         }
         newlines += buf[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+        bytes += skip as u64;
         r.consume(skip);
     }
     let buf = r.fill_buf()?;
@@ -230,7 +240,7 @@ fn detect(r: &mut dyn BufRead) -> io::Result<(Start, u64)> {
         }
         _ => Start::Lines,
     };
-    Ok((start, newlines))
+    Ok((start, Leading { lines: newlines, bytes }))
 }
 
 impl Run<'_, '_> {
@@ -242,12 +252,15 @@ impl Run<'_, '_> {
                 return;
             }
         };
-        self.report.lines += leading;
-        self.report.bytes += leading;
+        // Blank lines before the first record (#11.14: counted as skipped, as blank lines
+        // after it are).
+        self.report.lines += leading.lines;
+        self.report.skipped += leading.lines;
+        self.report.bytes += leading.bytes;
         match start {
-            Start::Lines => self.read_lines(r, leading),
+            Start::Lines => self.read_lines(r, leading.lines, true),
             Start::Array | Start::Records => {
-                self.read_stream(r, leading, matches!(start, Start::Records))
+                self.read_stream(r, leading.lines, matches!(start, Start::Records))
             }
         }
     }
