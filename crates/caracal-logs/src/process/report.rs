@@ -25,7 +25,7 @@ pub struct TypeStats {
 pub struct Report {
     /// Objects read.
     pub objects: u64,
-    /// Text lines read (0 for streamed JSON arrays).
+    /// Text lines read, those a streamed JSON document spans included.
     pub lines: u64,
     /// Input records: every one is an event or an error.
     pub records: u64,
