@@ -106,7 +106,8 @@ pub trait Parser: Send + Sync {
     }
     /// Splits a document that wraps several records of this type (GuardDuty's
     /// `{"findings":[...]}`) into them; `None`, leaving `value` as it was, when it is not
-    /// such a wrapper. The reader asks each candidate before classifying a JSON document.
+    /// such a wrapper. The reader asks each candidate about a JSON document that is an
+    /// object of one key, before classifying it.
     fn split(&self, value: &mut Value) -> Option<Vec<Value>> {
         let _ = value;
         None

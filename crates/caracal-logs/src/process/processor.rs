@@ -272,10 +272,10 @@ impl Run<'_, '_> {
         if expand {
             let items = match value {
                 Value::Array(items) => items,
-                Value::Object(mut map) => {
-                    if map.len() == 1
-                        && let Some(Value::Array(items)) = map.get_mut("Records")
-                    {
+                // A wrapper has one key: other objects are not offered to `split`, which
+                // costs a call per candidate.
+                Value::Object(mut map) if map.len() == 1 => {
+                    if let Some(Value::Array(items)) = map.get_mut("Records") {
                         std::mem::take(items)
                     } else {
                         let mut value = Value::Object(map);
