@@ -14,6 +14,11 @@
 //! - CloudTrail: 171-175 k events/s vs. serde_json 247-250 k lines/s: 0.69x-0.71x.
 //! - VPC Flow: 3.58 M events/s vs. a bare split 6.96-7.07 M lines/s: 0.51x (0.12x in the
 //!   first version, where each line became a `serde_json::Map` of owned strings).
+//! - 2026-12-06, the reader split into `process/` (#10.3): unchanged (CloudTrail 0.70x
+//!   before, 0.71x after; VPC Flow 0.54x and 0.52x, same events/s). With JSON records
+//!   offered to the more specific parsers first (#11.12), two old/new binary pairs run
+//!   back to back: CloudTrail 0.70-0.71x before, 0.68x after (a few failed key lookups per
+//!   record); VPC Flow 0.52-0.54x both.
 //!
 //! What made VPC Flow fast: a line stays text (`columns::Record`, one allocation; JSON is
 //! written straight from it), tokens are found eight bytes at a time

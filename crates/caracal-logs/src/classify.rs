@@ -1,5 +1,5 @@
-//! The classifier: for each record, try the candidate parsers, the last one that matched
-//! first, and say which one took it.
+//! The classifier: for each record, try the candidate parsers (the most specific first for
+//! JSON, the last one that matched first among equals) and say which one took it.
 
 use crate::error::RejectCode;
 use crate::parsers::{Input, ObjectState, Parse, Parsed, Parser};
@@ -27,23 +27,39 @@ pub enum Classified {
     },
 }
 
-/// Tries candidate parsers on records, remembering the last one that matched.
+/// The first malformed verdict met: the log type that claimed the record, and why.
+type Malformed = (String, String);
+
+/// Tries candidate parsers on records. Text lines go to the parser that took the last
+/// line first, then to the others in order. JSON records go to the most specific parsers
+/// first ([`Parser::specificity`]), and among equally specific ones to the last that took a
+/// JSON record first: a record two parsers could claim goes to the one that asks more of it
+/// (#11.12).
 pub struct Classifier<'p> {
     candidates: Vec<&'p dyn Parser>,
-    last: Option<usize>,
+    /// Candidate indexes, most specific first (stable: equals keep their order).
+    by_specificity: Vec<usize>,
+    last_text: Option<usize>,
+    last_json: Option<usize>,
 }
 
 impl std::fmt::Debug for Classifier<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let types: Vec<&str> = self.candidates.iter().map(|p| p.log_type()).collect();
-        f.debug_struct("Classifier").field("candidates", &types).field("last", &self.last).finish()
+        f.debug_struct("Classifier")
+            .field("candidates", &types)
+            .field("last_text", &self.last_text)
+            .field("last_json", &self.last_json)
+            .finish()
     }
 }
 
 impl<'p> Classifier<'p> {
     /// A classifier over these candidates, tried in this order until one matches.
     pub fn new(candidates: Vec<&'p dyn Parser>) -> Self {
-        Classifier { candidates, last: None }
+        let mut by_specificity: Vec<usize> = (0..candidates.len()).collect();
+        by_specificity.sort_by_key(|&i| std::cmp::Reverse(candidates[i].specificity()));
+        Classifier { candidates, by_specificity, last_text: None, last_json: None }
     }
 
     /// The candidate parsers.
@@ -53,39 +69,121 @@ impl<'p> Classifier<'p> {
 
     /// Classifies and parses one record.
     pub fn classify(&mut self, input: &mut Input<'_>, state: &mut ObjectState) -> Classified {
-        let order = self
-            .last
-            .into_iter()
-            .chain((0..self.candidates.len()).filter(|i| Some(*i) != self.last));
-        let mut malformed: Option<(String, String)> = None;
+        let json = matches!(input, Input::Json(_));
+        let (found, malformed) = if json {
+            let last = self.last_json;
+            let floor = last.map_or(u32::MAX, |i| self.candidates[i].specificity());
+            // More specific than the last match, then the last match, then the rest.
+            let above = self.by_specificity.iter().copied();
+            let above = above.take_while(|&i| self.candidates[i].specificity() > floor);
+            let rest = self
+                .by_specificity
+                .iter()
+                .copied()
+                .filter(|&i| Some(i) != last && self.candidates[i].specificity() <= floor);
+            self.first_match(above.chain(last).chain(rest), input, state)
+        } else {
+            let last = self.last_text;
+            let rest = (0..self.candidates.len()).filter(|&i| Some(i) != last);
+            self.first_match(last.into_iter().chain(rest), input, state)
+        };
+        if let Some((index, _)) = &found {
+            if json {
+                self.last_json = Some(*index);
+            } else {
+                self.last_text = Some(*index);
+            }
+        }
+        match (found, malformed) {
+            (Some((_, classified)), _) => classified,
+            (None, Some((log_type, reason))) => Classified::Rejected {
+                log_type: Some(log_type),
+                code: RejectCode::Malformed,
+                reason,
+            },
+            (None, None) => Classified::Rejected {
+                log_type: None,
+                code: RejectCode::Unclassified,
+                reason: "no candidate log type matched".into(),
+            },
+        }
+    }
+
+    /// The first candidate in `order` that takes the record (as an event or a skip), and
+    /// the first malformed verdict met before it.
+    fn first_match(
+        &self,
+        order: impl Iterator<Item = usize>,
+        input: &mut Input<'_>,
+        state: &mut ObjectState,
+    ) -> (Option<(usize, Classified)>, Option<Malformed>) {
+        let mut malformed: Option<Malformed> = None;
         for index in order {
             let parser = self.candidates[index];
             match parser.parse(input, state) {
                 Parse::NotMine => continue,
-                Parse::Skip => {
-                    self.last = Some(index);
-                    return Classified::Skip;
-                }
+                Parse::Skip => return (Some((index, Classified::Skip)), malformed),
                 Parse::Event(parsed) => {
-                    self.last = Some(index);
-                    return Classified::Event { index, parsed };
+                    return (Some((index, Classified::Event { index, parsed })), malformed);
                 }
                 Parse::Malformed(reason) => {
                     malformed.get_or_insert((parser.log_type().to_owned(), reason));
                 }
             }
         }
-        match malformed {
-            Some((log_type, reason)) => Classified::Rejected {
-                log_type: Some(log_type),
-                code: RejectCode::Malformed,
-                reason,
-            },
-            None => Classified::Rejected {
-                log_type: None,
-                code: RejectCode::Unclassified,
-                reason: "no candidate log type matched".into(),
-            },
+        (None, malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parsers::IndicatorField;
+    use crate::parsers::util::{has_all, object, take_object};
+
+    /// Claims JSON objects holding all of `needs`.
+    struct Needs(&'static str, &'static [&'static str]);
+
+    impl Parser for Needs {
+        fn log_type(&self) -> &str {
+            self.0
         }
+        fn indicator_fields(&self) -> &[IndicatorField] {
+            &[]
+        }
+        fn specificity(&self) -> u32 {
+            self.1.len() as u32
+        }
+        fn parse(&self, input: &mut Input<'_>, _: &mut ObjectState) -> Parse {
+            match object(input) {
+                Some(map) if has_all(map, self.1) => {
+                    Parse::Event(Parsed { fields: take_object(input).into(), ..Parsed::default() })
+                }
+                _ => Parse::NotMine,
+            }
+        }
+    }
+
+    fn taken_by(c: &mut Classifier<'_>, json: serde_json::Value) -> Option<&'static str> {
+        let mut state = ObjectState::new(chrono::Utc::now());
+        match c.classify(&mut Input::Json(json), &mut state) {
+            Classified::Event { index, .. } => Some(["Generic", "Specific"][index]),
+            _ => None,
+        }
+    }
+
+    // #11.12: a record two parsers could claim goes to the one that asks more of it, even
+    // right after the generic one took a record.
+    #[test]
+    fn json_records_go_to_the_most_specific_parser_that_claims_them() {
+        let generic = Needs("Generic", &["event_type", "timestamp"]);
+        let specific = Needs("Specific", &["event_type", "timestamp", "flow_id"]);
+        let mut c = Classifier::new(vec![&generic, &specific]);
+        let both = serde_json::json!({"event_type": "dns", "timestamp": "t", "flow_id": 1});
+        let only_generic = serde_json::json!({"event_type": "dns", "timestamp": "t"});
+        assert_eq!(taken_by(&mut c, only_generic.clone()), Some("Generic"));
+        assert_eq!(taken_by(&mut c, both.clone()), Some("Specific"));
+        assert_eq!(taken_by(&mut c, only_generic), Some("Generic"));
+        assert_eq!(taken_by(&mut c, both), Some("Specific"));
     }
 }

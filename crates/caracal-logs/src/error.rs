@@ -73,6 +73,15 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A path given to read is neither a regular file nor a folder (a device, a FIFO, a
+    /// socket).
+    #[error("cannot read {path}: it is a {kind}, not a regular file or a folder")]
+    NotAFile {
+        /// The path.
+        path: String,
+        /// What it is instead, such as `character device`.
+        kind: &'static str,
+    },
     /// A custom schema file is invalid.
     #[error("invalid log schema {name}: {reason}")]
     Schema {

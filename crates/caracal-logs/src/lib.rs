@@ -6,10 +6,14 @@
 //!   on SQS ([`poll()`], over the [`ObjectStore`] and [`Queue`] traits; [`s3`] implements
 //!   them with the AWS SDK behind the default `aws` feature). A [`SourcesFile`] maps S3
 //!   key prefixes to allowed log types; a [`Router`] picks the processor per object.
-//! - A [`Processor`] reads one object (gzip and zstd undone by [`decode`]) in the right
-//!   mode: text or JSON lines, a streamed JSON array or CloudTrail `{"Records":[...]}`, or
-//!   pretty-printed JSON. Each record goes to the [`Classifier`], which tries the
-//!   candidate parsers from [`PARSERS`] (plus custom YAML [`schema`]s), the last match first.
+//! - A [`Processor`] ([`process`]) reads one object (gzip and zstd undone, UTF-16 made
+//!   UTF-8 by [`decode`]) in the right mode: text or JSON lines, a streamed JSON array or
+//!   CloudTrail `{"Records":[...]}` (followed by more documents, one per line), or
+//!   pretty-printed JSON. A wrapper of several records, such as GuardDuty's
+//!   `{"findings":[...]}`, is split by its parser ([`Parser::split`]). Each record goes to
+//!   the [`Classifier`], which tries the candidate parsers from [`PARSERS`] (plus custom
+//!   YAML [`schema`]s): the last match first, except that a JSON record goes to the
+//!   more specific parsers first ([`Parser::specificity`]).
 //! - [`normalize`] adds the `p_` fields and the indicator arrays ([`Indicators`]).
 //! - The [`Event`] goes to an [`EventSink`]: the [`LakeWriter`] (Parquet under Hive
 //!   partitions, memory-bounded), a [`ChannelSink`] for the rules engine, or both ([`Tee`]).

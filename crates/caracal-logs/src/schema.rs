@@ -348,6 +348,19 @@ impl Parser for CustomParser {
         &self.indicators
     }
 
+    /// A JSON schema claims records by its required fields (or, when none is, its event-time
+    /// fields): their number.
+    fn specificity(&self) -> u32 {
+        if !matches!(self.mode, Mode::Json) {
+            return 0;
+        }
+        let fields = &self.schema.fields;
+        let required = fields.iter().filter(|f| f.required).count();
+        let n =
+            if required > 0 { required } else { fields.iter().filter(|f| f.event_time).count() };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         match (&self.mode, input) {
             (Mode::Json, Input::Json(Value::Object(map))) => {

@@ -120,3 +120,106 @@ fn unclassified_text_lines_are_counted_per_line() {
     assert_eq!((r.lines, r.records, r.errors, r.skipped), (3, 2, 2, 1));
     assert_eq!(r.by_type["(unclassified)"].errors, 2);
 }
+
+const TRAIL: &str = r#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","sourceIPAddress":"192.0.2.1"}"#;
+
+// #11.10: a forwarder's file holds one `{"Records":[...]}` document per line; every line's
+// records are read, not only the first line's.
+#[test]
+fn records_documents_one_per_line_are_all_read() {
+    let doc = format!("{{\"Records\":[{TRAIL},{TRAIL}]}}");
+    let input = format!("{doc}\n{doc}\n\n{doc}\n");
+    let (r, events) = process_bytes("forwarded.json", input.as_bytes());
+    assert_eq!((r.records, r.events, r.errors, r.skipped), (6, 6, 0, 1));
+    assert_eq!(r.lines, 4);
+    assert_eq!(r.bytes, input.len() as u64);
+    assert!(events.iter().all(|e| e.log_type() == "AWS.CloudTrail"));
+    // Without a final newline, with an array per line, and with a broken second line.
+    let (r, _) = process_bytes("a.json", format!("{doc}\n{doc}").as_bytes());
+    assert_eq!((r.records, r.events, r.lines), (4, 4, 2));
+    let (r, _) = process_bytes("b.json", format!("[{TRAIL}]\n[{TRAIL},{TRAIL}]\n").as_bytes());
+    assert_eq!((r.records, r.events, r.lines), (3, 3, 2));
+    let (r, _) = process_bytes("c.json", format!("{doc}\n{{\"Records\":[\n{doc}\n").as_bytes());
+    assert_eq!((r.records, r.events, r.errors), (5, 4, 1));
+    assert_eq!((r.first_errors[0].line, r.first_errors[0].code), (2, RejectCode::InvalidJson));
+    // Trailing junk on the document's own line is one more error on that line.
+    let (r, _) = process_bytes("d.json", format!("{doc} junk\n{doc}\n").as_bytes());
+    assert_eq!((r.records, r.events, r.errors), (5, 4, 1));
+    assert_eq!(r.first_errors[0].line, 1);
+}
+
+// #11.11: a CloudTrail record without eventTime is a counted error, not an event filed
+// under the processing time.
+#[test]
+fn a_cloudtrail_record_without_event_time_is_a_malformed_record() {
+    let untimed = TRAIL.replace(r#""eventTime":"2024-01-01T00:00:00Z","#, "");
+    let input = format!("{{\"Records\":[{TRAIL},{untimed}]}}");
+    let (r, _) = process_bytes("untimed.json", input.as_bytes());
+    assert_eq!((r.records, r.events, r.errors), (2, 1, 1));
+    let err = &r.first_errors[0];
+    assert_eq!(err.code, RejectCode::Malformed);
+    assert_eq!(err.log_type.as_deref(), Some("AWS.CloudTrail"));
+    assert_eq!(err.reason, "eventTime is missing");
+    assert_eq!(r.by_type["AWS.CloudTrail"].errors, 1);
+}
+
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xff, 0xfe];
+    out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    out
+}
+
+// #11.14: UTF-16 (as Windows tools write it) is read as text, not as unclassified junk.
+#[test]
+fn utf16_input_is_decoded_and_bad_utf16_is_one_error() {
+    let (r, events) = process_bytes("windows.json", &utf16le(&lines(3)));
+    assert_eq!((r.records, r.events, r.errors, r.lines), (3, 3, 0, 3));
+    assert_eq!(events[0].log_type(), "Suricata.EVE");
+    let (r, _) = process_bytes("windows.json.gz", &gzip(&utf16le(&lines(3))));
+    assert_eq!((r.records, r.events), (3, 3));
+    let mut bad = utf16le(&lines(2));
+    bad.extend_from_slice(&[0x00, 0xdc]);
+    bad.extend_from_slice(&utf16le(&lines(2))[2..]);
+    let (r, _) = process_bytes("bad-utf16.json", &bad);
+    assert_eq!((r.records, r.events, r.errors), (3, 2, 1));
+    assert_eq!(r.first_errors[0].code, RejectCode::Unreadable);
+    assert!(r.first_errors[0].reason.contains("unpaired UTF-16 surrogate"), "{:?}", r.first_errors);
+}
+
+// #11.14: blank lines are skipped inputs in every reading mode, before the first record too.
+#[test]
+fn blank_lines_are_counted_as_skipped_in_every_mode() {
+    let (r, _) = process_bytes("lines.json", format!("\n \n{SUITE}\n\n{SUITE}\n").as_bytes());
+    assert_eq!((r.lines, r.records, r.skipped), (5, 2, 3));
+    let array = format!("\n[\n{SUITE},\n\n{SUITE}\n]\n");
+    let (r, _) = process_bytes("array.json", array.as_bytes());
+    assert_eq!((r.lines, r.records, r.skipped), (6, 2, 2));
+    assert_eq!(r.bytes, array.len() as u64);
+    let pretty = format!(
+        "{{\n  \"timestamp\": \"2019-08-22T23:48:27Z\",\n\n  \"event_type\": \"dns\", \"src_ip\": \"10.0.0.1\", \"dest_ip\": \"10.0.0.2\"\n}}\n\n{SUITE}\n"
+    );
+    let (r, _) = process_bytes("pretty.json", pretty.as_bytes());
+    assert_eq!((r.lines, r.records, r.events, r.skipped), (7, 2, 2, 2));
+    assert_eq!(r.bytes, pretty.len() as u64);
+}
+
+// #11.14: RFC 3164 syslog takes its year from the object's time given to the processor
+// (S3 LastModified), not from the clock.
+#[test]
+fn rfc3164_year_comes_from_the_object_time() {
+    use caracal_logs::{ObjectInfo, PARSERS, Processor, SourceInfo};
+    use chrono::TimeZone;
+    let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("s", "s"));
+    let line = "Mar  3 10:00:00 host sshd[1]: Accepted publickey for root\n";
+    for year in [2019, 2031] {
+        let reference_time = chrono::Utc.with_ymd_and_hms(year, 6, 1, 0, 0, 0).single();
+        let object = ObjectInfo {
+            name: "syslog".into(),
+            reference_time: reference_time.unwrap_or_default(),
+        };
+        let mut events = Vec::new();
+        let r = p.process(&object, line.as_bytes(), &mut events).expect("a Vec sink never fails");
+        assert_eq!(r.events, 1);
+        assert_eq!(events[0].to_json()["p_event_time"], format!("{year}-03-03 10:00:00.000000000"));
+    }
+}

@@ -53,3 +53,28 @@ fn osquery_snapshot_and_rfc5424_syslog_are_told_apart_from_their_neighbours() {
     assert_eq!(l["p_event_time"], "2024-03-01 12:34:56.500000000");
     assert_eq!(l["p_any_ip_addresses"], serde_json::json!(["192.0.2.9"]));
 }
+
+// #11.12: JSON that carries `event_type` and `timestamp` is not Suricata EVE without EVE's
+// own fields; Duo and Dropbox events are not taken for it.
+#[test]
+fn duo_and_dropbox_events_are_not_taken_for_suricata() {
+    let duo = r#"{"access_device":{"ip":"192.0.2.10","browser":"Chrome"},"application":{"key":"DIY231J8BR23QK4UKBY8","name":"Microsoft Azure Active Directory"},"event_type":"authentication","factor":"duo_push","reason":"user_approved","result":"success","timestamp":1591804432,"txid":"340a23e3-23f3-4f54-9cb2-b0d6d1a8d9b5","user":{"key":"DUY0NVNCHE8N9FY79WA9","name":"narroway"}}"#;
+    let dropbox = r#"{"timestamp":"2023-05-15T10:22:08Z","event_category":{".tag":"logins"},"event_type":{".tag":"login_success","description":"Signed in"},"actor":{".tag":"user","user":{".tag":"team_member","display_name":"Alice","email":"alice@example.com"}},"origin":{"geo_location":{"ip_address":"198.51.100.4"},"access_method":{".tag":"end_user"}},"involve_non_team_member":false,"context":{".tag":"team"},"details":{".tag":"login_success_details","is_emm_managed":false}}"#;
+    let stats = r#"{"timestamp":"2019-08-22T23:48:27.924120+0000","event_type":"stats","stats":{"uptime":8}}"#;
+    let flow = r#"{"timestamp":"2019-08-22T23:48:27.924120+0000","flow_id":1,"event_type":"flow","flow":{"pkts_toserver":1}}"#;
+    let input = format!("{duo}\n{dropbox}\n{stats}\n{flow}\n");
+    let (report, events) = process_bytes("mixed.json", input.as_bytes());
+    assert_eq!((report.records, report.events, report.errors), (4, 2, 2));
+    assert!(report.first_errors.iter().all(|e| e.log_type.is_none()), "{:?}", report.first_errors);
+    assert_eq!(report.first_errors.iter().map(|e| e.line).collect::<Vec<_>>(), [1, 2]);
+    assert!(events.iter().all(|e| e.log_type() == "Suricata.EVE"));
+}
+
+// #11.12: a GuardDuty claim needs GuardDuty's own marks, not only `type` and `severity`.
+#[test]
+fn a_record_with_type_and_severity_is_not_a_guardduty_finding() {
+    let alert = r#"{"schemaVersion":"1.0","type":"alert","severity":3,"message":"disk full","host":"web-1"}"#;
+    let (report, _) = process_bytes("alerts.json", format!("{alert}\n").as_bytes());
+    assert_eq!((report.records, report.events, report.errors), (1, 0, 1));
+    assert!(report.by_type.contains_key("(unclassified)"));
+}

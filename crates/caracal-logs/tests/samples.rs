@@ -52,6 +52,27 @@ fn every_sample_file_parses_as_its_folder_log_type_without_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+// #11.11: the public fixtures whose CloudTrail records lack eventTime (kept apart from the
+// samples under tests/data/malformed/) give one malformed record each, none an event.
+#[test]
+fn cloudtrail_fixtures_without_event_time_are_malformed_records() {
+    for (file, n) in [
+        (
+            "malformed/AWS.CloudTrail/c7n_cwe_event-cloud-trail-bedrock-create-customization-jobs.json",
+            1,
+        ),
+        ("malformed/AWS.CloudTrail/panther-analysis_rule-tests.dev.untimed.jsonl", 3),
+    ] {
+        let (report, events) = process_file(file);
+        assert!(events.is_empty(), "{file}");
+        assert_eq!((report.records, report.errors), (n, n), "{file}");
+        for e in &report.first_errors {
+            assert_eq!(e.log_type.as_deref(), Some("AWS.CloudTrail"), "{file}");
+            assert_eq!(e.reason, "eventTime is missing", "{file}");
+        }
+    }
+}
+
 fn strs(v: &serde_json::Value) -> Vec<&str> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str()).collect()).unwrap_or_default()
 }
@@ -137,6 +158,12 @@ fn alb_access_nlb_and_connection_lines_parse_in_one_file() {
         strs(&nlb["p_any_domain_names"])
             .contains(&"my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com")
     );
+    // #11.13: the quoted ALPN list is one field; the fields after it stay in place.
+    let alpn = events.iter().map(json).find(|e| e["alpnClientPreferenceList"].is_array());
+    let alpn = alpn.expect("the NLB line with an ALPN list");
+    assert_eq!(alpn["alpnClientPreferenceList"], serde_json::json!(["h2", "http/1.1"]));
+    assert_eq!(alpn["tlsConnectionCreationTime"], "2020-04-01T08:51:20");
+    assert!(alpn.get("extraFields").is_none(), "{alpn:#}");
     let conn = json(&events[6]);
     assert_eq!(conn["logKind"], "connection");
     assert_eq!(conn["tlsVerifyStatus"], "Success");

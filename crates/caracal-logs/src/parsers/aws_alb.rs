@@ -158,6 +158,12 @@ impl Parser for Alb {
                     put(&mut map, "requestUrl", parts.next().unwrap_or(""), false);
                     put(&mut map, "requestHttpVersion", parts.next().unwrap_or(""), false);
                 }
+                // NLB's `"h2","http/1.1"`: the protocols the client offered, in its order.
+                "alpnClientPreferenceList" if value.starts_with('"') => {
+                    let list: Vec<Value> =
+                        value.split(',').map(|p| Value::from(p.trim_matches('"'))).collect();
+                    map.insert((*name).into(), list.into());
+                }
                 // -1 means "no answer" in ALB timing fields.
                 _ if *value == "-1" && name.ends_with("Time") => {}
                 _ => put(&mut map, name, value, NUMERIC.contains(name)),

@@ -1,6 +1,7 @@
 //! `AWS.CloudTrail`: API call records. Accepts single events (one per line, in a JSON array
 //! or under `Records`, which the reader streams) and EventBridge envelopes ("AWS API Call
 //! via CloudTrail") with the event under `detail`. Digest files are recognised and skipped.
+//! A record without a valid `eventTime` is malformed.
 
 use std::sync::LazyLock;
 
@@ -47,6 +48,10 @@ impl Parser for CloudTrail {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        2
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
         if is_digest(map) {
@@ -60,8 +65,10 @@ impl Parser for CloudTrail {
             Some(map).filter(|m| is_event(m))
         };
         let Some(event) = event else { return Parse::NotMine };
+        // Every CloudTrail record has its time; without it the event would be filed under
+        // the time it was processed (#11.11).
         let event_time = match event.get("eventTime") {
-            None => None,
+            None => return Parse::Malformed("eventTime is missing".into()),
             Some(v) => match value_time(Some(v)) {
                 Some(t) => Some(t),
                 None => return Parse::Malformed(format!("eventTime {v} is not a time")),

@@ -1,5 +1,5 @@
 //! `AWS.GuardDuty`: findings, bare or inside an EventBridge envelope ("GuardDuty Finding").
-//! `{"findings":[...]}` lists are split into findings by the reader.
+//! `{"findings":[...]}` lists (GetFindings output) are split into their findings.
 
 use std::sync::LazyLock;
 
@@ -34,10 +34,15 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+/// A finding has a `type` and a `severity` and says it is GuardDuty's: by its `arn` or by
+/// `service.serviceName` (#11.12: `type` and `severity` alone are in many logs).
 fn is_finding(map: &Map<String, Value>) -> bool {
-    has_all(map, &["schemaVersion", "type", "severity"])
-        || (has_all(map, &["type", "severity", "accountId", "arn"])
-            && map.get("arn").and_then(Value::as_str).is_some_and(|a| a.contains(":guardduty:")))
+    has_all(map, &["type", "severity"])
+        && (map.get("arn").and_then(Value::as_str).is_some_and(|a| a.contains(":guardduty:"))
+            || map
+                .get("service")
+                .and_then(|s| s.get("serviceName"))
+                .is_some_and(|n| n == "guardduty"))
 }
 
 impl Parser for GuardDuty {
@@ -47,6 +52,21 @@ impl Parser for GuardDuty {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn specificity(&self) -> u32 {
+        3
+    }
+
+    fn split(&self, value: &mut Value) -> Option<Vec<Value>> {
+        let Value::Object(map) = value else { return None };
+        if map.len() != 1 {
+            return None;
+        }
+        match map.get_mut("findings")? {
+            Value::Array(items) => Some(std::mem::take(items)),
+            _ => None,
+        }
     }
 
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {

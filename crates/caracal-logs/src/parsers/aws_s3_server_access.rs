@@ -65,6 +65,10 @@ impl Parser for S3ServerAccess {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        4
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         if let Some(map) = object(input) {
             // Already split into named fields (as Panther and Firehose pipelines store it).

@@ -29,6 +29,10 @@ impl Parser for VpcDns {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        3
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
         if !has_all(map, &["query_name", "query_type", "srcaddr"]) {

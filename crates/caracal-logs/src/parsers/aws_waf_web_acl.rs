@@ -27,6 +27,10 @@ impl Parser for WebAcl {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        3
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
         if !has_all(map, &["webaclId", "httpRequest", "action"]) {

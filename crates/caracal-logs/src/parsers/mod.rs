@@ -97,6 +97,21 @@ pub trait Parser: Send + Sync {
     fn indicator_fields(&self) -> &[IndicatorField];
     /// Parses one record, or says it is not of this type.
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse;
+    /// How many distinguishing fields a JSON record must hold for this parser to claim it.
+    /// The classifier offers a JSON record to the most specific parsers first, so a record
+    /// two parsers could claim goes to the one that asks more of it. Text-only parsers
+    /// keep 0.
+    fn specificity(&self) -> u32 {
+        0
+    }
+    /// Splits a document that wraps several records of this type (GuardDuty's
+    /// `{"findings":[...]}`) into them; `None`, leaving `value` as it was, when it is not
+    /// such a wrapper. The reader asks each candidate about a JSON document that is an
+    /// object of one key, before classifying it.
+    fn split(&self, value: &mut Value) -> Option<Vec<Value>> {
+        let _ = value;
+        None
+    }
 }
 
 /// Every built-in parser, sorted by log type.

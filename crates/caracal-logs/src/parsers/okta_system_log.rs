@@ -31,13 +31,16 @@ impl Parser for SystemLog {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        3
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
-        // Some pipelines (Panther's) store the keys lower-cased.
-        let has = |k: &str| map.contains_key(k) || map.contains_key(&k.to_ascii_lowercase());
-        if !has("actor")
-            || !has("eventType")
-            || !(has("published") || has("uuid") || has("outcome"))
+        // Some pipelines (Panther's) store the keys lower-cased: `eventtype`.
+        if !map.contains_key("actor")
+            || !(map.contains_key("eventType") || map.contains_key("eventtype"))
+            || !["published", "uuid", "outcome"].iter().any(|k| map.contains_key(*k))
         {
             return Parse::NotMine;
         }

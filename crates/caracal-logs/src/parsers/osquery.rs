@@ -40,6 +40,10 @@ impl Parser for Osquery {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        4
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
         if !has_all(map, &["name", "hostIdentifier", "action"]) {

@@ -1,7 +1,12 @@
 //! `Suricata.EVE`: Suricata eve.json records of every `event_type` (alert, dns, flow,
-//! http, tls, fileinfo, ...), one JSON object per line.
+//! http, tls, fileinfo, ...), one JSON object per line. A record is claimed only with a
+//! string `event_type` and `timestamp` and a field only EVE has beside them: `flow_id`,
+//! `src_ip` and `dest_ip`, or the section its `event_type` names (`"stats": {...}`);
+//! Duo and Dropbox events also carry `event_type` and `timestamp` (#11.12).
 
 use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
 
 use super::util::{fields, has_all, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
@@ -25,6 +30,18 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+/// True when `map` holds what every EVE record has and what only EVE records have.
+fn is_eve(map: &Map<String, Value>) -> bool {
+    let (Some(Value::String(event_type)), Some(Value::String(_))) =
+        (map.get("event_type"), map.get("timestamp"))
+    else {
+        return false;
+    };
+    map.contains_key("flow_id")
+        || has_all(map, &["src_ip", "dest_ip"])
+        || map.get(event_type.as_str()).is_some_and(Value::is_object)
+}
+
 impl Parser for Eve {
     fn log_type(&self) -> &str {
         "Suricata.EVE"
@@ -34,9 +51,13 @@ impl Parser for Eve {
         &INDICATORS
     }
 
+    fn specificity(&self) -> u32 {
+        3
+    }
+
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {
         let Some(map) = object(input) else { return Parse::NotMine };
-        if !has_all(map, &["event_type", "timestamp"]) {
+        if !is_eve(map) {
             return Parse::NotMine;
         }
         let Some(event_time) = value_time(map.get("timestamp")) else {

@@ -125,7 +125,8 @@ pub(crate) fn eventbridge_detail<'a>(
 
 /// Splits a line of space-separated fields where a field may be `"quoted"` (with `\"`
 /// escapes) or `[bracketed]`. Quotes and brackets are removed; `None` for an unterminated
-/// quote or bracket.
+/// quote or bracket. A field of several quoted parts, such as NLB's ALPN list
+/// `"h2","http/1.1"`, is one token kept as it is, quotes included (#11.13).
 pub(crate) fn split_quoted(line: &str) -> Option<Vec<&str>> {
     let mut out = Vec::with_capacity(32);
     let bytes = line.as_bytes();
@@ -134,17 +135,20 @@ pub(crate) fn split_quoted(line: &str) -> Option<Vec<&str>> {
         match bytes[i] {
             b' ' | b'\t' => i += 1,
             b'"' => {
-                let start = i + 1;
-                let mut j = start;
-                loop {
-                    match bytes.get(j)? {
-                        b'\\' => j += 2,
-                        b'"' => break,
-                        _ => j += 1,
+                let end = closing_quote(bytes, i)?;
+                if matches!(bytes.get(end + 1), None | Some(b' ' | b'\t')) {
+                    out.push(line.get(i + 1..end)?);
+                    i = end + 1;
+                } else {
+                    // More follows the quote without a space: one token to the next space
+                    // outside quotes.
+                    let start = i;
+                    i = end + 1;
+                    while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+                        i = if bytes[i] == b'"' { closing_quote(bytes, i)? + 1 } else { i + 1 };
                     }
+                    out.push(line.get(start..i)?);
                 }
-                out.push(line.get(start..j)?);
-                i = j + 1;
             }
             b'[' => {
                 let start = i + 1;
@@ -162,6 +166,18 @@ pub(crate) fn split_quoted(line: &str) -> Option<Vec<&str>> {
         }
     }
     Some(out)
+}
+
+/// The index of the quote closing the one at `open`, skipping `\"` escapes.
+fn closing_quote(bytes: &[u8], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    loop {
+        match bytes.get(j)? {
+            b'\\' => j += 2,
+            b'"' => return Some(j),
+            _ => j += 1,
+        }
+    }
 }
 
 /// Inserts `value` under `name` unless it is empty or `-`; integers become numbers when
@@ -213,5 +229,16 @@ mod tests {
             Some(vec!["a", "01/Aug/2019:00:24:41 +0000", "GET / HTTP/1.1", "-", "\\\"x\\\""])
         );
         assert_eq!(split_quoted("a \"open"), None);
+    }
+
+    // #11.13: NLB's ALPN client preference list is one quoted token with commas and quotes.
+    #[test]
+    fn a_field_of_several_quoted_parts_is_one_token() {
+        let f = split_quoted(r#"h2 "h2","http/1.1" 2020-04-01T08:51:42 "a b"c "x""#);
+        assert_eq!(
+            f,
+            Some(vec!["h2", r#""h2","http/1.1""#, "2020-04-01T08:51:42", r#""a b"c"#, "x"])
+        );
+        assert_eq!(split_quoted(r#""a","b"#), None);
     }
 }
