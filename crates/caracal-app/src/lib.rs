@@ -21,6 +21,7 @@
 
 pub mod alerts;
 pub mod context;
+pub mod detect_sink;
 pub mod error;
 pub mod logs;
 pub mod outputs;
@@ -29,6 +30,7 @@ pub mod remediation;
 
 pub use crate::{
     context::{Context, open_store},
+    detect_sink::DetectSink,
     error::{Error, Result},
     logs::{BatchOutcome, FailedMessage, LogOptions, LogPipeline},
     outputs::Outputs,

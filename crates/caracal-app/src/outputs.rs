@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use caracal_detect::{DeliveryReport, DetectSink, Detector, RetryPolicy, Router, Summary};
+use caracal_detect::{DeliveryReport, Detector, RetryPolicy, Router, Summary};
 use caracal_logs::{Event, EventSink};
 use caracal_store::Store;
 use tokio::runtime::Handle;
 use tracing::warn;
+
+use crate::detect_sink::DetectSink;
 
 /// The lake and, optionally, the rules. An `EventSink`.
 pub struct Outputs {

@@ -11,7 +11,8 @@
 //!   type; `CreateAlert: false` matches are stored as signals.
 //! - [`posture`]: rules' `resource_lookup`, `compliance_status` and caching helpers
 //!   answered by the real store.
-//! - [`DetectSink`] makes the detector an `EventSink`, so every ingest path runs rules.
+//! - `caracal_app::DetectSink` makes the detector an `EventSink`, so every ingest path
+//!   runs rules; this crate itself needs no log reader or lake writer.
 //! - [`destinations`]: one module per kind, registered in [`destinations::KINDS`];
 //!   a [`destinations::Router`] picks an alert's destinations when it opens, and
 //!   [`delivery::deliver_pending`] delivers with retries, keeping failures pending.
@@ -26,7 +27,6 @@ pub mod detector;
 pub mod error;
 pub mod posture;
 pub mod rules;
-pub mod sink;
 mod state;
 
 pub use crate::{
@@ -36,5 +36,4 @@ pub use crate::{
     error::{Error, Result},
     posture::{StoreKv, StoreLookup},
     rules::{RuleMeta, RuleSource, Rules},
-    sink::DetectSink,
 };

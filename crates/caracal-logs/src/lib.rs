@@ -23,11 +23,14 @@
 #![deny(missing_docs)]
 
 pub mod classify;
-pub mod columns;
+/// The event types, defined in `caracal-core` (re-exported here for the parsers' paths).
+pub use caracal_core::event::{columns, indicators};
+/// The normalized event, defined in `caracal-core`.
+pub mod event {
+    pub use caracal_core::event::{Event, Origin, RowId, RowIdBlock, RowIds, format_p_time};
+}
 pub mod error;
-pub mod event;
 mod events;
-pub mod indicators;
 pub mod lake;
 pub mod local;
 pub mod normalize;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use caracal_logs::{Event, EventSink};
 
-use crate::detector::Detector;
+use caracal_detect::Detector;
 
 /// Buffers events into JSON batches of `batch_size` and runs the detector on each.
 #[derive(Debug)]

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use caracal_core::event as p;
+use crate::event as p;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use crate::columns::Fields;
-use crate::indicators::Indicators;
+use crate::event::columns::Fields;
+use crate::event::indicators::Indicators;
 
 /// Where events come from: their log type and source, shared by every event one parser
 /// makes for one source (one reference count per event instead of three).

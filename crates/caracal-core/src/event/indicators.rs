@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::LazyLock;
 
-use caracal_core::event as p;
+use crate::event as p;
 use serde_json::Value;
 use smallvec::SmallVec;
 
@@ -162,7 +162,7 @@ impl Indicators {
         self.push_with(field, |text| text.extend(value.chars().map(|c| c.to_ascii_lowercase())));
     }
 
-    pub(crate) fn push_ip(&mut self, ip: IpAddr) {
+    pub fn push_ip(&mut self, ip: IpAddr) {
         use std::fmt::Write;
         // Writing to a String cannot fail.
         self.push_with(Field::IpAddress, |text| {

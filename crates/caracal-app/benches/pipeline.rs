@@ -2,7 +2,7 @@
 //! every bundled CloudTrail rule + alert decisions (dedup windows and alerts in a real
 //! SQLite file), beside parse + normalize alone over the same bytes in the same run.
 //!
-//! Run: `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-detect --bench pipeline`
+//! Run: `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-app --bench pipeline`
 //!
 //! Prints one `ratio` line: both run alternately and each keeps its fastest time, which
 //! holds up on a shared machine. The target is >= 0.4x of parse-only.
@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use caracal_app::DetectSink;
 use caracal_core::config::{StoreBackend, StoreConfig};
-use caracal_detect::{DetectSink, Detector, Router, RuleSource, Rules};
+use caracal_detect::{Detector, Router, RuleSource, Rules};
 use caracal_logs::{Discard, EventSink, ObjectInfo, PARSERS, Processor, SourceInfo};
 use chrono::Utc;
 use serde_json::Value;

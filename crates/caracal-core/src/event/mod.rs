@@ -1,7 +1,15 @@
-//! Standard field names of a normalized log event.
+//! The normalized log event: the standard `p_` field names, the [`Event`] type every
+//! parser produces ([`columns`] keeps delimited lines as text), and its [`indicators`].
 //!
-//! Every parser's output carries these beside the log's own fields; rules, the data lake
-//! and the API read them by these names.
+//! These live here, not in caracal-logs, so that crates that run rules or serve alerts
+//! need no lake writer (arrow, parquet). Rules, the data lake and the API read the
+//! fields by these names.
+
+pub mod columns;
+pub mod indicators;
+mod normalized;
+
+pub use normalized::{Event, Origin, RowId, RowIdBlock, RowIds, format_p_time};
 
 /// The log type, such as `AWS.CloudTrail`.
 pub const P_LOG_TYPE: &str = "p_log_type";
