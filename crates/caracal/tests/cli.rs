@@ -16,7 +16,7 @@ fn help_lists_every_command() {
     let out = caracal(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["scan", "remediate", "logs", "test", "serve", "demo", "config"] {
+    for cmd in ["scan", "remediate", "logs", "alerts", "test", "serve", "demo", "config"] {
         assert!(text.contains(cmd), "help mentions {cmd}:\n{text}");
     }
 }
@@ -80,4 +80,47 @@ fn test_and_scan_select_detections_by_pack() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("\"Nope\"") && stderr.contains("Mine"), "names what exists: {stderr}");
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_policy_folders() {
+    // #11.8: a scheduler whose policies folder is missing used to scan and log
+    // `failing=0` forever; it must fail at start like `caracal scan` does.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("caracal.toml");
+    let missing = dir.path().join("no-such-policies");
+    std::fs::write(
+        &config,
+        format!("[scan]\nschedule = \"0 * * * *\"\n[policies]\npaths = [{:?}]\n", missing),
+    )
+    .unwrap();
+    let out = caracal(&["serve", "--scheduler-only", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-policies") && err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn alerts_commands_work_on_an_empty_store_and_name_a_missing_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_caracal"))
+            .args(args)
+            .env_remove("CARACAL_CONFIG")
+            .env_remove("CARACAL_STORE")
+            .env("CARACAL_DB", &db)
+            .output()
+            .expect("the binary runs")
+    };
+    let list = run(&["alerts", "list", "--json"]);
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "[]");
+    let show = run(&["alerts", "show", "nope"]);
+    assert_eq!(show.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&show.stderr).contains("no alert nope"));
+    let update = run(&["alerts", "update", "nope", "--status", "closed"]);
+    assert_eq!(update.status.code(), Some(2));
+    let bad = run(&["alerts", "update", "nope", "--status", "done"]);
+    assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown status");
 }
