@@ -1,0 +1,91 @@
+//! The scanner behind a fault-injecting proxy: broken answers are counted errors, and a
+//! listing in doubt deletes nothing.
+
+use std::sync::Arc;
+
+use caracal_aws::{Purpose, Session};
+use caracal_core::ResourceType as T;
+use caracal_scan::{ScanOutcome, ScanRequest, Scanner};
+use caracal_store::{SqliteStore, Store};
+use caracal_testkit::{Emulator, Fault, FaultProxy, Matcher, seed};
+
+async fn session_at(emulator: &Emulator, endpoint: &str) -> Session {
+    let aws = emulator.aws_at(endpoint, 1).await.expect("aws");
+    aws.session(None, Purpose::Scan).await.expect("session")
+}
+
+async fn scan(store: &Arc<dyn Store>, session: &Session, types: &[&str]) -> ScanOutcome {
+    let request =
+        ScanRequest { regions: Vec::new(), types: types.iter().map(|t| (*t).to_owned()).collect() };
+    Scanner::new(Arc::clone(store), 4)
+        .scan(std::slice::from_ref(session), &request, &())
+        .await
+        .expect("scan")
+}
+
+async fn live_ids(store: &Arc<dyn Store>, resource_type: &str) -> Vec<String> {
+    let filter = caracal_store::ResourceFilter {
+        resource_type: Some(resource_type.to_owned()),
+        ..Default::default()
+    };
+    let page = store.resources().list(&filter, &caracal_store::PageRequest::first(1000)).await;
+    page.expect("list").items.into_iter().map(|s| s.resource.resource_id).collect()
+}
+
+// #11.4: a listing answered with an empty 200, a 500, throttling or a dropped connection
+// is an error in the report, and the resources it would have missed stay live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_in_doubt_is_an_error_and_deletes_nothing() {
+    let emulator = Emulator::start().expect("emulator");
+    let direct = session_at(&emulator, &emulator.endpoint()).await;
+    seed::seed(&direct, 1).await.expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let types = [
+        T::KMS_KEY,
+        T::DYNAMODB_TABLE,
+        T::CLOUDTRAIL,
+        T::CONFIG_RECORDER,
+        T::IAM_USER,
+        T::S3_BUCKET,
+    ];
+    let first = scan(&store, &direct, &types).await;
+    assert!(first.report.errors.is_empty(), "{:#?}", first.report.errors);
+    let mut before = Vec::new();
+    for t in types {
+        let ids = live_ids(&store, t).await;
+        assert!(!ids.is_empty(), "{t} seeded");
+        before.push(ids);
+    }
+
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+    proxy.inject(Matcher::Target("ListKeys".into()), Fault::EmptyOk);
+    proxy.inject(Matcher::Target("ListTables".into()), Fault::EmptyOk);
+    proxy.inject(Matcher::Target("DescribeTrails".into()), Fault::ServerError);
+    proxy.inject(Matcher::Target("DescribeConfigurationRecorders".into()), Fault::Throttling);
+    proxy.inject(Matcher::Action("GetAccountAuthorizationDetails".into()), Fault::DropConnection);
+    proxy.inject(Matcher::QueryKey("x-id=ListBuckets".into()), Fault::EmptyOk);
+    let outcome = scan(&store, &via_proxy, &types).await;
+
+    assert_eq!(outcome.report.totals().deleted, 0, "{:#?}", outcome.report.types);
+    for (t, ids) in types.iter().zip(&before) {
+        assert_eq!(&live_ids(&store, t).await, ids, "{t} lost live resources");
+        assert!(outcome.report.types[*t].errors >= 1, "{t}: no error counted");
+    }
+    let error = |op: &str| {
+        outcome
+            .report
+            .errors
+            .iter()
+            .find(|e| e.operation == op)
+            .unwrap_or_else(|| panic!("no {op} error in {:#?}", outcome.report.errors))
+    };
+    assert!(error("kms:ListKeys").message.contains("empty body"), "{:?}", error("kms:ListKeys"));
+    assert!(error("dynamodb:ListTables").message.contains("empty body"));
+    error("cloudtrail:DescribeTrails");
+    error("config:DescribeConfigurationRecorders");
+    error("s3:ListBuckets");
+    assert!(proxy.faults_served() >= types.len() as u64);
+}
