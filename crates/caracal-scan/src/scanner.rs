@@ -7,6 +7,9 @@
 //!   written (their content is whole, so their diff is real), the failed resources keep
 //!   their previous snapshot, each failure is a [`ScanError`], and nothing in the scope
 //!   is marked deleted;
+//! - a resource is kept although a detail call failed (`Collected::partial`) → it is
+//!   written with the failure noted on it, the failure is a [`ScanError`], and deletions
+//!   still apply (the listing is complete);
 //! - everything succeeds → snapshots are written and stored live resources of the scope
 //!   that the listing lacked are marked deleted.
 
@@ -273,6 +276,11 @@ impl Scanner {
             changes.iter().filter(|(_, k)| *k == Some(ChangeKind::Modified)).count() as u64;
         let complete = collected.errors.is_empty();
         for e in collected.errors {
+            fail(&mut out, e);
+        }
+        // Resources kept with a failed detail call are in the listing: counted, but they
+        // do not hold deletions back.
+        for e in collected.partial {
             fail(&mut out, e);
         }
         let mut deleted = 0;

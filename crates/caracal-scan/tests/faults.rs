@@ -89,3 +89,66 @@ async fn a_listing_in_doubt_is_an_error_and_deletes_nothing() {
     error("s3:ListBuckets");
     assert!(proxy.faults_served() >= types.len() as u64);
 }
+
+// #11.8b: one failed detail call (GetBucketVersioning answered with a document the SDK
+// rejects) keeps the bucket with everything else read, the failure noted on it and
+// counted; the listing is still complete, so a deleted bucket is still marked deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_detail_call_keeps_the_bucket_with_the_failure_noted() {
+    let emulator = Emulator::start().expect("emulator");
+    let direct = session_at(&emulator, &emulator.endpoint()).await;
+    let manifest = seed::seed(&direct, 1).await.expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let first = scan(&store, &direct, &[T::S3_BUCKET]).await;
+    assert!(first.report.errors.is_empty(), "{:#?}", first.report.errors);
+
+    let gone = manifest.buckets.iter().find(|b| b.name.ends_with("-plain")).expect("plain");
+    direct.home().s3().delete_bucket().bucket(&gone.name).send().await.expect("delete bucket");
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+    // moto's own answer before the harness corrects it: AWS's root is VersioningConfiguration.
+    proxy.inject(
+        Matcher::QueryKey("versioning".into()),
+        Fault::Respond {
+            status: 200,
+            content_type: "application/xml".into(),
+            body: "<GetBucketVersioningResponse><Status>Enabled</Status></GetBucketVersioningResponse>"
+                .into(),
+        },
+    );
+    let outcome = scan(&store, &via_proxy, &[T::S3_BUCKET]).await;
+
+    let live: Vec<_> = manifest.buckets.iter().filter(|b| b.name != gone.name).collect();
+    let summary = &outcome.report.types[T::S3_BUCKET];
+    assert_eq!(summary.deleted, 1, "the listing was complete: {summary:?}");
+    // Every bucket listed (the seeded ones and the trail's log bucket) is kept and counted.
+    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
+    assert!(summary.seen as usize > live.len(), "{summary:?}");
+    assert!(outcome.report.errors.iter().all(|e| e.operation == "s3:GetBucketVersioning"));
+    for b in live {
+        let id = format!("arn:aws:s3:::{}", b.name);
+        let v = store.resources().get(&id).await.expect("get").expect("kept").to_json();
+        let noted = &v[caracal_scan::ERRORS_ATTRIBUTE];
+        assert_eq!(noted.as_array().map(Vec::len), Some(1), "{}: {v}", b.name);
+        assert_eq!(noted[0]["operation"], "s3:GetBucketVersioning");
+        assert!(noted[0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(v.get("Versioning").is_none(), "unknown, not null: {v}");
+        assert!(v["Owner"]["ID"].is_string(), "the ACL was read: {v}");
+        assert!(v.as_object().is_some_and(|o| o.contains_key("PublicAccessBlockConfiguration")));
+        assert_eq!(v["EncryptionRules"].is_array(), b.encrypted, "{}", b.name);
+    }
+    let gone_id = format!("arn:aws:s3:::{}", gone.name);
+    assert!(store.resources().get(&gone_id).await.expect("get").is_none());
+
+    // Once the call answers again, the note goes away.
+    proxy.clear();
+    let healed = scan(&store, &via_proxy, &[T::S3_BUCKET]).await;
+    assert!(healed.report.errors.is_empty(), "{:#?}", healed.report.errors);
+    let any = manifest.buckets.iter().find(|b| b.name != gone.name).expect("a bucket");
+    let v = store.resources().get(&format!("arn:aws:s3:::{}", any.name)).await;
+    let v = v.expect("get").expect("live").to_json();
+    assert!(v.get(caracal_scan::ERRORS_ATTRIBUTE).is_none(), "{v}");
+    assert!(v.get("Versioning").is_some());
+}
