@@ -152,3 +152,33 @@ async fn a_failed_detail_call_keeps_the_bucket_with_the_failure_noted() {
     assert!(v.get(caracal_scan::ERRORS_ATTRIBUTE).is_none(), "{v}");
     assert!(v.get("Versioning").is_some());
 }
+
+// #11.8b: the same for KMS keys: a failed GetKeyPolicy keeps the key, noted and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_key_policy_call_keeps_the_key_with_the_failure_noted() {
+    let emulator = Emulator::start().expect("emulator");
+    let direct = session_at(&emulator, &emulator.endpoint()).await;
+    let manifest = seed::seed(&direct, 1).await.expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+    proxy.inject(Matcher::Target("GetKeyPolicy".into()), Fault::ServerError);
+    let outcome = scan(&store, &via_proxy, &[T::KMS_KEY]).await;
+    let summary = &outcome.report.types[T::KMS_KEY];
+    assert!(summary.seen >= manifest.kms_keys.len() as u64, "{summary:?}");
+    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
+    for k in &manifest.kms_keys {
+        let v = store.resources().get(&k.arn).await.expect("get").expect("kept").to_json();
+        assert_eq!(v[caracal_scan::ERRORS_ATTRIBUTE][0]["operation"], "kms:GetKeyPolicy", "{v}");
+        assert!(v.get("Policy").is_none(), "{v}");
+        assert_eq!(v["KeyRotationEnabled"], k.rotation, "read despite the failure: {v}");
+    }
+    let e = outcome.report.errors.iter().find(|e| e.operation == "kms:GetKeyPolicy");
+    assert!(
+        e.is_some_and(|e| e.message.contains("InternalFailure")),
+        "{:#?}",
+        outcome.report.errors
+    );
+}
