@@ -28,7 +28,7 @@ use tracing::info;
 
 use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, collector};
 use crate::error::{CollectError, Error};
-use crate::events::{CallFailed, ScopeScanned};
+use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
 
 /// What to scan. Empty lists mean "everything configured".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -281,7 +281,9 @@ impl Scanner {
         // Resources kept with a failed detail call are in the listing: counted, but they
         // do not hold deletions back.
         for e in collected.partial {
-            fail(&mut out, e);
+            let error = scan_error(e);
+            DetailCallFailed { error: &error }.emit(&mut out.summary);
+            out.errors.push(error);
         }
         let mut deleted = 0;
         if complete {
