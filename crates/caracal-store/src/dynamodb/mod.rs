@@ -16,9 +16,13 @@
 //!
 //! Behaviour worth knowing:
 //! - Batches go through `BatchWriteItem` (25 per call) and `BatchGetItem` (100 per
-//!   call); unprocessed items and keys are retried with backoff. A `put_batch` writes
-//!   history items before resource items, so a batch that fails half-way is retried
-//!   without duplicate history (history keys are `observed_at#kind`).
+//!   call); unprocessed items and keys are retried with backoff.
+//! - Resource items are written one conditional `PutItem` / `UpdateItem` each (16 in
+//!   flight), so a write never moves a resource back in time (#11.5): the condition
+//!   compares `last_seen` / `deleted_at` with the observation time, and a failed condition
+//!   means a newer state is already stored (not an error). History items follow the
+//!   accepted writes; a batch that fails half-way is retried without duplicate history
+//!   (history keys are `observed_at#kind`, and a retry re-derives the same change).
 //! - Page tokens are the `LastEvaluatedKey` (or the key of the last item returned)
 //!   hex-encoded. Listing a resource type, an account or a full scope queries an index
 //!   and returns ids in order; other filters scan the table (stable, not sorted).
