@@ -319,12 +319,73 @@ impl Config {
         if self.aws.max_attempts == 0 {
             return Err("aws.max_attempts must be at least 1".into());
         }
+        // #11.8: a zero timeout fails every call; a bad URL fails them all later, unnamed.
+        if self.aws.connect_timeout_secs == 0 {
+            return Err("aws.connect_timeout_secs must be at least 1".into());
+        }
+        if self.aws.operation_timeout_secs == 0 {
+            return Err("aws.operation_timeout_secs must be at least 1".into());
+        }
+        if let Some(url) = &self.aws.endpoint_url {
+            check_url(url).map_err(|e| format!("aws.endpoint_url {url:?}: {e}"))?;
+        }
+        if let Some(url) = &self.store.dynamodb.endpoint_url {
+            check_url(url).map_err(|e| format!("store.dynamodb.endpoint_url {url:?}: {e}"))?;
+        }
+        for region in &self.aws.regions {
+            check_region(region).map_err(|e| format!("aws.regions: {region:?} {e}"))?;
+        }
+        if let Some(region) = &self.store.dynamodb.region {
+            check_region(region).map_err(|e| format!("store.dynamodb.region {region:?} {e}"))?;
+        }
         if self.store.dynamodb.table_prefix.is_empty() {
             return Err("store.dynamodb.table_prefix must not be empty".into());
         }
         crate::detect_config::validate(&self.rules, &self.destinations)?;
         Ok(())
     }
+}
+
+/// Checks an endpoint URL: `http://` or `https://`, a host, an optional numeric port, an
+/// optional path; no spaces.
+fn check_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or("is not a URL: it must start with http:// or https://")?;
+    if url.chars().any(char::is_whitespace) {
+        return Err("is not a URL: it contains whitespace".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        // An IPv6 literal without a port (`[::1]`) has colons inside brackets.
+        Some((host, port)) if !port.ends_with(']') => {
+            if port.is_empty()
+                || !port.bytes().all(|b| b.is_ascii_digit())
+                || port.parse::<u16>().is_err()
+            {
+                return Err(format!("is not a URL: port {port:?} is not a number from 0 to 65535"));
+            }
+            host
+        }
+        _ => authority,
+    };
+    if host.is_empty() || host.contains('@') {
+        return Err("is not a URL: it has no host".into());
+    }
+    Ok(())
+}
+
+/// Checks the shape of a region name, such as `us-east-1`: lowercase letters, digits and
+/// dashes.
+fn check_region(region: &str) -> Result<(), String> {
+    if region == "global" {
+        return Err("is not an AWS region (global types are scanned whatever the regions)".into());
+    }
+    // Loose on purpose: emulators accept names such as `local`.
+    let shaped = region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if shaped { Ok(()) } else { Err("is not an AWS region name such as us-east-1".into()) }
 }
 
 /// Parses a cron schedule: 5 fields (minute first, as crontab) or 6-7 (seconds first).
@@ -368,6 +429,60 @@ mod tests {
         let err = Config::from_toml("[scan]\nschedule = \"every day\"\n", Path::new("c.toml"))
             .unwrap_err();
         assert!(err.to_string().contains("scan.schedule"), "{err}");
+    }
+
+    fn invalid(toml: &str) -> String {
+        match Config::from_toml(toml, Path::new("c.toml")) {
+            Ok(_) => panic!("accepted: {toml}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    // #11.8: `caracal config check` accepted zero timeouts and `endpoint_url = "not a url"`.
+    #[test]
+    fn zero_timeouts_are_rejected_naming_the_key() {
+        let msg = invalid("[aws]\nconnect_timeout_secs = 0\n");
+        assert!(msg.contains("aws.connect_timeout_secs must be at least 1"), "{msg}");
+        let msg = invalid("[aws]\noperation_timeout_secs = 0\n");
+        assert!(msg.contains("aws.operation_timeout_secs must be at least 1"), "{msg}");
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+
+    #[test]
+    fn endpoint_urls_must_be_http_urls() {
+        let msg = invalid("[aws]\nendpoint_url = \"not a url\"\n");
+        assert!(msg.contains("aws.endpoint_url \"not a url\": is not a URL"), "{msg}");
+        let msg = invalid("[store.dynamodb]\nendpoint_url = \"localhost:8000\"\n");
+        assert!(msg.contains("store.dynamodb.endpoint_url"), "{msg}");
+        for bad in ["http://", "http://host:port", "http://host:99999", "https://a b", "ftp://h"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "http://127.0.0.1:5000",
+            "https://dynamodb.eu-west-1.amazonaws.com",
+            "http://localhost:4566/",
+            "http://[::1]:8000",
+            "http://[::1]",
+        ] {
+            assert_eq!(check_url(good), Ok(()), "{good}");
+        }
+        let mut c = Config::default();
+        let err = c.apply_env(|k| (k == "CARACAL_ENDPOINT_URL").then(|| "nope".into()));
+        assert!(err.is_err_and(|e| e.to_string().contains("aws.endpoint_url")));
+    }
+
+    #[test]
+    fn regions_must_look_like_regions() {
+        let msg = invalid("[aws]\nregions = [\"us-east-1\", \"US East\"]\n");
+        assert!(msg.contains("aws.regions: \"US East\" is not an AWS region name"), "{msg}");
+        let msg = invalid("[aws]\nregions = [\"global\"]\n");
+        assert!(msg.contains("global types are scanned"), "{msg}");
+        let msg = invalid("[store.dynamodb]\nregion = \"\"\n");
+        assert!(msg.contains("store.dynamodb.region"), "{msg}");
+        assert!(check_region("us-east-1 ").is_err());
+        for good in ["us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "local"] {
+            assert_eq!(check_region(good), Ok(()), "{good}");
+        }
     }
 
     #[test]

@@ -54,3 +54,24 @@ impl CallFailed<'_> {
         summary.errors += 1;
     }
 }
+
+/// A detail call failed on a resource that is kept (noted under `caracal:errors`): counted
+/// as an error, but the listing was complete, so deletions still apply.
+pub(crate) struct DetailCallFailed<'a> {
+    pub error: &'a ScanError,
+}
+
+impl DetailCallFailed<'_> {
+    pub(crate) fn emit(self, summary: &mut TypeSummary) {
+        let e = self.error;
+        warn!(
+            account = %e.account_id,
+            region = %e.region,
+            resource_type = %e.resource_type,
+            operation = %e.operation,
+            error = %e.message,
+            "Detail call failed; the resource is kept with the failure noted."
+        );
+        summary.errors += 1;
+    }
+}

@@ -8,7 +8,8 @@
 //! [`ResourceStore`](caracal_store::ResourceStore), and marks a resource deleted only
 //! when a complete, error-free listing of its type and region lacked it. Every failed
 //! call becomes a [`ScanError`](caracal_core::ScanError) in the
-//! [`ScanReport`](caracal_core::ScanReport).
+//! [`ScanReport`](caracal_core::ScanReport); a resource whose detail call failed may be
+//! kept with what was read, the failure listed on it under [`ERRORS_ATTRIBUTE`].
 //!
 //! Targeted rescans: [`rescan_resource`] (one resource by id, for remediation) and a
 //! [`ScanRequest`] narrowed to one account, region and type.
@@ -25,7 +26,9 @@ mod scanner;
 mod sdk;
 
 pub use crate::{
-    collectors::{COLLECTORS, Collected, Collector, ListingScope, Scope, collector},
+    collectors::{
+        COLLECTORS, Collected, Collector, ERRORS_ATTRIBUTE, ListingScope, Scope, collector,
+    },
     error::{CollectError, Error},
     rescan::rescan_resource,
     scanner::{Progress, ScanOutcome, ScanRequest, Scanner},

@@ -7,6 +7,9 @@
 //!   written (their content is whole, so their diff is real), the failed resources keep
 //!   their previous snapshot, each failure is a [`ScanError`], and nothing in the scope
 //!   is marked deleted;
+//! - a resource is kept although a detail call failed (`Collected::partial`) → it is
+//!   written with the failure noted on it, the failure is a [`ScanError`], and deletions
+//!   still apply (the listing is complete);
 //! - everything succeeds → snapshots are written and stored live resources of the scope
 //!   that the listing lacked are marked deleted.
 
@@ -25,14 +28,17 @@ use tracing::info;
 
 use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, collector};
 use crate::error::{CollectError, Error};
-use crate::events::{CallFailed, ScopeScanned};
+use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
 
 /// What to scan. Empty lists mean "everything configured".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanRequest {
-    /// Regions to scan. Empty: the configured regions plus the global types. When regions
-    /// are named, global types (IAM, account singletons, `.Meta`) run only if `global` is
-    /// one of them, so a one-region rescan does not rewrite account-wide aggregates.
+    /// Regions to scan. Empty: the configured regions. Global types (IAM, the password
+    /// policy, account singletons, `.Meta` aggregates) run once per account whatever
+    /// regions are named (#11.8c); `global` alone scans only them. When regions are named,
+    /// the `.Meta` aggregates still look at every configured region (plus the named ones),
+    /// so a one-region scan does not shrink an account-wide aggregate to that region. To
+    /// leave global types out, name the types to scan.
     pub regions: Vec<String>,
     /// Resource types to scan; empty: every collector.
     pub types: Vec<String>,
@@ -75,6 +81,51 @@ struct Task<'a> {
     session: &'a Session,
     collector: &'static dyn Collector,
     region: String,
+    /// The regions the task's scope covers (see [`Plan`]).
+    scope_regions: Arc<[String]>,
+}
+
+/// Which (collector, region) tasks a scan runs in each account, and the regions their
+/// scopes cover.
+struct Plan {
+    /// `(collector, region or global)`.
+    tasks: Vec<(&'static dyn Collector, String)>,
+    /// The regions scanned: regional tasks run in them, account-wide listings keep and
+    /// delete only resources in them.
+    regions: Vec<String>,
+    /// The regions global collectors' aggregates look at: the configured regions plus the
+    /// named ones.
+    account_regions: Vec<String>,
+}
+
+/// Plans a scan of `named` regions (empty: the `configured` ones). Global collectors run
+/// once whatever the regions (#11.8c); account-wide ones once when any region is scanned.
+fn plan(collectors: &[&'static dyn Collector], named: &[String], configured: &[String]) -> Plan {
+    let mut regions: Vec<String> = Vec::new();
+    let wanted = if named.is_empty() { configured } else { named };
+    for r in wanted {
+        if r != GLOBAL_REGION && !regions.contains(r) {
+            regions.push(r.clone());
+        }
+    }
+    let mut account_regions = configured.to_vec();
+    for r in &regions {
+        if !account_regions.contains(r) {
+            account_regions.push(r.clone());
+        }
+    }
+    let mut tasks = Vec::new();
+    for &c in collectors {
+        match c.listing_scope() {
+            ListingScope::Regional => tasks.extend(regions.iter().map(|r| (c, r.clone()))),
+            ListingScope::Global => tasks.push((c, GLOBAL_REGION.to_owned())),
+            ListingScope::AccountWide if !regions.is_empty() => {
+                tasks.push((c, GLOBAL_REGION.to_owned()))
+            }
+            ListingScope::AccountWide => {}
+        }
+    }
+    Plan { tasks, regions, account_regions }
 }
 
 #[derive(Default)]
@@ -105,31 +156,17 @@ impl Scanner {
             return Ok(ScanOutcome::default());
         };
         let requests_before = first.aws().requests().get();
-        let (regions, include_global) = if request.regions.is_empty() {
-            (first.aws().regions(), true)
-        } else {
-            let regions: Vec<String> =
-                request.regions.iter().filter(|r| *r != GLOBAL_REGION).cloned().collect();
-            (regions, request.regions.iter().any(|r| r == GLOBAL_REGION))
-        };
-        let regions: Arc<[String]> = regions.into();
+        let plan = plan(&collectors, &request.regions, &first.aws().regions());
+        let regions: Arc<[String]> = plan.regions.into();
+        let account_regions: Arc<[String]> = plan.account_regions.into();
         let mut tasks = Vec::new();
         for session in sessions {
-            for &c in &collectors {
-                match c.listing_scope() {
-                    ListingScope::Regional => tasks.extend(regions.iter().map(|r| Task {
-                        session,
-                        collector: c,
-                        region: r.clone(),
-                    })),
-                    ListingScope::Global if include_global => {
-                        tasks.push(Task { session, collector: c, region: GLOBAL_REGION.into() })
-                    }
-                    ListingScope::AccountWide if !regions.is_empty() => {
-                        tasks.push(Task { session, collector: c, region: GLOBAL_REGION.into() })
-                    }
-                    _ => {}
-                }
+            for (c, region) in &plan.tasks {
+                let scope_regions = match c.listing_scope() {
+                    ListingScope::Global => Arc::clone(&account_regions),
+                    ListingScope::Regional | ListingScope::AccountWide => Arc::clone(&regions),
+                };
+                tasks.push(Task { session, collector: *c, region: region.clone(), scope_regions });
             }
         }
         progress.start(tasks.len() as u64);
@@ -150,7 +187,7 @@ impl Scanner {
                 let scope = Scope::new(
                     task.session,
                     &task.region,
-                    Arc::clone(&regions),
+                    task.scope_regions,
                     Arc::clone(&limit),
                     self.concurrency,
                 );
@@ -241,6 +278,13 @@ impl Scanner {
         for e in collected.errors {
             fail(&mut out, e);
         }
+        // Resources kept with a failed detail call are in the listing: counted, but they
+        // do not hold deletions back.
+        for e in collected.partial {
+            let error = scan_error(e);
+            DetailCallFailed { error: &error }.emit(&mut out.summary);
+            out.errors.push(error);
+        }
         let mut deleted = 0;
         if complete {
             let seen: HashSet<&str> =
@@ -327,6 +371,55 @@ fn select(types: &[String]) -> Result<Vec<&'static dyn Collector>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn planned(named: &[&str], types: &[&str]) -> Plan {
+        let named: Vec<String> = named.iter().map(|r| (*r).to_owned()).collect();
+        let types: Vec<String> = types.iter().map(|t| (*t).to_owned()).collect();
+        let collectors = select(&types).unwrap_or_default();
+        plan(&collectors, &named, &["us-east-1".to_owned(), "eu-west-1".to_owned()])
+    }
+
+    fn tasks(plan: &Plan) -> Vec<(&'static str, &str)> {
+        plan.tasks.iter().map(|(c, r)| (c.resource_type(), r.as_str())).collect()
+    }
+
+    // #11.8c: `--region us-east-1` used to skip IAM and the password policy silently.
+    #[test]
+    fn global_types_run_once_whatever_regions_are_named() {
+        use caracal_core::ResourceType as T;
+        let types = [T::IAM_USER, T::PASSWORD_POLICY, T::KMS_KEY, T::S3_BUCKET];
+        let plan = planned(&["us-east-1"], &types);
+        let mut got = tasks(&plan);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (T::IAM_USER, "global"),
+                (T::KMS_KEY, "us-east-1"),
+                (T::PASSWORD_POLICY, "global"),
+                (T::S3_BUCKET, "global"),
+            ]
+        );
+        assert_eq!(plan.regions, ["us-east-1"]);
+
+        // Nothing named: the configured regions, and the global types once.
+        let plan = planned(&[], &types);
+        assert_eq!(tasks(&plan).iter().filter(|(_, r)| *r == "global").count(), 3);
+        assert_eq!(tasks(&plan).iter().filter(|(t, _)| *t == T::KMS_KEY).count(), 2);
+
+        // `global` alone: only the global types.
+        let plan = planned(&["global"], &types);
+        assert_eq!(tasks(&plan), [(T::IAM_USER, "global"), (T::PASSWORD_POLICY, "global")]);
+    }
+
+    #[test]
+    fn aggregates_cover_the_configured_regions_and_the_named_ones() {
+        use caracal_core::ResourceType as T;
+        let plan = planned(&["ap-south-1", "ap-south-1"], &[T::CONFIG_RECORDER_META]);
+        assert_eq!(tasks(&plan), [(T::CONFIG_RECORDER_META, "global")]);
+        assert_eq!(plan.regions, ["ap-south-1"]);
+        assert_eq!(plan.account_regions, ["us-east-1", "eu-west-1", "ap-south-1"]);
+    }
 
     #[test]
     fn unknown_type_is_an_error_naming_it() {

@@ -367,3 +367,25 @@ async fn live_count(store: &Arc<dyn Store>) -> usize {
         }
     }
 }
+
+// #11.8c: naming a region (`caracal scan --region us-east-1`) still scans the global types.
+#[tokio::test]
+async fn naming_a_region_still_scans_the_global_types() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let request = ScanRequest {
+        regions: vec![REGION.to_owned()],
+        types: vec![T::PASSWORD_POLICY.to_owned(), T::EC2_REGION_SETTINGS.to_owned()],
+    };
+    let outcome = Scanner::new(Arc::clone(&store), 4)
+        .scan(std::slice::from_ref(&session), &request, &())
+        .await
+        .expect("scan");
+    assert_clean(&outcome);
+    assert_eq!(outcome.report.types[T::PASSWORD_POLICY].seen, 1);
+    assert_eq!(outcome.report.types[T::EC2_REGION_SETTINGS].seen, 1);
+    snapshot(&store, &format!("{ACCOUNT_ID}::AWS.PasswordPolicy")).await;
+}

@@ -92,7 +92,7 @@ impl Collector for TrailMeta {
             .with("Trails", trails.keys().cloned().map(Value::String).collect::<Vec<_>>())
             .with("GlobalEventSelectors", global_selectors)
             .with("GlobalAdvancedEventSelectors", global_advanced);
-        Ok(Collected { resources: vec![r], errors: Vec::new() })
+        Ok(Collected { resources: vec![r], ..Default::default() })
     }
 }
 

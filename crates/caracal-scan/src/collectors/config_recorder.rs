@@ -42,7 +42,7 @@ impl Collector for Recorders {
                 r
             })
             .collect();
-        Ok(Collected { resources, errors: Vec::new() })
+        Ok(Collected { resources, ..Default::default() })
     }
 }
 

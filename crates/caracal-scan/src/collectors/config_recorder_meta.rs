@@ -67,7 +67,7 @@ impl Collector for RecorderMeta {
             .with("Recorders", ids)
             .with("RecorderDetails", details)
             .with("Regions", regions);
-        Ok(Collected { resources: vec![r], errors: Vec::new() })
+        Ok(Collected { resources: vec![r], ..Default::default() })
     }
 }
 

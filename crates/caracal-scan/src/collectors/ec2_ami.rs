@@ -74,6 +74,6 @@ impl Collector for Images {
                 out.push(r);
             }
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

@@ -48,7 +48,7 @@ impl Collector for Instances {
                 }
             }
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }
 

@@ -42,6 +42,6 @@ impl Collector for NetworkAcls {
                 out.push(r);
             }
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

@@ -54,6 +54,6 @@ impl Collector for RegionSettings {
             scope.region(),
         )
         .with("EbsEncryptionByDefault", encryption.unwrap_or(false));
-        Ok(Collected { resources: vec![r], errors: Vec::new() })
+        Ok(Collected { resources: vec![r], ..Default::default() })
     }
 }

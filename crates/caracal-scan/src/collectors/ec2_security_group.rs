@@ -21,7 +21,7 @@ impl Collector for SecurityGroups {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        Ok(Collected { resources: list(scope, None).await?, errors: Vec::new() })
+        Ok(Collected { resources: list(scope, None).await?, ..Default::default() })
     }
 
     async fn collect_one(

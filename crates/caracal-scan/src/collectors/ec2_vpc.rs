@@ -111,6 +111,6 @@ impl Collector for Vpcs {
             );
             out.push(r);
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

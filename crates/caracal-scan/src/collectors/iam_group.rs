@@ -54,6 +54,6 @@ impl Collector for Groups {
                     .with("Users", members.remove(name).unwrap_or_default()),
             );
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

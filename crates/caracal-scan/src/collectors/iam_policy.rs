@@ -78,6 +78,6 @@ impl Collector for Policies {
                     .with("PolicyDocument", document.map_or(Value::Null, Value::String)),
             );
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

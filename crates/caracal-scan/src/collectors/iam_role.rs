@@ -78,6 +78,6 @@ impl Collector for Roles {
                 ),
             );
         }
-        Ok(Collected { resources: out, errors: Vec::new() })
+        Ok(Collected { resources: out, ..Default::default() })
     }
 }

@@ -35,7 +35,7 @@ impl Collector for RootUser {
         let row = report.remove(ROOT_ROW);
         Ok(Collected {
             resources: vec![root(scope.account_id(), row, mfa.get(&arn).cloned())],
-            errors: Vec::new(),
+            ..Default::default()
         })
     }
 }

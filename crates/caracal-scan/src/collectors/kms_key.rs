@@ -1,13 +1,15 @@
 //! `AWS.KMS.Key`: ListKeys, then per key DescribeKey, GetKeyPolicy, and for customer
 //! keys ListResourceTags and (symmetric, not pending deletion) GetKeyRotationStatus.
-//! `KeyRotationEnabled` is null where rotation does not apply.
+//! `KeyRotationEnabled` is null where rotation does not apply. A failed DescribeKey drops
+//! the key (nothing is known of it); a failed later call keeps it, that call's fields left
+//! out and the failure listed under `caracal:errors` (#11.8b).
 
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState};
 use caracal_core::{Resource, ResourceType};
 
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, Described, DetailErrors, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
 
@@ -47,11 +49,13 @@ impl Collector for Keys {
                 async move { key(&kms, scope, &id).await.map_err(|e| e.on(id)) }
             })
             .await;
-        Ok(Collected::from_results(results))
+        Ok(Collected::from_described(results))
     }
 }
 
-async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Resource, CollectError> {
+async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Described, CollectError> {
+    let mut failed = DetailErrors::default();
+    let on = |e: CollectError| e.on(id);
     let meta = kms
         .describe_key()
         .key_id(id)
@@ -69,34 +73,46 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Resource, CollectE
             Some(KeyState::PendingDeletion | KeyState::PendingImport | KeyState::Unavailable)
         );
     let rotation = if rotatable {
-        Some(
+        failed.keep(
             kms.get_key_rotation_status()
                 .key_id(id)
                 .send()
                 .await
-                .op("kms:GetKeyRotationStatus")?
-                .key_rotation_enabled(),
+                .op("kms:GetKeyRotationStatus")
+                .map_err(on)
+                .map(|o| Some(o.key_rotation_enabled())),
         )
     } else {
-        None
+        Some(None)
     };
-    let policy = kms
-        .get_key_policy()
-        .key_id(id)
-        .policy_name("default")
-        .send()
-        .await
-        .op("kms:GetKeyPolicy")?
-        .policy;
+    let policy = failed.keep(
+        kms.get_key_policy()
+            .key_id(id)
+            .policy_name("default")
+            .send()
+            .await
+            .op("kms:GetKeyPolicy")
+            .map_err(on)
+            .map(|o| o.policy),
+    );
     let tags = if customer {
         let mut tags = std::collections::BTreeMap::new();
         let mut pages = kms.list_resource_tags().key_id(id).into_paginator().send();
+        let mut listed = Ok(());
         while let Some(page) = pages.next().await {
-            for t in page.op("kms:ListResourceTags")?.tags() {
-                tags.insert(t.tag_key().to_owned(), t.tag_value().to_owned());
+            match page.op("kms:ListResourceTags").map_err(on) {
+                Ok(page) => {
+                    for t in page.tags() {
+                        tags.insert(t.tag_key().to_owned(), t.tag_value().to_owned());
+                    }
+                }
+                Err(e) => {
+                    listed = Err(e);
+                    break;
+                }
             }
         }
-        tags
+        failed.keep(listed).map(|()| tags).unwrap_or_default()
     } else {
         Default::default()
     };
@@ -106,7 +122,8 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Resource, CollectE
     r.id = Some(meta.key_id().to_owned());
     r.tags = tags;
     r.time_created = created(meta.creation_date());
-    Ok(r.with("Description", meta.description())
+    let mut r = r
+        .with("Description", meta.description())
         .with("Enabled", meta.enabled())
         .with("KeyManager", e(meta.key_manager()))
         .with("KeyState", e(state))
@@ -114,7 +131,12 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Resource, CollectE
         .with("KeySpec", e(meta.key_spec()))
         .with("Origin", e(meta.origin()))
         .with("MultiRegion", meta.multi_region())
-        .with("DeletionDate", ts(meta.deletion_date()))
-        .with("KeyRotationEnabled", rotation)
-        .with("Policy", policy))
+        .with("DeletionDate", ts(meta.deletion_date()));
+    if let Some(rotation) = rotation {
+        r = r.with("KeyRotationEnabled", rotation);
+    }
+    if let Some(policy) = policy {
+        r = r.with("Policy", policy);
+    }
+    Ok(failed.finish(r))
 }

@@ -5,6 +5,11 @@
 //! password policy) is a present null/false field, never an error. A failed listing is an
 //! `Err` (nothing is written or deleted); a failed per-resource call skips that resource,
 //! whose previous snapshot stays, and lands in [`Collected::errors`].
+//!
+//! A collector may instead keep a resource whose detail call failed (#11.8b; S3 buckets
+//! do): the snapshot holds what was read, the fields of the failed call are left out
+//! (absent, unlike a null "not configured"), and the failures are listed on it under
+//! [`ERRORS_ATTRIBUTE`] and in [`Collected::partial`].
 
 use std::sync::Arc;
 
@@ -168,13 +173,60 @@ impl Scope {
     }
 }
 
+/// The attribute listing a snapshot's failed detail calls: an array of
+/// `{"operation": "s3:GetBucketVersioning", "message": "..."}`, absent when every call
+/// succeeded. The fields those calls fill are absent from the snapshot.
+pub const ERRORS_ATTRIBUTE: &str = "caracal:errors";
+
 /// The outcome of one listing that succeeded.
 #[derive(Debug, Default)]
 pub struct Collected {
-    /// Complete snapshots.
+    /// Snapshots: complete, or kept with their failed detail calls noted.
     pub resources: Vec<Resource>,
-    /// Per-resource calls that failed; those resources are left out of `resources`.
+    /// Per-resource calls that failed; those resources are left out of `resources`, so
+    /// nothing in the scope is marked deleted.
     pub errors: Vec<CollectError>,
+    /// Detail calls that failed on resources kept in `resources` (noted on each under
+    /// [`ERRORS_ATTRIBUTE`]). They count as scan errors; the listing itself is complete,
+    /// so deletions still apply.
+    pub partial: Vec<CollectError>,
+}
+
+/// One resource's snapshot and the detail calls that failed while reading it.
+#[derive(Debug)]
+pub(crate) struct Described {
+    pub(crate) resource: Resource,
+    pub(crate) failed: Vec<CollectError>,
+}
+
+/// Gathers a resource's failed detail calls while it is read.
+#[derive(Debug, Default)]
+pub(crate) struct DetailErrors(Vec<CollectError>);
+
+impl DetailErrors {
+    /// The call's value, or `None` with its failure noted.
+    pub(crate) fn keep<T>(&mut self, result: Result<T, CollectError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    /// The snapshot with its failures listed under [`ERRORS_ATTRIBUTE`].
+    pub(crate) fn finish(self, resource: Resource) -> Described {
+        if self.0.is_empty() {
+            return Described { resource, failed: self.0 };
+        }
+        let noted: Vec<serde_json::Value> = self
+            .0
+            .iter()
+            .map(|e| serde_json::json!({"operation": e.operation, "message": e.message}))
+            .collect();
+        Described { resource: resource.with(ERRORS_ATTRIBUTE, noted), failed: self.0 }
+    }
 }
 
 impl Collected {
@@ -184,6 +236,23 @@ impl Collected {
         for r in results {
             match r {
                 Ok(resource) => out.resources.push(resource),
+                Err(e) => out.errors.push(e),
+            }
+        }
+        out
+    }
+
+    /// Like [`Collected::from_results`], keeping resources read in part.
+    pub(crate) fn from_described(
+        results: impl IntoIterator<Item = Result<Described, CollectError>>,
+    ) -> Self {
+        let mut out = Self::default();
+        for r in results {
+            match r {
+                Ok(d) => {
+                    out.resources.push(d.resource);
+                    out.partial.extend(d.failed);
+                }
                 Err(e) => out.errors.push(e),
             }
         }

@@ -49,6 +49,6 @@ impl Collector for PasswordPolicy {
             .with("RequireNumbers", p.map(|p| p.require_numbers()))
             .with("RequireSymbols", p.map(|p| p.require_symbols()))
             .with("RequireUppercaseCharacters", p.map(|p| p.require_uppercase_characters()));
-        Ok(Collected { resources: vec![r], errors: Vec::new() })
+        Ok(Collected { resources: vec![r], ..Default::default() })
     }
 }

@@ -1,13 +1,18 @@
 //! `AWS.S3.Bucket`: ListBuckets once per account, GetBucketLocation per bucket, then for
 //! buckets in scanned regions their ACL, policy, encryption, versioning, logging, public
 //! access block, lifecycle, tags and object lock. Missing settings become null fields.
+//!
+//! A failed detail call (say `GetBucketVersioning` answered with a document the SDK
+//! rejects) keeps the bucket with everything else that was read: the fields of that call
+//! are left out and the failure is listed under `caracal:errors` (#11.8b). Only a failed
+//! `GetBucketLocation` drops the bucket, since its region is then unknown.
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, Described, DetailErrors, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, list, ts};
 
@@ -68,7 +73,7 @@ impl Collector for Buckets {
                 }
             })
             .await;
-        Ok(Collected::from_results(results.into_iter().filter_map(Result::transpose)))
+        Ok(Collected::from_described(results.into_iter().filter_map(Result::transpose)))
     }
 
     async fn collect_one(
@@ -80,7 +85,7 @@ impl Collector for Buckets {
         let s3 = scope.clients().s3();
         let Some(region) = location(&s3, name).await? else { return Ok(None) };
         let s3 = scope.clients_in(&region).s3();
-        describe(&s3, scope.account_id(), &region, name, None).await.map(Some)
+        describe(&s3, scope.account_id(), &region, name, None).await.map(|d| Some(d.resource))
     }
 }
 
@@ -106,60 +111,70 @@ async fn describe(
     region: &str,
     name: &str,
     creation: Option<&aws_smithy_types::DateTime>,
-) -> Result<Resource, CollectError> {
+) -> Result<Described, CollectError> {
     let on = |e: CollectError| e.on(name);
-    let acl = s3.get_bucket_acl().bucket(name).send().await.op("s3:GetBucketAcl").map_err(on)?;
-    let policy = s3
-        .get_bucket_policy()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])
-        .map_err(on)?;
-    let encryption = s3
-        .get_bucket_encryption()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"])
-        .map_err(on)?;
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .op("s3:GetBucketVersioning")
-        .map_err(on)?;
-    let logging =
-        s3.get_bucket_logging().bucket(name).send().await.op("s3:GetBucketLogging").map_err(on)?;
-    let public_access = s3
-        .get_public_access_block()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"])
-        .map_err(on)?;
-    let lifecycle = s3
-        .get_bucket_lifecycle_configuration()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"])
-        .map_err(on)?;
-    let tagging = s3
-        .get_bucket_tagging()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetBucketTagging", &["NoSuchTagSet"])
-        .map_err(on)?;
-    let object_lock = s3
-        .get_object_lock_configuration()
-        .bucket(name)
-        .send()
-        .await
-        .absent("s3:GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"])
-        .map_err(on)?;
+    let mut failed = DetailErrors::default();
+    let acl = failed
+        .keep(s3.get_bucket_acl().bucket(name).send().await.op("s3:GetBucketAcl").map_err(on));
+    let policy = failed.keep(
+        s3.get_bucket_policy()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])
+            .map_err(on),
+    );
+    let encryption = failed.keep(
+        s3.get_bucket_encryption()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"])
+            .map_err(on),
+    );
+    let versioning = failed.keep(
+        s3.get_bucket_versioning()
+            .bucket(name)
+            .send()
+            .await
+            .op("s3:GetBucketVersioning")
+            .map_err(on),
+    );
+    let logging = failed.keep(
+        s3.get_bucket_logging().bucket(name).send().await.op("s3:GetBucketLogging").map_err(on),
+    );
+    let public_access = failed.keep(
+        s3.get_public_access_block()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"])
+            .map_err(on),
+    );
+    let lifecycle = failed.keep(
+        s3.get_bucket_lifecycle_configuration()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"])
+            .map_err(on),
+    );
+    let tagging = failed.keep(
+        s3.get_bucket_tagging()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetBucketTagging", &["NoSuchTagSet"])
+            .map_err(on),
+    );
+    let object_lock = failed.keep(
+        s3.get_object_lock_configuration()
+            .bucket(name)
+            .send()
+            .await
+            .absent("s3:GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"])
+            .map_err(on),
+    );
 
     let arn = format!("arn:aws:s3:::{name}");
     let mut r = Resource::new(&arn, ResourceType::S3_BUCKET, account_id, region);
@@ -167,11 +182,28 @@ async fn describe(
     r.name = Some(name.to_owned());
     r.time_created = created(creation);
     r.tags = tagging
+        .flatten()
         .map(|t| t.tag_set().iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect())
         .unwrap_or_default();
-    let encryption_rules = encryption
-        .and_then(|o| o.server_side_encryption_configuration)
-        .map(|c| {
+    if let Some(acl) = acl {
+        r = r
+            .with(
+                "Grants",
+                list(acl.grants(), |g| {
+                    json!({"Grantee": g.grantee().map(grantee), "Permission": e(g.permission())})
+                }),
+            )
+            .with(
+                "Owner",
+                acl.owner()
+                    .map_or(Value::Null, |o| json!({"DisplayName": o.display_name(), "ID": o.id()})),
+            );
+    }
+    if let Some(policy) = policy {
+        r = r.with("Policy", policy.and_then(|p| p.policy));
+    }
+    if let Some(encryption) = encryption {
+        let rules = encryption.and_then(|o| o.server_side_encryption_configuration).map(|c| {
             list(c.rules(), |rule| {
                 json!({
                     "ApplyServerSideEncryptionByDefault": rule.apply_server_side_encryption_by_default().map(|d| json!({
@@ -182,74 +214,75 @@ async fn describe(
                 })
             })
         });
-    let lifecycle_rules = lifecycle.map(|l| {
-        list(l.rules(), |rule| {
+        r = r.with("EncryptionRules", rules);
+    }
+    if let Some(versioning) = versioning {
+        r = r
+            .with("Versioning", e(versioning.status()))
+            .with("MFADelete", e(versioning.mfa_delete()));
+    }
+    if let Some(logging) = logging {
+        let policy = logging.logging_enabled().map(|l| {
             json!({
-                "ID": rule.id(),
-                "Status": rule.status().as_str(),
-                "Filter": rule.filter().map(|f| json!({"Prefix": f.prefix()})),
-                "Expiration": rule.expiration().map(|x| json!({
-                    "Days": x.days(),
-                    "Date": ts(x.date()),
-                    "ExpiredObjectDeleteMarker": x.expired_object_delete_marker(),
-                })),
-                "Transitions": list(rule.transitions(), |t| json!({
-                    "Days": t.days(), "Date": ts(t.date()), "StorageClass": e(t.storage_class()),
-                })),
-                "NoncurrentVersionExpiration": rule.noncurrent_version_expiration().map(|x| json!({
-                    "NoncurrentDays": x.noncurrent_days(),
-                })),
-                "AbortIncompleteMultipartUpload": rule.abort_incomplete_multipart_upload().map(|x| json!({
-                    "DaysAfterInitiation": x.days_after_initiation(),
+                "TargetBucket": l.target_bucket(),
+                "TargetPrefix": l.target_prefix(),
+                "TargetGrants": list(l.target_grants(), |g| json!({
+                    "Grantee": g.grantee().map(grantee),
+                    "Permission": e(g.permission()),
                 })),
             })
-        })
-    });
-    let logging_policy = logging.logging_enabled().map(|l| {
-        json!({
-            "TargetBucket": l.target_bucket(),
-            "TargetPrefix": l.target_prefix(),
-            "TargetGrants": list(l.target_grants(), |g| json!({
-                "Grantee": g.grantee().map(grantee),
-                "Permission": e(g.permission()),
-            })),
-        })
-    });
-    let object_lock = object_lock.and_then(|o| o.object_lock_configuration).map(|c| {
-        json!({
-            "ObjectLockEnabled": e(c.object_lock_enabled()),
-            "Rule": c.rule().and_then(|r| r.default_retention()).map(|d| json!({
-                "DefaultRetention": {"Mode": e(d.mode()), "Days": d.days(), "Years": d.years()},
-            })),
-        })
-    });
-    let public_access = public_access.and_then(|p| p.public_access_block_configuration).map(|p| {
-        json!({
-            "BlockPublicAcls": p.block_public_acls().unwrap_or(false),
-            "BlockPublicPolicy": p.block_public_policy().unwrap_or(false),
-            "IgnorePublicAcls": p.ignore_public_acls().unwrap_or(false),
-            "RestrictPublicBuckets": p.restrict_public_buckets().unwrap_or(false),
-        })
-    });
-    Ok(r.with(
-        "Grants",
-        list(
-            acl.grants(),
-            |g| json!({"Grantee": g.grantee().map(grantee), "Permission": e(g.permission())}),
-        ),
-    )
-    .with(
-        "Owner",
-        acl.owner().map_or(Value::Null, |o| json!({"DisplayName": o.display_name(), "ID": o.id()})),
-    )
-    .with("Policy", policy.and_then(|p| p.policy))
-    .with("EncryptionRules", encryption_rules)
-    .with("Versioning", e(versioning.status()))
-    .with("MFADelete", e(versioning.mfa_delete()))
-    .with("LoggingPolicy", logging_policy)
-    .with("PublicAccessBlockConfiguration", public_access)
-    .with("LifecycleRules", lifecycle_rules)
-    .with("ObjectLockConfiguration", object_lock))
+        });
+        r = r.with("LoggingPolicy", policy);
+    }
+    if let Some(public_access) = public_access {
+        let block = public_access.and_then(|p| p.public_access_block_configuration).map(|p| {
+            json!({
+                "BlockPublicAcls": p.block_public_acls().unwrap_or(false),
+                "BlockPublicPolicy": p.block_public_policy().unwrap_or(false),
+                "IgnorePublicAcls": p.ignore_public_acls().unwrap_or(false),
+                "RestrictPublicBuckets": p.restrict_public_buckets().unwrap_or(false),
+            })
+        });
+        r = r.with("PublicAccessBlockConfiguration", block);
+    }
+    if let Some(lifecycle) = lifecycle {
+        let rules = lifecycle.map(|l| {
+            list(l.rules(), |rule| {
+                json!({
+                    "ID": rule.id(),
+                    "Status": rule.status().as_str(),
+                    "Filter": rule.filter().map(|f| json!({"Prefix": f.prefix()})),
+                    "Expiration": rule.expiration().map(|x| json!({
+                        "Days": x.days(),
+                        "Date": ts(x.date()),
+                        "ExpiredObjectDeleteMarker": x.expired_object_delete_marker(),
+                    })),
+                    "Transitions": list(rule.transitions(), |t| json!({
+                        "Days": t.days(), "Date": ts(t.date()), "StorageClass": e(t.storage_class()),
+                    })),
+                    "NoncurrentVersionExpiration": rule.noncurrent_version_expiration().map(|x| json!({
+                        "NoncurrentDays": x.noncurrent_days(),
+                    })),
+                    "AbortIncompleteMultipartUpload": rule.abort_incomplete_multipart_upload().map(|x| json!({
+                        "DaysAfterInitiation": x.days_after_initiation(),
+                    })),
+                })
+            })
+        });
+        r = r.with("LifecycleRules", rules);
+    }
+    if let Some(object_lock) = object_lock {
+        let lock = object_lock.and_then(|o| o.object_lock_configuration).map(|c| {
+            json!({
+                "ObjectLockEnabled": e(c.object_lock_enabled()),
+                "Rule": c.rule().and_then(|r| r.default_retention()).map(|d| json!({
+                    "DefaultRetention": {"Mode": e(d.mode()), "Days": d.days(), "Years": d.years()},
+                })),
+            })
+        });
+        r = r.with("ObjectLockConfiguration", lock);
+    }
+    Ok(failed.finish(r))
 }
 
 fn grantee(g: &aws_sdk_s3::types::Grantee) -> Value {

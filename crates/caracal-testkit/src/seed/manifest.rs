@@ -1,0 +1,130 @@
+//! [`Manifest`]: what the seeder made, with names to compare scans against.
+
+use serde::{Deserialize, Serialize};
+
+/// What the seeder made. Names are deterministic; ids come from the emulator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The scale seeded.
+    pub scale: u32,
+    /// The account.
+    pub account_id: String,
+    /// The region of regional resources.
+    pub region: String,
+    /// S3 buckets.
+    pub buckets: Vec<SeededBucket>,
+    /// VPC ids.
+    pub vpcs: Vec<String>,
+    /// Security groups made by the seeder (not the VPCs' default groups).
+    pub security_groups: Vec<SeededSecurityGroup>,
+    /// Instance ids.
+    pub instances: Vec<String>,
+    /// Volumes made directly (not instance root volumes).
+    pub volumes: Vec<SeededVolume>,
+    /// IAM users.
+    pub users: Vec<SeededUser>,
+    /// IAM role names.
+    pub roles: Vec<String>,
+    /// IAM group names.
+    pub groups: Vec<String>,
+    /// Customer managed policy ARNs.
+    pub policies: Vec<String>,
+    /// KMS keys.
+    pub kms_keys: Vec<SeededKey>,
+    /// DynamoDB table names.
+    pub tables: Vec<String>,
+    /// CloudTrail trail names.
+    pub trails: Vec<String>,
+    /// The stopped Config recorder's name.
+    pub config_recorder: String,
+    /// Whether an account password policy exists (never, by design).
+    pub password_policy: bool,
+    /// Wall time spent seeding, in milliseconds.
+    pub seconds: f64,
+}
+
+impl Manifest {
+    /// Resources the seeder made directly, plus what AWS makes with them that a scanner
+    /// sees (each VPC's default security group and network ACL, each instance's root
+    /// volume, the account singletons).
+    pub fn resource_count(&self) -> usize {
+        self.buckets.len()
+            + self.vpcs.len() * 3
+            + self.security_groups.len()
+            + self.instances.len() * 2
+            + self.volumes.len()
+            + self.users.len()
+            + self.roles.len()
+            + self.groups.len()
+            + self.policies.len()
+            + self.kms_keys.len()
+            + self.tables.len()
+            + self.trails.len()
+            + 2
+    }
+}
+
+/// One seeded bucket and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededBucket {
+    /// Bucket name.
+    pub name: String,
+    /// Has an AllUsers READ grant.
+    pub public_acl: bool,
+    /// Has a `Principal: *` bucket policy.
+    pub public_policy: bool,
+    /// Has default encryption.
+    pub encrypted: bool,
+    /// Has versioning enabled.
+    pub versioned: bool,
+    /// Has a full public access block.
+    pub public_access_block: bool,
+    /// Writes access logs.
+    pub logging: bool,
+}
+
+/// One seeded security group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededSecurityGroup {
+    /// Group id.
+    pub id: String,
+    /// Group name.
+    pub name: String,
+    /// Ports open to 0.0.0.0/0.
+    pub open_ports: Vec<u16>,
+}
+
+/// One seeded volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededVolume {
+    /// Volume id.
+    pub id: String,
+    /// Encrypted at rest.
+    pub encrypted: bool,
+}
+
+/// One seeded IAM user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededUser {
+    /// User name.
+    pub name: String,
+    /// Has a console password.
+    pub console_password: bool,
+    /// Has a virtual MFA device enabled.
+    pub mfa: bool,
+    /// Access key ids.
+    pub access_keys: Vec<String>,
+    /// Has an inline policy allowing `*` on `*`.
+    pub admin_inline_policy: bool,
+}
+
+/// One seeded KMS key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededKey {
+    /// Key id.
+    pub id: String,
+    /// Key ARN.
+    pub arn: String,
+    /// Rotation enabled.
+    pub rotation: bool,
+}

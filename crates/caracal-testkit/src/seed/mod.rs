@@ -1,0 +1,43 @@
+//! A deterministic, deliberately misconfigured account, built through the real SDK.
+//!
+//! Scale `n` makes `n` units; unit `i` holds, named `seed-{i}-...` (buckets
+//! `caracal-seed-{i}-...`):
+//!
+//! | kind | made | misconfiguration |
+//! | --- | --- | --- |
+//! | S3 buckets | `public-acl`, `public-policy`, `plain`, `compliant`, `logs` | AllUsers READ grant; `Principal: *` policy; no encryption, no versioning; none; none |
+//! | VPC | one, with a subnet | no flow logs |
+//! | security groups | `open-admin`, `web-internal` | 22 and 3389 from 0.0.0.0/0, 22 from ::/0; none |
+//! | instance | one, in the open group | IMDSv1 allowed (plus its root volume) |
+//! | volumes | `encrypted`, `unencrypted` | the second is unencrypted |
+//! | IAM users | `console-nomfa`, `keys-admin`, `mfa-ok` | console password without MFA; access key + admin inline policy; none |
+//! | IAM roles | `ec2`, `cross-account` | none; trusts any AWS principal |
+//! | IAM group + policy | `group`, `policy` | the policy allows `*:*` |
+//! | KMS keys | `rotated`, `unrotated` | rotation off on the second |
+//! | DynamoDB table | `table` | no point-in-time recovery |
+//!
+//! Once per account: a CloudTrail trail that is not logging and lacks log file validation,
+//! a Config recorder that is defined but stopped, and no password policy.
+//!
+//! The seeder refuses to run against anything but a loopback endpoint: it exists to build
+//! test accounts, never to touch a real one.
+//!
+//! One module per service (`s3.rs`, `ec2.rs`, `iam.rs`, `kms.rs`, `dynamodb.rs`), the
+//! account singletons (`account.rs`), the [`Manifest`] (`manifest.rs`) and the run that
+//! ties them together (`run.rs`).
+
+mod account;
+mod dynamodb;
+mod ec2;
+mod error;
+mod iam;
+mod kms;
+mod manifest;
+mod run;
+mod s3;
+
+pub use self::error::SeedError;
+pub use self::manifest::{
+    Manifest, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
+};
+pub use self::run::{MAX_SCALE, seed};

@@ -1,0 +1,102 @@
+//! [`seed`]: validates the endpoint and scale, seeds the units side by side, then the
+//! account singletons, and gathers the [`Manifest`].
+
+use std::time::Instant;
+
+use caracal_aws::{Clients, Session};
+use futures::{StreamExt, TryStreamExt, stream};
+use tracing::info;
+
+use super::{
+    Manifest, SeedError, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
+    account, dynamodb, ec2, iam, kms, s3,
+};
+
+/// Requests in flight while seeding; moto is one Python process.
+const CONCURRENCY: usize = 8;
+/// The largest scale: unit numbers go into VPC CIDRs (`10.{i}.0.0/16`).
+pub const MAX_SCALE: u32 = 250;
+
+/// Seeds `scale` units into the account behind `session`, in its home region.
+pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> {
+    let endpoint = session.aws().endpoint_url().map(str::to_owned);
+    let loopback = endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://127.0.0.1:") || e.starts_with("http://localhost:"));
+    if !loopback {
+        return Err(SeedError::NotAnEmulator(endpoint));
+    }
+    if scale == 0 || scale > MAX_SCALE {
+        return Err(SeedError::Scale(scale));
+    }
+    let started = Instant::now();
+    let clients = session.home();
+    let mut manifest = Manifest {
+        scale,
+        account_id: session.account_id().to_owned(),
+        region: clients.region().to_owned(),
+        config_recorder: "default".into(),
+        ..Manifest::default()
+    };
+
+    let units: Vec<Unit> = stream::iter(0..scale)
+        .map(|i| seed_unit(&clients, i))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    for unit in units {
+        manifest.buckets.extend(unit.buckets);
+        manifest.vpcs.push(unit.vpc);
+        manifest.security_groups.extend(unit.security_groups);
+        manifest.instances.push(unit.instance);
+        manifest.volumes.extend(unit.volumes);
+        manifest.users.extend(unit.users);
+        manifest.roles.extend(unit.roles);
+        manifest.groups.push(unit.group);
+        manifest.policies.push(unit.policy);
+        manifest.kms_keys.extend(unit.keys);
+        manifest.tables.push(unit.table);
+    }
+    manifest.trails.push(account::seed(&clients, &manifest.config_recorder).await?);
+    manifest.seconds = started.elapsed().as_secs_f64();
+    info!(scale, resources = manifest.resource_count(), "Seeded account.");
+    Ok(manifest)
+}
+
+/// What one unit made.
+struct Unit {
+    buckets: Vec<SeededBucket>,
+    vpc: String,
+    security_groups: Vec<SeededSecurityGroup>,
+    instance: String,
+    volumes: Vec<SeededVolume>,
+    users: Vec<SeededUser>,
+    roles: Vec<String>,
+    group: String,
+    policy: String,
+    keys: Vec<SeededKey>,
+    table: String,
+}
+
+async fn seed_unit(c: &Clients, i: u32) -> Result<Unit, SeedError> {
+    let (buckets, ec2, iam, keys, table) = tokio::try_join!(
+        s3::seed(c, i),
+        ec2::seed(c, i),
+        iam::seed(c, i),
+        kms::seed(c, i),
+        dynamodb::seed(c, i),
+    )?;
+    Ok(Unit {
+        buckets,
+        vpc: ec2.vpc,
+        security_groups: ec2.security_groups,
+        instance: ec2.instance,
+        volumes: ec2.volumes,
+        users: iam.users,
+        roles: iam.roles,
+        group: iam.group,
+        policy: iam.policy,
+        keys,
+        table,
+    })
+}
