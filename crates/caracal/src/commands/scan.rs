@@ -33,10 +33,10 @@ pub struct Args {
     #[arg(long = "account", value_name = "ID", help_heading = "SCOPE")]
     accounts: Vec<String>,
 
-    /// Scan only this region (repeatable); `global` for IAM and account-wide types
+    /// Scan only this region (repeatable); `global` alone for only IAM and account-wide types
     ///
-    /// Default: the `[aws] regions` plus the global types. When regions are named, global
-    /// types run only if `global` is one of them.
+    /// Default: the `[aws] regions`. Global types (IAM, the password policy, ...) run once
+    /// per account whatever regions are named; leave them out by naming `--type`s.
     #[arg(long = "region", value_name = "REGION", help_heading = "SCOPE")]
     regions: Vec<String>,
 
