@@ -134,6 +134,28 @@ pub struct DestinationConfig {
     pub queue_url: Option<String>,
 }
 
+impl DestinationConfig {
+    /// A destination of `kind` with every optional key unset.
+    pub fn new(id: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            kind: kind.into(),
+            min_severity: None,
+            log_types: Vec::new(),
+            rules: Vec::new(),
+            explicit_only: false,
+            url: None,
+            secret: None,
+            routing_key: None,
+            headers: BTreeMap::new(),
+            path: None,
+            alert_url: None,
+            topic_arn: None,
+            queue_url: None,
+        }
+    }
+}
+
 /// The `[rules]` and `[[destinations]]` part of the example configuration.
 pub const EXAMPLE: &str = r#"
 [rules]

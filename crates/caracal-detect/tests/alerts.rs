@@ -76,22 +76,7 @@ async fn sqlite(path: &Path) -> Arc<dyn Store> {
 }
 
 fn destination(id: &str, kind: &str) -> DestinationConfig {
-    DestinationConfig {
-        id: id.into(),
-        kind: kind.into(),
-        min_severity: None,
-        log_types: Vec::new(),
-        rules: Vec::new(),
-        explicit_only: false,
-        url: None,
-        secret: None,
-        routing_key: None,
-        headers: Default::default(),
-        path: None,
-        alert_url: None,
-        topic_arn: None,
-        queue_url: None,
-    }
+    DestinationConfig::new(id, kind)
 }
 
 fn fast_retry() -> RetryPolicy {

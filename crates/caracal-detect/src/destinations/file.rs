@@ -38,9 +38,7 @@ impl Destination for File {
     }
 
     async fn send(&self, alert: &Alert, action: Action) -> Result<(), String> {
-        let mut doc = alert_document(alert);
-        doc["action"] =
-            serde_json::json!(if action == Action::Resolve { "resolve" } else { "trigger" });
+        let doc = alert_document(alert, action);
         let mut line = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
         line.push(b'\n');
         let path = self.path.clone();

@@ -1,6 +1,36 @@
 //! POSTing a JSON body, with errors that never carry the (secret) URL.
 
+use caracal_core::config::DestinationConfig;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::{Shared, required};
+use crate::error::Result;
+
+/// What chat webhooks (Slack, Teams) hold: the secret URL and an optional link to the
+/// alert in a console.
+pub(crate) struct ChatHook {
+    pub(crate) id: String,
+    pub(crate) url: String,
+    pub(crate) alert_url: Option<String>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl ChatHook {
+    pub(crate) fn new(config: &DestinationConfig, shared: &Shared) -> Result<Self> {
+        Ok(Self {
+            id: config.id.clone(),
+            url: required(config, "url", config.url.as_ref())?,
+            alert_url: config.alert_url.clone(),
+            http: shared.http.clone(),
+        })
+    }
+
+    /// POSTs `message` as JSON.
+    pub(crate) async fn post(&self, message: &serde_json::Value) -> Result<(), String> {
+        let body = serde_json::to_vec(message).map_err(|e| e.to_string())?;
+        post_json(&self.http, &self.url, HeaderMap::new(), body).await
+    }
+}
 
 /// POSTs `body` (already serialized JSON) to `url` with `headers`; any non-2xx status is
 /// an error naming the status and the start of the answer.

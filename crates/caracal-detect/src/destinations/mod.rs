@@ -184,9 +184,14 @@ pub(crate) fn required(
     })
 }
 
-/// The JSON document most destinations send: the alert without its delivery bookkeeping.
-pub(crate) fn alert_document(alert: &Alert) -> serde_json::Value {
+/// The JSON document most destinations send: the alert without its delivery
+/// bookkeeping, and what happened to it (`trigger` or `resolve`).
+pub(crate) fn alert_document(alert: &Alert, action: Action) -> serde_json::Value {
     serde_json::json!({
+        "action": match action {
+            Action::Trigger => "trigger",
+            Action::Resolve => "resolve",
+        },
         "id": alert.id,
         "kind": alert.kind.as_str(),
         "rule_id": alert.rule_id,
@@ -212,20 +217,8 @@ mod tests {
 
     fn config(id: &str, kind: &str) -> DestinationConfig {
         DestinationConfig {
-            id: id.into(),
-            kind: kind.into(),
-            min_severity: None,
-            log_types: Vec::new(),
-            rules: Vec::new(),
-            explicit_only: false,
-            url: None,
-            secret: None,
-            routing_key: None,
-            headers: Default::default(),
             path: Some("/tmp/caracal-never-written.jsonl".into()),
-            alert_url: None,
-            topic_arn: None,
-            queue_url: None,
+            ..DestinationConfig::new(id, kind)
         }
     }
 

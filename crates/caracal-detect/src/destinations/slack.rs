@@ -12,27 +12,16 @@
 use async_trait::async_trait;
 use caracal_core::Alert;
 use caracal_core::config::DestinationConfig;
-use reqwest::header::HeaderMap;
 use serde_json::json;
 
-use super::{Action, Destination, Shared, http, required};
+use super::http::ChatHook;
+use super::{Action, Destination, Shared};
 use crate::error::Result;
 
-struct Slack {
-    id: String,
-    url: String,
-    alert_url: Option<String>,
-    http: reqwest::Client,
-}
+struct Slack(ChatHook);
 
 pub(super) fn build(config: &DestinationConfig, shared: &Shared) -> Result<Box<dyn Destination>> {
-    let url = required(config, "url", config.url.as_ref())?;
-    Ok(Box::new(Slack {
-        id: config.id.clone(),
-        url,
-        alert_url: config.alert_url.clone(),
-        http: shared.http.clone(),
-    }))
+    Ok(Box::new(Slack(ChatHook::new(config, shared)?)))
 }
 
 /// The Slack message for an alert.
@@ -76,15 +65,13 @@ fn truncate(text: &str, max: usize) -> String {
 #[async_trait]
 impl Destination for Slack {
     fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
     async fn send(&self, alert: &Alert, action: Action) -> Result<(), String> {
         if action == Action::Resolve {
             return Ok(());
         }
-        let body = serde_json::to_vec(&message(alert, self.alert_url.as_deref()))
-            .map_err(|e| e.to_string())?;
-        http::post_json(&self.http, &self.url, HeaderMap::new(), body).await
+        self.0.post(&message(alert, self.0.alert_url.as_deref())).await
     }
 }

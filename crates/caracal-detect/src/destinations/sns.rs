@@ -38,9 +38,7 @@ impl Destination for Sns {
     }
 
     async fn send(&self, alert: &Alert, action: Action) -> Result<(), String> {
-        let mut doc = alert_document(alert);
-        doc["action"] =
-            serde_json::json!(if action == Action::Resolve { "resolve" } else { "trigger" });
+        let doc = alert_document(alert, action);
         let subject: String = format!("[{}] {}", alert.severity, alert.title)
             .chars()
             .filter(|c| !c.is_control())

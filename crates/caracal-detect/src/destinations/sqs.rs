@@ -38,9 +38,7 @@ impl Destination for Sqs {
     }
 
     async fn send(&self, alert: &Alert, action: Action) -> Result<(), String> {
-        let mut doc = alert_document(alert);
-        doc["action"] =
-            serde_json::json!(if action == Action::Resolve { "resolve" } else { "trigger" });
+        let doc = alert_document(alert, action);
         let mut send =
             self.client.send_message().queue_url(&self.queue_url).message_body(doc.to_string());
         if self.queue_url.ends_with(".fifo") {

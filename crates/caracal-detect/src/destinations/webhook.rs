@@ -60,12 +60,7 @@ impl Destination for Webhook {
     }
 
     async fn send(&self, alert: &Alert, action: Action) -> Result<(), String> {
-        let mut doc = alert_document(alert);
-        doc["action"] = serde_json::json!(match action {
-            Action::Trigger => "trigger",
-            Action::Resolve => "resolve",
-        });
-        let body = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&alert_document(alert, action)).map_err(|e| e.to_string())?;
         let mut headers = self.headers.clone();
         if let Some(key) = &self.key {
             let value = HeaderValue::try_from(signature(key.as_bytes(), &body))
