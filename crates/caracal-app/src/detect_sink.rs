@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use caracal_logs::{Event, EventSink};
 
-use caracal_detect::Detector;
+use caracal_detect::{Detector, EventMeta};
 
 /// Buffers events into JSON batches of `batch_size` and runs the detector on each.
 #[derive(Debug)]
@@ -14,26 +14,29 @@ pub struct DetectSink {
     detector: Arc<Detector>,
     batch_size: usize,
     buffer: Vec<u8>,
-    events: usize,
+    events: Vec<EventMeta>,
 }
 
 impl DetectSink {
     /// A sink feeding `detector` in batches of `batch_size` events.
     pub fn new(detector: Arc<Detector>, batch_size: usize) -> Self {
-        Self { detector, batch_size: batch_size.max(1), buffer: b"[".to_vec(), events: 0 }
+        Self { detector, batch_size: batch_size.max(1), buffer: b"[".to_vec(), events: Vec::new() }
     }
 
     fn run(&mut self) -> Result<(), caracal_logs::Error> {
-        if self.events == 0 {
+        if self.events.is_empty() {
             return Ok(());
         }
         self.buffer.push(b']');
-        let text = String::from_utf8_lossy(&self.buffer).into_owned();
-        let events = self.events;
+        let result = match std::str::from_utf8(&self.buffer) {
+            Ok(text) => self.detector.run_batch(text, &self.events),
+            // serde_json writes UTF-8 only; kept as a guard rather than an unwrap.
+            Err(_) => self.detector.run_batch(&String::from_utf8_lossy(&self.buffer), &self.events),
+        };
         self.buffer.clear();
         self.buffer.push(b'[');
-        self.events = 0;
-        self.detector.run_batch(&text, events).map_err(|e| caracal_logs::Error::Source {
+        self.events.clear();
+        result.map_err(|e| caracal_logs::Error::Source {
             context: "running rules".into(),
             reason: caracal_core::error::chain(&e),
         })

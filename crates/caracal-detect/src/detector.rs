@@ -6,12 +6,13 @@
 //! Window state lives in the store (`AlertStore::record_match`, a conditional update),
 //! so two processes never open two alerts for one dedup key and window.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use caracal_core::{Alert, AlertKind, Delivery, DeliveryStatus, Severity};
 use caracal_python::RuleOutcome;
-use caracal_store::{MatchKey, Store};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use caracal_store::{DedupOutcome, MatchKey, Store};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::runtime::Handle;
@@ -87,82 +88,72 @@ impl Detector {
     }
 
     /// Runs every rule registered for each event's `p_log_type` over `json_array` (a
-    /// JSON array of normalized events), then counts each match into its alert window.
-    /// Blocking: holds the GIL, then waits on the store; call it from a blocking
-    /// section. A rule that raises costs only its own verdict (a RULE_ERROR alert).
-    pub fn run_batch(&self, json_array: &str, events: usize) -> Result<()> {
+    /// JSON array of normalized events, `events[i]` describing its i-th item), then
+    /// counts the matches into their alert windows: one store write per rule, dedup
+    /// string and window in the batch, however many events matched. Blocking: holds the
+    /// GIL, then waits on the store; call it from a blocking section. A rule that raises
+    /// costs only its own verdict (a RULE_ERROR alert).
+    pub fn run_batch(&self, json_array: &str, events: &[EventMeta]) -> Result<()> {
         let outcomes = self
             .rules
             .engine
             .evaluate_events_json(json_array)
             .map_err(Error::python("running rules"))?;
-        let mut times: Option<Vec<Value>> = None;
-        let mut summary = Summary { events: events as u64, ..Summary::default() };
+        let mut summary = Summary { events: events.len() as u64, ..Summary::default() };
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        let mut open: HashMap<(usize, AlertKind, String), usize> = HashMap::new();
         for outcome in &outcomes {
             let Some(meta) = self.rules.meta.get(outcome.rule) else { continue };
-            // Only matching events' times are needed: parse the batch again lazily.
-            let times = times.get_or_insert_with(|| {
-                serde_json::from_str::<Vec<Value>>(json_array).unwrap_or_default()
+            let event = events.get(outcome.event);
+            let time = event.map_or_else(Utc::now, |e| e.time);
+            let log_type = event.map(|e| e.log_type.clone());
+            let (kind, dedup, severity) = classify(meta, outcome, &mut summary);
+            let key = (outcome.rule, kind, dedup);
+            // A later event past the group's window starts a group of its own.
+            let window =
+                chrono::Duration::from_std(meta.dedup_period).unwrap_or(chrono::Duration::MAX);
+            let current = open.get(&key).copied().filter(|&i| {
+                groups[i].first_time.checked_add_signed(window).is_none_or(|end| time < end)
             });
-            let event = times.get(outcome.event);
-            let event_time = event.and_then(event_time).unwrap_or_else(Utc::now);
-            let log_type = event
-                .and_then(|e| e.get("p_log_type"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            self.runtime.block_on(self.record(
-                meta,
-                outcome,
-                event_time,
-                log_type,
-                &mut summary,
-            ))?;
+            let i = match current {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        meta,
+                        outcome,
+                        kind,
+                        dedup: key.2.clone(),
+                        severity,
+                        count: 0,
+                        first_time: time,
+                        last_time: time,
+                        log_types: Vec::new(),
+                    });
+                    open.insert(key, groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            let group = &mut groups[i];
+            group.count += 1;
+            group.first_time = group.first_time.min(time);
+            group.last_time = group.last_time.max(time);
+            group.severity = group.severity.max(severity);
+            if let Some(t) = log_type
+                && !group.log_types.iter().any(|l| *l == t)
+            {
+                group.log_types.push(t);
+            }
+        }
+        for group in &groups {
+            self.runtime.block_on(self.record(group, &mut summary))?;
         }
         let mut total = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         merge(&mut total, summary);
         Ok(())
     }
 
-    async fn record(
-        &self,
-        meta: &RuleMeta,
-        outcome: &RuleOutcome,
-        event_time: DateTime<Utc>,
-        log_type: String,
-        summary: &mut Summary,
-    ) -> Result<()> {
-        let (kind, dedup, title, severity) = match &outcome.error {
-            Some(message) => {
-                summary.rule_errors += 1;
-                let exception = exception_type(message);
-                warn!(rule = %meta.id, error = %message, "Rule raised.");
-                (
-                    AlertKind::RuleError,
-                    format!("error:{exception}"),
-                    format!("Rule {} raised {exception}", meta.id),
-                    Severity::Info,
-                )
-            }
-            None => {
-                summary.matches += 1;
-                let kind = if meta.create_alert { AlertKind::Rule } else { AlertKind::Signal };
-                if kind == AlertKind::Signal {
-                    summary.signals += 1;
-                }
-                let title = outcome.title.clone().unwrap_or_else(|| meta.id.clone());
-                let dedup = outcome
-                    .dedup
-                    .clone()
-                    .unwrap_or_else(|| format!("defaultDedupString:{}", meta.id));
-                let severity = outcome
-                    .severity
-                    .as_deref()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(meta.severity);
-                (kind, dedup, title, severity)
-            }
-        };
+    async fn record(&self, group: &Group<'_>, summary: &mut Summary) -> Result<()> {
+        let (meta, outcome, kind) = (group.meta, group.outcome, group.kind);
         // Errors alert at once whatever the rule's threshold; signals count like alerts.
         let threshold = if kind == AlertKind::RuleError { 1 } else { meta.threshold };
         let window_rule = match kind {
@@ -171,88 +162,160 @@ impl Detector {
         };
         let key = MatchKey {
             rule_id: &window_rule,
-            dedup: &dedup,
-            event_time,
+            dedup: &group.dedup,
+            event_time: group.first_time,
             window: meta.dedup_period,
             threshold,
+            count: group.count,
         };
         let counted = self
             .store
             .alerts()
             .record_match(&key)
             .await
-            .map_err(Error::store(format!("counting a match of {}", meta.id)))?;
+            .map_err(Error::store(format!("counting matches of {}", meta.id)))?;
         if counted.event_count < threshold {
-            summary.below_threshold += 1;
+            summary.below_threshold += group.count;
             return Ok(());
         }
+        let log_types: Vec<String> = group.log_types.iter().map(|t| t.to_string()).collect();
         let store = self.store.as_ref();
-        if counted.threshold_reached {
-            let mut alert = Alert {
-                id: counted.alert_id.clone(),
-                rule_id: meta.id.clone(),
-                dedup,
-                title,
-                severity,
-                log_types: if log_type.is_empty() { Vec::new() } else { vec![log_type.clone()] },
-                first_seen: counted.window_start.min(event_time),
-                last_seen: event_time,
-                event_count: counted.event_count,
-                context: outcome.alert_context.clone().unwrap_or(Value::Null),
-                kind,
-                created_at: Some(Utc::now()),
-                description: outcome.description.clone().or_else(|| meta.description.clone()),
-                reference: outcome.reference.clone().or_else(|| meta.reference.clone()),
-                runbook: outcome.runbook.clone().or_else(|| meta.runbook.clone()),
-                ..Alert::default()
-            };
-            if let Some(message) = &outcome.error {
-                alert.context = serde_json::json!({ "error": message });
+        // The write that crossed the threshold creates the alert. Another process may
+        // count past it before that alert is stored: then whoever finds it missing
+        // creates it, and the loser of the race adds to it instead.
+        let mut create = counted.threshold_reached;
+        for _ in 0..5 {
+            if create {
+                let mut alert = self.new_alert(group, &counted, log_types.clone());
+                if state::create(store, &mut alert).await? {
+                    info!(alert = %alert.id, rule = %meta.id, kind = kind.as_str(), "Alert opened.");
+                    summary.opened.push(alert.id);
+                    return Ok(());
+                }
             }
-            if kind != AlertKind::Signal {
-                alert.destinations =
-                    self.router.route(&alert, &meta.output_ids, outcome.destinations.as_deref());
-                alert.deliveries = alert
-                    .destinations
-                    .iter()
-                    .map(|d| Delivery {
-                        destination: d.clone(),
-                        status: DeliveryStatus::Pending,
-                        attempts: 0,
-                        last_attempt: None,
-                        last_error: None,
-                    })
-                    .collect();
-            }
-            if state::create(store, &mut alert).await? {
-                info!(alert = %alert.id, rule = %meta.id, kind = kind.as_str(), "Alert opened.");
-                summary.opened.push(alert.id);
-                return Ok(());
-            }
-        }
-        // The alert exists (or another process created it just now): add this match.
-        let updated = state::modify(store, &counted.alert_id, |alert| {
-            alert.event_count = alert.event_count.max(counted.event_count);
-            alert.last_seen = alert.last_seen.max(event_time);
-            alert.first_seen = alert.first_seen.min(event_time);
-            alert.severity = alert.severity.max(severity);
-            if !log_type.is_empty() && !alert.log_types.contains(&log_type) {
-                alert.log_types.push(log_type.clone());
-            }
-        })
-        .await?;
-        match updated {
-            Some(alert) => {
+            let updated = state::modify(store, &counted.alert_id, |alert| {
+                alert.event_count = alert.event_count.max(counted.event_count);
+                alert.last_seen = alert.last_seen.max(group.last_time);
+                alert.first_seen = alert.first_seen.min(group.first_time);
+                alert.severity = alert.severity.max(group.severity);
+                for t in &log_types {
+                    if !alert.log_types.contains(t) {
+                        alert.log_types.push(t.clone());
+                    }
+                }
+            })
+            .await?;
+            if let Some(alert) = updated {
                 if !summary.updated.contains(&alert.id) && !summary.opened.contains(&alert.id) {
                     summary.updated.push(alert.id);
                 }
+                return Ok(());
             }
-            // Past the threshold but no alert: the process that reached the threshold
-            // has not stored it yet, or died before it could. Counted, not lost: the
-            // window's count is in the store and the next match updates the alert.
-            None => warn!(alert = %counted.alert_id, "Alert not stored yet; match counted."),
+            create = true;
         }
-        Ok(())
+        Err(Error::Invalid(format!("alert {} could not be stored", counted.alert_id)))
+    }
+
+    /// A new alert for `group`, whose window write `counted` reached the threshold.
+    fn new_alert(
+        &self,
+        group: &Group<'_>,
+        counted: &DedupOutcome,
+        log_types: Vec<String>,
+    ) -> Alert {
+        let (meta, outcome, kind) = (group.meta, group.outcome, group.kind);
+        let title = match &outcome.error {
+            Some(message) => format!("Rule {} raised {}", meta.id, exception_type(message)),
+            None => outcome.title.clone().unwrap_or_else(|| meta.id.clone()),
+        };
+        let mut alert = Alert {
+            id: counted.alert_id.clone(),
+            rule_id: meta.id.clone(),
+            dedup: group.dedup.clone(),
+            title,
+            severity: group.severity,
+            log_types,
+            first_seen: counted.window_start.min(group.first_time),
+            last_seen: group.last_time,
+            event_count: counted.event_count,
+            context: outcome.alert_context.clone().unwrap_or(Value::Null),
+            kind,
+            created_at: Some(Utc::now()),
+            description: outcome.description.clone().or_else(|| meta.description.clone()),
+            reference: outcome.reference.clone().or_else(|| meta.reference.clone()),
+            runbook: outcome.runbook.clone().or_else(|| meta.runbook.clone()),
+            ..Alert::default()
+        };
+        if let Some(message) = &outcome.error {
+            alert.context = serde_json::json!({ "error": message });
+        }
+        if kind != AlertKind::Signal {
+            alert.destinations =
+                self.router.route(&alert, &meta.output_ids, outcome.destinations.as_deref());
+            alert.deliveries = alert
+                .destinations
+                .iter()
+                .map(|d| Delivery {
+                    destination: d.clone(),
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    last_attempt: None,
+                    last_error: None,
+                })
+                .collect();
+        }
+        alert
+    }
+}
+
+/// What the detector needs to know of each event of a batch besides its JSON.
+#[derive(Debug, Clone)]
+pub struct EventMeta {
+    /// `p_event_time`.
+    pub time: DateTime<Utc>,
+    /// `p_log_type`.
+    pub log_type: Arc<str>,
+}
+
+/// The matches of one rule with one dedup string inside one window, in one batch.
+struct Group<'a> {
+    meta: &'a RuleMeta,
+    /// The first match: its title, context and texts make the alert.
+    outcome: &'a RuleOutcome,
+    kind: AlertKind,
+    dedup: String,
+    severity: Severity,
+    count: u64,
+    first_time: DateTime<Utc>,
+    last_time: DateTime<Utc>,
+    log_types: Vec<Arc<str>>,
+}
+
+/// An outcome's kind, dedup string and severity, counted into `summary`.
+fn classify(
+    meta: &RuleMeta,
+    outcome: &RuleOutcome,
+    summary: &mut Summary,
+) -> (AlertKind, String, Severity) {
+    match &outcome.error {
+        Some(message) => {
+            summary.rule_errors += 1;
+            let exception = exception_type(message);
+            warn!(rule = %meta.id, error = %message, "Rule raised.");
+            (AlertKind::RuleError, format!("error:{exception}"), Severity::Info)
+        }
+        None => {
+            summary.matches += 1;
+            let kind = if meta.create_alert { AlertKind::Rule } else { AlertKind::Signal };
+            if kind == AlertKind::Signal {
+                summary.signals += 1;
+            }
+            let dedup =
+                outcome.dedup.clone().unwrap_or_else(|| format!("defaultDedupString:{}", meta.id));
+            let severity =
+                outcome.severity.as_deref().and_then(|s| s.parse().ok()).unwrap_or(meta.severity);
+            (kind, dedup, severity)
+        }
     }
 }
 
@@ -274,15 +337,6 @@ fn merge(total: &mut Summary, batch: Summary) {
     }
 }
 
-/// The event's `p_event_time` (`YYYY-MM-DD HH:MM:SS.fffffffff`, UTC).
-fn event_time(event: &Value) -> Option<DateTime<Utc>> {
-    let text = event.get("p_event_time")?.as_str()?;
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-        .ok()
-        .map(|t| t.and_utc())
-        .or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc()))
-}
-
 /// `rule: ValueError: bad` → `ValueError`.
 fn exception_type(message: &str) -> String {
     let rest = message.strip_prefix("rule: ").unwrap_or(message);
@@ -299,11 +353,5 @@ mod tests {
         assert_eq!(exception_type("rule: KeyError: 'x'"), "KeyError");
         assert_eq!(exception_type("rule: DetectionTimeout: took 5s"), "DetectionTimeout");
         assert_eq!(exception_type("something odd happened"), "Error");
-    }
-
-    #[test]
-    fn event_times_parse_in_the_p_format() {
-        let e = serde_json::json!({"p_event_time": "2024-07-31 12:00:01.5"});
-        assert_eq!(event_time(&e).unwrap().to_rfc3339(), "2024-07-31T12:00:01.500+00:00");
     }
 }

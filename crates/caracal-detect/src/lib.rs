@@ -32,7 +32,7 @@ mod state;
 pub use crate::{
     delivery::{AlertUpdate, DeliveryReport, RetryPolicy, deliver_pending, update_alert},
     destinations::Router,
-    detector::{Detector, Summary},
+    detector::{Detector, EventMeta, Summary},
     error::{Error, Result},
     posture::{StoreKv, StoreLookup},
     rules::{RuleMeta, RuleSource, Rules},

@@ -8,7 +8,8 @@ use std::time::Duration;
 use caracal_core::config::{DestinationConfig, Secret, StoreBackend, StoreConfig};
 use caracal_core::{AlertKind, AlertStatus, DeliveryStatus, Severity};
 use caracal_detect::{
-    AlertUpdate, Detector, RetryPolicy, Router, RuleSource, Rules, deliver_pending, update_alert,
+    AlertUpdate, Detector, EventMeta, RetryPolicy, Router, RuleSource, Rules, deliver_pending,
+    update_alert,
 };
 use caracal_store::Store;
 use caracal_testkit::Receiver;
@@ -90,7 +91,21 @@ fn fast_retry() -> RetryPolicy {
 /// Runs one batch in a blocking section, as the log pipeline does.
 async fn run(detector: &Arc<Detector>, batch: String, n: usize) {
     let detector = detector.clone();
-    tokio::task::spawn_blocking(move || detector.run_batch(&batch, n)).await.unwrap().unwrap();
+    let events: Vec<serde_json::Value> = serde_json::from_str(&batch).unwrap();
+    assert_eq!(events.len(), n);
+    let metas: Vec<EventMeta> = events
+        .iter()
+        .map(|e| EventMeta {
+            time: chrono::NaiveDateTime::parse_from_str(
+                e["p_event_time"].as_str().unwrap(),
+                "%Y-%m-%d %H:%M:%S%.f",
+            )
+            .unwrap()
+            .and_utc(),
+            log_type: e["p_log_type"].as_str().unwrap().into(),
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || detector.run_batch(&batch, &metas)).await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,6 +21,9 @@ pub struct MatchKey<'a> {
     pub window: Duration,
     /// The rule's `Threshold`: events needed in a window before it alerts (at least 1).
     pub threshold: u64,
+    /// How many matches this records at once (at least 1; a batch's matches of one
+    /// rule and dedup string are counted in one write).
+    pub count: u64,
 }
 
 /// Where a rule match went.
@@ -35,8 +38,8 @@ pub struct DedupOutcome {
     pub event_count: u64,
     /// True when this match opened a new window.
     pub new_window: bool,
-    /// True exactly once per window: on the match that brings `event_count` to the
-    /// threshold. The caller creates the alert then, and updates it on later matches.
+    /// True exactly once per window: on the write that brings `event_count` to (or past)
+    /// the threshold. The caller creates the alert then, and updates it on later matches.
     pub threshold_reached: bool,
 }
 

@@ -120,6 +120,7 @@ impl AlertStore for DynamoStore {
     async fn record_match(&self, m: &MatchKey<'_>) -> Result<DedupOutcome> {
         let table = &self.tables().windows;
         let threshold = m.threshold.max(1);
+        let count = m.count.max(1);
         let dedup_key = format!("#{}", m.dedup);
         let window_key = key([("rule_id", m.rule_id), ("dedup_key", &dedup_key)]);
         for _ in 0..WINDOW_ATTEMPTS {
@@ -153,27 +154,28 @@ impl AlertStore for DynamoStore {
                         .update_item()
                         .table_name(table)
                         .set_key(Some(window_key.clone()))
-                        .update_expression("ADD event_count :one")
+                        .update_expression("ADD event_count :n")
                         .condition_expression("window_start = :ws")
-                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":n", n(count as i64))
                         .expression_attribute_values(":ws", s(start_text))
                         .return_values(ReturnValue::AllNew)
                         .send()
                         .await;
                     match out {
                         Ok(out) => {
-                            let count = out
+                            let total = out
                                 .attributes
                                 .as_ref()
                                 .and_then(|a| get_n(a, "event_count"))
-                                .unwrap_or(1)
+                                .unwrap_or(count as i64)
                                 .max(1) as u64;
+                            let before = total.saturating_sub(count);
                             return Ok(DedupOutcome {
                                 alert_id,
                                 window_start,
-                                event_count: count,
+                                event_count: total,
                                 new_window: false,
-                                threshold_reached: count == threshold,
+                                threshold_reached: before < threshold && total >= threshold,
                             });
                         }
                         Err(e) if is_condition_failure(&e) => continue,
@@ -184,9 +186,9 @@ impl AlertStore for DynamoStore {
                     let outcome = DedupOutcome {
                         alert_id: alert_id(m.rule_id, m.dedup, m.event_time),
                         window_start: m.event_time,
-                        event_count: 1,
+                        event_count: count,
                         new_window: true,
-                        threshold_reached: threshold == 1,
+                        threshold_reached: count >= threshold,
                     };
                     // Open a window, unless another writer changed the one we read.
                     let mut put = self
@@ -196,7 +198,7 @@ impl AlertStore for DynamoStore {
                         .set_item(Some(window_key.clone()))
                         .item("alert_id", s(&outcome.alert_id))
                         .item("window_start", s(time::format(m.event_time)))
-                        .item("event_count", n(1));
+                        .item("event_count", n(count as i64));
                     put = match current_start {
                         Some(old) => put
                             .condition_expression("window_start = :old")

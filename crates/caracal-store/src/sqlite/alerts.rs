@@ -77,6 +77,7 @@ impl AlertStore for SqliteStore {
     async fn record_match(&self, key: &MatchKey<'_>) -> Result<DedupOutcome> {
         let (rule_id, dedup) = (key.rule_id.to_owned(), key.dedup.to_owned());
         let (event_time, window, threshold) = (key.event_time, key.window, key.threshold.max(1));
+        let n = key.count.max(1);
         self.write(move |tx| {
             let open: Option<(String, String, i64)> = tx
                 .query_row(
@@ -97,16 +98,16 @@ impl AlertStore for SqliteStore {
                 Some((alert_id, window_start, count)) => DedupOutcome {
                     alert_id,
                     window_start,
-                    event_count: count + 1,
+                    event_count: count + n,
                     new_window: false,
-                    threshold_reached: count + 1 == threshold,
+                    threshold_reached: count < threshold && count + n >= threshold,
                 },
                 None => DedupOutcome {
                     alert_id: alert_id(&rule_id, &dedup, event_time),
                     window_start: event_time,
-                    event_count: 1,
+                    event_count: n,
                     new_window: true,
-                    threshold_reached: threshold == 1,
+                    threshold_reached: n >= threshold,
                 },
             };
             tx.execute(

@@ -456,7 +456,26 @@ fn key<'a>(dedup: &'a str, at: i64, threshold: u64) -> MatchKey<'a> {
         event_time: t(at),
         window: Duration::from_secs(3600),
         threshold,
+        count: 1,
     }
+}
+
+/// #12: a batch's matches of one rule and dedup string count in one write, and the
+/// threshold is reached by the write that crosses it.
+pub async fn matches_counted_together_cross_the_threshold_once(store: &dyn Store) {
+    let al = store.alerts();
+    let three = MatchKey { count: 3, ..key("batch", 0, 5) };
+    let first = al.record_match(&three).await.unwrap();
+    assert!(first.new_window && !first.threshold_reached);
+    assert_eq!(first.event_count, 3);
+    let second = al.record_match(&MatchKey { count: 4, ..key("batch", 10, 5) }).await.unwrap();
+    assert!(!second.new_window && second.threshold_reached, "3 + 4 crosses 5");
+    assert_eq!((second.event_count, second.alert_id.as_str()), (7, first.alert_id.as_str()));
+    let third = al.record_match(&MatchKey { count: 2, ..key("batch", 20, 5) }).await.unwrap();
+    assert!(!third.threshold_reached, "crossed once per window");
+    assert_eq!(third.event_count, 9);
+    let at_once = al.record_match(&MatchKey { count: 6, ..key("other", 0, 5) }).await.unwrap();
+    assert!(at_once.new_window && at_once.threshold_reached);
 }
 
 pub async fn matches_within_the_window_share_one_alert(store: &dyn Store) {

@@ -81,6 +81,7 @@ conformance!(
     matches_within_the_window_share_one_alert,
     a_match_after_the_window_opens_a_new_alert,
     the_threshold_is_reached_once_per_window,
+    matches_counted_together_cross_the_threshold_once,
     audit_appends_once_and_lists_newest_first,
     kv_strings_put_get_replace_and_delete,
     kv_expired_keys_read_as_absent,
