@@ -45,18 +45,16 @@ impl DetectSink {
 
 impl EventSink for DetectSink {
     fn accept(&mut self, event: Event) -> Result<(), caracal_logs::Error> {
-        if self.events > 0 {
+        if !self.events.is_empty() {
             self.buffer.push(b',');
         }
-        // Events are always serializable; a failure would be a bug in the event type.
-        serde_json::to_writer(&mut self.buffer, &event.to_json()).map_err(|e| {
-            caracal_logs::Error::Source {
-                context: "serializing an event".into(),
-                reason: e.to_string(),
-            }
+        event.write_json(&mut self.buffer).map_err(|e| caracal_logs::Error::Source {
+            context: "serializing an event".into(),
+            reason: e.to_string(),
         })?;
-        self.events += 1;
-        if self.events >= self.batch_size {
+        self.events
+            .push(EventMeta { time: event.event_time, log_type: event.origin.log_type.clone() });
+        if self.events.len() >= self.batch_size {
             self.run()?;
         }
         Ok(())

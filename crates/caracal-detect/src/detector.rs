@@ -139,7 +139,7 @@ impl Detector {
             group.last_time = group.last_time.max(time);
             group.severity = group.severity.max(severity);
             if let Some(t) = log_type
-                && !group.log_types.iter().any(|l| *l == t)
+                && !group.log_types.contains(&t)
             {
                 group.log_types.push(t);
             }
@@ -153,7 +153,7 @@ impl Detector {
     }
 
     async fn record(&self, group: &Group<'_>, summary: &mut Summary) -> Result<()> {
-        let (meta, outcome, kind) = (group.meta, group.outcome, group.kind);
+        let (meta, kind) = (group.meta, group.kind);
         // Errors alert at once whatever the rule's threshold; signals count like alerts.
         let threshold = if kind == AlertKind::RuleError { 1 } else { meta.threshold };
         let window_rule = match kind {

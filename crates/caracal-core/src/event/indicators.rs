@@ -162,6 +162,7 @@ impl Indicators {
         self.push_with(field, |text| text.extend(value.chars().map(|c| c.to_ascii_lowercase())));
     }
 
+    /// Adds an already parsed IP address (a parser that decoded it itself).
     pub fn push_ip(&mut self, ip: IpAddr) {
         use std::fmt::Write;
         // Writing to a String cannot fail.
