@@ -53,7 +53,7 @@ impl Outputs {
         store: Arc<dyn Store>,
     ) -> Self {
         let detect = Detection {
-            sink: DetectSink::new(detector.clone(), batch_size),
+            sink: DetectSink::new(detector.clone(), batch_size).keeping_matches(),
             detector,
             router,
             store,
@@ -120,20 +120,32 @@ impl EventSink for Outputs {
         match &mut self.detect {
             Some(d) => {
                 self.lake.accept(event.clone())?;
-                d.sink.accept(event)
+                d.sink.accept(event)?;
+                for (event, rule_match) in d.sink.take_matches() {
+                    self.lake.accept_match(&event, &rule_match)?;
+                }
+                Ok(())
             }
             None => self.lake.accept(event),
         }
     }
 
     fn flush(&mut self) -> Result<(), caracal_logs::Error> {
-        let lake = self.lake.flush();
+        let mut rules = Ok(());
         if let Some(d) = &mut self.detect {
-            d.sink.flush()?;
-            if let Err(err) = d.deliver() {
-                // Deliveries stay pending in the store: retried at the next flush or run.
-                warn!(error = %err, "Alert delivery did not finish.");
+            rules = d.sink.flush();
+            for (event, rule_match) in d.sink.take_matches() {
+                self.lake.accept_match(&event, &rule_match)?;
             }
+        }
+        // The lake (match tables included) is durable before alerts are delivered.
+        let lake = self.lake.flush();
+        rules?;
+        if let Some(d) = &mut self.detect
+            && let Err(err) = d.deliver()
+        {
+            // Deliveries stay pending in the store: retried at the next flush or run.
+            warn!(error = %err, "Alert delivery did not finish.");
         }
         lake
     }
