@@ -14,6 +14,7 @@
 //!   delivering the alerts they open.
 //! - Alerts: [`alerts`] lists, shows and updates them.
 //! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
+//! - API tokens: [`tokens`] creates, lists, revokes and verifies scoped, hashed tokens.
 //!
 //! Every use case is async and needs a multi-threaded tokio runtime (parsing and Python
 //! run in blocking sections).
@@ -27,6 +28,7 @@ pub mod logs;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;
+pub mod tokens;
 
 pub use crate::{
     context::{Context, open_store},
