@@ -13,6 +13,8 @@
 //!   [`Outputs`] sends events to the lake and through the rules (`caracal-detect`),
 //!   delivering the alerts they open.
 //! - Alerts: [`alerts`] lists, shows and updates them.
+//! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
+//!   changed, coalesces them and rescans and re-evaluates just those.
 //! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
 //! - API tokens: [`tokens`] creates, lists, revokes and verifies scoped, hashed tokens.
 //!
@@ -21,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod changes;
 pub mod context;
 pub mod detect_sink;
 pub mod error;

@@ -11,12 +11,14 @@ use caracal_store::Store;
 use tokio::runtime::Handle;
 use tracing::warn;
 
+use crate::changes::RescanQueue;
 use crate::detect_sink::DetectSink;
 
 /// The lake and, optionally, the rules. An `EventSink`.
 pub struct Outputs {
     lake: Box<dyn EventSink + Send>,
     detect: Option<Detection>,
+    changes: Option<Arc<RescanQueue>>,
 }
 
 struct Detection {
@@ -40,7 +42,7 @@ impl std::fmt::Debug for Outputs {
 impl Outputs {
     /// Events to `lake` only.
     pub fn lake_only(lake: Box<dyn EventSink + Send>) -> Self {
-        Self { lake, detect: None }
+        Self { lake, detect: None, changes: None }
     }
 
     /// Events to `lake` and to `detector` in batches of `batch_size`; alerts delivered
@@ -64,7 +66,12 @@ impl Outputs {
             // Alerts left pending by an earlier run are retried at the first flush.
             check_pending: true,
         };
-        Self { lake, detect: Some(detect) }
+        Self { lake, detect: Some(detect), changes: None }
+    }
+
+    /// Also hands CloudTrail write events to `queue`, which rescans what they changed.
+    pub fn watch_changes(&mut self, queue: Arc<RescanQueue>) {
+        self.changes = Some(queue);
     }
 
     /// Shorter backoff between delivery attempts (tests).
@@ -117,6 +124,9 @@ impl Detection {
 
 impl EventSink for Outputs {
     fn accept(&mut self, event: Event) -> Result<(), caracal_logs::Error> {
+        if let Some(queue) = &self.changes {
+            queue.observe(&event);
+        }
         match &mut self.detect {
             Some(d) => {
                 self.lake.accept(event.clone())?;

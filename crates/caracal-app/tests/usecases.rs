@@ -325,3 +325,77 @@ async fn a_posture_join_rule_fires_only_where_the_scanned_store_says_the_resourc
     assert!(!at.contains(&"open-2001"), "no snapshot was in force in 2001: {at:?}");
     assert!(alerts.iter().all(|a| a.kind != caracal_core::AlertKind::RuleError), "{alerts:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudtrail_write_events_rescan_and_re_evaluate_just_the_changed_resource() {
+    // #13.4: the web group passes at the full scan; then SSH is opened on it behind the
+    // store's back. Ten CloudTrail records of that change, processed as logs, cause one
+    // rescan of that group, and its stored verdict turns FAIL without a full scan.
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(&emulator, dir.path()).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
+    let manifest = seed::seed(&session, 1).await.expect("seed");
+    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
+    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
+        .await
+        .expect("scan and evaluate");
+    let store = ctx.store().await.unwrap().clone();
+    let web = manifest.security_groups.iter().find(|g| g.open_ports.is_empty()).unwrap();
+    let arn = format!(
+        "arn:aws:ec2:{}:{}:security-group/{}",
+        manifest.region, manifest.account_id, web.id
+    );
+    let ssh = |store: Arc<dyn caracal_store::Store>, arn: String| async move {
+        store
+            .compliance()
+            .get(&arn, "AWS.EC2.SecurityGroup.NoOpenSSH")
+            .await
+            .expect("compliance")
+            .map(|f| f.status)
+    };
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Pass));
+
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    session
+        .clients(&manifest.region)
+        .ec2()
+        .authorize_security_group_ingress()
+        .group_id(&web.id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("open SSH behind the store's back");
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Pass), "stale");
+
+    let records: Vec<_> = (0..10)
+        .map(|i| ingress_record(&arn, &format!("2026-01-01T00:00:{i:02}Z"), &format!("e{i}")))
+        .collect();
+    let trail = dir.path().join("trail.json");
+    std::fs::write(&trail, serde_json::json!({"Records": records}).to_string()).unwrap();
+    let pipeline =
+        LogPipeline::new(LogOptions { source_id: "test".into(), ..LogOptions::default() })
+            .expect("pipeline");
+    let mut outputs = pipeline.open(&ctx).await.expect("outputs");
+    let queue = Arc::new(caracal_app::changes::RescanQueue::new(std::time::Duration::ZERO));
+    outputs.watch_changes(queue.clone());
+    logs::process_paths(&ctx, &pipeline, &[trail.display().to_string()], &mut outputs, dir.path())
+        .await
+        .expect("processed");
+    assert_eq!(queue.len(), 1, "ten events, one pending rescan");
+    caracal_app::changes::run_due(&ctx, &queue, Some(&source)).await;
+
+    let stats = queue.stats();
+    assert_eq!((stats.events, stats.rescans, stats.failed), (10, 1, 0), "{stats:?}");
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Fail));
+    // The other groups were not touched: the open group's verdict is the scan's.
+    let history = store.resources().history(&arn).await.expect("history");
+    assert_eq!(history.len(), 2, "created by the scan, modified by the rescan: {history:#?}");
+}
