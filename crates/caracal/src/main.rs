@@ -42,8 +42,11 @@ enum Command {
     Alerts(commands::alerts::Command),
     /// Run the embedded tests of policy and rule packs
     Test(commands::test::Args),
-    /// Run the API, scheduler and queue poller
+    /// Run the API, scheduler, queue poller and change-driven rescans
     Serve(commands::serve::Args),
+    /// Create, list and revoke API tokens
+    #[command(subcommand)]
+    Token(commands::token::Command),
     /// Run caracal end to end against a seeded, emulated AWS account
     #[cfg(feature = "demo")]
     Demo(commands::demo::Args),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
             Command::Alerts(cmd) => commands::alerts::run(cmd, &global).await,
             Command::Test(args) => commands::test::run(args, &global).await,
             Command::Serve(args) => commands::serve::run(args, &global).await,
+            Command::Token(cmd) => commands::token::run(cmd, &global).await,
             #[cfg(feature = "demo")]
             Command::Demo(args) => commands::demo::run(args, &global).await,
             Command::Config(cmd) => commands::config::run(cmd, &global).await,

@@ -306,3 +306,63 @@ async fn scan_policies_look_up_stored_snapshots_through_the_public_helper_names(
         .unwrap_or_default();
     assert_eq!(policies, ["Test.LookupSelf"], "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_the_api_with_a_token_made_by_the_cli_and_stops_on_sigterm() {
+    // #13: `token create` prints a token once; `serve` binds loopback, answers with it,
+    // refuses without it, and drains and exits 0 on SIGTERM.
+    let emulator = Emulator::start().expect("emulator");
+    let dir = tempfile::tempdir().unwrap();
+    let env = scan_env(&emulator.endpoint(), dir.path());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let session = emulator.aws().await.unwrap().session(None, Purpose::Scan).await.unwrap();
+    seed::seed(&session, 1).await.expect("seed");
+    let scan = caracal(&["scan"], &env);
+    assert_eq!(scan.status.code(), Some(1), "{}", String::from_utf8_lossy(&scan.stderr));
+    let created = caracal(&["token", "create", "--name", "ci", "--scope", "read"], &env);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(token.starts_with("cct_"), "{token}");
+    let listed = caracal(&["token", "list", "--json"], &env);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains(&token[17..]), "no secret listed");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
+    cmd.args(["serve", "--listen", &listen]).current_dir(repo()).envs(env.iter().copied());
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("serve starts");
+    let base = format!("http://{listen}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "serve did not come up");
+    let denied = http.get(format!("{base}/v1/compliance")).send().await.unwrap();
+    assert_eq!(denied.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let overview: Value = http
+        .get(format!("{base}/v1/compliance"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        overview["by_policy"]["AWS.S3.Bucket.NoPublicACL"]["fail"].as_u64() >= Some(1),
+        "{overview}"
+    );
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("serve exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("serve: stopped"), "{stderr}");
+}

@@ -47,6 +47,15 @@ pub struct Args {
     /// Keep the emulator running after the demo, until Ctrl-C
     #[arg(long)]
     keep: bool,
+
+    /// After the demo, serve the API on the demo's store and emulator until Ctrl-C,
+    /// printing a read token and a remediate token
+    #[arg(long)]
+    serve: bool,
+
+    /// Where `--serve` listens
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
 }
 
 pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
@@ -103,9 +112,11 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
     let rules = args.rules.unwrap_or_else(|| bundled("rules"));
     // The same path as `caracal logs process`: parse, normalize, run the rules, open
     // alerts in the demo store.
+    let lake = tmp.path().join("lake");
     let pipeline = LogPipeline::new(LogOptions {
         source_id: "demo".into(),
-        rules: Some(RuleSource { paths: vec![rules], ..RuleSource::default() }),
+        rules: Some(RuleSource { paths: vec![rules.clone()], ..RuleSource::default() }),
+        lake: Some(lake.display().to_string()),
         ..LogOptions::default()
     })?;
     let mut outputs = pipeline.open(&ctx).await?;
@@ -121,11 +132,52 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
         println!("\nState kept in {}.", db.display());
     }
 
+    if args.serve {
+        let options = caracal_api::ApiOptions {
+            policies: Some(source),
+            rules: vec![rules],
+            lake: Some(lake),
+        };
+        serve(ctx, options, args.listen).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.keep {
         eprintln!("demo: emulator at {} (Ctrl-C to stop)", emulator.endpoint());
         tokio::signal::ctrl_c().await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the API on the demo's state until Ctrl-C, with a read and a remediate token.
+async fn serve(
+    ctx: Arc<Context>,
+    options: caracal_api::ApiOptions,
+    listen: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    use caracal_app::tokens::{self, Scope};
+    let read = tokens::create(&ctx, "demo-read", &[Scope::Read]).await?;
+    let fix = tokens::create(&ctx, "demo-remediate", &[Scope::Remediate]).await?;
+    let metrics = Arc::new(caracal_api::Metrics::default());
+    let state = caracal_api::ApiState::new(ctx, options, metrics);
+    let router = caracal_api::router(state, &caracal_api::HttpOptions::default());
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("\nAPI on {base} (OpenAPI: {base}/openapi.json); Ctrl-C stops.");
+    println!("  read token:      {}", read.token);
+    println!("  remediate token: {}", fix.token);
+    println!("Try:");
+    println!("  curl -s -H 'Authorization: Bearer {}' '{base}/v1/compliance'", read.token);
+    println!(
+        "  curl -s -H 'Authorization: Bearer {}' '{base}/v1/resources?type=AWS.EC2.SecurityGroup&compliance=fail'",
+        read.token
+    );
+    caracal_api::serve(listener, router, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
 }
 
 /// A folder of the repository: relative to the current directory when it exists there,

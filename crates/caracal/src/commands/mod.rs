@@ -13,6 +13,7 @@ pub mod remediate;
 pub mod scan;
 pub mod serve;
 pub mod test;
+pub mod token;
 
 /// Options shared by every subcommand.
 #[derive(Debug, Clone)]

@@ -1,84 +1,280 @@
-//! `caracal serve`: API, scheduler, queue poller. For now the scheduler only: scans on
-//! the `[scan] schedule` cron until Ctrl-C, evaluating the configured policy packs on
-//! each scan's snapshots through `caracal_app::posture::scan_and_evaluate`.
+//! `caracal serve`: one daemon for the local shape: the HTTP API (`caracal-api`), the
+//! scan scheduler (`[scan] schedule`), the SQS log poller with the rules, and rescans
+//! driven by the CloudTrail write events the poller processes. SIGTERM or Ctrl-C drains:
+//! the API finishes in-flight requests, a poll finishes its batch (a message is deleted
+//! only once its events and alerts are stored), due rescans run, then it exits.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use caracal_app::{Context, PolicySource, ScanScope, posture};
+use caracal_api::{ApiOptions, ApiState, HttpOptions, Metrics};
+use caracal_app::changes::{self, RescanQueue};
+use caracal_app::{Context, LogOptions, LogPipeline, PolicySource, ScanScope, logs, posture};
+use caracal_logs::PollOptions;
 use caracal_scan::ScanRequest;
 use chrono::Utc;
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::Global;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Run only the scan scheduler (the API and queue poller come later)
+    /// Serve the API on this address (loopback unless told otherwise)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
+    /// Run only the scan scheduler: no API, no poller
     ///
     /// Scans every configured account on the `[scan] schedule` cron (or CARACAL_SCHEDULE).
-    /// Ctrl-C stops it; a scan cut short keeps what it wrote and deletes nothing more.
     #[arg(long)]
     scheduler_only: bool,
+
+    /// Poll this SQS queue of S3 notifications: parse the logs, run the rules, deliver
+    /// alerts, and rescan what CloudTrail write events changed
+    #[arg(long, value_name = "URL")]
+    queue: Option<String>,
+
+    /// Write the polled events (and the rules' matches) to this lake folder; the API
+    /// reads alerts' events from it
+    #[arg(long, value_name = "DIR")]
+    lake: Option<PathBuf>,
+
+    /// Wait this long after a resource's latest change event before rescanning it
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    rescan_delay: u64,
+
+    /// Allow browser requests from this origin (repeatable; default: no CORS)
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    if !args.scheduler_only {
-        anyhow::bail!("only `caracal serve --scheduler-only` is available so far");
-    }
     let config = global.load_config()?;
-    let text = config.scan.schedule.clone().context(
-        "scan.schedule is not set: add it to [scan] in caracal.toml or set CARACAL_SCHEDULE",
-    )?;
-    let schedule = caracal_core::config::parse_schedule(&text)
-        .map_err(|e| anyhow::anyhow!("scan.schedule {text:?}: {e}"))?;
+    let schedule = match config.scan.schedule.clone() {
+        Some(text) => Some((
+            caracal_core::config::parse_schedule(&text)
+                .map_err(|e| anyhow::anyhow!("scan.schedule {text:?}: {e}"))?,
+            text,
+        )),
+        None if args.scheduler_only => anyhow::bail!(
+            "scan.schedule is not set: add it to [scan] in caracal.toml or set CARACAL_SCHEDULE"
+        ),
+        None => None,
+    };
     // A daemon that evaluates nothing would report `failing=0` forever (#11.8): the
     // policy folders must exist at start-up.
     let policies = PolicySource::required(&config.policies)?;
-    let scope = ScanScope {
-        accounts: Vec::new(),
-        request: ScanRequest { regions: Vec::new(), types: config.scan.types.clone() },
-    };
+    let rules = config.rules.clone();
+    let types = config.scan.types.clone();
     let ctx = Arc::new(Context::from_config(config));
-    // Fail at start-up, not at the first run, when the store cannot be opened.
+    // Fail at start-up, not at the first request, when the store cannot be opened.
     ctx.store().await?;
-    eprintln!("serve: scheduler on {text:?}; Ctrl-C stops");
+    let metrics = Arc::new(Metrics::default());
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        eprintln!("serve: stopping; finishing in-flight work");
+        let _ = stop_tx.send(true);
+    });
 
+    let mut tasks = tokio::task::JoinSet::new();
+    // The poller and the scheduler run on this task: the log pipeline's sink is not
+    // `Send`, and the scan's future is not provably `Send` for every lifetime it borrows.
+    let mut polling = None;
+    let mut scheduling = None;
+    if let Some((schedule, text)) = schedule {
+        let scope =
+            ScanScope { accounts: Vec::new(), request: ScanRequest { regions: Vec::new(), types } };
+        eprintln!("serve: scheduler on {text:?}");
+        let (ctx, policies, metrics) = (ctx.clone(), policies.clone(), metrics.clone());
+        scheduling = Some(scheduler(ctx, schedule, scope, policies, metrics, stop.clone()));
+    }
+    if !args.scheduler_only {
+        let queue = Arc::new(RescanQueue::new(Duration::from_secs(args.rescan_delay)));
+        if let Some(url) = args.queue.clone() {
+            let rule_paths: Vec<PathBuf> =
+                rules.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+            let rule_source = (!rule_paths.is_empty())
+                .then(|| caracal_detect::RuleSource::configured(rule_paths, &rules));
+            let pipeline = LogPipeline::new(LogOptions {
+                lake: args.lake.as_ref().map(|p| p.display().to_string()),
+                source_id: "serve".into(),
+                rules: rule_source,
+                ..LogOptions::default()
+            })?;
+            eprintln!("serve: polling {url}");
+            let mut outputs = pipeline.open(&ctx).await?;
+            outputs.watch_changes(queue.clone());
+            polling =
+                Some(poller(ctx.clone(), pipeline, outputs, url, metrics.clone(), stop.clone()));
+            let mut until = stop.clone();
+            let rescans = changes::run(
+                ctx.clone(),
+                queue.clone(),
+                Some(policies.clone()),
+                Duration::from_secs(1),
+                async move {
+                    let _ = until.wait_for(|s| *s).await;
+                },
+            );
+            tasks.spawn(rescans);
+        }
+        let rule_dirs = rules.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        let options = ApiOptions {
+            policies: Some(policies.clone()),
+            rules: rule_dirs,
+            lake: args.lake.clone(),
+        };
+        let state = ApiState::new(ctx.clone(), options, metrics.clone());
+        let http =
+            HttpOptions { cors_origins: args.cors_origins.clone(), ..HttpOptions::default() };
+        let router = caracal_api::router(state, &http);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        eprintln!("serve: API on http://{} (docs: /openapi.json)", listener.local_addr()?);
+        let mut stop = stop.clone();
+        tasks.spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(err) = caracal_api::serve(listener, router, shutdown).await {
+                warn!(error = %err, "API server stopped with an error.");
+            }
+        });
+    }
+    let drain = async move { while tasks.join_next().await.is_some() {} };
+    let polling = async move {
+        if let Some(polling) = polling {
+            polling.await;
+        }
+    };
+    let scheduling = async move {
+        if let Some(scheduling) = scheduling {
+            scheduling.await;
+        }
+    };
+    tokio::join!(polling, scheduling, drain);
+    eprintln!("serve: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+                return;
+            }
+            Err(err) => warn!(error = %err, "Cannot watch SIGTERM; Ctrl-C only."),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Scans on the cron until stopped; a scan in progress is finished, not cut.
+async fn scheduler(
+    ctx: Arc<Context>,
+    schedule: cron::Schedule,
+    scope: ScanScope,
+    policies: PolicySource,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let Some(next) = schedule.upcoming(Utc).next() else {
-            warn!(schedule = %text, "Schedule has no future run; stopping.");
-            return Ok(ExitCode::SUCCESS);
+            warn!("Schedule has no future run; the scheduler stops.");
+            return;
         };
         info!(next = %next, "Next scan scheduled.");
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = tokio::signal::ctrl_c() => break,
+            _ = stop.wait_for(|s| *s) => return,
         }
-        tokio::select! {
-            result = posture::scan_and_evaluate(&ctx, &scope, Some(&policies), &()) => match result {
-                Ok(result) => {
-                    let t = result.outcome.report.totals();
-                    let failing = result.evaluation.as_ref().map_or(0, |e| e.reportable().len());
-                    info!(
-                        seen = t.seen, new = t.new, changed = t.changed, deleted = t.deleted,
-                        errors = result.outcome.report.errors.len(),
-                        requests = result.outcome.report.requests,
-                        failing, "Scheduled scan finished."
-                    );
-                }
-                Err(err) => warn!(
-                    error = %caracal_core::error::chain(&err),
-                    "Scheduled scan failed; will retry at the next run."
-                ),
-            },
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("serve: interrupted during a scan; what it wrote is kept");
-                break;
+        match posture::scan_and_evaluate(&ctx, &scope, Some(&policies), &()).await {
+            Ok(result) => {
+                let t = result.outcome.report.totals();
+                let failing = result.evaluation.as_ref().map_or(0, |e| e.reportable().len());
+                Metrics::outcome(&metrics.scans, "ok");
+                info!(
+                    seen = t.seen,
+                    new = t.new,
+                    changed = t.changed,
+                    deleted = t.deleted,
+                    errors = result.outcome.report.errors.len(),
+                    requests = result.outcome.report.requests,
+                    failing,
+                    "Scheduled scan finished."
+                );
+            }
+            Err(err) => {
+                Metrics::outcome(&metrics.scans, "failed");
+                metrics.error("scan");
+                warn!(error = %caracal_core::error::chain(&err), "Scheduled scan failed; will retry at the next run.");
             }
         }
+        if *stop.borrow() {
+            return;
+        }
     }
-    eprintln!("serve: stopped");
-    Ok(ExitCode::SUCCESS)
+}
+
+/// Polls the queue until stopped: each round long-polls until the queue is empty, so a
+/// stop request waits at most for the round in progress.
+async fn poller(
+    ctx: Arc<Context>,
+    pipeline: LogPipeline,
+    mut outputs: caracal_app::Outputs,
+    url: String,
+    metrics: Arc<Metrics>,
+    stop: watch::Receiver<bool>,
+) {
+    let options = PollOptions { until_empty: true, ..PollOptions::default() };
+    let (mut opened, mut delivered) = (0usize, 0u64);
+    while !*stop.borrow() {
+        match logs::poll(&ctx, &pipeline, &url, &options, &mut outputs).await {
+            Ok(outcome) => {
+                if !outcome.failed.is_empty() {
+                    metrics
+                        .errors
+                        .get_or_create(&caracal_api::metrics::ErrorLabels { source: "poll".into() })
+                        .inc_by(outcome.failed.len() as u64);
+                }
+            }
+            Err(err) => {
+                metrics.error("poll");
+                warn!(error = %caracal_core::error::chain(&err), "Polling failed; retrying.");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+        if let Some(summary) = outputs.summary() {
+            metrics
+                .alerts_opened
+                .inc_by((summary.opened.len() - opened.min(summary.opened.len())) as u64);
+            opened = summary.opened.len();
+        }
+        if let Some(report) = outputs.deliveries() {
+            let fresh = report.delivered.saturating_sub(delivered);
+            if fresh > 0 {
+                metrics
+                    .deliveries
+                    .get_or_create(&caracal_api::metrics::OutcomeLabels {
+                        outcome: "delivered".into(),
+                    })
+                    .inc_by(fresh);
+            }
+            delivered = report.delivered;
+        }
+    }
 }
