@@ -331,7 +331,7 @@ async fn serve_answers_the_api_with_a_token_made_by_the_cli_and_stops_on_sigterm
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
     cmd.args(["serve", "--listen", &listen]).current_dir(repo()).envs(env.iter().copied());
     cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("serve starts");
+    let child = cmd.spawn().expect("serve starts");
     let base = format!("http://{listen}");
     let http = reqwest::Client::new();
     let mut up = false;
