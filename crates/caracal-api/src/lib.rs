@@ -166,8 +166,15 @@ async fn json_errors(response: Response) -> Response {
     if message.is_empty() {
         message = status.canonical_reason().unwrap_or("error").to_owned();
     }
+    // A body that is not JSON or not the expected document (axum answers 415 / 422) is
+    // a bad request like any other; other statuses (413, 405, 408 ...) are kept.
+    let status = match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY => {
+            StatusCode::BAD_REQUEST
+        }
+        other => other,
+    };
     let mut answer = ApiError::from_status(status, message).into_response();
-    // Keep the original status (413, 405, 408 ...), with the JSON body.
     *answer.status_mut() = status;
     answer
 }

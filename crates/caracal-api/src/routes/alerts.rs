@@ -113,7 +113,8 @@ pub async fn get(
 #[utoipa::path(patch, path = "/v1/alerts/{id}", tag = "detection", request_body = AlertPatch,
     params(("id" = String, Path, description = "The alert id")), security(("bearer" = [])),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<ApiState>,
     caller: Caller,

@@ -77,9 +77,9 @@ pub struct DetectionInfo {
     pub resource_types: Vec<String>,
     /// The log types (rules).
     pub log_types: Vec<String>,
-    /// Framework controls (`Reports`).
-    #[schema(value_type = Object)]
-    pub reports: serde_json::Value,
+    /// Framework controls (`Reports`), when the spec has them.
+    #[schema(value_type = Option<Object>)]
+    pub reports: Option<serde_json::Value>,
     /// Verdict counts in the store (policies).
     pub counts: Option<Counts>,
 }
@@ -104,7 +104,7 @@ fn info(spec: &DetectionSpec, counts: Option<Counts>) -> DetectionInfo {
         display_name: spec.display_name.clone(),
         resource_types: spec.resource_types.clone(),
         log_types: spec.log_types.clone(),
-        reports: spec.raw.get("Reports").cloned().unwrap_or(serde_json::Value::Null),
+        reports: spec.raw.get("Reports").filter(|r| !r.is_null()).cloned(),
         counts,
     }
 }

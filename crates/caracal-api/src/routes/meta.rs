@@ -37,7 +37,7 @@ pub async fn ready(State(state): State<ApiState>) -> Result<Json<Health>, ApiErr
 
 /// The counters in the Prometheus text format (`read` scope).
 #[utoipa::path(get, path = "/metrics", tag = "service", security(("bearer" = [])),
-    responses((status = 200, body = String, content_type = "text/plain"),
+    responses((status = 200, body = String, content_type = "application/openmetrics-text"),
         (status = 401, body = ErrorBody)))]
 pub async fn metrics(
     State(state): State<ApiState>,
