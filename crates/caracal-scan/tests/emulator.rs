@@ -228,6 +228,11 @@ async fn seeded_account_is_snapshotted_with_policy_fields_in_both_stores() {
         assert!(summary.seen > 0 || t == T::EC2_AMI, "{t} saw nothing");
     }
     assert_matches_manifest(&sqlite, &manifest).await;
+    // Every id a collector wrote traces back to its type through the registry.
+    for r in &first.resources {
+        let placed = caracal_scan::place(&r.resource_id).map(|p| p.resource_type);
+        assert_eq!(placed, Some(r.resource_type.as_str()), "{}", r.resource_id);
+    }
 
     // Nothing changed in the account: a second scan reports everything unchanged.
     let second = scan(&sqlite, &session).await;
