@@ -70,4 +70,6 @@ impl Clients {
     client!("cloudtrail", cloudtrail, aws_sdk_cloudtrail);
     client!("sns", sns, aws_sdk_sns);
     client!("sqs", sqs, aws_sdk_sqs);
+    client!("lambda", lambda, aws_sdk_lambda);
+    client!("rds", rds, aws_sdk_rds);
 }

@@ -107,6 +107,52 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
         assert_eq!(v["Encrypted"], vol.encrypted, "{}", vol.id);
         assert_eq!(v["Snapshots"], Value::Array(vec![]));
     }
+    for s in &m.snapshots {
+        let v = snapshot(store, &format!("arn:aws:ec2:{REGION}::snapshot/{}", s.id)).await;
+        assert_eq!(v["ResourceType"], "AWS.EC2.Snapshot");
+        assert_eq!((v["SnapshotId"].as_str(), v["Id"].as_str()), (Some(&*s.id), Some(&*s.id)));
+        assert_eq!(v["VolumeId"], s.volume_id.as_str());
+        assert_eq!(v["Encrypted"], true);
+        assert_eq!(v["OwnerId"], ACCOUNT_ID);
+        let groups: Vec<&str> = v["CreateVolumePermissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["Group"].as_str())
+            .collect();
+        let expected: &[&str] = if s.public { &["all"] } else { &[] };
+        assert_eq!(groups, expected, "{}: CreateVolumePermissions", s.id);
+    }
+    for t in &m.topics {
+        let v = snapshot(store, &t.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.SNS.Topic"), Some(&*t.name))
+        );
+        assert_eq!(v["TopicArn"], t.arn.as_str());
+        assert_eq!(v["Owner"], ACCOUNT_ID);
+        assert_eq!(v["KmsMasterKeyId"].is_string(), t.encrypted, "{}: KmsMasterKeyId", t.name);
+        let policy = parse(&v["Policy"]);
+        let open =
+            policy["Statement"].as_array().into_iter().flatten().any(|s| s["Principal"] == "*");
+        assert_eq!(open, t.public_policy, "{}: Policy {policy}", t.name);
+    }
+    for q in &m.queues {
+        let v = snapshot(store, &q.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.SQS.Queue"), Some(&*q.name))
+        );
+        assert_eq!(v["QueueUrl"], q.url.as_str());
+        let sse = if q.encrypted { "true" } else { "false" };
+        assert_eq!(v["SqsManagedSseEnabled"], sse, "{}", q.name);
+        assert_eq!(v["KmsMasterKeyId"], Value::Null, "{}", q.name);
+        assert_eq!(v["Policy"].is_string(), q.public_policy, "{}: Policy", q.name);
+        if q.public_policy {
+            assert_eq!(parse(&v["Policy"])["Statement"][0]["Principal"], "*");
+        }
+        assert!(v["CreatedTimestamp"].is_string() && v["TimeCreated"].is_string(), "{v}");
+    }
     for id in &m.vpcs {
         let v = snapshot(store, &arn("ec2", &format!("vpc/{id}"))).await;
         assert_eq!(v["FlowLogs"], Value::Array(vec![]), "seeded VPCs have no flow logs");

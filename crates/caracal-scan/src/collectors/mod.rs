@@ -33,6 +33,7 @@ mod ec2_instance;
 mod ec2_network_acl;
 mod ec2_region_settings;
 mod ec2_security_group;
+mod ec2_snapshot;
 mod ec2_volume;
 mod ec2_vpc;
 mod iam;
@@ -44,6 +45,8 @@ mod iam_user;
 mod kms_key;
 mod password_policy;
 mod s3_bucket;
+mod sns_topic;
+mod sqs_queue;
 
 /// Every collector, sorted by resource type.
 pub static COLLECTORS: &[&dyn Collector] = &[
@@ -57,6 +60,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_network_acl::NetworkAcls,
     &ec2_region_settings::RegionSettings,
     &ec2_security_group::SecurityGroups,
+    &ec2_snapshot::Snapshots,
     &ec2_vpc::Vpcs,
     &ec2_volume::Volumes,
     &iam_group::Groups,
@@ -67,6 +71,8 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &kms_key::Keys,
     &password_policy::PasswordPolicy,
     &s3_bucket::Buckets,
+    &sns_topic::Topics,
+    &sqs_queue::Queues,
 ];
 
 /// The collector of a resource type, such as `AWS.S3.Bucket`.

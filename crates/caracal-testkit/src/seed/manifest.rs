@@ -21,6 +21,8 @@ pub struct Manifest {
     pub instances: Vec<String>,
     /// Volumes made directly (not instance root volumes).
     pub volumes: Vec<SeededVolume>,
+    /// EBS snapshots, of volumes made for them.
+    pub snapshots: Vec<SeededSnapshot>,
     /// IAM users.
     pub users: Vec<SeededUser>,
     /// IAM role names.
@@ -33,6 +35,10 @@ pub struct Manifest {
     pub kms_keys: Vec<SeededKey>,
     /// DynamoDB table names.
     pub tables: Vec<String>,
+    /// SNS topics.
+    pub topics: Vec<SeededTopic>,
+    /// SQS queues.
+    pub queues: Vec<SeededQueue>,
     /// CloudTrail trail names.
     pub trails: Vec<String>,
     /// The stopped Config recorder's name.
@@ -53,15 +59,65 @@ impl Manifest {
             + self.security_groups.len()
             + self.instances.len() * 2
             + self.volumes.len()
+            + self.snapshots.len()
+            + self.snapshot_volumes().len()
             + self.users.len()
             + self.roles.len()
             + self.groups.len()
             + self.policies.len()
             + self.kms_keys.len()
             + self.tables.len()
+            + self.topics.len()
+            + self.queues.len()
             + self.trails.len()
             + 2
     }
+}
+
+impl Manifest {
+    /// The volumes made only to hold the seeded snapshots.
+    pub fn snapshot_volumes(&self) -> std::collections::BTreeSet<&str> {
+        self.snapshots.iter().map(|s| s.volume_id.as_str()).collect()
+    }
+}
+
+/// One seeded EBS snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededSnapshot {
+    /// Snapshot id.
+    pub id: String,
+    /// The volume it was taken of.
+    pub volume_id: String,
+    /// Shared with `all` (create-volume permission).
+    pub public: bool,
+}
+
+/// One seeded SNS topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededTopic {
+    /// Topic name.
+    pub name: String,
+    /// Topic ARN.
+    pub arn: String,
+    /// Its access policy lets anyone (`Principal: *`) publish.
+    pub public_policy: bool,
+    /// Encrypted with a KMS key.
+    pub encrypted: bool,
+}
+
+/// One seeded SQS queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededQueue {
+    /// Queue name.
+    pub name: String,
+    /// Queue ARN.
+    pub arn: String,
+    /// Queue URL.
+    pub url: String,
+    /// Its access policy lets anyone (`Principal: *`) send.
+    pub public_policy: bool,
+    /// Encrypted at rest (SQS-managed keys).
+    pub encrypted: bool,
 }
 
 /// One seeded bucket and what is wrong with it.

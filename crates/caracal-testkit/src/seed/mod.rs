@@ -10,11 +10,14 @@
 //! | security groups | `open-admin`, `web-internal` | 22 and 3389 from 0.0.0.0/0, 22 from ::/0; none |
 //! | instance | one, in the open group | IMDSv1 allowed (plus its root volume) |
 //! | volumes | `encrypted`, `unencrypted` | the second is unencrypted |
+//! | EBS snapshots | `private`, `public` (of a `snapshot-source` volume) | the second is shared with `all` |
 //! | IAM users | `console-nomfa`, `keys-admin`, `mfa-ok` | console password without MFA; access key + admin inline policy; none |
 //! | IAM roles | `ec2`, `cross-account` | none; trusts any AWS principal |
 //! | IAM group + policy | `group`, `policy` | the policy allows `*:*` |
 //! | KMS keys | `rotated`, `unrotated` | rotation off on the second |
 //! | DynamoDB table | `table` | no point-in-time recovery |
+//! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
+//! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //!
 //! Once per account: a CloudTrail trail that is not logging and lacks log file validation,
 //! a Config recorder that is defined but stopped, and no password policy.
@@ -22,7 +25,8 @@
 //! The seeder refuses to run against anything but a loopback endpoint: it exists to build
 //! test accounts, never to touch a real one.
 //!
-//! One module per service (`s3.rs`, `ec2.rs`, `iam.rs`, `kms.rs`, `dynamodb.rs`), the
+//! One module per service (`s3.rs`, `ec2.rs`, `iam.rs`, `kms.rs`, `dynamodb.rs`, `sns.rs`,
+//! `sqs.rs`, ...), the
 //! account singletons (`account.rs`), the [`Manifest`] (`manifest.rs`) and the run that
 //! ties them together (`run.rs`).
 
@@ -35,9 +39,12 @@ mod kms;
 mod manifest;
 mod run;
 mod s3;
+mod sns;
+mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
+    Manifest, SeededBucket, SeededKey, SeededQueue, SeededSecurityGroup, SeededSnapshot,
+    SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

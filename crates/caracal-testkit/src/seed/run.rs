@@ -8,8 +8,8 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
-    account, dynamodb, ec2, iam, kms, s3,
+    Manifest, SeedError, SeededBucket, SeededKey, SeededQueue, SeededSecurityGroup, SeededSnapshot,
+    SeededTopic, SeededUser, SeededVolume, account, dynamodb, ec2, iam, kms, s3, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -40,7 +40,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
     };
 
     let units: Vec<Unit> = stream::iter(0..scale)
-        .map(|i| seed_unit(&clients, i))
+        .map(|i| seed_unit(&clients, session.account_id(), i))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -50,12 +50,15 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.security_groups.extend(unit.security_groups);
         manifest.instances.push(unit.instance);
         manifest.volumes.extend(unit.volumes);
+        manifest.snapshots.extend(unit.snapshots);
         manifest.users.extend(unit.users);
         manifest.roles.extend(unit.roles);
         manifest.groups.push(unit.group);
         manifest.policies.push(unit.policy);
         manifest.kms_keys.extend(unit.keys);
         manifest.tables.push(unit.table);
+        manifest.topics.extend(unit.topics);
+        manifest.queues.extend(unit.queues);
     }
     manifest.trails.push(account::seed(&clients, &manifest.config_recorder).await?);
     manifest.seconds = started.elapsed().as_secs_f64();
@@ -70,21 +73,26 @@ struct Unit {
     security_groups: Vec<SeededSecurityGroup>,
     instance: String,
     volumes: Vec<SeededVolume>,
+    snapshots: Vec<SeededSnapshot>,
     users: Vec<SeededUser>,
     roles: Vec<String>,
     group: String,
     policy: String,
     keys: Vec<SeededKey>,
     table: String,
+    topics: Vec<SeededTopic>,
+    queues: Vec<SeededQueue>,
 }
 
-async fn seed_unit(c: &Clients, i: u32) -> Result<Unit, SeedError> {
-    let (buckets, ec2, iam, keys, table) = tokio::try_join!(
+async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError> {
+    let (buckets, ec2, iam, keys, table, topics, queues) = tokio::try_join!(
         s3::seed(c, i),
         ec2::seed(c, i),
         iam::seed(c, i),
         kms::seed(c, i),
         dynamodb::seed(c, i),
+        sns::seed(c, account, i),
+        sqs::seed(c, account, i),
     )?;
     Ok(Unit {
         buckets,
@@ -92,11 +100,14 @@ async fn seed_unit(c: &Clients, i: u32) -> Result<Unit, SeedError> {
         security_groups: ec2.security_groups,
         instance: ec2.instance,
         volumes: ec2.volumes,
+        snapshots: ec2.snapshots,
         users: iam.users,
         roles: iam.roles,
         group: iam.group,
         policy: iam.policy,
         keys,
         table,
+        topics,
+        queues,
     })
 }
