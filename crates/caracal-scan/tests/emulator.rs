@@ -123,6 +123,40 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
         let expected: &[&str] = if s.public { &["all"] } else { &[] };
         assert_eq!(groups, expected, "{}: CreateVolumePermissions", s.id);
     }
+    for f in &m.functions {
+        let v = snapshot(store, &f.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.Lambda.Function"), Some(&*f.name))
+        );
+        assert_eq!(v["FunctionName"], f.name.as_str());
+        assert_eq!(v["Runtime"], f.runtime.as_str());
+        assert!(v["Role"].as_str().is_some_and(|r| r.ends_with("-lambda")), "{}: Role", f.name);
+        assert_eq!(v["Handler"], "index.handler");
+        assert_eq!(v["Policy"].is_string(), f.public_policy, "{}: Policy", f.name);
+        if f.public_policy {
+            let statement = &parse(&v["Policy"])["Statement"][0];
+            assert_eq!(statement["Action"], "lambda:InvokeFunction");
+            assert_eq!(statement["Principal"], "*", "{statement}");
+        } else {
+            assert_eq!(v["Policy"], Value::Null);
+        }
+    }
+    for d in &m.databases {
+        let v = snapshot(store, &d.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.RDS.Instance"), Some(&*d.name))
+        );
+        assert_eq!(v["DBInstanceIdentifier"], d.name.as_str());
+        assert_eq!(v["Engine"], "postgres");
+        let bad = d.misconfigured;
+        assert_eq!(v["PubliclyAccessible"], bad, "{}", d.name);
+        assert_eq!(v["StorageEncrypted"], !bad, "{}", d.name);
+        assert_eq!(v["DeletionProtection"], !bad, "{}", d.name);
+        assert_eq!(v["BackupRetentionPeriod"], if bad { 0 } else { 7 }, "{}", d.name);
+        assert_eq!(v["Tags"]["caracal:seed"], "true");
+    }
     for t in &m.topics {
         let v = snapshot(store, &t.arn).await;
         assert_eq!(

@@ -43,7 +43,9 @@ mod iam_role;
 mod iam_root_user;
 mod iam_user;
 mod kms_key;
+mod lambda_function;
 mod password_policy;
+mod rds_instance;
 mod s3_bucket;
 mod sns_topic;
 mod sqs_queue;
@@ -69,7 +71,9 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &iam_root_user::RootUser,
     &iam_user::Users,
     &kms_key::Keys,
+    &lambda_function::Functions,
     &password_policy::PasswordPolicy,
+    &rds_instance::Instances,
     &s3_bucket::Buckets,
     &sns_topic::Topics,
     &sqs_queue::Queues,

@@ -35,6 +35,10 @@ pub struct Manifest {
     pub kms_keys: Vec<SeededKey>,
     /// DynamoDB table names.
     pub tables: Vec<String>,
+    /// RDS database instances.
+    pub databases: Vec<SeededDatabase>,
+    /// Lambda functions.
+    pub functions: Vec<SeededFunction>,
     /// SNS topics.
     pub topics: Vec<SeededTopic>,
     /// SQS queues.
@@ -67,6 +71,8 @@ impl Manifest {
             + self.policies.len()
             + self.kms_keys.len()
             + self.tables.len()
+            + self.functions.len()
+            + self.databases.len()
             + self.topics.len()
             + self.queues.len()
             + self.trails.len()
@@ -90,6 +96,31 @@ pub struct SeededSnapshot {
     pub volume_id: String,
     /// Shared with `all` (create-volume permission).
     pub public: bool,
+}
+
+/// One seeded RDS instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededDatabase {
+    /// DB instance identifier.
+    pub name: String,
+    /// DB instance ARN.
+    pub arn: String,
+    /// Publicly accessible, unencrypted, without backups or deletion protection; when
+    /// false, none of these.
+    pub misconfigured: bool,
+}
+
+/// One seeded Lambda function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededFunction {
+    /// Function name.
+    pub name: String,
+    /// Function ARN.
+    pub arn: String,
+    /// Runtime identifier, such as `python3.12`.
+    pub runtime: String,
+    /// Its resource policy lets any principal (`*`) invoke it.
+    pub public_policy: bool,
 }
 
 /// One seeded SNS topic.

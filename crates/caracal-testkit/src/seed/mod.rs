@@ -16,6 +16,8 @@
 //! | IAM group + policy | `group`, `policy` | the policy allows `*:*` |
 //! | KMS keys | `rotated`, `unrotated` | rotation off on the second |
 //! | DynamoDB table | `table` | no point-in-time recovery |
+//! | Lambda functions | `function-public`, `function-private` (and role `lambda`) | anyone may invoke, end-of-life runtime `python3.7`; none |
+//! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //!
@@ -36,7 +38,9 @@ mod ec2;
 mod error;
 mod iam;
 mod kms;
+mod lambda;
 mod manifest;
+mod rds;
 mod run;
 mod s3;
 mod sns;
@@ -44,7 +48,7 @@ mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededKey, SeededQueue, SeededSecurityGroup, SeededSnapshot,
-    SeededTopic, SeededUser, SeededVolume,
+    Manifest, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededQueue,
+    SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

@@ -8,8 +8,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededKey, SeededQueue, SeededSecurityGroup, SeededSnapshot,
-    SeededTopic, SeededUser, SeededVolume, account, dynamodb, ec2, iam, kms, s3, sns, sqs,
+    Manifest, SeedError, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededQueue,
+    SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, dynamodb,
+    ec2, iam, kms, lambda, rds, s3, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -57,6 +58,9 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.policies.push(unit.policy);
         manifest.kms_keys.extend(unit.keys);
         manifest.tables.push(unit.table);
+        manifest.roles.push(unit.lambda_role);
+        manifest.functions.extend(unit.functions);
+        manifest.databases.extend(unit.databases);
         manifest.topics.extend(unit.topics);
         manifest.queues.extend(unit.queues);
     }
@@ -80,17 +84,22 @@ struct Unit {
     policy: String,
     keys: Vec<SeededKey>,
     table: String,
+    lambda_role: String,
+    functions: Vec<SeededFunction>,
+    databases: Vec<SeededDatabase>,
     topics: Vec<SeededTopic>,
     queues: Vec<SeededQueue>,
 }
 
 async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError> {
-    let (buckets, ec2, iam, keys, table, topics, queues) = tokio::try_join!(
+    let (buckets, ec2, iam, keys, table, (lambda_role, functions), databases, topics, queues) = tokio::try_join!(
         s3::seed(c, i),
         ec2::seed(c, i),
         iam::seed(c, i),
         kms::seed(c, i),
         dynamodb::seed(c, i),
+        lambda::seed(c, i),
+        rds::seed(c, i),
         sns::seed(c, account, i),
         sqs::seed(c, account, i),
     )?;
@@ -107,6 +116,9 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         policy: iam.policy,
         keys,
         table,
+        lambda_role,
+        functions,
+        databases,
         topics,
         queues,
     })
