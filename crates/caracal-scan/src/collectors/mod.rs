@@ -24,6 +24,7 @@ pub use crate::resource_id::IdShape;
 
 mod cloudtrail;
 mod cloudtrail_meta;
+mod cloudwatch_log_group;
 mod config_recorder;
 mod config_recorder_meta;
 mod dynamodb_table;
@@ -46,6 +47,7 @@ mod kms_key;
 mod lambda_function;
 mod password_policy;
 mod rds_instance;
+mod s3_account_settings;
 mod s3_bucket;
 mod sns_topic;
 mod sqs_queue;
@@ -54,6 +56,7 @@ mod sqs_queue;
 pub static COLLECTORS: &[&dyn Collector] = &[
     &cloudtrail::Trails,
     &cloudtrail_meta::TrailMeta,
+    &cloudwatch_log_group::LogGroups,
     &config_recorder::Recorders,
     &config_recorder_meta::RecorderMeta,
     &dynamodb_table::Tables,
@@ -74,6 +77,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &lambda_function::Functions,
     &password_policy::PasswordPolicy,
     &rds_instance::Instances,
+    &s3_account_settings::AccountSettings,
     &s3_bucket::Buckets,
     &sns_topic::Topics,
     &sqs_queue::Queues,

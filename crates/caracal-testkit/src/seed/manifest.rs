@@ -35,6 +35,8 @@ pub struct Manifest {
     pub kms_keys: Vec<SeededKey>,
     /// DynamoDB table names.
     pub tables: Vec<String>,
+    /// CloudWatch log groups.
+    pub log_groups: Vec<SeededLogGroup>,
     /// RDS database instances.
     pub databases: Vec<SeededDatabase>,
     /// Lambda functions.
@@ -73,6 +75,7 @@ impl Manifest {
             + self.tables.len()
             + self.functions.len()
             + self.databases.len()
+            + self.log_groups.len()
             + self.topics.len()
             + self.queues.len()
             + self.trails.len()
@@ -96,6 +99,15 @@ pub struct SeededSnapshot {
     pub volume_id: String,
     /// Shared with `all` (create-volume permission).
     pub public: bool,
+}
+
+/// One seeded CloudWatch log group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededLogGroup {
+    /// Log group name.
+    pub name: String,
+    /// Days events are kept.
+    pub retention_in_days: i32,
 }
 
 /// One seeded RDS instance.

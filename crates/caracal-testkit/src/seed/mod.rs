@@ -17,12 +17,14 @@
 //! | KMS keys | `rotated`, `unrotated` | rotation off on the second |
 //! | DynamoDB table | `table` | no point-in-time recovery |
 //! | Lambda functions | `function-public`, `function-private` (and role `lambda`) | anyone may invoke, end-of-life runtime `python3.7`; none |
+//! | CloudWatch log groups | `/caracal/seed-{i}/short`, `/caracal/seed-{i}/kept` | events expire after 7 days; none (731 days) |
 //! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //!
 //! Once per account: a CloudTrail trail that is not logging and lacks log file validation,
-//! a Config recorder that is defined but stopped, and no password policy.
+//! a Config recorder that is defined but stopped, no password policy and no account-level
+//! S3 public access block.
 //!
 //! The seeder refuses to run against anything but a loopback endpoint: it exists to build
 //! test accounts, never to touch a real one.
@@ -39,6 +41,7 @@ mod error;
 mod iam;
 mod kms;
 mod lambda;
+mod logs;
 mod manifest;
 mod rds;
 mod run;
@@ -48,7 +51,7 @@ mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededQueue,
+    Manifest, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededLogGroup, SeededQueue,
     SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

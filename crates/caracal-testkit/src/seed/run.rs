@@ -8,9 +8,9 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededQueue,
-    SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, dynamodb,
-    ec2, iam, kms, lambda, rds, s3, sns, sqs,
+    Manifest, SeedError, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededLogGroup,
+    SeededQueue, SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
+    account, dynamodb, ec2, iam, kms, lambda, logs, rds, s3, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -61,6 +61,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.roles.push(unit.lambda_role);
         manifest.functions.extend(unit.functions);
         manifest.databases.extend(unit.databases);
+        manifest.log_groups.extend(unit.log_groups);
         manifest.topics.extend(unit.topics);
         manifest.queues.extend(unit.queues);
     }
@@ -87,12 +88,24 @@ struct Unit {
     lambda_role: String,
     functions: Vec<SeededFunction>,
     databases: Vec<SeededDatabase>,
+    log_groups: Vec<SeededLogGroup>,
     topics: Vec<SeededTopic>,
     queues: Vec<SeededQueue>,
 }
 
 async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError> {
-    let (buckets, ec2, iam, keys, table, (lambda_role, functions), databases, topics, queues) = tokio::try_join!(
+    let (
+        buckets,
+        ec2,
+        iam,
+        keys,
+        table,
+        (lambda_role, functions),
+        databases,
+        log_groups,
+        topics,
+        queues,
+    ) = tokio::try_join!(
         s3::seed(c, i),
         ec2::seed(c, i),
         iam::seed(c, i),
@@ -100,6 +113,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         dynamodb::seed(c, i),
         lambda::seed(c, i),
         rds::seed(c, i),
+        logs::seed(c, i),
         sns::seed(c, account, i),
         sqs::seed(c, account, i),
     )?;
@@ -119,6 +133,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         lambda_role,
         functions,
         databases,
+        log_groups,
         topics,
         queues,
     })
