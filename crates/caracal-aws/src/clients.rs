@@ -73,6 +73,8 @@ impl Clients {
     client!("lambda", lambda, aws_sdk_lambda);
     client!("rds", rds, aws_sdk_rds);
     client!("logs", logs, aws_sdk_cloudwatchlogs);
+    client!("secretsmanager", secretsmanager, aws_sdk_secretsmanager);
+    client!("eks", eks, aws_sdk_eks);
 
     /// An S3 Control client (account-level S3 settings). S3 Control puts the account id in
     /// front of the endpoint's host; with an endpoint override whose host is an IP address

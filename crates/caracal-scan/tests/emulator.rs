@@ -177,6 +177,33 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
         account_s3.as_object().is_some_and(|o| o.contains_key("PublicAccessBlockConfiguration"))
     );
     assert_eq!(account_s3["PublicAccessBlockConfiguration"], Value::Null);
+    for s in &m.secrets {
+        let v = snapshot(store, &s.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.SecretsManager.Secret"), Some(&*s.name))
+        );
+        assert_eq!(v["RotationEnabled"], s.rotation, "{}", s.name);
+        assert_eq!(v["Tags"]["caracal:seed"], "true", "{}", s.name);
+        assert!(v.get("SecretString").is_none(), "secret values are never read");
+    }
+    for c in &m.clusters {
+        let v = snapshot(store, &c.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.EKS.Cluster"), Some(&*c.name))
+        );
+        let vpc = &v["ResourcesVpcConfig"];
+        assert_eq!(vpc["EndpointPublicAccess"], c.misconfigured, "{}: {vpc}", c.name);
+        assert_eq!(vpc["SubnetIds"].as_array().map(Vec::len), Some(1), "{}", c.name);
+        let logging = &v["Logging"]["ClusterLogging"];
+        let audit_on = logging.as_array().into_iter().flatten().any(|s| {
+            s["Enabled"] == true
+                && s["Types"].as_array().is_some_and(|t| t.contains(&Value::from("audit")))
+        });
+        assert_eq!(audit_on, !c.misconfigured, "{}: {logging}", c.name);
+        assert_eq!(v["Tags"]["caracal:seed"], "true", "{}", c.name);
+    }
     for t in &m.topics {
         let v = snapshot(store, &t.arn).await;
         assert_eq!(

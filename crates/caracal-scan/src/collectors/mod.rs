@@ -37,6 +37,7 @@ mod ec2_security_group;
 mod ec2_snapshot;
 mod ec2_volume;
 mod ec2_vpc;
+mod eks_cluster;
 mod iam;
 mod iam_group;
 mod iam_policy;
@@ -49,6 +50,7 @@ mod password_policy;
 mod rds_instance;
 mod s3_account_settings;
 mod s3_bucket;
+mod secretsmanager_secret;
 mod sns_topic;
 mod sqs_queue;
 
@@ -68,6 +70,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_snapshot::Snapshots,
     &ec2_vpc::Vpcs,
     &ec2_volume::Volumes,
+    &eks_cluster::Clusters,
     &iam_group::Groups,
     &iam_policy::Policies,
     &iam_role::Roles,
@@ -81,6 +84,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &s3_bucket::Buckets,
     &sns_topic::Topics,
     &sqs_queue::Queues,
+    &secretsmanager_secret::Secrets,
 ];
 
 /// The collector of a resource type, such as `AWS.S3.Bucket`.

@@ -23,6 +23,8 @@ fn name_tag(resource: Ec2ResourceType, name: String) -> TagSpecification {
 pub(super) struct Ec2Unit {
     /// The VPC id.
     pub(super) vpc: String,
+    /// The VPC's subnet id.
+    pub(super) subnet: String,
     /// The seeded security groups.
     pub(super) security_groups: Vec<SeededSecurityGroup>,
     /// The instance id.
@@ -169,7 +171,7 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Ec2Unit, SeedError> {
         SeededSecurityGroup { id: open, name: open_name, open_ports: vec![22, 3389] },
         SeededSecurityGroup { id: web, name: web_name, open_ports: vec![] },
     ];
-    Ok(Ec2Unit { vpc, security_groups: groups, instance, volumes, snapshots })
+    Ok(Ec2Unit { vpc, subnet, security_groups: groups, instance, volumes, snapshots })
 }
 
 /// A volume made for snapshots (not in [`Ec2Unit::volumes`], so volume remediations see

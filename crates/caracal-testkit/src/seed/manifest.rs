@@ -41,6 +41,10 @@ pub struct Manifest {
     pub databases: Vec<SeededDatabase>,
     /// Lambda functions.
     pub functions: Vec<SeededFunction>,
+    /// Secrets Manager secrets.
+    pub secrets: Vec<SeededSecret>,
+    /// EKS clusters.
+    pub clusters: Vec<SeededCluster>,
     /// SNS topics.
     pub topics: Vec<SeededTopic>,
     /// SQS queues.
@@ -76,6 +80,8 @@ impl Manifest {
             + self.functions.len()
             + self.databases.len()
             + self.log_groups.len()
+            + self.secrets.len()
+            + self.clusters.len()
             + self.topics.len()
             + self.queues.len()
             + self.trails.len()
@@ -133,6 +139,28 @@ pub struct SeededFunction {
     pub runtime: String,
     /// Its resource policy lets any principal (`*`) invoke it.
     pub public_policy: bool,
+}
+
+/// One seeded Secrets Manager secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededSecret {
+    /// Secret name.
+    pub name: String,
+    /// Secret ARN.
+    pub arn: String,
+    /// Rotation enabled.
+    pub rotation: bool,
+}
+
+/// One seeded EKS cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededCluster {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// Public API endpoint and no control-plane logs; when false, neither.
+    pub misconfigured: bool,
 }
 
 /// One seeded SNS topic.

@@ -19,6 +19,8 @@
 //! | Lambda functions | `function-public`, `function-private` (and role `lambda`) | anyone may invoke, end-of-life runtime `python3.7`; none |
 //! | CloudWatch log groups | `/caracal/seed-{i}/short`, `/caracal/seed-{i}/kept` | events expire after 7 days; none (731 days) |
 //! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
+//! | Secrets Manager secret | `secret` | never rotates |
+//! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //!
@@ -37,6 +39,7 @@
 mod account;
 mod dynamodb;
 mod ec2;
+mod eks;
 mod error;
 mod iam;
 mod kms;
@@ -46,12 +49,14 @@ mod manifest;
 mod rds;
 mod run;
 mod s3;
+mod secretsmanager;
 mod sns;
 mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededLogGroup, SeededQueue,
-    SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
+    Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededFunction, SeededKey,
+    SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot, SeededTopic,
+    SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

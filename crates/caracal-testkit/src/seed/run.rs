@@ -8,9 +8,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededDatabase, SeededFunction, SeededKey, SeededLogGroup,
-    SeededQueue, SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
-    account, dynamodb, ec2, iam, kms, lambda, logs, rds, s3, sns, sqs,
+    Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededFunction, SeededKey,
+    SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot, SeededTopic,
+    SeededUser, SeededVolume, account, dynamodb, ec2, eks, iam, kms, lambda, logs, rds, s3,
+    secretsmanager, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -62,6 +63,8 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.functions.extend(unit.functions);
         manifest.databases.extend(unit.databases);
         manifest.log_groups.extend(unit.log_groups);
+        manifest.secrets.push(unit.secret);
+        manifest.clusters.extend(unit.clusters);
         manifest.topics.extend(unit.topics);
         manifest.queues.extend(unit.queues);
     }
@@ -89,6 +92,8 @@ struct Unit {
     functions: Vec<SeededFunction>,
     databases: Vec<SeededDatabase>,
     log_groups: Vec<SeededLogGroup>,
+    secret: SeededSecret,
+    clusters: Vec<SeededCluster>,
     topics: Vec<SeededTopic>,
     queues: Vec<SeededQueue>,
 }
@@ -103,6 +108,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         (lambda_role, functions),
         databases,
         log_groups,
+        secret,
         topics,
         queues,
     ) = tokio::try_join!(
@@ -114,9 +120,13 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         lambda::seed(c, i),
         rds::seed(c, i),
         logs::seed(c, i),
+        secretsmanager::seed(c, i),
         sns::seed(c, account, i),
         sqs::seed(c, account, i),
     )?;
+    // EKS needs the unit's subnet and a role, so it runs once those exist.
+    let role = format!("arn:aws:iam::{account}:role/seed-{i}-ec2");
+    let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet)).await?;
     Ok(Unit {
         buckets,
         vpc: ec2.vpc,
@@ -134,6 +144,8 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         functions,
         databases,
         log_groups,
+        secret,
+        clusters,
         topics,
         queues,
     })
