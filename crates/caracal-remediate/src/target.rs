@@ -84,6 +84,28 @@ mod tests {
                 "us-east-1",
                 "",
             ),
+            // Types with no arm anywhere: their collectors' id shapes place them.
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "AWS.Lambda.Function",
+                "123456789012",
+                "us-east-1",
+                "f",
+            ),
+            (
+                "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f",
+                "AWS.CloudWatch.LogGroup",
+                "123456789012",
+                "us-east-1",
+                "/aws/lambda/f",
+            ),
+            (
+                "123456789012::AWS.S3.AccountSettings",
+                "AWS.S3.AccountSettings",
+                "123456789012",
+                "global",
+                "",
+            ),
             (
                 "arn:aws:dynamodb:us-east-1:123456789012:table/t",
                 "AWS.DynamoDB.Table",

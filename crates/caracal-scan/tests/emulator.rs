@@ -187,6 +187,21 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
         assert_eq!(v["Tags"]["caracal:seed"], "true", "{}", s.name);
         assert!(v.get("SecretString").is_none(), "secret values are never read");
     }
+    for c in &m.ecs_clusters {
+        let v = snapshot(store, &c.arn).await;
+        assert_eq!(
+            (v["ResourceType"].as_str(), v["Name"].as_str()),
+            (Some("AWS.ECS.Cluster"), Some(&*c.name))
+        );
+        assert_eq!(v["ClusterName"], c.name.as_str());
+        let insights = if c.container_insights { "enabled" } else { "disabled" };
+        assert_eq!(
+            v["Settings"],
+            serde_json::json!([{"Name": "containerInsights", "Value": insights}]),
+            "{}",
+            c.name
+        );
+    }
     for c in &m.clusters {
         let v = snapshot(store, &c.arn).await;
         assert_eq!(

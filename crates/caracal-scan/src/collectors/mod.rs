@@ -37,6 +37,7 @@ mod ec2_security_group;
 mod ec2_snapshot;
 mod ec2_volume;
 mod ec2_vpc;
+mod ecs_cluster;
 mod eks_cluster;
 mod iam;
 mod iam_group;
@@ -70,6 +71,7 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_snapshot::Snapshots,
     &ec2_vpc::Vpcs,
     &ec2_volume::Volumes,
+    &ecs_cluster::Clusters,
     &eks_cluster::Clusters,
     &iam_group::Groups,
     &iam_policy::Policies,

@@ -43,6 +43,8 @@ pub struct Manifest {
     pub functions: Vec<SeededFunction>,
     /// Secrets Manager secrets.
     pub secrets: Vec<SeededSecret>,
+    /// ECS clusters.
+    pub ecs_clusters: Vec<SeededEcsCluster>,
     /// EKS clusters.
     pub clusters: Vec<SeededCluster>,
     /// SNS topics.
@@ -82,6 +84,7 @@ impl Manifest {
             + self.log_groups.len()
             + self.secrets.len()
             + self.clusters.len()
+            + self.ecs_clusters.len()
             + self.topics.len()
             + self.queues.len()
             + self.trails.len()
@@ -150,6 +153,17 @@ pub struct SeededSecret {
     pub arn: String,
     /// Rotation enabled.
     pub rotation: bool,
+}
+
+/// One seeded ECS cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededEcsCluster {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// Container Insights enabled.
+    pub container_insights: bool,
 }
 
 /// One seeded EKS cluster.

@@ -20,6 +20,7 @@
 //! | CloudWatch log groups | `/caracal/seed-{i}/short`, `/caracal/seed-{i}/kept` | events expire after 7 days; none (731 days) |
 //! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
 //! | Secrets Manager secret | `secret` | never rotates |
+//! | ECS clusters | `ecs-plain`, `ecs-insights` | no Container Insights; none |
 //! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
@@ -39,6 +40,7 @@
 mod account;
 mod dynamodb;
 mod ec2;
+mod ecs;
 mod eks;
 mod error;
 mod iam;
@@ -55,8 +57,8 @@ mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededFunction, SeededKey,
-    SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot, SeededTopic,
-    SeededUser, SeededVolume,
+    Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster, SeededFunction,
+    SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot,
+    SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

@@ -8,10 +8,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededFunction, SeededKey,
-    SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot, SeededTopic,
-    SeededUser, SeededVolume, account, dynamodb, ec2, eks, iam, kms, lambda, logs, rds, s3,
-    secretsmanager, sns, sqs,
+    Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster,
+    SeededFunction, SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup,
+    SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, dynamodb, ec2, ecs, eks, iam,
+    kms, lambda, logs, rds, s3, secretsmanager, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -65,6 +65,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.log_groups.extend(unit.log_groups);
         manifest.secrets.push(unit.secret);
         manifest.clusters.extend(unit.clusters);
+        manifest.ecs_clusters.extend(unit.ecs_clusters);
         manifest.topics.extend(unit.topics);
         manifest.queues.extend(unit.queues);
     }
@@ -94,6 +95,7 @@ struct Unit {
     log_groups: Vec<SeededLogGroup>,
     secret: SeededSecret,
     clusters: Vec<SeededCluster>,
+    ecs_clusters: Vec<SeededEcsCluster>,
     topics: Vec<SeededTopic>,
     queues: Vec<SeededQueue>,
 }
@@ -109,6 +111,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         databases,
         log_groups,
         secret,
+        ecs_clusters,
         topics,
         queues,
     ) = tokio::try_join!(
@@ -121,6 +124,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         rds::seed(c, i),
         logs::seed(c, i),
         secretsmanager::seed(c, i),
+        ecs::seed(c, i),
         sns::seed(c, account, i),
         sqs::seed(c, account, i),
     )?;
@@ -146,6 +150,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
         log_groups,
         secret,
         clusters,
+        ecs_clusters,
         topics,
         queues,
     })
