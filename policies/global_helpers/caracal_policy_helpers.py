@@ -42,3 +42,33 @@ def permission_opens_port(permission, port):
     cidrs = {r.get("CidrIp") for r in permission.get("IpRanges") or []}
     cidrs |= {r.get("CidrIpv6") for r in permission.get("Ipv6Ranges") or []}
     return bool(cidrs & WORLD_CIDRS)
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def statement_is_public(statement):
+    """True when an Allow statement of a resource policy names any principal (`*` or
+    `{"AWS": "*"}`) with no Condition narrowing it."""
+    if statement.get("Effect") != "Allow" or statement.get("Condition"):
+        return False
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return "*" in _as_list(principal.get("AWS"))
+    return False
+
+
+def policy_is_public(document):
+    """True when a resource policy (a JSON string or a mapping) has a public statement."""
+    import json
+
+    if not document:
+        return False
+    if isinstance(document, str):
+        document = json.loads(document)
+    return any(statement_is_public(s) for s in _as_list(document.get("Statement")))

@@ -70,4 +70,25 @@ impl Clients {
     client!("cloudtrail", cloudtrail, aws_sdk_cloudtrail);
     client!("sns", sns, aws_sdk_sns);
     client!("sqs", sqs, aws_sdk_sqs);
+    client!("lambda", lambda, aws_sdk_lambda);
+    client!("rds", rds, aws_sdk_rds);
+    client!("logs", logs, aws_sdk_cloudwatchlogs);
+    client!("secretsmanager", secretsmanager, aws_sdk_secretsmanager);
+    client!("eks", eks, aws_sdk_eks);
+    client!("ecs", ecs, aws_sdk_ecs);
+
+    /// An S3 Control client (account-level S3 settings). S3 Control puts the account id in
+    /// front of the endpoint's host; with an endpoint override whose host is an IP address
+    /// or `localhost` (an emulator), where such a name cannot resolve, requests go to the
+    /// override as given.
+    #[cfg(feature = "s3control")]
+    pub fn s3control(&self) -> aws_sdk_s3control::Client {
+        let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
+            .interceptor(self.counter.clone())
+            .interceptor(ResponseCheck);
+        if let Some(url) = self.sdk.endpoint_url().filter(|u| crate::s3control::unprefixable(u)) {
+            conf = conf.endpoint_resolver(crate::s3control::AsGiven(url.to_owned()));
+        }
+        aws_sdk_s3control::Client::from_conf(conf.build())
+    }
 }

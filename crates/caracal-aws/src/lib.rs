@@ -16,6 +16,8 @@ mod clients;
 mod counter;
 mod error;
 mod response_check;
+#[cfg(feature = "s3control")]
+mod s3control;
 mod session;
 
 pub use crate::{

@@ -1,6 +1,5 @@
 //! [`Target`]: what a resource id names: its type, account, region and service identifier.
 
-use caracal_core::ResourceType;
 use caracal_core::resource::GLOBAL_REGION;
 use serde::{Deserialize, Serialize};
 
@@ -24,65 +23,18 @@ pub struct Target {
 
 impl Target {
     /// Parses a `ResourceId` (RESOURCES.md, Envelope): an ARN, or
-    /// `<account>::<Type>` / `<account>:<region>:<Type>` for singletons.
+    /// `<account>::<Type>` / `<account>:<region>:<Type>` for singletons. The forms are
+    /// those the collectors declare ([`caracal_scan::place`]), so every scanned type parses.
     pub fn parse(resource_id: &str) -> Result<Self, Error> {
-        let unrecognized = || Error::UnrecognizedResource { resource_id: resource_id.to_owned() };
-        let target = |resource_type: &str, account: &str, region: &str, name: &str| Target {
+        let placed = caracal_scan::place(resource_id)
+            .ok_or_else(|| Error::UnrecognizedResource { resource_id: resource_id.to_owned() })?;
+        Ok(Target {
             resource_id: resource_id.to_owned(),
-            resource_type: resource_type.to_owned(),
-            account_id: account.to_owned(),
-            region: region.to_owned(),
-            name: name.to_owned(),
-        };
-        if !resource_id.starts_with("arn:") {
-            // <account>:<region>:<Type>, region empty for account singletons.
-            let mut parts = resource_id.splitn(3, ':');
-            let (Some(account), Some(region), Some(kind)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(unrecognized());
-            };
-            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(unrecognized());
-            }
-            return match (kind, region.is_empty()) {
-                (ResourceType::PASSWORD_POLICY, true) => {
-                    Ok(target(kind, account, GLOBAL_REGION, ""))
-                }
-                (ResourceType::CONFIG_RECORDER | REGION_SETTINGS, false) => {
-                    Ok(target(kind, account, region, ""))
-                }
-                _ => Err(unrecognized()),
-            };
-        }
-        // arn:partition:service:region:account:resource
-        let parts: Vec<&str> = resource_id.splitn(6, ':').collect();
-        let [_, _, service, region, account, resource] = parts[..] else {
-            return Err(unrecognized());
-        };
-        let (kind, rest) = resource.split_once('/').unwrap_or(("", resource));
-        let last = rest.rsplit('/').next().unwrap_or(rest);
-        let resource_type = match (service, kind) {
-            ("s3", "") if !resource.is_empty() && !resource.contains('/') => {
-                return Ok(target(ResourceType::S3_BUCKET, account, "", resource));
-            }
-            ("ec2", "security-group") => ResourceType::EC2_SECURITY_GROUP,
-            ("ec2", "instance") => ResourceType::EC2_INSTANCE,
-            ("ec2", "volume") => ResourceType::EC2_VOLUME,
-            ("ec2", "vpc") => ResourceType::EC2_VPC,
-            ("ec2", "image") => ResourceType::EC2_AMI,
-            ("iam", "user") => {
-                return Ok(target(ResourceType::IAM_USER, account, GLOBAL_REGION, last));
-            }
-            ("kms", "key") => ResourceType::KMS_KEY,
-            ("cloudtrail", "trail") => ResourceType::CLOUDTRAIL,
-            ("dynamodb", "table") => ResourceType::DYNAMODB_TABLE,
-            _ => return Err(unrecognized()),
-        };
-        if region.is_empty() || last.is_empty() {
-            return Err(unrecognized());
-        }
-        Ok(target(resource_type, account, region, last))
+            resource_type: placed.resource_type.to_owned(),
+            account_id: placed.account_id,
+            region: placed.region,
+            name: placed.name,
+        })
     }
 
     /// Whether the region is `global` (IAM, account singletons): home-region clients.
@@ -130,6 +82,28 @@ mod tests {
                 "AWS.Config.Recorder",
                 "123456789012",
                 "us-east-1",
+                "",
+            ),
+            // Types with no arm anywhere: their collectors' id shapes place them.
+            (
+                "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "AWS.Lambda.Function",
+                "123456789012",
+                "us-east-1",
+                "f",
+            ),
+            (
+                "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f",
+                "AWS.CloudWatch.LogGroup",
+                "123456789012",
+                "us-east-1",
+                "/aws/lambda/f",
+            ),
+            (
+                "123456789012::AWS.S3.AccountSettings",
+                "AWS.S3.AccountSettings",
+                "123456789012",
+                "global",
                 "",
             ),
             (

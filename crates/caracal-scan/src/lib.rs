@@ -14,22 +14,28 @@
 //! Targeted rescans: [`rescan_resource`] (one resource by id, for remediation) and a
 //! [`ScanRequest`] narrowed to one account, region and type.
 //!
-//! New resource type: `src/collectors/<name>.rs` implementing [`Collector`], a line in
-//! [`COLLECTORS`], and its attributes checked in `tests/emulator.rs`.
+//! [`place`] traces a `ResourceId` back to its type through each collector's
+//! [`IdShape`], so the registry is the only list of types and id formats.
+//!
+//! New resource type: `src/collectors/<name>.rs` implementing [`Collector`] (type id, id
+//! shape, permissions), a line in [`COLLECTORS`], and its attributes checked against the
+//! emulator in `tests/`; the registry's tests walk every entry.
 #![deny(missing_docs)]
 
 pub mod collectors;
 mod error;
 mod events;
 mod rescan;
+mod resource_id;
 mod scanner;
 mod sdk;
 
 pub use crate::{
     collectors::{
-        COLLECTORS, Collected, Collector, ERRORS_ATTRIBUTE, ListingScope, Scope, collector,
+        COLLECTORS, Collected, Collector, ERRORS_ATTRIBUTE, IdShape, ListingScope, Scope, collector,
     },
     error::{CollectError, Error},
     rescan::rescan_resource,
+    resource_id::{PlacedId, place},
     scanner::{Progress, ScanOutcome, ScanRequest, Scanner},
 };

@@ -7,7 +7,7 @@ use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, Trail};
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, e, list, ts};
 
@@ -17,6 +17,10 @@ pub(crate) struct Trails;
 impl Collector for Trails {
     fn resource_type(&self) -> &'static str {
         ResourceType::CLOUDTRAIL
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "cloudtrail", prefix: "trail/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -14,7 +14,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::Value;
 
 use super::cloudtrail::event_selectors;
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
 
@@ -24,6 +24,10 @@ pub(crate) struct TrailMeta;
 impl Collector for TrailMeta {
     fn resource_type(&self) -> &'static str {
         ResourceType::CLOUDTRAIL_META
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::AccountSingleton
     }
 
     fn permissions(&self) -> &'static [&'static str] {

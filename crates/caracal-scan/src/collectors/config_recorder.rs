@@ -7,7 +7,7 @@ use aws_sdk_config::Client;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, e, ts};
 
@@ -17,6 +17,10 @@ pub(crate) struct Recorders;
 impl Collector for Recorders {
     fn resource_type(&self) -> &'static str {
         ResourceType::CONFIG_RECORDER
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::RegionSingleton
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -13,7 +13,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::Value;
 
 use super::config_recorder::{describe, recorder_id};
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 
 pub(crate) struct RecorderMeta;
@@ -22,6 +22,10 @@ pub(crate) struct RecorderMeta;
 impl Collector for RecorderMeta {
     fn resource_type(&self) -> &'static str {
         ResourceType::CONFIG_RECORDER_META
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::AccountSingleton
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::TableDescription;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, list, ts};
 
@@ -17,6 +17,10 @@ pub(crate) struct Tables;
 impl Collector for Tables {
     fn resource_type(&self) -> &'static str {
         ResourceType::DYNAMODB_TABLE
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "dynamodb", prefix: "table/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -5,7 +5,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::json;
 
 use super::ec2::{merge, tags};
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, e, list};
 
@@ -15,6 +15,10 @@ pub(crate) struct Images;
 impl Collector for Images {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_AMI
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "ec2", prefix: "image/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -7,7 +7,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
 use super::ec2::{merge, name_tag, tags};
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, list, ts};
 
@@ -17,6 +17,10 @@ pub(crate) struct Instances;
 impl Collector for Instances {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_INSTANCE
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "ec2", prefix: "instance/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

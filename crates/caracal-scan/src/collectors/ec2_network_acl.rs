@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use caracal_core::{Resource, ResourceType};
 
 use super::ec2::{merge, name_tag, network_acl, tags};
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
 
@@ -14,6 +14,10 @@ pub(crate) struct NetworkAcls;
 impl Collector for NetworkAcls {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_NETWORK_ACL
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "ec2", prefix: "network-acl/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use caracal_core::{Resource, ResourceType};
 
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
 
@@ -22,6 +22,10 @@ pub(crate) struct RegionSettings;
 impl Collector for RegionSettings {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_REGION_SETTINGS
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::RegionSingleton
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use caracal_core::{Resource, ResourceType};
 
 use super::ec2::{merge, security_group, tags};
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
 
@@ -14,6 +14,10 @@ pub(crate) struct SecurityGroups;
 impl Collector for SecurityGroups {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_SECURITY_GROUP
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "ec2", prefix: "security-group/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -6,7 +6,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::json;
 
 use super::ec2::{merge, name_tag, network_acl, security_group, tags};
-use super::{Collected, Collector, Scope};
+use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, e, list, ts};
 
@@ -28,6 +28,10 @@ macro_rules! all {
 impl Collector for Vpcs {
     fn resource_type(&self) -> &'static str {
         ResourceType::EC2_VPC
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "ec2", prefix: "vpc/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

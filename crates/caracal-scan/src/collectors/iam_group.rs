@@ -9,7 +9,7 @@ use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 
 use super::iam::{AuthDetails, inline_policies, policy_arns};
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::created;
 
@@ -19,6 +19,10 @@ pub(crate) struct Groups;
 impl Collector for Groups {
     fn resource_type(&self) -> &'static str {
         ResourceType::IAM_GROUP
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::ArnWithPath { service: "iam", prefix: "group/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -9,7 +9,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
 use super::iam::AuthDetails;
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{created, policy_document, ts};
 
@@ -19,6 +19,10 @@ pub(crate) struct Policies;
 impl Collector for Policies {
     fn resource_type(&self) -> &'static str {
         ResourceType::IAM_POLICY
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::ArnWithPath { service: "iam", prefix: "policy/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -10,7 +10,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
 use super::iam::{AuthDetails, boundary, inline_policies, policy_names, tags};
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, policy_document, ts};
 
@@ -20,6 +20,10 @@ pub(crate) struct Roles;
 impl Collector for Roles {
     fn resource_type(&self) -> &'static str {
         ResourceType::IAM_ROLE
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::ArnWithPath { service: "iam", prefix: "role/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

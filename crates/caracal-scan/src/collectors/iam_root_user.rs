@@ -8,7 +8,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::Value;
 
 use super::iam::{ROOT_ROW, credential_report, virtual_mfa};
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 
 pub(crate) struct RootUser;
@@ -17,6 +17,10 @@ pub(crate) struct RootUser;
 impl Collector for RootUser {
     fn resource_type(&self) -> &'static str {
         ResourceType::IAM_ROOT_USER
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "iam", prefix: "root" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

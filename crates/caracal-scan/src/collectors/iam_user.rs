@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::iam::{
     AuthDetails, boundary, credential_report, inline_policies, policy_names, tags, virtual_mfa,
 };
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
 
@@ -25,6 +25,10 @@ pub(crate) struct Users;
 impl Collector for Users {
     fn resource_type(&self) -> &'static str {
         ResourceType::IAM_USER
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::ArnWithPath { service: "iam", prefix: "user/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -9,7 +9,7 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState};
 use caracal_core::{Resource, ResourceType};
 
-use super::{Collected, Collector, Described, DetailErrors, Scope};
+use super::{Collected, Collector, Described, DetailErrors, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
 
@@ -19,6 +19,10 @@ pub(crate) struct Keys;
 impl Collector for Keys {
     fn resource_type(&self) -> &'static str {
         ResourceType::KMS_KEY
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "kms", prefix: "key/" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -20,9 +20,11 @@ use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::error::CollectError;
+pub use crate::resource_id::IdShape;
 
 mod cloudtrail;
 mod cloudtrail_meta;
+mod cloudwatch_log_group;
 mod config_recorder;
 mod config_recorder_meta;
 mod dynamodb_table;
@@ -32,8 +34,11 @@ mod ec2_instance;
 mod ec2_network_acl;
 mod ec2_region_settings;
 mod ec2_security_group;
+mod ec2_snapshot;
 mod ec2_volume;
 mod ec2_vpc;
+mod ecs_cluster;
+mod eks_cluster;
 mod iam;
 mod iam_group;
 mod iam_policy;
@@ -41,13 +46,20 @@ mod iam_role;
 mod iam_root_user;
 mod iam_user;
 mod kms_key;
+mod lambda_function;
 mod password_policy;
+mod rds_instance;
+mod s3_account_settings;
 mod s3_bucket;
+mod secretsmanager_secret;
+mod sns_topic;
+mod sqs_queue;
 
 /// Every collector, sorted by resource type.
 pub static COLLECTORS: &[&dyn Collector] = &[
     &cloudtrail::Trails,
     &cloudtrail_meta::TrailMeta,
+    &cloudwatch_log_group::LogGroups,
     &config_recorder::Recorders,
     &config_recorder_meta::RecorderMeta,
     &dynamodb_table::Tables,
@@ -56,16 +68,25 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_network_acl::NetworkAcls,
     &ec2_region_settings::RegionSettings,
     &ec2_security_group::SecurityGroups,
+    &ec2_snapshot::Snapshots,
     &ec2_vpc::Vpcs,
     &ec2_volume::Volumes,
+    &ecs_cluster::Clusters,
+    &eks_cluster::Clusters,
     &iam_group::Groups,
     &iam_policy::Policies,
     &iam_role::Roles,
     &iam_root_user::RootUser,
     &iam_user::Users,
     &kms_key::Keys,
+    &lambda_function::Functions,
     &password_policy::PasswordPolicy,
+    &rds_instance::Instances,
+    &s3_account_settings::AccountSettings,
     &s3_bucket::Buckets,
+    &sns_topic::Topics,
+    &sqs_queue::Queues,
+    &secretsmanager_secret::Secrets,
 ];
 
 /// The collector of a resource type, such as `AWS.S3.Bucket`.
@@ -266,6 +287,10 @@ pub trait Collector: Send + Sync {
     /// The type id, such as `AWS.S3.Bucket`.
     fn resource_type(&self) -> &'static str;
 
+    /// How this type's `ResourceId` is built, so that an id traces back to its type
+    /// ([`place`](crate::place)).
+    fn id_shape(&self) -> IdShape;
+
     /// The IAM actions the collector calls, for the scanner role's policy.
     fn permissions(&self) -> &'static [&'static str];
 
@@ -319,32 +344,17 @@ mod tests {
     }
 
     #[test]
-    fn every_type_of_the_issue_has_a_collector() {
-        use caracal_core::ResourceType as T;
-        for t in [
-            T::S3_BUCKET,
-            T::EC2_INSTANCE,
-            T::EC2_SECURITY_GROUP,
-            T::EC2_VOLUME,
-            T::EC2_VPC,
-            T::EC2_NETWORK_ACL,
-            T::EC2_AMI,
-            T::IAM_USER,
-            T::IAM_ROOT_USER,
-            T::IAM_ROLE,
-            T::IAM_GROUP,
-            T::IAM_POLICY,
-            T::PASSWORD_POLICY,
-            T::CONFIG_RECORDER,
-            T::CONFIG_RECORDER_META,
-            T::CLOUDTRAIL,
-            T::CLOUDTRAIL_META,
-            T::KMS_KEY,
-            T::DYNAMODB_TABLE,
-            T::EC2_REGION_SETTINGS,
-        ] {
-            assert!(collector(t).is_some(), "no collector for {t}");
+    fn type_ids_are_service_and_name() {
+        for c in COLLECTORS {
+            let t = c.resource_type();
+            let parts: Vec<&str> = t.split('.').collect();
+            assert!(
+                parts.len() >= 2
+                    && parts[0] == "AWS"
+                    && parts[1..].iter().all(|p| p.starts_with(|c: char| c.is_ascii_uppercase())),
+                "{t} is not AWS.<Service>[.<Name>]"
+            );
+            assert_eq!(collector(t).map(|c| c.resource_type()), Some(t));
         }
-        assert_eq!(COLLECTORS.len(), 20);
     }
 }

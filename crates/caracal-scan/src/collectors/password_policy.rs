@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 
-use super::{Collected, Collector, ListingScope, Scope};
+use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
 
@@ -15,6 +15,10 @@ pub(crate) struct PasswordPolicy;
 impl Collector for PasswordPolicy {
     fn resource_type(&self) -> &'static str {
         ResourceType::PASSWORD_POLICY
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::AccountSingleton
     }
 
     fn permissions(&self) -> &'static [&'static str] {

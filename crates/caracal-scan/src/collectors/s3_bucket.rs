@@ -12,7 +12,7 @@ use aws_sdk_s3::Client;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, Described, DetailErrors, ListingScope, Scope};
+use super::{Collected, Collector, Described, DetailErrors, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, list, ts};
 
@@ -22,6 +22,10 @@ pub(crate) struct Buckets;
 impl Collector for Buckets {
     fn resource_type(&self) -> &'static str {
         ResourceType::S3_BUCKET
+    }
+
+    fn id_shape(&self) -> IdShape {
+        IdShape::Arn { service: "s3", prefix: "" }
     }
 
     fn permissions(&self) -> &'static [&'static str] {

@@ -1,14 +1,15 @@
 //! EC2: per unit a VPC with a subnet, two security groups (one open to the world), an
-//! instance in the open group, and two volumes (one unencrypted).
+//! instance in the open group, two volumes (one unencrypted), and a third volume with two
+//! snapshots, one private and one whose create-volume permission is granted to `all`.
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, ResourceType as Ec2ResourceType, Tag,
-    TagSpecification,
+    AttributeBooleanValue, IpPermission, IpRange, Ipv6Range, OperationType,
+    ResourceType as Ec2ResourceType, SnapshotAttributeName, Tag, TagSpecification,
 };
 use caracal_aws::Clients;
 
 use super::error::call;
-use super::{SeedError, SeededSecurityGroup, SeededVolume};
+use super::{SeedError, SeededSecurityGroup, SeededSnapshot, SeededVolume};
 
 fn name_tag(resource: Ec2ResourceType, name: String) -> TagSpecification {
     TagSpecification::builder()
@@ -22,12 +23,16 @@ fn name_tag(resource: Ec2ResourceType, name: String) -> TagSpecification {
 pub(super) struct Ec2Unit {
     /// The VPC id.
     pub(super) vpc: String,
+    /// The VPC's subnet id.
+    pub(super) subnet: String,
     /// The seeded security groups.
     pub(super) security_groups: Vec<SeededSecurityGroup>,
     /// The instance id.
     pub(super) instance: String,
     /// The volumes made directly.
     pub(super) volumes: Vec<SeededVolume>,
+    /// The snapshots, of a volume made for them.
+    pub(super) snapshots: Vec<SeededSnapshot>,
 }
 
 /// Unit `i`'s EC2 resources.
@@ -153,6 +158,7 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Ec2Unit, SeedError> {
             .unwrap_or_default();
         volumes.push(SeededVolume { id, encrypted });
     }
+    let snapshots = snapshots(&ec2, &az, i).await?;
     // Keep the VPC's DNS defaults explicit so snapshots are stable across moto versions.
     ec2.modify_vpc_attribute()
         .vpc_id(&vpc)
@@ -165,5 +171,55 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Ec2Unit, SeedError> {
         SeededSecurityGroup { id: open, name: open_name, open_ports: vec![22, 3389] },
         SeededSecurityGroup { id: web, name: web_name, open_ports: vec![] },
     ];
-    Ok(Ec2Unit { vpc, security_groups: groups, instance, volumes })
+    Ok(Ec2Unit { vpc, subnet, security_groups: groups, instance, volumes, snapshots })
+}
+
+/// A volume made for snapshots (not in [`Ec2Unit::volumes`], so volume remediations see
+/// only their own), its `private` snapshot and its `public` one, shared with `all`.
+async fn snapshots(
+    ec2: &aws_sdk_ec2::Client,
+    az: &str,
+    i: u32,
+) -> Result<Vec<SeededSnapshot>, SeedError> {
+    let what = format!("snapshot source volume of unit {i}");
+    let volume = ec2
+        .create_volume()
+        .availability_zone(az)
+        .size(8)
+        .encrypted(true)
+        .tag_specifications(name_tag(Ec2ResourceType::Volume, format!("seed-{i}-snapshot-source")))
+        .send()
+        .await
+        .map_err(call(what))?
+        .volume_id
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for public in [false, true] {
+        let kind = if public { "public" } else { "private" };
+        let what = format!("{kind} snapshot of unit {i}");
+        let id = ec2
+            .create_snapshot()
+            .volume_id(&volume)
+            .description(format!("seed-{i}-{kind}"))
+            .tag_specifications(name_tag(Ec2ResourceType::Snapshot, format!("seed-{i}-{kind}")))
+            .send()
+            .await
+            .map_err(call(what.clone()))?
+            .snapshot_id
+            .unwrap_or_default();
+        if public {
+            // moto ignores the CreateVolumePermission modifications form; it reads the
+            // operation type and group names (both are valid AWS requests).
+            ec2.modify_snapshot_attribute()
+                .snapshot_id(&id)
+                .attribute(SnapshotAttributeName::CreateVolumePermission)
+                .operation_type(OperationType::Add)
+                .group_names("all")
+                .send()
+                .await
+                .map_err(call(what))?;
+        }
+        out.push(SeededSnapshot { id, volume_id: volume.clone(), public });
+    }
+    Ok(out)
 }

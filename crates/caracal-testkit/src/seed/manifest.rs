@@ -21,6 +21,8 @@ pub struct Manifest {
     pub instances: Vec<String>,
     /// Volumes made directly (not instance root volumes).
     pub volumes: Vec<SeededVolume>,
+    /// EBS snapshots, of volumes made for them.
+    pub snapshots: Vec<SeededSnapshot>,
     /// IAM users.
     pub users: Vec<SeededUser>,
     /// IAM role names.
@@ -33,6 +35,22 @@ pub struct Manifest {
     pub kms_keys: Vec<SeededKey>,
     /// DynamoDB table names.
     pub tables: Vec<String>,
+    /// CloudWatch log groups.
+    pub log_groups: Vec<SeededLogGroup>,
+    /// RDS database instances.
+    pub databases: Vec<SeededDatabase>,
+    /// Lambda functions.
+    pub functions: Vec<SeededFunction>,
+    /// Secrets Manager secrets.
+    pub secrets: Vec<SeededSecret>,
+    /// ECS clusters.
+    pub ecs_clusters: Vec<SeededEcsCluster>,
+    /// EKS clusters.
+    pub clusters: Vec<SeededCluster>,
+    /// SNS topics.
+    pub topics: Vec<SeededTopic>,
+    /// SQS queues.
+    pub queues: Vec<SeededQueue>,
     /// CloudTrail trail names.
     pub trails: Vec<String>,
     /// The stopped Config recorder's name.
@@ -53,15 +71,138 @@ impl Manifest {
             + self.security_groups.len()
             + self.instances.len() * 2
             + self.volumes.len()
+            + self.snapshots.len()
+            + self.snapshot_volumes().len()
             + self.users.len()
             + self.roles.len()
             + self.groups.len()
             + self.policies.len()
             + self.kms_keys.len()
             + self.tables.len()
+            + self.functions.len()
+            + self.databases.len()
+            + self.log_groups.len()
+            + self.secrets.len()
+            + self.clusters.len()
+            + self.ecs_clusters.len()
+            + self.topics.len()
+            + self.queues.len()
             + self.trails.len()
             + 2
     }
+}
+
+impl Manifest {
+    /// The volumes made only to hold the seeded snapshots.
+    pub fn snapshot_volumes(&self) -> std::collections::BTreeSet<&str> {
+        self.snapshots.iter().map(|s| s.volume_id.as_str()).collect()
+    }
+}
+
+/// One seeded EBS snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededSnapshot {
+    /// Snapshot id.
+    pub id: String,
+    /// The volume it was taken of.
+    pub volume_id: String,
+    /// Shared with `all` (create-volume permission).
+    pub public: bool,
+}
+
+/// One seeded CloudWatch log group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededLogGroup {
+    /// Log group name.
+    pub name: String,
+    /// Days events are kept.
+    pub retention_in_days: i32,
+}
+
+/// One seeded RDS instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededDatabase {
+    /// DB instance identifier.
+    pub name: String,
+    /// DB instance ARN.
+    pub arn: String,
+    /// Publicly accessible, unencrypted, without backups or deletion protection; when
+    /// false, none of these.
+    pub misconfigured: bool,
+}
+
+/// One seeded Lambda function.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededFunction {
+    /// Function name.
+    pub name: String,
+    /// Function ARN.
+    pub arn: String,
+    /// Runtime identifier, such as `python3.12`.
+    pub runtime: String,
+    /// Its resource policy lets any principal (`*`) invoke it.
+    pub public_policy: bool,
+}
+
+/// One seeded Secrets Manager secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededSecret {
+    /// Secret name.
+    pub name: String,
+    /// Secret ARN.
+    pub arn: String,
+    /// Rotation enabled.
+    pub rotation: bool,
+}
+
+/// One seeded ECS cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededEcsCluster {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// Container Insights enabled.
+    pub container_insights: bool,
+}
+
+/// One seeded EKS cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededCluster {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster ARN.
+    pub arn: String,
+    /// Public API endpoint and no control-plane logs; when false, neither.
+    pub misconfigured: bool,
+}
+
+/// One seeded SNS topic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededTopic {
+    /// Topic name.
+    pub name: String,
+    /// Topic ARN.
+    pub arn: String,
+    /// Its access policy lets anyone (`Principal: *`) publish.
+    pub public_policy: bool,
+    /// Encrypted with a KMS key.
+    pub encrypted: bool,
+}
+
+/// One seeded SQS queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededQueue {
+    /// Queue name.
+    pub name: String,
+    /// Queue ARN.
+    pub arn: String,
+    /// Queue URL.
+    pub url: String,
+    /// Its access policy lets anyone (`Principal: *`) send.
+    pub public_policy: bool,
+    /// Encrypted at rest (SQS-managed keys).
+    pub encrypted: bool,
 }
 
 /// One seeded bucket and what is wrong with it.

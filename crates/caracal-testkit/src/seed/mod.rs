@@ -10,34 +10,55 @@
 //! | security groups | `open-admin`, `web-internal` | 22 and 3389 from 0.0.0.0/0, 22 from ::/0; none |
 //! | instance | one, in the open group | IMDSv1 allowed (plus its root volume) |
 //! | volumes | `encrypted`, `unencrypted` | the second is unencrypted |
+//! | EBS snapshots | `private`, `public` (of a `snapshot-source` volume) | the second is shared with `all` |
 //! | IAM users | `console-nomfa`, `keys-admin`, `mfa-ok` | console password without MFA; access key + admin inline policy; none |
 //! | IAM roles | `ec2`, `cross-account` | none; trusts any AWS principal |
 //! | IAM group + policy | `group`, `policy` | the policy allows `*:*` |
 //! | KMS keys | `rotated`, `unrotated` | rotation off on the second |
 //! | DynamoDB table | `table` | no point-in-time recovery |
+//! | Lambda functions | `function-public`, `function-private` (and role `lambda`) | anyone may invoke, end-of-life runtime `python3.7`; none |
+//! | CloudWatch log groups | `/caracal/seed-{i}/short`, `/caracal/seed-{i}/kept` | events expire after 7 days; none (731 days) |
+//! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
+//! | Secrets Manager secret | `secret` | never rotates |
+//! | ECS clusters | `ecs-plain`, `ecs-insights` | no Container Insights; none |
+//! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs; none |
+//! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
+//! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //!
 //! Once per account: a CloudTrail trail that is not logging and lacks log file validation,
-//! a Config recorder that is defined but stopped, and no password policy.
+//! a Config recorder that is defined but stopped, no password policy and no account-level
+//! S3 public access block.
 //!
 //! The seeder refuses to run against anything but a loopback endpoint: it exists to build
 //! test accounts, never to touch a real one.
 //!
-//! One module per service (`s3.rs`, `ec2.rs`, `iam.rs`, `kms.rs`, `dynamodb.rs`), the
+//! One module per service (`s3.rs`, `ec2.rs`, `iam.rs`, `kms.rs`, `dynamodb.rs`, `sns.rs`,
+//! `sqs.rs`, ...), the
 //! account singletons (`account.rs`), the [`Manifest`] (`manifest.rs`) and the run that
 //! ties them together (`run.rs`).
 
 mod account;
 mod dynamodb;
 mod ec2;
+mod ecs;
+mod eks;
 mod error;
 mod iam;
 mod kms;
+mod lambda;
+mod logs;
 mod manifest;
+mod rds;
 mod run;
 mod s3;
+mod secretsmanager;
+mod sns;
+mod sqs;
 
 pub use self::error::SeedError;
 pub use self::manifest::{
-    Manifest, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
+    Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster, SeededFunction,
+    SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot,
+    SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, seed};

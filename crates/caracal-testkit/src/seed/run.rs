@@ -8,8 +8,10 @@ use futures::{StreamExt, TryStreamExt, stream};
 use tracing::info;
 
 use super::{
-    Manifest, SeedError, SeededBucket, SeededKey, SeededSecurityGroup, SeededUser, SeededVolume,
-    account, dynamodb, ec2, iam, kms, s3,
+    Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster,
+    SeededFunction, SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup,
+    SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, dynamodb, ec2, ecs, eks, iam,
+    kms, lambda, logs, rds, s3, secretsmanager, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -40,7 +42,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
     };
 
     let units: Vec<Unit> = stream::iter(0..scale)
-        .map(|i| seed_unit(&clients, i))
+        .map(|i| seed_unit(&clients, session.account_id(), i))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -50,12 +52,22 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.security_groups.extend(unit.security_groups);
         manifest.instances.push(unit.instance);
         manifest.volumes.extend(unit.volumes);
+        manifest.snapshots.extend(unit.snapshots);
         manifest.users.extend(unit.users);
         manifest.roles.extend(unit.roles);
         manifest.groups.push(unit.group);
         manifest.policies.push(unit.policy);
         manifest.kms_keys.extend(unit.keys);
         manifest.tables.push(unit.table);
+        manifest.roles.push(unit.lambda_role);
+        manifest.functions.extend(unit.functions);
+        manifest.databases.extend(unit.databases);
+        manifest.log_groups.extend(unit.log_groups);
+        manifest.secrets.push(unit.secret);
+        manifest.clusters.extend(unit.clusters);
+        manifest.ecs_clusters.extend(unit.ecs_clusters);
+        manifest.topics.extend(unit.topics);
+        manifest.queues.extend(unit.queues);
     }
     manifest.trails.push(account::seed(&clients, &manifest.config_recorder).await?);
     manifest.seconds = started.elapsed().as_secs_f64();
@@ -70,33 +82,76 @@ struct Unit {
     security_groups: Vec<SeededSecurityGroup>,
     instance: String,
     volumes: Vec<SeededVolume>,
+    snapshots: Vec<SeededSnapshot>,
     users: Vec<SeededUser>,
     roles: Vec<String>,
     group: String,
     policy: String,
     keys: Vec<SeededKey>,
     table: String,
+    lambda_role: String,
+    functions: Vec<SeededFunction>,
+    databases: Vec<SeededDatabase>,
+    log_groups: Vec<SeededLogGroup>,
+    secret: SeededSecret,
+    clusters: Vec<SeededCluster>,
+    ecs_clusters: Vec<SeededEcsCluster>,
+    topics: Vec<SeededTopic>,
+    queues: Vec<SeededQueue>,
 }
 
-async fn seed_unit(c: &Clients, i: u32) -> Result<Unit, SeedError> {
-    let (buckets, ec2, iam, keys, table) = tokio::try_join!(
+async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError> {
+    let (
+        buckets,
+        ec2,
+        iam,
+        keys,
+        table,
+        (lambda_role, functions),
+        databases,
+        log_groups,
+        secret,
+        ecs_clusters,
+        topics,
+        queues,
+    ) = tokio::try_join!(
         s3::seed(c, i),
         ec2::seed(c, i),
         iam::seed(c, i),
         kms::seed(c, i),
         dynamodb::seed(c, i),
+        lambda::seed(c, i),
+        rds::seed(c, i),
+        logs::seed(c, i),
+        secretsmanager::seed(c, i),
+        ecs::seed(c, i),
+        sns::seed(c, account, i),
+        sqs::seed(c, account, i),
     )?;
+    // EKS needs the unit's subnet and a role, so it runs once those exist.
+    let role = format!("arn:aws:iam::{account}:role/seed-{i}-ec2");
+    let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet)).await?;
     Ok(Unit {
         buckets,
         vpc: ec2.vpc,
         security_groups: ec2.security_groups,
         instance: ec2.instance,
         volumes: ec2.volumes,
+        snapshots: ec2.snapshots,
         users: iam.users,
         roles: iam.roles,
         group: iam.group,
         policy: iam.policy,
         keys,
         table,
+        lambda_role,
+        functions,
+        databases,
+        log_groups,
+        secret,
+        clusters,
+        ecs_clusters,
+        topics,
+        queues,
     })
 }

@@ -1,0 +1,53 @@
+//! EKS: per unit a `eks-public` cluster (API endpoint open to the internet, no
+//! control-plane logs) and a `eks-private` one (private endpoint only, every log type on).
+
+use aws_sdk_eks::types::{LogSetup, LogType, Logging, VpcConfigRequest};
+use caracal_aws::Clients;
+
+use super::error::call;
+use super::{SeedError, SeededCluster};
+
+/// Unit `i`'s clusters, in `subnet`, run by `role_arn`.
+pub(super) async fn seed(
+    c: &Clients,
+    i: u32,
+    role_arn: &str,
+    subnets: &[String],
+) -> Result<Vec<SeededCluster>, SeedError> {
+    let eks = c.eks();
+    let mut out = Vec::new();
+    for public in [true, false] {
+        let kind = if public { "public" } else { "private" };
+        let name = format!("seed-{i}-eks-{kind}");
+        let vpc = VpcConfigRequest::builder()
+            .set_subnet_ids(Some(subnets.to_vec()))
+            .endpoint_public_access(public)
+            .endpoint_private_access(!public)
+            .build();
+        let logs = LogSetup::builder()
+            .set_types(Some(vec![
+                LogType::Api,
+                LogType::Audit,
+                LogType::Authenticator,
+                LogType::ControllerManager,
+                LogType::Scheduler,
+            ]))
+            .enabled(!public)
+            .build();
+        let arn = eks
+            .create_cluster()
+            .name(&name)
+            .role_arn(role_arn)
+            .resources_vpc_config(vpc)
+            .logging(Logging::builder().cluster_logging(logs).build())
+            .tags("caracal:seed", "true")
+            .send()
+            .await
+            .map_err(call(format!("cluster {name}")))?
+            .cluster
+            .and_then(|c| c.arn)
+            .unwrap_or_default();
+        out.push(SeededCluster { name, arn, misconfigured: public });
+    }
+    Ok(out)
+}
