@@ -54,11 +54,13 @@ pub mod engine;
 pub mod error;
 mod interp;
 pub mod kv;
+mod local;
 mod outcome;
 pub mod pack;
 pub mod posture;
 pub mod testing;
 pub mod venv;
+pub mod worker;
 
 pub use crate::{
     engine::{Baseline, Engine, EngineOptions, PolicyVerdict, RuleOutcome},
@@ -68,4 +70,5 @@ pub use crate::{
     pack::{DetectionKind, DetectionSpec, InvalidSpec, LoadOptions, Pack},
     posture::PostureLookup,
     testing::{TestOptions, TestReport},
+    worker::{Isolation, WorkerCommand},
 };
