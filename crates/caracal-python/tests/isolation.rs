@@ -288,3 +288,22 @@ fn a_module_that_exits_while_importing_is_an_invalid_spec() {
     assert!(engine.invalid()[0].path.ends_with("gone.py"));
     assert!(engine.invalid()[0].message.contains("exited with status 0"), "{:?}", engine.invalid());
 }
+
+/// A detection that catches every interrupt in a loop: in a worker, the worker is killed
+/// and that test fails; the run goes on (in-process it can only end the process).
+#[test]
+fn a_detection_that_swallows_interrupts_fails_its_test() {
+    let root =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken/swallowed_timeout");
+    let options = TestOptions {
+        time_limit: Duration::from_millis(300),
+        isolation: workers(),
+        ..TestOptions::default()
+    };
+    let report = testing::run(&[root], &options).unwrap();
+    let mut text = Vec::new();
+    testing::print_text(&report, false, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert_eq!(report.exit_code(), 1, "{text}");
+    assert!(text.contains("[rule] DetectionTimeout: ran longer than the 0.3 s"), "{text}");
+}
