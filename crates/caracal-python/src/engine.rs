@@ -82,34 +82,34 @@ pub struct RuleOutcome {
     /// Index of the rule in [`Engine::rules`].
     pub rule: usize,
     /// `rule()` raised or returned a non-bool: `rule: Type: message`. No alert fields.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// `title()`, else the rule id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `dedup()`, else the title, else `defaultDedupString:<RuleID>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<String>,
     /// `severity()` when it overrides the spec's (upper case).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
     /// `alert_context()`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_context: Option<Value>,
     /// `description()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `reference()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// `runbook()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
     /// `destinations()`, when defined; an empty list suppresses delivery.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destinations: Option<Vec<String>>,
     /// Optional functions that failed and fell back, as `function: Type: message`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
 }
 

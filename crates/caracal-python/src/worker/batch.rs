@@ -31,7 +31,7 @@ use serde_json::value::RawValue;
 use super::pool::{Death, Pool};
 use super::progress;
 use super::stores::{self, Journal};
-use super::wire::{Reply, Request};
+use super::wire::{self, Reply, Request};
 use crate::engine::{PolicyVerdict, RuleOutcome};
 use crate::error::Error;
 use crate::local::Skip;
@@ -45,7 +45,7 @@ pub(crate) trait Outcome: Sized {
     /// Policies or rules.
     const KIND: DetectionKind;
     /// The results in a worker's reply.
-    fn from_reply(reply: Reply) -> Option<Vec<Self>>;
+    fn from_reply(reply: Reply, payload: &[u8]) -> Option<Vec<Self>>;
     /// The item's index.
     fn item(&self) -> usize;
     /// Moves the result to another item index.
@@ -61,9 +61,9 @@ pub(crate) trait Outcome: Sized {
 impl Outcome for PolicyVerdict {
     const KIND: DetectionKind = DetectionKind::Policy;
 
-    fn from_reply(reply: Reply) -> Option<Vec<Self>> {
+    fn from_reply(reply: Reply, payload: &[u8]) -> Option<Vec<Self>> {
         match reply {
-            Reply::Verdicts(verdicts) => Some(verdicts),
+            Reply::Verdicts(errors) => wire::unpack_verdicts(errors, payload),
             _ => None,
         }
     }
@@ -98,7 +98,7 @@ impl Outcome for PolicyVerdict {
 impl Outcome for RuleOutcome {
     const KIND: DetectionKind = DetectionKind::Rule;
 
-    fn from_reply(reply: Reply) -> Option<Vec<Self>> {
+    fn from_reply(reply: Reply, _payload: &[u8]) -> Option<Vec<Self>> {
         match reply {
             Reply::Outcomes(outcomes) => Some(outcomes),
             _ => None,
@@ -188,11 +188,11 @@ impl Pool {
         let mut journal = Journal::default();
         let stall = self.stall(payload.len());
         match worker.exchange(&request, payload, stall, self.time_limit, &mut journal) {
-            Ok((reply, _)) => {
+            Ok((reply, payload)) => {
                 self.give_back(worker);
                 match reply {
                     Reply::Failed(message) => Ok(Attempt::Failed(message)),
-                    other => match O::from_reply(other) {
+                    other => match O::from_reply(other, &payload) {
                         Some(results) => {
                             journal.commit();
                             Ok(Attempt::Done(results))

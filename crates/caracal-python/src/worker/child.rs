@@ -76,7 +76,7 @@ fn run(stream: UnixStream) -> Result<(), String> {
     let progress = Progress::open(&load.progress).map_err(|e| format!("progress page: {e}"))?;
     prepare(&load).map_err(|e| format!("preparing the interpreter: {e}"))?;
     let (local, reply) = compile(*load, &progress);
-    send(&stream, &reply)?;
+    send(&stream, &reply, &[])?;
     let Some(local) = local else { return Ok(()) };
     local.set_kv_store(remote.clone()).map_err(|e| e.to_string())?;
     loop {
@@ -85,7 +85,7 @@ fn run(stream: UnixStream) -> Result<(), String> {
             Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Err(err) => return Err(format!("reading a request: {err}")),
         };
-        let reply = match request {
+        let (reply, payload) = match request {
             Request::Evaluate { kind, skipped, precise, posture } => {
                 let _ = progress.write(progress::ITEM, &[-1, -1]);
                 let lookup: Option<Arc<dyn PostureLookup>> =
@@ -97,25 +97,25 @@ fn run(stream: UnixStream) -> Result<(), String> {
                         local.set_posture(lookup)?;
                         match kind {
                             DetectionKind::Policy => {
-                                local.evaluate_resources_json(&text).map(Reply::Verdicts)
+                                local.evaluate_resources_json(&text).map(wire::pack_verdicts)
                             }
-                            DetectionKind::Rule => {
-                                local.evaluate_events_json(&text).map(Reply::Outcomes)
-                            }
+                            DetectionKind::Rule => local
+                                .evaluate_events_json(&text)
+                                .map(|outcomes| (Reply::Outcomes(outcomes), Vec::new())),
                         }
                     });
-                result.unwrap_or_else(failed)
+                result.unwrap_or_else(|err| (failed(err), Vec::new()))
             }
             Request::Tests { kind, index } => String::from_utf8(payload)
                 .map_err(|e| Error::Python(format!("tests are not UTF-8: {e}")))
                 .and_then(|tests| local.run_tests_json(kind, index, &tests))
-                .map(Reply::Tests)
-                .unwrap_or_else(failed),
+                .map(|text| (Reply::Tests(text), Vec::new()))
+                .unwrap_or_else(|err| (failed(err), Vec::new())),
             Request::Load(_) | Request::Answer(_) => {
                 return Err("unexpected request".into());
             }
         };
-        send(&stream, &reply)?;
+        send(&stream, &reply, &payload)?;
     }
 }
 
@@ -126,8 +126,8 @@ fn failed(err: Error) -> Reply {
     }
 }
 
-fn send(stream: &UnixStream, reply: &Reply) -> Result<(), String> {
-    wire::write(&mut &*stream, reply, &[]).map_err(|e| format!("writing a reply: {e}"))
+fn send(stream: &UnixStream, reply: &Reply, payload: &[u8]) -> Result<(), String> {
+    wire::write(&mut &*stream, reply, payload).map_err(|e| format!("writing a reply: {e}"))
 }
 
 /// Limits, standard input and the progress page, before any pack code runs.
