@@ -7,13 +7,19 @@
 //!   events are the real CloudTrail records of `shared/samples` plus the packs' test logs.
 //! - `caracal_python::conversion`: Rust → Python conversion of the same events:
 //!   `json.loads` of the JSON text vs. building dicts value by value through pyo3.
-//! - `ratios`: the ratio of issue #4 per group, engine and baseline run alternately 15
-//!   times, fastest of each (robust to load on a shared machine).
+//! - `ratios`: the ratio of issue #4 per group: the engine in a worker process (the
+//!   default), the engine in this process and the baseline run alternately 15 times,
+//!   fastest of each (robust to load on a shared machine). `/worker` criterion entries
+//!   are the worker engine.
 //!
 //! Run: `cargo bench -p caracal-python --bench engine` (add `-- --quick` for a short run,
 //! `-- ratios` for the ratios alone).
 //!
-//! Ratios (caracal / baseline), `-- ratios`, six runs on the 2-core machine (load 1-2):
+//! With worker processes (#11), one run at load ~2.2, worker / in-process: policies/15
+//! 0.51 / 0.57, policies/150 0.86 / 0.92, rules/48 0.57 / 0.65, rules/480 0.71 / 0.87
+//! (the README has the table).
+//!
+//! Earlier, in-process, `-- ratios`, six runs on the 2-core machine (load 1-2):
 //! policies/15 0.56-0.59, policies/150 0.92-0.94, rules/12 0.50-0.52 (0.50-0.53 in 11
 //! of 12 runs), rules/120 0.72-0.77 (0.55-0.58, 0.90-0.93, 0.45-0.50 and 0.73-0.74
 //! before strings were shared across batches). The README has where the time goes.

@@ -168,7 +168,7 @@ pub(crate) fn unpack_verdicts(
     errors: Vec<(usize, String)>,
     payload: &[u8],
 ) -> Option<Vec<PolicyVerdict>> {
-    if payload.len() % VERDICT != 0 {
+    if !payload.len().is_multiple_of(VERDICT) {
         return None;
     }
     let mut messages: std::collections::HashMap<usize, String> = errors.into_iter().collect();
