@@ -44,3 +44,16 @@ def change_context(event):
     params = event.get("requestParameters")
     context["request_parameters"] = params.to_dict() if hasattr(params, "to_dict") else params
     return context
+
+
+def lookup_result(value):
+    """A posture lookup's answer as a mapping. In production lookups return mappings; a
+    test's Mocks returnValue is a string in the pack format, so JSON text is read too."""
+    if isinstance(value, str):
+        import json
+
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}

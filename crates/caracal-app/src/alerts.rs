@@ -80,3 +80,23 @@ pub async fn router(ctx: &Context) -> Result<Router> {
     };
     Router::new(configs, aws).map_err(Error::detect("configuring destinations"))
 }
+
+/// The events behind an alert, read back from the match tables of the local lake
+/// folder `lake` (as `caracal logs process --lake` wrote it): at most `limit`, oldest
+/// first. `None` when there is no such alert.
+pub async fn events(
+    ctx: &Context,
+    alert_id: &str,
+    lake: &std::path::Path,
+    limit: usize,
+) -> Result<Option<(Alert, Vec<serde_json::Value>)>> {
+    let Some(alert) = get(ctx, alert_id).await? else { return Ok(None) };
+    let (root, found) = (lake.to_path_buf(), alert.clone());
+    let events = tokio::task::spawn_blocking(move || {
+        caracal_logs::matches::read_local(&root, &found, limit)
+    })
+    .await
+    .map_err(|e| Error::Invalid(format!("reading matched events: {e}")))?
+    .map_err(Error::logs(format!("reading the events of alert {alert_id}")))?;
+    Ok(Some((alert, events)))
+}

@@ -13,13 +13,17 @@
 //!   [`Outputs`] sends events to the lake and through the rules (`caracal-detect`),
 //!   delivering the alerts they open.
 //! - Alerts: [`alerts`] lists, shows and updates them.
+//! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
+//!   changed, coalesces them and rescans and re-evaluates just those.
 //! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
+//! - API tokens: [`tokens`] creates, lists, revokes and verifies scoped, hashed tokens.
 //!
 //! Every use case is async and needs a multi-threaded tokio runtime (parsing and Python
 //! run in blocking sections).
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod changes;
 pub mod context;
 pub mod detect_sink;
 pub mod error;
@@ -27,6 +31,7 @@ pub mod logs;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;
+pub mod tokens;
 
 pub use crate::{
     context::{Context, open_store},

@@ -11,12 +11,14 @@ use caracal_store::Store;
 use tokio::runtime::Handle;
 use tracing::warn;
 
+use crate::changes::RescanQueue;
 use crate::detect_sink::DetectSink;
 
 /// The lake and, optionally, the rules. An `EventSink`.
 pub struct Outputs {
     lake: Box<dyn EventSink + Send>,
     detect: Option<Detection>,
+    changes: Option<Arc<RescanQueue>>,
 }
 
 struct Detection {
@@ -40,7 +42,7 @@ impl std::fmt::Debug for Outputs {
 impl Outputs {
     /// Events to `lake` only.
     pub fn lake_only(lake: Box<dyn EventSink + Send>) -> Self {
-        Self { lake, detect: None }
+        Self { lake, detect: None, changes: None }
     }
 
     /// Events to `lake` and to `detector` in batches of `batch_size`; alerts delivered
@@ -53,7 +55,7 @@ impl Outputs {
         store: Arc<dyn Store>,
     ) -> Self {
         let detect = Detection {
-            sink: DetectSink::new(detector.clone(), batch_size),
+            sink: DetectSink::new(detector.clone(), batch_size).keeping_matches(),
             detector,
             router,
             store,
@@ -64,7 +66,12 @@ impl Outputs {
             // Alerts left pending by an earlier run are retried at the first flush.
             check_pending: true,
         };
-        Self { lake, detect: Some(detect) }
+        Self { lake, detect: Some(detect), changes: None }
+    }
+
+    /// Also hands CloudTrail write events to `queue`, which rescans what they changed.
+    pub fn watch_changes(&mut self, queue: Arc<RescanQueue>) {
+        self.changes = Some(queue);
     }
 
     /// Shorter backoff between delivery attempts (tests).
@@ -117,23 +124,38 @@ impl Detection {
 
 impl EventSink for Outputs {
     fn accept(&mut self, event: Event) -> Result<(), caracal_logs::Error> {
+        if let Some(queue) = &self.changes {
+            queue.observe(&event);
+        }
         match &mut self.detect {
             Some(d) => {
                 self.lake.accept(event.clone())?;
-                d.sink.accept(event)
+                d.sink.accept(event)?;
+                for (event, rule_match) in d.sink.take_matches() {
+                    self.lake.accept_match(&event, &rule_match)?;
+                }
+                Ok(())
             }
             None => self.lake.accept(event),
         }
     }
 
     fn flush(&mut self) -> Result<(), caracal_logs::Error> {
-        let lake = self.lake.flush();
+        let mut rules = Ok(());
         if let Some(d) = &mut self.detect {
-            d.sink.flush()?;
-            if let Err(err) = d.deliver() {
-                // Deliveries stay pending in the store: retried at the next flush or run.
-                warn!(error = %err, "Alert delivery did not finish.");
+            rules = d.sink.flush();
+            for (event, rule_match) in d.sink.take_matches() {
+                self.lake.accept_match(&event, &rule_match)?;
             }
+        }
+        // The lake (match tables included) is durable before alerts are delivered.
+        let lake = self.lake.flush();
+        rules?;
+        if let Some(d) = &mut self.detect
+            && let Err(err) = d.deliver()
+        {
+            // Deliveries stay pending in the store: retried at the next flush or run.
+            warn!(error = %err, "Alert delivery did not finish.");
         }
         lake
     }

@@ -184,3 +184,218 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// One CloudTrail `AuthorizeSecurityGroupIngress` record (0.0.0.0/0 on 22) for `arn`.
+fn ingress_record(arn: &str, time: &str, id: &str) -> serde_json::Value {
+    // arn:aws:ec2:<region>:<account>:security-group/<id>
+    let parts: Vec<&str> = arn.split(':').collect();
+    let group = arn.rsplit('/').next().unwrap();
+    serde_json::json!({
+        "eventVersion": "1.08", "eventTime": time, "eventSource": "ec2.amazonaws.com",
+        "eventName": "AuthorizeSecurityGroupIngress", "awsRegion": parts[3],
+        "recipientAccountId": parts[4], "eventID": id, "eventType": "AwsApiCall",
+        "sourceIPAddress": "203.0.113.9",
+        "userIdentity": {"type": "IAMUser", "userName": "dev", "accountId": parts[4]},
+        "requestParameters": {"groupId": group, "ipPermissions": {"items": [{
+            "ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+            "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posture_join_rule_fires_only_where_the_scanned_store_says_the_resource_fails() {
+    // #12.7: rules join the real store the scanner filled: the bundled
+    // IngressOnFailingSecurityGroup alerts for the seeded group open on SSH (failing
+    // NoOpenSSH) and not for the seeded web group (passing), both changed the same way;
+    // `resource_at` answers from the history at the event's time.
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(&emulator, dir.path()).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
+    let manifest = seed::seed(&session, 1).await.expect("seed");
+    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
+    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
+        .await
+        .expect("scan and evaluate");
+    let store = ctx.store().await.unwrap();
+    let groups = store
+        .resources()
+        .list(
+            &caracal_store::ResourceFilter {
+                resource_type: Some("AWS.EC2.SecurityGroup".into()),
+                ..Default::default()
+            },
+            &caracal_store::PageRequest::first(1000),
+        )
+        .await
+        .expect("groups")
+        .items;
+    let arn_of = |id: &str| {
+        groups
+            .iter()
+            .find(|r| r.resource.resource_id.ends_with(id))
+            .expect("scanned")
+            .resource
+            .resource_id
+            .clone()
+    };
+    let open = manifest.security_groups.iter().find(|g| g.open_ports.contains(&22)).unwrap();
+    let web = manifest.security_groups.iter().find(|g| g.open_ports.is_empty()).unwrap();
+    let (open_arn, web_arn) = (arn_of(&open.id), arn_of(&web.id));
+    let verdicts = store.compliance().for_resource(&open_arn).await.expect("verdicts");
+    assert!(
+        verdicts.iter().any(|f| f.policy_id == "AWS.EC2.SecurityGroup.NoOpenSSH"
+            && f.status == ComplianceStatus::Fail),
+        "{open_arn}: {verdicts:?}"
+    );
+
+    // A rule of our own reads the group as it was at the event's time.
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        rules.join("at.yml"),
+        "AnalysisType: rule\nRuleID: Test.ResourceAt\nFilename: at.py\nEnabled: true\n\
+         LogTypes:\n  - AWS.CloudTrail\nSeverity: Info\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("at.py"),
+        "from caracal_posture import BadLookup, resource_at\n\n\
+         def arn(e):\n    return 'arn:aws:ec2:%s:%s:security-group/%s' % (e.get('awsRegion'), e.get('recipientAccountId'), e.deep_get('requestParameters', 'groupId'))\n\n\
+         def rule(e):\n    try:\n        return bool(resource_at(arn(e), e.get('p_event_time')).get('IpPermissions') is not None)\n    except BadLookup:\n        return False\n\n\
+         def dedup(e):\n    return e.get('eventID')\n",
+    )
+    .unwrap();
+
+    // Events now (after the scan) for both groups, and one from 2001, before any scan.
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let records = vec![
+        ingress_record(&open_arn, &now, "open-now"),
+        ingress_record(&web_arn, &now, "web-now"),
+        ingress_record(&open_arn, "2001-01-01T00:00:00Z", "open-2001"),
+    ];
+    let trail = dir.path().join("trail.json");
+    std::fs::write(&trail, serde_json::json!({"Records": records}).to_string()).unwrap();
+    let rule_source =
+        caracal_detect::RuleSource { paths: vec![repo("rules"), rules], ..Default::default() };
+    let pipeline = LogPipeline::new(LogOptions {
+        source_id: "test".into(),
+        rules: Some(rule_source),
+        ..LogOptions::default()
+    })
+    .expect("pipeline");
+    let mut outputs = pipeline.open(&ctx).await.expect("outputs");
+    logs::process_paths(
+        &ctx,
+        &pipeline,
+        &[trail.display().to_string()],
+        &mut outputs,
+        &dir.path().join("rescue"),
+    )
+    .await
+    .expect("processed");
+
+    let alerts = store.alerts().list_recent(100).await.expect("alerts");
+    let joined: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.rule_id == "AWS.CloudTrail.IngressOnFailingSecurityGroup")
+        .collect();
+    assert_eq!(joined.len(), 1, "one group fails, one passes: {alerts:#?}");
+    assert_eq!(joined[0].dedup, open.id);
+    assert_eq!(joined[0].event_count, 2, "both events on the failing group");
+    assert!(
+        joined[0].context["failing_policies"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p == "AWS.EC2.SecurityGroup.NoOpenSSH")),
+        "{:#?}",
+        joined[0].context
+    );
+    // The plain rule (no join) alerts for both: the join is what told them apart.
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.rule_id == "AWS.CloudTrail.SecurityGroupOpenedToWorld" && a.dedup == web.id)
+    );
+    let at: Vec<&str> = alerts
+        .iter()
+        .filter(|a| a.rule_id == "Test.ResourceAt")
+        .map(|a| a.dedup.as_str())
+        .collect();
+    assert!(at.contains(&"open-now") && at.contains(&"web-now"), "{at:?}");
+    assert!(!at.contains(&"open-2001"), "no snapshot was in force in 2001: {at:?}");
+    assert!(alerts.iter().all(|a| a.kind != caracal_core::AlertKind::RuleError), "{alerts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloudtrail_write_events_rescan_and_re_evaluate_just_the_changed_resource() {
+    // #13.4: the web group passes at the full scan; then SSH is opened on it behind the
+    // store's back. Ten CloudTrail records of that change, processed as logs, cause one
+    // rescan of that group, and its stored verdict turns FAIL without a full scan.
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(&emulator, dir.path()).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
+    let manifest = seed::seed(&session, 1).await.expect("seed");
+    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
+    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
+        .await
+        .expect("scan and evaluate");
+    let store = ctx.store().await.unwrap().clone();
+    let web = manifest.security_groups.iter().find(|g| g.open_ports.is_empty()).unwrap();
+    let arn = format!(
+        "arn:aws:ec2:{}:{}:security-group/{}",
+        manifest.region, manifest.account_id, web.id
+    );
+    let ssh = |store: Arc<dyn caracal_store::Store>, arn: String| async move {
+        store
+            .compliance()
+            .get(&arn, "AWS.EC2.SecurityGroup.NoOpenSSH")
+            .await
+            .expect("compliance")
+            .map(|f| f.status)
+    };
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Pass));
+
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    session
+        .clients(&manifest.region)
+        .ec2()
+        .authorize_security_group_ingress()
+        .group_id(&web.id)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("open SSH behind the store's back");
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Pass), "stale");
+
+    let records: Vec<_> = (0..10)
+        .map(|i| ingress_record(&arn, &format!("2026-01-01T00:00:{i:02}Z"), &format!("e{i}")))
+        .collect();
+    let trail = dir.path().join("trail.json");
+    std::fs::write(&trail, serde_json::json!({"Records": records}).to_string()).unwrap();
+    let pipeline =
+        LogPipeline::new(LogOptions { source_id: "test".into(), ..LogOptions::default() })
+            .expect("pipeline");
+    let mut outputs = pipeline.open(&ctx).await.expect("outputs");
+    let queue = Arc::new(caracal_app::changes::RescanQueue::new(std::time::Duration::ZERO));
+    outputs.watch_changes(queue.clone());
+    logs::process_paths(&ctx, &pipeline, &[trail.display().to_string()], &mut outputs, dir.path())
+        .await
+        .expect("processed");
+    assert_eq!(queue.len(), 1, "ten events, one pending rescan");
+    caracal_app::changes::run_due(&ctx, &queue, Some(&source)).await;
+
+    let stats = queue.stats();
+    assert_eq!((stats.events, stats.rescans, stats.failed), (10, 1, 0), "{stats:?}");
+    assert_eq!(ssh(store.clone(), arn.clone()).await, Some(ComplianceStatus::Fail));
+    // The other groups were not touched: the open group's verdict is the scan's.
+    let history = store.resources().history(&arn).await.expect("history");
+    assert_eq!(history.len(), 2, "created by the scan, modified by the rescan: {history:#?}");
+}

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use caracal_core::event::RuleMatch;
 use caracal_core::{Alert, AlertKind, Delivery, DeliveryStatus, Severity};
 use caracal_python::RuleOutcome;
 use caracal_store::{DedupOutcome, MatchKey, Store};
@@ -50,6 +51,8 @@ pub struct Detector {
     router: Arc<Router>,
     runtime: Handle,
     summary: Mutex<Summary>,
+    /// The posture lookups of [`Detector::attach_store`], cleared before each batch.
+    lookup: Mutex<Option<Arc<StoreLookup>>>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -62,16 +65,26 @@ impl Detector {
     /// A detector over compiled `rules`, keeping alerts in `store` and routing them by
     /// `router`. Must be created inside a tokio runtime.
     pub fn new(rules: Arc<Rules>, store: Arc<dyn Store>, router: Arc<Router>) -> Self {
-        Self { rules, store, router, runtime: Handle::current(), summary: Mutex::default() }
+        Self {
+            rules,
+            store,
+            router,
+            runtime: Handle::current(),
+            summary: Mutex::default(),
+            lookup: Mutex::default(),
+        }
     }
 
     /// Answers the rules' posture lookups and caching helpers from the store. The
-    /// interpreter is shared, so this applies to every engine of the process.
+    /// interpreter is shared, so this applies to every engine of the process. Answers
+    /// are cached for the length of one batch.
     pub fn attach_store(&self) -> Result<()> {
         let engine = &self.rules.engine;
+        let lookup = Arc::new(StoreLookup::new(self.store.clone()));
         engine
-            .set_posture(Some(Arc::new(StoreLookup::new(self.store.clone()))))
+            .set_posture(Some(lookup.clone()))
             .map_err(Error::python("attaching posture lookups"))?;
+        *self.lookup.lock().unwrap_or_else(|p| p.into_inner()) = Some(lookup);
         engine
             .set_kv_store(Arc::new(StoreKv::new(self.store.clone())))
             .map_err(Error::python("attaching the rule state store"))
@@ -90,10 +103,14 @@ impl Detector {
     /// Runs every rule registered for each event's `p_log_type` over `json_array` (a
     /// JSON array of normalized events, `events[i]` describing its i-th item), then
     /// counts the matches into their alert windows: one store write per rule, dedup
-    /// string and window in the batch, however many events matched. Blocking: holds the
+    /// string and window in the batch, however many events matched. Returns every match
+    /// with the alert it counted toward, for the lake's match tables. Blocking: holds the
     /// GIL, then waits on the store; call it from a blocking section. A rule that raises
     /// costs only its own verdict (a RULE_ERROR alert).
-    pub fn run_batch(&self, json_array: &str, events: &[EventMeta]) -> Result<()> {
+    pub fn run_batch(&self, json_array: &str, events: &[EventMeta]) -> Result<Vec<RuleMatch>> {
+        if let Some(lookup) = &*self.lookup.lock().unwrap_or_else(|p| p.into_inner()) {
+            lookup.clear();
+        }
         let outcomes = self
             .rules
             .engine
@@ -128,6 +145,7 @@ impl Detector {
                         first_time: time,
                         last_time: time,
                         log_types: Vec::new(),
+                        members: Vec::new(),
                     });
                     open.insert(key, groups.len() - 1);
                     groups.len() - 1
@@ -135,6 +153,7 @@ impl Detector {
             };
             let group = &mut groups[i];
             group.count += 1;
+            group.members.push((outcome.event, severity, outcome.error.as_deref()));
             group.first_time = group.first_time.min(time);
             group.last_time = group.last_time.max(time);
             group.severity = group.severity.max(severity);
@@ -144,15 +163,31 @@ impl Detector {
                 group.log_types.push(t);
             }
         }
+        let mut matches = Vec::with_capacity(outcomes.len());
         for group in &groups {
-            self.runtime.block_on(self.record(group, &mut summary))?;
+            let (alert_id, created) = self.runtime.block_on(self.record(group, &mut summary))?;
+            matches.extend(group.members.iter().map(|&(event, severity, error)| RuleMatch {
+                event,
+                rule_id: group.meta.id.clone(),
+                kind: group.kind,
+                alert_id: alert_id.clone(),
+                alert_created_at: created,
+                severity,
+                error: error.map(str::to_owned),
+            }));
         }
         let mut total = self.summary.lock().unwrap_or_else(|p| p.into_inner());
         merge(&mut total, summary);
-        Ok(())
+        Ok(matches)
     }
 
-    async fn record(&self, group: &Group<'_>, summary: &mut Summary) -> Result<()> {
+    /// Counts `group` into its window and opens or updates its alert. Returns the
+    /// window's alert id and, once the alert exists, when it was created.
+    async fn record(
+        &self,
+        group: &Group<'_>,
+        summary: &mut Summary,
+    ) -> Result<(String, Option<DateTime<Utc>>)> {
         let (meta, kind) = (group.meta, group.kind);
         // Errors alert at once whatever the rule's threshold; signals count like alerts.
         let threshold = if kind == AlertKind::RuleError { 1 } else { meta.threshold };
@@ -176,7 +211,7 @@ impl Detector {
             .map_err(Error::store(format!("counting matches of {}", meta.id)))?;
         if counted.event_count < threshold {
             summary.below_threshold += group.count;
-            return Ok(());
+            return Ok((counted.alert_id, None));
         }
         let log_types: Vec<String> = group.log_types.iter().map(|t| t.to_string()).collect();
         let store = self.store.as_ref();
@@ -189,8 +224,9 @@ impl Detector {
                 let mut alert = self.new_alert(group, &counted, log_types.clone());
                 if state::create(store, &mut alert).await? {
                     info!(alert = %alert.id, rule = %meta.id, kind = kind.as_str(), "Alert opened.");
+                    let created = alert.created_at;
                     summary.opened.push(alert.id);
-                    return Ok(());
+                    return Ok((counted.alert_id, created));
                 }
             }
             let updated = state::modify(store, &counted.alert_id, |alert| {
@@ -206,10 +242,11 @@ impl Detector {
             })
             .await?;
             if let Some(alert) = updated {
+                let created = alert.created_at;
                 if !summary.updated.contains(&alert.id) && !summary.opened.contains(&alert.id) {
                     summary.updated.push(alert.id);
                 }
-                return Ok(());
+                return Ok((counted.alert_id, created));
             }
             create = true;
         }
@@ -289,6 +326,8 @@ struct Group<'a> {
     first_time: DateTime<Utc>,
     last_time: DateTime<Utc>,
     log_types: Vec<Arc<str>>,
+    /// Each match: its event's index, severity and error.
+    members: Vec<(usize, Severity, Option<&'a str>)>,
 }
 
 /// An outcome's kind, dedup string and severity, counted into `summary`.

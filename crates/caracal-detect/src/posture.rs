@@ -1,42 +1,99 @@
 //! Posture joins for detections, backed by the real store (SQLite or DynamoDB):
-//! [`StoreLookup`] answers `caracal_posture.resource_lookup` / `compliance_status` (and
+//! [`StoreLookup`] answers `caracal_posture.resource_lookup` / `resource_at` /
+//! `compliance_status` (and
 //! the public `panther_oss_helpers` names that route to them); [`StoreKv`] backs
 //! `panther_detection_helpers.caching`. Both are called from the blocking thread that
 //! runs the detections and wait on the runtime for the store.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use caracal_core::{ChangeKind, ResourceChange};
 
 use caracal_python::{KvStore as PyKvStore, PostureLookup};
 use caracal_store::Store;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 use tokio::runtime::Handle;
 use tracing::warn;
 
-/// Resource snapshots and compliance verdicts from the store.
+/// Resource snapshots, history and compliance verdicts from the store, cached until
+/// [`StoreLookup::clear`] (the detector clears it before each batch, so one batch sees
+/// one consistent answer per resource and asks the store once).
 pub struct StoreLookup {
     store: Arc<dyn Store>,
     runtime: Handle,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    resources: HashMap<String, Option<Value>>,
+    history: HashMap<String, Arc<Vec<ResourceChange>>>,
+    compliance: HashMap<String, Vec<(String, String)>>,
 }
 
 impl StoreLookup {
     /// Lookups from `store`; must be created inside a tokio runtime.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, runtime: Handle::current() }
+        Self { store, runtime: Handle::current(), cache: Mutex::default() }
+    }
+
+    /// Forgets cached answers.
+    pub fn clear(&self) {
+        *self.cache() = Cache::default();
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl PostureLookup for StoreLookup {
-    fn resource(&self, resource_id: &str) -> Result<Option<serde_json::Value>, String> {
+    fn resource(&self, resource_id: &str) -> Result<Option<Value>, String> {
+        if let Some(found) = self.cache().resources.get(resource_id) {
+            return Ok(found.clone());
+        }
         let found = self.runtime.block_on(self.store.resources().get(resource_id));
         let found = found.map_err(|e| caracal_core::error::chain(&e))?;
-        found.map(|r| serde_json::to_value(&r).map_err(|e| e.to_string())).transpose()
+        let found =
+            found.map(|r| serde_json::to_value(&r).map_err(|e| e.to_string())).transpose()?;
+        self.cache().resources.insert(resource_id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    fn resource_at(&self, resource_id: &str, when: DateTime<Utc>) -> Result<Option<Value>, String> {
+        let cached = self.cache().history.get(resource_id).cloned();
+        let history = match cached {
+            Some(history) => history,
+            None => {
+                let found = self.runtime.block_on(self.store.resources().history(resource_id));
+                let history = Arc::new(found.map_err(|e| caracal_core::error::chain(&e))?);
+                self.cache().history.insert(resource_id.to_owned(), history.clone());
+                history
+            }
+        };
+        let in_force =
+            history.iter().filter(|c| c.observed_at <= when).max_by_key(|c| c.observed_at);
+        match in_force {
+            Some(change) if change.kind != ChangeKind::Deleted => {
+                serde_json::to_value(&change.snapshot).map(Some).map_err(|e| e.to_string())
+            }
+            _ => Ok(None),
+        }
     }
 
     fn compliance(&self, resource_id: &str) -> Result<Vec<(String, String)>, String> {
+        if let Some(found) = self.cache().compliance.get(resource_id) {
+            return Ok(found.clone());
+        }
         let found = self.runtime.block_on(self.store.compliance().for_resource(resource_id));
         let found = found.map_err(|e| caracal_core::error::chain(&e))?;
-        Ok(found.into_iter().map(|f| (f.policy_id, f.status.as_str().to_owned())).collect())
+        let verdicts: Vec<(String, String)> =
+            found.into_iter().map(|f| (f.policy_id, f.status.as_str().to_owned())).collect();
+        self.cache().compliance.insert(resource_id.to_owned(), verdicts.clone());
+        Ok(verdicts)
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caracal_core::config::{DestinationConfig, Secret, StoreBackend, StoreConfig};
+use caracal_core::event::RuleMatch;
 use caracal_core::{AlertKind, AlertStatus, DeliveryStatus, Severity};
 use caracal_detect::{
     AlertUpdate, Detector, EventMeta, RetryPolicy, Router, RuleSource, Rules, deliver_pending,
@@ -89,7 +90,7 @@ fn fast_retry() -> RetryPolicy {
 }
 
 /// Runs one batch in a blocking section, as the log pipeline does.
-async fn run(detector: &Arc<Detector>, batch: String, n: usize) {
+async fn run(detector: &Arc<Detector>, batch: String, n: usize) -> Vec<RuleMatch> {
     let detector = detector.clone();
     let events: Vec<serde_json::Value> = serde_json::from_str(&batch).unwrap();
     assert_eq!(events.len(), n);
@@ -105,7 +106,7 @@ async fn run(detector: &Arc<Detector>, batch: String, n: usize) {
             log_type: e["p_log_type"].as_str().unwrap().into(),
         })
         .collect();
-    tokio::task::spawn_blocking(move || detector.run_batch(&batch, &metas)).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || detector.run_batch(&batch, &metas)).await.unwrap().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,11 +123,18 @@ async fn threshold_dedup_errors_and_signals_follow_panther() {
     let detector = Arc::new(Detector::new(rules.clone(), store.clone(), router));
 
     // Two logins: under the threshold of 3, nothing opens; the signal rule stores them.
-    run(&detector, events(2, "login", "alice", 0), 2).await;
+    let early = run(&detector, events(2, "login", "alice", 0), 2).await;
     let s = detector.summary();
     assert_eq!(s.below_threshold, 2, "{s:?}");
-    let opened_before: Vec<_> = s.opened.clone();
-    assert!(opened_before.iter().all(|_| true));
+    let before = store.alerts().list_recent(100).await.unwrap();
+    assert!(before.iter().all(|a| a.rule_id != "Test.Threshold"), "{before:#?}");
+    assert_eq!(s.opened.len(), before.len(), "the signal and the rule error");
+    // Every match is returned for the lake, with the alert it counts toward.
+    let early: Vec<_> = early.iter().filter(|m| m.rule_id == "Test.Threshold").collect();
+    assert_eq!(early.len(), 2);
+    assert!(early.iter().all(|m| m.alert_created_at.is_none() && m.kind == AlertKind::Rule));
+    let errors: Vec<_> = before.iter().filter(|a| a.kind == AlertKind::RuleError).collect();
+    assert_eq!(errors.len(), 1, "event 1 is odd: {before:#?}");
     // The third opens the alert (#12: `Threshold: 3` opens only at the third match).
     run(&detector, events(1, "login", "alice", 2), 1).await;
     let alerts = store.alerts().list_recent(100).await.unwrap();
@@ -135,6 +143,7 @@ async fn threshold_dedup_errors_and_signals_follow_panther() {
     assert_eq!(threshold[0].event_count, 3);
     assert_eq!(threshold[0].title, "login by alice");
     assert_eq!(threshold[0].dedup, "alice");
+    assert!(early.iter().all(|m| m.alert_id == threshold[0].id), "same window, same id");
     // Another user has a dedup string of its own.
     run(&detector, events(3, "login", "bob", 10), 3).await;
     // More of alice in the same window: the same alert grows, no new one.

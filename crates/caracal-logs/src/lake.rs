@@ -9,6 +9,12 @@
 //! Columns: the `p_` fields (times as UTC microsecond timestamps, indicators as string
 //! lists) and `event`, the log's own fields as JSON text (one schema for every log type;
 //! Athena reads it with `json_extract`).
+//!
+//! Events that rules matched go again to the match tables `rule_matches`, `rule_errors`
+//! and `signals` ([`EventSink::accept_match`]): the same columns plus `p_rule_id`,
+//! `p_alert_id`, `p_alert_creation_time`, `p_rule_severity` and `p_rule_error`
+//! ([`match_schema`]), so every event behind an alert can be pulled back
+//! ([`crate::matches`]).
 
 use std::collections::HashMap;
 use std::fs;
@@ -19,7 +25,7 @@ use std::time::{Duration, Instant};
 use arrow_array::builder::{ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use caracal_core::event as p;
+use caracal_core::event::{self as p, RuleMatch};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -120,8 +126,27 @@ pub fn schema() -> Arc<Schema> {
     SCHEMA.clone()
 }
 
+/// The Arrow schema of the match tables: [`schema`] plus the match's columns.
+pub fn match_schema() -> Arc<Schema> {
+    static SCHEMA: std::sync::LazyLock<Arc<Schema>> = std::sync::LazyLock::new(|| {
+        let mut fields: Vec<Field> = schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.extend([
+            Field::new(p::P_RULE_ID, DataType::Utf8, false),
+            Field::new(p::P_ALERT_ID, DataType::Utf8, false),
+            Field::new(p::P_ALERT_CREATION_TIME, utc(), true),
+            Field::new(p::P_RULE_SEVERITY, DataType::Utf8, false),
+            Field::new(p::P_RULE_ERROR, DataType::Utf8, true),
+        ]);
+        Arc::new(Schema::new(fields))
+    });
+    SCHEMA.clone()
+}
+
+fn utc() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
 fn build_schema() -> Arc<Schema> {
-    let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     let mut fields = vec![
         Field::new(p::P_LOG_TYPE, DataType::Utf8, false),
@@ -147,10 +172,49 @@ struct Columns {
     source_label: StringBuilder,
     indicators: Vec<ListBuilder<StringBuilder>>,
     event: StringBuilder,
+    /// The match tables' extra columns.
+    matches: Option<MatchColumns>,
+}
+
+/// The builders of the columns a rule match adds.
+struct MatchColumns {
+    rule_id: StringBuilder,
+    alert_id: StringBuilder,
+    alert_creation_time: TimestampMicrosecondBuilder,
+    severity: StringBuilder,
+    error: StringBuilder,
+}
+
+impl MatchColumns {
+    fn new() -> Self {
+        MatchColumns {
+            rule_id: StringBuilder::new(),
+            alert_id: StringBuilder::new(),
+            alert_creation_time: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            severity: StringBuilder::new(),
+            error: StringBuilder::new(),
+        }
+    }
+
+    fn push(&mut self, m: &RuleMatch) {
+        self.rule_id.append_value(&m.rule_id);
+        self.alert_id.append_value(&m.alert_id);
+        self.alert_creation_time.append_option(m.alert_created_at.map(|t| t.timestamp_micros()));
+        self.severity.append_value(m.severity.as_str());
+        self.error.append_option(m.error.as_deref());
+    }
+
+    fn finish(&mut self, columns: &mut Vec<ArrayRef>) {
+        columns.push(Arc::new(self.rule_id.finish()));
+        columns.push(Arc::new(self.alert_id.finish()));
+        columns.push(Arc::new(self.alert_creation_time.finish()));
+        columns.push(Arc::new(self.severity.finish()));
+        columns.push(Arc::new(self.error.finish()));
+    }
 }
 
 impl Columns {
-    fn new() -> Self {
+    fn new(matches: bool) -> Self {
         let utc = || TimestampMicrosecondBuilder::new().with_timezone("UTC");
         Columns {
             log_type: StringBuilder::new(),
@@ -163,10 +227,14 @@ impl Columns {
                 .map(|_| ListBuilder::new(StringBuilder::new()))
                 .collect(),
             event: StringBuilder::new(),
+            matches: matches.then(MatchColumns::new),
         }
     }
 
-    fn push(&mut self, event: &Event, json: &str) {
+    fn push(&mut self, event: &Event, json: &str, rule_match: Option<&RuleMatch>) {
+        if let (Some(columns), Some(m)) = (&mut self.matches, rule_match) {
+            columns.push(m);
+        }
         self.log_type.append_value(&*event.origin.log_type);
         self.row_id.append_value(event.row_id.as_str());
         self.event_time.append_value(event.event_time.timestamp_micros());
@@ -196,7 +264,14 @@ impl Columns {
         ];
         columns.extend(self.indicators.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         columns.push(Arc::new(self.event.finish()));
-        RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())
+        let schema = match &mut self.matches {
+            Some(m) => {
+                m.finish(&mut columns);
+                match_schema()
+            }
+            None => schema(),
+        };
+        RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
     }
 }
 
@@ -323,8 +398,9 @@ fn put_buffer(
     Ok(Some(key))
 }
 
-impl<S: LakeStore> EventSink for LakeWriter<S> {
-    fn accept(&mut self, event: Event) -> Result<(), Error> {
+impl<S: LakeStore> LakeWriter<S> {
+    /// Buffers one row: an event, or with `rule_match` an event in a match table.
+    fn accept_row(&mut self, event: &Event, rule_match: Option<&RuleMatch>) -> Result<(), Error> {
         self.scratch.clear();
         serde_json::to_writer(&mut self.scratch, &event.fields).map_err(|e| Error::Lake {
             key: table_name(event.log_type()),
@@ -338,11 +414,12 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
         // What the row adds to the builders: text, offsets, times and list entries.
         let bytes = json.len() + 32 + 64 + event.indicators.heap_bytes() + 8 * 16;
         let hour = event.event_time.timestamp().div_euclid(3600);
-        let key = match &self.last_partition {
-            Some((origin, h, key)) if *h == hour && Arc::ptr_eq(origin, &event.origin) => {
+        let key = match (rule_match, &self.last_partition) {
+            (Some(m), _) => partition(p::match_table(m.kind), &event.event_time),
+            (None, Some((origin, h, key))) if *h == hour && Arc::ptr_eq(origin, &event.origin) => {
                 key.clone()
             }
-            _ => {
+            (None, _) => {
                 let key = partition(&table_name(&event.origin.log_type), &event.event_time);
                 self.last_partition = Some((event.origin.clone(), hour, key.clone()));
                 key
@@ -351,7 +428,7 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
         let buffer = match self.buffers.get_mut(&key) {
             Some(buffer) => buffer,
             None => self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
-                columns: Columns::new(),
+                columns: Columns::new(rule_match.is_some()),
                 pending: 0,
                 batches: Vec::new(),
                 first_row_id: event.row_id,
@@ -359,7 +436,7 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
                 opened: Instant::now(),
             }),
         };
-        buffer.columns.push(&event, json);
+        buffer.columns.push(event, json, rule_match);
         buffer.pending += 1;
         buffer.bytes += bytes;
         self.buffered_bytes += bytes;
@@ -377,6 +454,16 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
             self.write(&largest)?;
         }
         Ok(())
+    }
+}
+
+impl<S: LakeStore> EventSink for LakeWriter<S> {
+    fn accept(&mut self, event: Event) -> Result<(), Error> {
+        self.accept_row(&event, None)
+    }
+
+    fn accept_match(&mut self, event: &Event, rule_match: &RuleMatch) -> Result<(), Error> {
+        self.accept_row(event, Some(rule_match))
     }
 
     /// Writes every buffer; a partition that fails keeps its rows and the others are
@@ -419,8 +506,9 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
 fn encode(batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     let level = ZstdLevel::try_new(3).map_err(|e| e.to_string())?;
     let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+    let schema = batches.first().map_or_else(schema, RecordBatch::schema);
     let mut writer =
-        ArrowWriter::try_new(Vec::new(), schema(), Some(props)).map_err(|e| e.to_string())?;
+        ArrowWriter::try_new(Vec::new(), schema, Some(props)).map_err(|e| e.to_string())?;
     for batch in batches {
         writer.write(batch).map_err(|e| e.to_string())?;
     }

@@ -33,6 +33,7 @@ pub mod error;
 mod events;
 pub mod lake;
 pub mod local;
+pub mod matches;
 pub mod normalize;
 pub mod parsers;
 pub mod poll;

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use caracal_core::event::RuleMatch;
+
 use crate::error::Error;
 use crate::event::Event;
 
@@ -9,6 +11,12 @@ use crate::event::Event;
 pub trait EventSink {
     /// Takes one event.
     fn accept(&mut self, event: Event) -> Result<(), Error>;
+    /// Takes an event a rule matched, for the lake's match tables (`rule_matches`,
+    /// `rule_errors`, `signals`). Sinks that keep no lake ignore it.
+    fn accept_match(&mut self, event: &Event, rule_match: &RuleMatch) -> Result<(), Error> {
+        let _ = (event, rule_match);
+        Ok(())
+    }
     /// Makes everything accepted so far durable (writes buffered files).
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
@@ -33,6 +41,9 @@ impl EventSink for Vec<Event> {
 impl<S: EventSink + ?Sized> EventSink for &mut S {
     fn accept(&mut self, event: Event) -> Result<(), Error> {
         (**self).accept(event)
+    }
+    fn accept_match(&mut self, event: &Event, rule_match: &RuleMatch) -> Result<(), Error> {
+        (**self).accept_match(event, rule_match)
     }
     fn flush(&mut self) -> Result<(), Error> {
         (**self).flush()
@@ -74,6 +85,10 @@ impl<A: EventSink, B: EventSink> EventSink for Tee<A, B> {
     fn accept(&mut self, event: Event) -> Result<(), Error> {
         self.0.accept(event.clone())?;
         self.1.accept(event)
+    }
+    fn accept_match(&mut self, event: &Event, rule_match: &RuleMatch) -> Result<(), Error> {
+        self.0.accept_match(event, rule_match)?;
+        self.1.accept_match(event, rule_match)
     }
     fn flush(&mut self) -> Result<(), Error> {
         let first = self.0.flush();

@@ -5,6 +5,8 @@ import the public helper names (`panther_oss_helpers.resource_lookup`,
 `s3_lookup_by_name`) get these implementations.
 """
 
+import datetime as _datetime
+
 from _caracal_runtime.backends import posture as _posture
 from _caracal_runtime.lazy import loads as _loads
 
@@ -31,6 +33,31 @@ def resource_lookup(resource_id):
     if text is None:
         raise BadLookup(str(resource_id) + " not found")
     return _loads(text)
+
+
+def resource_at(resource_id, when):
+    """The snapshot of `resource_id` in force at `when` (a datetime, naive meaning UTC;
+    an ISO 8601 or `p_event_time` string; or epoch seconds), from the resource's history:
+    the latest change observed at or before `when`. BadLookup when the store did not know
+    the resource then (not scanned yet, or deleted)."""
+    if not resource_id:
+        raise PantherBadInput("resourceId cannot be blank")
+    text = _backend().resource_at(str(resource_id), _instant(when))
+    if text is None:
+        raise BadLookup("%s not known at %s" % (resource_id, when))
+    return _loads(text)
+
+
+def _instant(when):
+    if isinstance(when, _datetime.datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_datetime.timezone.utc)
+        return when.isoformat()
+    if isinstance(when, (int, float)) and not isinstance(when, bool):
+        return _datetime.datetime.fromtimestamp(when, _datetime.timezone.utc).isoformat()
+    if isinstance(when, str) and when:
+        return when
+    raise PantherBadInput("resource_at needs a time, got %r" % (when,))
 
 
 def get_s3_arn_by_name(name):

@@ -270,7 +270,16 @@ fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
         .collect();
     let logs = dir.path().join("trail.json");
     std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
-    let args = ["logs", "process", logs.to_str().unwrap(), "--rules", rules.to_str().unwrap()];
+    let lake = dir.path().join("lake");
+    let args = [
+        "logs",
+        "process",
+        logs.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ];
 
     let first = caracal_with(&db, None, &args);
     let stdout = String::from_utf8_lossy(&first.stdout);
@@ -285,6 +294,33 @@ fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["event_count"], 8, "and the later matches add to it");
     assert_eq!(alerts[0]["rule_id"], "Test.Every");
+
+    // Every event behind the alert is in the lake's match table, the four counted before
+    // the alert existed included (without a creation time).
+    let id = alerts[0]["id"].as_str().unwrap();
+    let out = caracal_with(
+        &db,
+        None,
+        &["alerts", "events", id, "--lake", lake.to_str().unwrap(), "--json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect();
+    assert_eq!(events.len(), 8, "{events:#?}");
+    for event in &events {
+        assert_eq!(event["p_alert_id"], id);
+        assert_eq!(event["p_rule_id"], "Test.Every");
+        assert_eq!(event["p_rule_severity"], "LOW");
+        assert_eq!(event["p_log_type"], "AWS.CloudTrail");
+        assert_eq!(event["eventName"], "GetObject", "the event's own fields");
+    }
+    let created = events.iter().filter(|e| e["p_alert_creation_time"].is_string()).count();
+    assert_eq!(created, 4, "the second run's matches carry the alert's creation time");
+    let missing =
+        caracal_with(&db, None, &["alerts", "events", "nope", "--lake", lake.to_str().unwrap()]);
+    assert!(!missing.status.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,3 +54,44 @@ pub const INDICATOR_FIELDS: &[&str] = &[
     P_ANY_EMAILS,
     P_ANY_USERNAMES,
 ];
+
+/// In the match tables: the rule that matched.
+pub const P_RULE_ID: &str = "p_rule_id";
+/// In the match tables: the alert the match counted toward (the id of its rule, dedup
+/// string and window, also for matches still under the rule's threshold).
+pub const P_ALERT_ID: &str = "p_alert_id";
+/// In the match tables: when that alert was created; null while under the threshold.
+pub const P_ALERT_CREATION_TIME: &str = "p_alert_creation_time";
+/// In the match tables: the severity of the match.
+pub const P_RULE_SEVERITY: &str = "p_rule_severity";
+/// In the `rule_errors` table: what the rule raised.
+pub const P_RULE_ERROR: &str = "p_rule_error";
+
+/// Where the events behind alerts are kept in the lake: one table per kind of alert.
+pub fn match_table(kind: crate::AlertKind) -> &'static str {
+    match kind {
+        crate::AlertKind::Rule => "rule_matches",
+        crate::AlertKind::RuleError => "rule_errors",
+        crate::AlertKind::Signal => "signals",
+    }
+}
+
+/// One event a rule matched (or raised on), as the detector decided it: the row it adds
+/// to the lake's match tables beside the event's own columns.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RuleMatch {
+    /// The event's index in the batch the detector ran on.
+    pub event: usize,
+    /// The rule.
+    pub rule_id: String,
+    /// Match, rule error or signal.
+    pub kind: crate::AlertKind,
+    /// The alert (or signal) id of the match's rule, dedup string and window.
+    pub alert_id: String,
+    /// When that alert was created; `None` while the window is under the threshold.
+    pub alert_created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The match's severity.
+    pub severity: crate::Severity,
+    /// What the rule raised, for rule errors.
+    pub error: Option<String>,
+}

@@ -64,5 +64,6 @@ def set_kv(store):
 
 def set_posture(lookup):
     """Backs `caracal_posture` with `lookup` (resource(id) -> JSON text or None,
-    compliance(id) -> [(policy id, status)]); None detaches it."""
+    resource_at(id, iso time) -> JSON text or None, compliance(id) -> [(policy id,
+    status)]); None detaches it."""
     posture[0] = lookup

@@ -102,7 +102,11 @@ class PostureHelperTest(unittest.TestCase):
             def compliance(self, rid):
                 return [("Policy.A", "PASS")]
 
-        runtime.set_posture(Store())
+            def resource_at(self, rid, when):
+                return '{"At": "%s"}' % when if rid == "known" else None
+
+        store = Store()
+        runtime.set_posture(store)
         self.assertEqual(helpers.resource_lookup("known"), {"ResourceId": "known"})
         with self.assertRaises(helpers.BadLookup):
             helpers.resource_lookup("unknown")
@@ -110,6 +114,16 @@ class PostureHelperTest(unittest.TestCase):
 
         self.assertEqual(caracal_posture.compliance_status("known"), {"Policy.A": "PASS"})
         self.assertEqual(caracal_posture.compliance_status("known", "Policy.A"), "PASS")
+        import datetime
+
+        naive = datetime.datetime(2024, 7, 31, 12, 0, 5)
+        self.assertEqual(caracal_posture.resource_at("known", naive), {"At": "2024-07-31T12:00:05+00:00"})
+        self.assertEqual(caracal_posture.resource_at("known", 0)["At"], "1970-01-01T00:00:00+00:00")
+        self.assertEqual(caracal_posture.resource_at("known", "2024-07-31 12:00:05.000")["At"], "2024-07-31 12:00:05.000")
+        with self.assertRaises(caracal_posture.BadLookup):
+            caracal_posture.resource_at("unknown", naive)
+        with self.assertRaises(caracal_posture.PantherBadInput):
+            caracal_posture.resource_at("known", None)
         runtime.set_posture(None)
         with self.assertRaises(caracal_posture.BadLookup):
             caracal_posture.resource_lookup("known")

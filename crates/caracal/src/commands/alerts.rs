@@ -1,4 +1,4 @@
-//! `caracal alerts list|show|update|deliver`: the alerts rules opened, their lifecycle,
+//! `caracal alerts list|show|update|events|deliver`: the alerts rules opened, their lifecycle,
 //! and their deliveries. The work is `caracal_app::alerts`.
 
 use std::process::ExitCode;
@@ -19,8 +19,25 @@ pub enum Command {
     Show(ShowArgs),
     /// Change an alert's status or assignee
     Update(UpdateArgs),
+    /// Print the events behind an alert, from the lake's match tables
+    Events(EventsArgs),
     /// Try every pending delivery again
     Deliver,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The alert id
+    id: String,
+    /// The lake folder `caracal logs process --lake` wrote
+    #[arg(long, value_name = "DIR")]
+    lake: std::path::PathBuf,
+    /// At most this many events
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    /// Print one JSON document per line (default: a short line per event)
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +130,35 @@ pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&alert)?);
             } else {
                 print_alert(&alert);
+            }
+        }
+        Command::Events(args) => {
+            let Some((alert, events)) =
+                alerts::events(&ctx, &args.id, &args.lake, args.limit).await?
+            else {
+                anyhow::bail!("no alert {}", args.id);
+            };
+            for event in &events {
+                if args.json {
+                    println!("{event}");
+                } else {
+                    let field = |name: &str| event[name].as_str().unwrap_or("-").to_owned();
+                    println!(
+                        "{}  {}  {}  {}",
+                        field("p_event_time"),
+                        field("p_log_type"),
+                        field("p_row_id"),
+                        field("p_rule_error").replace('\n', " ")
+                    );
+                }
+            }
+            if !args.json {
+                eprintln!(
+                    "{} event(s) of alert {} ({} counted)",
+                    events.len(),
+                    alert.id,
+                    alert.event_count
+                );
             }
         }
         Command::Deliver => {

@@ -1,0 +1,171 @@
+//! [`ApiState`]: what every handler shares: the application context, the packs to
+//! describe and evaluate, the lake to read matched events from, the counters, and the
+//! scans started through the API.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use caracal_app::{Context, PolicySource};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::metrics::Metrics;
+
+/// Scans kept in memory for `GET /v1/scans`.
+const KEPT_SCANS: usize = 100;
+
+/// The handlers' shared state; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    ctx: Arc<Context>,
+    policies: Option<PolicySource>,
+    rules: Vec<PathBuf>,
+    lake: Option<PathBuf>,
+    metrics: Arc<Metrics>,
+    scans: Mutex<BTreeMap<u64, ScanRun>>,
+    next_scan: AtomicU64,
+}
+
+/// Where the API finds what it serves besides the store.
+#[derive(Debug, Clone, Default)]
+pub struct ApiOptions {
+    /// The policy packs: listed by `/v1/policies`, evaluated by scans.
+    pub policies: Option<PolicySource>,
+    /// Rule pack folders listed by `/v1/rules`.
+    pub rules: Vec<PathBuf>,
+    /// The local lake whose match tables hold alerts' events.
+    pub lake: Option<PathBuf>,
+}
+
+impl ApiState {
+    /// State over `ctx`, counting into `metrics`.
+    pub fn new(ctx: Arc<Context>, options: ApiOptions, metrics: Arc<Metrics>) -> Self {
+        let inner = Inner {
+            ctx,
+            policies: options.policies,
+            rules: options.rules,
+            lake: options.lake,
+            metrics,
+            scans: Mutex::default(),
+            next_scan: AtomicU64::new(1),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The application context.
+    pub fn ctx(&self) -> &Arc<Context> {
+        &self.inner.ctx
+    }
+
+    /// The policy packs, when configured.
+    pub fn policies(&self) -> Option<&PolicySource> {
+        self.inner.policies.as_ref()
+    }
+
+    /// The rule pack folders.
+    pub fn rules(&self) -> &[PathBuf] {
+        &self.inner.rules
+    }
+
+    /// The local lake.
+    pub fn lake(&self) -> Option<&PathBuf> {
+        self.inner.lake.as_ref()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Records a new scan as running and returns its id.
+    pub(crate) fn scan_started(&self, request: serde_json::Value) -> u64 {
+        let id = self.inner.next_scan.fetch_add(1, Ordering::Relaxed);
+        let run = ScanRun {
+            id,
+            status: ScanStatus::Running,
+            request,
+            started_at: Utc::now(),
+            finished_at: None,
+            summary: None,
+            error: None,
+        };
+        let mut scans = self.scans();
+        scans.insert(id, run);
+        while scans.len() > KEPT_SCANS {
+            scans.pop_first();
+        }
+        id
+    }
+
+    /// Records how scan `id` ended.
+    pub(crate) fn scan_finished(&self, id: u64, result: Result<serde_json::Value, String>) {
+        if let Some(run) = self.scans().get_mut(&id) {
+            run.finished_at = Some(Utc::now());
+            match result {
+                Ok(summary) => {
+                    run.status = ScanStatus::Finished;
+                    run.summary = Some(summary);
+                }
+                Err(error) => {
+                    run.status = ScanStatus::Failed;
+                    run.error = Some(error);
+                }
+            }
+        }
+    }
+
+    /// One scan.
+    pub(crate) fn scan(&self, id: u64) -> Option<ScanRun> {
+        self.scans().get(&id).cloned()
+    }
+
+    /// The kept scans, newest first.
+    pub(crate) fn scan_list(&self) -> Vec<ScanRun> {
+        self.scans().values().rev().cloned().collect()
+    }
+
+    fn scans(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, ScanRun>> {
+        self.inner.scans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A scan started through the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScanRun {
+    /// Its id.
+    pub id: u64,
+    /// running, finished or failed.
+    pub status: ScanStatus,
+    /// What was asked.
+    #[schema(value_type = Object)]
+    pub request: serde_json::Value,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Totals and verdict counts, once finished.
+    #[schema(value_type = Option<Object>)]
+    pub summary: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// Where a scan is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Still running.
+    Running,
+    /// Done; see the summary.
+    Finished,
+    /// Failed; see the error.
+    Failed,
+}
