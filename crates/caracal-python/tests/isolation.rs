@@ -161,6 +161,13 @@ impl PostureLookup for Fake {
     fn compliance(&self, _resource_id: &str) -> Result<Vec<(String, String)>, String> {
         Ok(vec![("P".into(), "FAIL".into())])
     }
+    fn resource_at(
+        &self,
+        resource_id: &str,
+        when: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Value>, String> {
+        Ok(Some(json!({"ResourceId": resource_id, "Name": when.format("%H:%M:%S").to_string()})))
+    }
 }
 
 #[test]
@@ -175,7 +182,8 @@ fn a_rule_that_exits_or_spins_in_c_costs_only_its_own_outcomes_and_lookups_reach
          def rule(event):\n    return True\n\n\
          def title(event):\n    n = increment_counter('isolation-test-' + event['id'])\n    \
          name = caracal_posture.resource_lookup('arn:aws:s3:::x')['Name']\n    \
-         return f\"{event['id']} {n} {name} {caracal_posture.compliance_status('x', 'P')}\"\n",
+         then = caracal_posture.resource_at('arn:aws:s3:::x', '2024-07-31 12:00:05.000')['Name']\n    \
+         return f\"{event['id']} {n} {name} {then} {caracal_posture.compliance_status('x', 'P')}\"\n",
         "",
     );
     detection(
@@ -209,7 +217,7 @@ fn a_rule_that_exits_or_spins_in_c_costs_only_its_own_outcomes_and_lookups_reach
         let counted = get("Counts", event).expect("Counts matched");
         assert_eq!(
             counted.title.as_deref(),
-            Some(format!("e{event} 1 looked-up FAIL").as_str()),
+            Some(format!("e{event} 1 looked-up 12:00:05 FAIL").as_str()),
             "{counted:?}"
         );
         let hungry = get("Hungry", event).and_then(|o| o.error).unwrap_or_default();

@@ -255,6 +255,20 @@ impl PostureLookup for Remote {
         }
     }
 
+    fn resource_at(
+        &self,
+        resource_id: &str,
+        when: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Value>, String> {
+        let question = Question::ResourceAt(resource_id.to_owned(), when.to_rfc3339());
+        match self.ask(question) {
+            Answer::Resource(found) => found?
+                .map(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+                .transpose(),
+            _ => Err("unexpected answer".into()),
+        }
+    }
+
     fn compliance(&self, resource_id: &str) -> Result<Vec<(String, String)>, String> {
         match self.ask(Question::Compliance(resource_id.to_owned())) {
             Answer::Compliance(found) => found,

@@ -57,6 +57,13 @@ impl Journal {
                 Some(lookup) => lookup.resource(&id).map(|found| found.map(|v| v.to_string())),
                 None => Err(detached()),
             }),
+            Question::ResourceAt(id, when) => Answer::Resource(match posture() {
+                Some(lookup) => chrono::DateTime::parse_from_rfc3339(&when)
+                    .map_err(|e| format!("resource_at: unreadable time {when:?}: {e}"))
+                    .and_then(|when| lookup.resource_at(&id, when.with_timezone(&chrono::Utc)))
+                    .map(|found| found.map(|v| v.to_string())),
+                None => Err(detached()),
+            }),
             Question::Compliance(id) => Answer::Compliance(match posture() {
                 Some(lookup) => lookup.compliance(&id),
                 None => Err(detached()),
@@ -110,7 +117,10 @@ impl Journal {
                 }
                 Question::SetExpiry(key, expires_at) => store.set_expiry(&key, expires_at),
                 Question::Delete(key) => store.delete(&key),
-                Question::Resource(_) | Question::Compliance(_) | Question::Get(_) => {}
+                Question::Resource(_)
+                | Question::ResourceAt(..)
+                | Question::Compliance(_)
+                | Question::Get(_) => {}
             }
         }
     }

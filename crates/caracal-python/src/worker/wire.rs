@@ -108,6 +108,8 @@ pub(crate) enum Question {
     Resource(String),
     /// `PostureLookup::compliance`.
     Compliance(String),
+    /// `PostureLookup::resource_at`: the id and the time (RFC 3339).
+    ResourceAt(String, String),
     /// `KvStore::get`.
     Get(String),
     /// `KvStore::put`.
