@@ -1,32 +1,25 @@
-//! The engine: a loaded [`Pack`] compiled once into the embedded interpreter, evaluated
-//! over batches of resources or events.
-//!
-//! A batch's JSON text is decoded into Python objects by `src/decode.rs` (large nested
-//! objects lazily; Python's `json` for anything outside its fast path), every applicable
-//! detection runs on each item under one GIL acquisition, and results come back as
-//! compact Python lists read while the GIL is held (policies here, rules in
-//! `src/outcome.rs`).
+//! The engine: a loaded [`Pack`] compiled once, evaluated over batches of resources or
+//! events, either in supervised worker processes ([`Isolation::Workers`], see
+//! `src/worker/`) or in this process's interpreter ([`Isolation::InProcess`],
+//! `src/local.rs`). Both give the same verdicts and outcomes; a worker adds that a
+//! detection which hangs in C, exits or crashes its process costs only its own results.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use caracal_core::{ComplianceStatus, Finding, Resource, Severity};
 use chrono::{DateTime, Utc};
-use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyList, PyString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tracing::{debug, warn};
 
-use crate::decode;
 use crate::error::Error;
-use crate::interp::{self, Busy};
-use crate::kv::{KvStore, PyKv};
-use crate::outcome;
+use crate::kv::KvStore;
+pub use crate::local::Baseline;
+use crate::local::Local;
 use crate::pack::{DetectionKind, DetectionSpec, InvalidSpec, Pack};
-use crate::posture::{PostureLookup, PyPosture};
+use crate::posture::PostureLookup;
+use crate::worker::{self, Isolation, Pool};
 
 /// How the engine runs detections.
 #[derive(Debug, Clone)]
@@ -43,6 +36,15 @@ pub struct EngineOptions {
     /// (the test runner does, as panther-analysis-tool). Otherwise a global runs when a
     /// detection first imports it, and one that no detection imports never runs.
     pub import_globals: bool,
+    /// Where detections run. Default: [`Isolation::detect`], worker processes when this
+    /// program can start them.
+    pub isolation: Isolation,
+    /// The address space a worker process may use (`RLIMIT_AS`), in bytes: past it,
+    /// allocations fail with `MemoryError` in the detection that makes them.
+    pub memory_limit: u64,
+    /// The CPU time a worker process may use in its life (`RLIMIT_CPU`), a backstop
+    /// behind the time limit: a worker past it is killed and replaced.
+    pub cpu_limit: Duration,
 }
 
 impl Default for EngineOptions {
@@ -52,12 +54,15 @@ impl Default for EngineOptions {
             python_paths: Vec::new(),
             include_disabled: false,
             import_globals: false,
+            isolation: Isolation::detect(),
+            memory_limit: 2 << 30,
+            cpu_limit: Duration::from_secs(3600),
         }
     }
 }
 
 /// One policy's verdict on one resource of a batch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyVerdict {
     /// Index of the resource in the batch.
     pub resource: usize,
@@ -77,49 +82,55 @@ pub struct RuleOutcome {
     /// Index of the rule in [`Engine::rules`].
     pub rule: usize,
     /// `rule()` raised or returned a non-bool: `rule: Type: message`. No alert fields.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// `title()`, else the rule id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `dedup()`, else the title, else `defaultDedupString:<RuleID>`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedup: Option<String>,
     /// `severity()` when it overrides the spec's (upper case).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<String>,
     /// `alert_context()`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_context: Option<Value>,
     /// `description()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `reference()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// `runbook()`, when defined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
     /// `destinations()`, when defined; an empty list suppresses delivery.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destinations: Option<Vec<String>>,
     /// Optional functions that failed and fell back, as `function: Type: message`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
 }
 
-/// A pack compiled into the interpreter.
+/// Where an engine's detections run.
+enum Runner {
+    Local(Local),
+    Workers(Pool),
+}
+
+/// A pack compiled for evaluation.
 pub struct Engine {
-    py_engine: Py<PyAny>,
+    runner: Runner,
     policies: Vec<Arc<DetectionSpec>>,
     rules: Vec<Arc<DetectionSpec>>,
     invalid: Vec<InvalidSpec>,
-    time_limit: f64,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
+            .field("isolated", &matches!(self.runner, Runner::Workers(_)))
             .field("policies", &self.policies.len())
             .field("rules", &self.rules.len())
             .field("invalid", &self.invalid.len())
@@ -128,89 +139,39 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Compiles every detection, global and data model of `pack`.
+    /// Compiles every detection, global and data model of `pack`: in a first worker
+    /// process, or in this process with [`Isolation::InProcess`].
     ///
     /// A detection whose Python fails to compile or import (syntax error, missing
-    /// module, runaway module code) is left out and listed in [`Engine::invalid`]; so
-    /// is a global that fails, with [`EngineOptions::import_globals`].
+    /// module, runaway module code, or module code that kills its worker process) is
+    /// left out and listed in [`Engine::invalid`]; so is a global that fails, with
+    /// [`EngineOptions::import_globals`].
     pub fn new(pack: &Pack, options: &EngineOptions) -> Result<Self, Error> {
-        let _busy = Busy::enter();
-        Python::attach(|py| {
-            let _loading = interp::loading_lock(py);
-            let rt = interp::runtime(py)?;
-            for path in &options.python_paths {
-                interp::add_sys_path(py, path)?;
+        match &options.isolation {
+            Isolation::InProcess => {
+                let local = Local::new(pack, options, &mut |_| {})?;
+                Ok(Self {
+                    policies: local.policies.clone(),
+                    rules: local.rules.clone(),
+                    invalid: local.invalid.clone(),
+                    runner: Runner::Local(local),
+                })
             }
-            let time_limit = options.time_limit.as_secs_f64();
-            rt.call_method1("set_time_limit", (time_limit,)).map_err(Error::python)?;
-            let globals: Vec<(String, String, String)> = pack
-                .globals
-                .iter()
-                .map(|g| (g.id.clone(), g.source.clone(), g.python_path.display().to_string()))
-                .collect();
-            rt.call_method1("set_globals", (globals,)).map_err(Error::python)?;
-            let engine = rt.getattr("Engine").and_then(|c| c.call0()).map_err(Error::python)?;
-            let mut invalid = Vec::new();
-            for model in pack.data_models.iter().filter(|m| m.enabled || options.include_disabled) {
-                let (source, file) = match &model.python {
-                    Some((path, source)) => (Some(source.as_str()), path.display().to_string()),
-                    None => (None, model.spec_path.display().to_string()),
-                };
-                let added = engine.call_method1(
-                    "add_data_model",
-                    (&model.id, model.log_types.clone(), model.mappings.to_string(), source, file),
-                );
-                if let Err(err) = added {
-                    invalid.push(InvalidSpec {
-                        path: model.spec_path.clone(),
-                        message: interp::describe(py, &err),
-                    });
-                }
+            Isolation::Workers(command) => {
+                let started = worker::start(pack, options, command)?;
+                Ok(Self {
+                    policies: started.policies,
+                    rules: started.rules,
+                    invalid: started.invalid,
+                    runner: Runner::Workers(started.pool),
+                })
             }
-            let mut policies = Vec::new();
-            let mut rules = Vec::new();
-            for det in pack.detections.iter().filter(|d| d.enabled || options.include_disabled) {
-                let added = engine.call_method1(
-                    "add_detection",
-                    (
-                        det.kind.as_str(),
-                        &det.id,
-                        det.severity.as_str(),
-                        &det.source,
-                        det.python_path.display().to_string(),
-                        det.resource_types.clone(),
-                        det.log_types.clone(),
-                        det.suppressions.clone(),
-                    ),
-                );
-                match added {
-                    Ok(_) => match det.kind {
-                        DetectionKind::Policy => policies.push(Arc::new(det.clone())),
-                        DetectionKind::Rule => rules.push(Arc::new(det.clone())),
-                    },
-                    Err(err) => {
-                        let message = interp::describe(py, &err);
-                        debug!(id = %det.id, %message, "Detection does not compile.");
-                        invalid.push(InvalidSpec { path: det.python_path.clone(), message });
-                    }
-                }
-            }
-            if options.import_globals {
-                let failed: Vec<(String, String)> = rt
-                    .call_method0("import_globals")
-                    .and_then(|failed| failed.extract())
-                    .map_err(Error::python)?;
-                for (id, message) in failed {
-                    let path = pack.globals.iter().find(|g| g.id == id).map(|g| &g.python_path);
-                    invalid.push(InvalidSpec {
-                        path: path.cloned().unwrap_or_else(|| PathBuf::from(&id)),
-                        message,
-                    });
-                }
-            }
-            flush(py);
-            Ok(Self { py_engine: engine.unbind(), policies, rules, invalid, time_limit })
-        })
+        }
+    }
+
+    /// True when detections run in worker processes.
+    pub fn is_isolated(&self) -> bool {
+        matches!(self.runner, Runner::Workers(_))
     }
 
     /// The compiled policies, indexed by [`PolicyVerdict::policy`].
@@ -229,28 +190,28 @@ impl Engine {
     }
 
     /// Backs `panther_detection_helpers.caching` with `store` (default: an in-process
-    /// map that lives as long as the process). Applies to every engine in the process.
+    /// map that lives as long as the process). Applies to every engine in the process
+    /// (worker processes ask this process).
     pub fn set_kv_store(&self, store: Arc<dyn KvStore>) -> Result<(), Error> {
-        Python::attach(|py| {
-            let rt = interp::runtime(py)?;
-            let bridge = Py::new(py, PyKv { store }).map_err(Error::python)?;
-            rt.call_method1("set_kv", (bridge,)).map_err(Error::python)?;
-            Ok(())
-        })
+        match &self.runner {
+            Runner::Local(local) => local.set_kv_store(store),
+            Runner::Workers(_) => {
+                worker::set_kv_store(store);
+                Ok(())
+            }
+        }
     }
 
     /// Answers `caracal_posture` lookups (`resource_lookup`, `compliance_status`) from
     /// `lookup`; `None` detaches it. Applies to every engine in the process.
     pub fn set_posture(&self, lookup: Option<Arc<dyn PostureLookup>>) -> Result<(), Error> {
-        Python::attach(|py| {
-            let rt = interp::runtime(py)?;
-            let bridge = match lookup {
-                Some(lookup) => Some(Py::new(py, PyPosture { lookup }).map_err(Error::python)?),
-                None => None,
-            };
-            rt.call_method1("set_posture", (bridge,)).map_err(Error::python)?;
-            Ok(())
-        })
+        match &self.runner {
+            Runner::Local(local) => local.set_posture(lookup),
+            Runner::Workers(_) => {
+                worker::set_posture(lookup);
+                Ok(())
+            }
+        }
     }
 
     /// Evaluates every applicable policy (by `ResourceTypes`) on every resource.
@@ -261,7 +222,10 @@ impl Engine {
 
     /// As [`Engine::evaluate_resources`], for resources already serialized as one JSON array.
     pub fn evaluate_resources_json(&self, json_array: &str) -> Result<Vec<PolicyVerdict>, Error> {
-        self.call_batch("eval_policies", json_array, read_verdicts)
+        match &self.runner {
+            Runner::Local(local) => local.evaluate_resources_json(json_array),
+            Runner::Workers(pool) => pool.evaluate_resources(json_array, &self.policies),
+        }
     }
 
     /// Evaluates the policies on `resources` and returns one [`Finding`] per applicable
@@ -301,7 +265,10 @@ impl Engine {
 
     /// As [`Engine::evaluate_events`], for events already serialized as one JSON array.
     pub fn evaluate_events_json(&self, json_array: &str) -> Result<Vec<RuleOutcome>, Error> {
-        self.call_batch("eval_rules", json_array, outcome::read_outcomes)
+        match &self.runner {
+            Runner::Local(local) => local.evaluate_events_json(json_array),
+            Runner::Workers(pool) => pool.evaluate_events(json_array, &self.rules),
+        }
     }
 
     /// The effective severity of an outcome: the `severity()` override, else the spec's.
@@ -311,17 +278,15 @@ impl Engine {
     }
 
     /// The plain-CPython reference for benchmarks: `json_array`'s items converted once,
-    /// up front, so that [`Baseline::run`] only calls the same detections on them.
+    /// up front, so that [`Baseline::run`] only calls the same detections on them. Needs
+    /// an in-process engine ([`Isolation::InProcess`]).
     pub fn baseline(&self, kind: DetectionKind, json_array: &str) -> Result<Baseline, Error> {
-        let _busy = Busy::enter();
-        Python::attach(|py| {
-            let rt = interp::runtime(py)?;
-            let prepared = rt
-                .call_method1("baseline_prepare", (&self.py_engine, kind.as_str(), json_array))
-                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            let run = rt.getattr("baseline_run").map_err(Error::python)?;
-            Ok(Baseline { run: run.unbind(), prepared: prepared.unbind() })
-        })
+        match &self.runner {
+            Runner::Local(local) => local.baseline(kind, json_array),
+            Runner::Workers(_) => Err(Error::Python(
+                "the benchmark baseline runs in an in-process engine (Isolation::InProcess)".into(),
+            )),
+        }
     }
 
     /// Runs the embedded tests of one compiled detection; JSON in, JSON out.
@@ -331,133 +296,9 @@ impl Engine {
         index: usize,
         tests_json: &str,
     ) -> Result<String, Error> {
-        let _busy = Busy::enter();
-        Python::attach(|py| {
-            let rt = interp::runtime(py)?;
-            rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
-            let out = rt
-                .call_method1("run_tests", (&self.py_engine, kind.as_str(), index, tests_json))
-                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            flush(py);
-            out.extract::<String>().map_err(Error::python)
-        })
-    }
-
-    /// Calls a batch method of the runtime's engine with the decoded batch (or its text,
-    /// outside the decoder's fast path) and reads the result while holding the GIL.
-    fn call_batch<T>(
-        &self,
-        method: &str,
-        json_array: &str,
-        read: impl FnOnce(&Bound<'_, PyAny>) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let _busy = Busy::enter();
-        Python::attach(|py| {
-            let rt = interp::runtime(py)?;
-            rt.call_method1("set_time_limit", (self.time_limit,)).map_err(Error::python)?;
-            let types = decode::Types::of(&rt).map_err(Error::python)?;
-            // A batch allocates thousands of containers that live until it is dropped:
-            // with the cyclic collector on, each 700 allocations would traverse them all
-            // again. Off for the call, on again once the batch is freed (detections'
-            // own cycles are collected then).
-            let gc = py.import("gc").map_err(Error::python)?;
-            let collecting = gc
-                .call_method0("isenabled")
-                .and_then(|on| on.is_truthy())
-                .map_err(Error::python)?;
-            if collecting {
-                gc.call_method0("disable").map_err(Error::python)?;
-            }
-            let result = (|| {
-                let batch = match decode::batch(py, json_array, &types).map_err(Error::python)? {
-                    Some(list) => list.into_any(),
-                    None => PyString::new(py, json_array).into_any(),
-                };
-                let out = self
-                    .py_engine
-                    .call_method1(py, method, (batch,))
-                    .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-                flush(py);
-                // Reading results may run detection code (alert contexts' `__str__`):
-                // under the time limit, so a runaway one is interrupted, not a hang.
-                let outer = rt.call_method0("arm").map_err(Error::python)?;
-                let read = read(out.bind(py));
-                rt.call_method1("disarm", (outer,)).map_err(Error::python)?;
-                read
-            })();
-            if collecting {
-                gc.call_method0("enable").map_err(Error::python)?;
-            }
-            result
-        })
-    }
-}
-
-/// Turns `eval_policies`' compact results (python/_caracal_runtime/engine.py) into verdicts.
-fn read_verdicts(out: &Bound<'_, PyAny>) -> Result<Vec<PolicyVerdict>, Error> {
-    type Batch<'py> =
-        (Vec<Vec<usize>>, Vec<usize>, Bound<'py, PyList>, Vec<(usize, String)>, Vec<usize>);
-    let (groups, rows, results, errors, suppressed): Batch<'_> =
-        out.extract().map_err(Error::python)?;
-    let mut messages: HashMap<usize, String> = errors.into_iter().collect();
-    let suppressed: HashSet<usize> = suppressed.into_iter().collect();
-    let mut verdicts = Vec::with_capacity(results.len());
-    let mut results = results.iter().enumerate();
-    for (resource, group) in rows.into_iter().enumerate() {
-        let policies = groups.get(group).map(Vec::as_slice).unwrap_or_default();
-        for &policy in policies {
-            let Some((position, result)) = results.next() else {
-                return Err(Error::Python("eval_policies returned too few results".into()));
-            };
-            let status = match result.cast::<PyBool>() {
-                Ok(b) if b.is_true() => ComplianceStatus::Pass,
-                Ok(_) => ComplianceStatus::Fail,
-                Err(_) => {
-                    ComplianceStatus::Error(messages.remove(&position).unwrap_or_else(|| {
-                        let name =
-                            result.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-                        format!("TypeError: policy() returned {name}, not bool")
-                    }))
-                }
-            };
-            verdicts.push(PolicyVerdict {
-                resource,
-                policy,
-                status,
-                suppressed: suppressed.contains(&position),
-            });
-        }
-    }
-    Ok(verdicts)
-}
-
-/// Pre-built inputs and the detections to call on them; see [`Engine::baseline`].
-pub struct Baseline {
-    run: Py<PyAny>,
-    prepared: Py<PyAny>,
-}
-
-impl Baseline {
-    /// Calls every applicable detection on every pre-built input in a pure Python loop;
-    /// returns how many calls returned True.
-    pub fn run(&self) -> Result<usize, Error> {
-        Python::attach(|py| {
-            let hits = self
-                .run
-                .call1(py, (self.prepared.clone_ref(py),))
-                .map_err(|e| Error::Python(interp::describe(py, &e)))?;
-            hits.extract::<usize>(py).map_err(Error::python)
-        })
-    }
-}
-
-/// Flushes Python's stdout and stderr: pyo3 never finalizes the interpreter, so
-/// buffered `print()` output would be lost when they are not terminals.
-fn flush(py: Python<'_>) {
-    for stream in ["stdout", "stderr"] {
-        let flushed = py.import("sys").and_then(|sys| sys.getattr(stream)?.call_method0("flush"));
-        if let Err(err) = flushed {
-            warn!(stream, error = %err, "Cannot flush Python output.");
+        match &self.runner {
+            Runner::Local(local) => local.run_tests_json(kind, index, tests_json),
+            Runner::Workers(pool) => pool.run_tests(kind, index, tests_json),
         }
     }
 }

@@ -18,6 +18,9 @@ pub enum Error {
     /// The embedded interpreter failed outside detection code (setup, result decoding).
     #[error("embedded python: {0}")]
     Python(String),
+    /// A worker process could not be started or kept failing outside detection code.
+    #[error("python worker: {0}")]
+    Worker(String),
     /// A virtualenv could not be created or its pip failed.
     #[error("virtualenv {venv}: {reason}")]
     Venv {

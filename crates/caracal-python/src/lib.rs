@@ -23,13 +23,22 @@
 //!   at most 64 Ki characters per call.
 //! - Every call of detection code has a time limit ([`EngineOptions::time_limit`]);
 //!   a watchdog thread interrupts runaway code with `DetectionTimeout`.
+//! - [`worker`]: by default ([`Isolation::detect`]) an engine runs its detections in
+//!   supervised worker processes (`src/local.rs`, the in-process engine, runs inside
+//!   each), so a detection stuck inside one C call, calling `os._exit`, crashing the
+//!   interpreter or allocating past [`EngineOptions::memory_limit`] costs only its own
+//!   verdicts (ERROR with the reason) or its own test (failed). A program makes itself
+//!   a worker host by calling [`worker::serve_if_requested`] first thing in `main`
+//!   (the `caracal` binary does); [`Isolation::InProcess`] keeps everything in this
+//!   process (the benchmark's baseline).
 //! - [`testing::run`] is `caracal test`: a [`TestReport`] printed by
 //!   [`testing::print_text`] or serialized as JSON. A detection, data model or global
 //!   that fails to import (a missing module) is an invalid spec there, which fails the run.
 //! - [`venv`]: a virtualenv for packs' third-party imports.
 //!
-//! Every engine call holds the GIL for the whole batch and blocks: from async code, call
-//! it in `tokio::task::spawn_blocking`. More threads add no throughput (one GIL).
+//! Every engine call blocks until its batch is done: from async code, call it in
+//! `tokio::task::spawn_blocking`. In-process, calls share one GIL; with workers, each
+//! calling thread gets a worker process of its own.
 //!
 //! The interpreter is the one pyo3 was built against: build with
 //! `PYO3_PYTHON=$(command -v python3)` (pyenv 3.11.7 on our machines) so that build
@@ -54,11 +63,13 @@ pub mod engine;
 pub mod error;
 mod interp;
 pub mod kv;
+mod local;
 mod outcome;
 pub mod pack;
 pub mod posture;
 pub mod testing;
 pub mod venv;
+pub mod worker;
 
 pub use crate::{
     engine::{Baseline, Engine, EngineOptions, PolicyVerdict, RuleOutcome},
@@ -68,4 +79,5 @@ pub use crate::{
     pack::{DetectionKind, DetectionSpec, InvalidSpec, LoadOptions, Pack},
     posture::PostureLookup,
     testing::{TestOptions, TestReport},
+    worker::{Isolation, WorkerCommand},
 };

@@ -22,7 +22,9 @@ pub struct LoadOptions {
 }
 
 /// Whether a detection checks resources or log events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DetectionKind {
     /// `AnalysisType: policy`: `policy(resource)`, True means compliant.
@@ -42,7 +44,7 @@ impl DetectionKind {
 }
 
 /// One policy or rule spec with its Python source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DetectionSpec {
     /// Policy or rule.
     pub kind: DetectionKind,
@@ -73,7 +75,7 @@ pub struct DetectionSpec {
 }
 
 /// One embedded unit test.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TestSpec {
     /// `Name`.
     pub name: String,
@@ -84,7 +86,7 @@ pub struct TestSpec {
 }
 
 /// A helper module importable under its `GlobalID`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct GlobalSpec {
     /// `GlobalID`, the module name.
     pub id: String,
@@ -95,7 +97,7 @@ pub struct GlobalSpec {
 }
 
 /// A data model: standard field names for some log types.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DataModelSpec {
     /// `DataModelID`.
     pub id: String,
@@ -121,7 +123,7 @@ pub struct PackSpec {
 }
 
 /// A spec that could not be loaded, with the reason.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InvalidSpec {
     /// The YAML (or Python) file at fault.
     pub path: PathBuf,

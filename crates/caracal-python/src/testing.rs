@@ -16,6 +16,7 @@ use tracing::info;
 use crate::engine::{Engine, EngineOptions};
 use crate::error::Error;
 use crate::pack::{self, DetectionKind, DetectionSpec, InvalidSpec, LoadOptions};
+use crate::worker::Isolation;
 
 /// What to test and how.
 #[derive(Debug, Clone)]
@@ -32,6 +33,12 @@ pub struct TestOptions {
     pub python_paths: Vec<PathBuf>,
     /// Only the detections these packs name (`PackID`s); empty: every detection.
     pub packs: Vec<String>,
+    /// Where the detections run (default: worker processes when this program can start
+    /// them, see [`Isolation::detect`]). In workers, each test runs on its own: a test
+    /// whose detection hangs in C or ends its process fails with the reason.
+    pub isolation: Isolation,
+    /// A worker process's address space limit (`RLIMIT_AS`), bytes.
+    pub memory_limit: u64,
 }
 
 impl Default for TestOptions {
@@ -43,6 +50,8 @@ impl Default for TestOptions {
             time_limit: Duration::from_secs(5),
             python_paths: Vec::new(),
             packs: Vec::new(),
+            isolation: Isolation::detect(),
+            memory_limit: EngineOptions::default().memory_limit,
         }
     }
 }
@@ -168,6 +177,9 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
             python_paths: options.python_paths.clone(),
             include_disabled: true,
             import_globals: true,
+            isolation: options.isolation.clone(),
+            memory_limit: options.memory_limit,
+            ..EngineOptions::default()
         },
     )?;
     let mut report = TestReport {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use caracal_python::Isolation;
 use caracal_python::testing::{self, TestOptions, TestReport};
 
 fn fixture(name: &str) -> PathBuf {
@@ -12,7 +13,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn run(name: &str) -> (TestReport, String) {
-    let options = TestOptions { time_limit: Duration::from_millis(300), ..TestOptions::default() };
+    run_with(name, TestOptions::default())
+}
+
+fn run_with(name: &str, options: TestOptions) -> (TestReport, String) {
+    let options = TestOptions { time_limit: Duration::from_millis(300), ..options };
     let report = testing::run(&[fixture(name)], &options).unwrap();
     let mut out = Vec::new();
     testing::print_text(&report, false, &mut out).unwrap();
@@ -106,12 +111,14 @@ fn loop_at_import_is_invalid() {
 
 /// A detection that catches every interrupt cannot be stopped in-process: with
 /// `abort_when_stuck` the run ends with status 2 instead of hanging. Runs in a child
-/// process (this test binary, re-executed) because it ends the process.
+/// process (this test binary, re-executed) because it ends the process. (In a worker
+/// process, the worker is killed instead: `tests/isolation.rs`.)
 #[test]
 fn swallowed_interrupts_end_the_process_instead_of_hanging() {
     if std::env::var_os("CARACAL_STUCK_CHILD").is_some() {
         caracal_python::abort_when_stuck(true);
-        let _ = run("swallowed_timeout");
+        let in_process = TestOptions { isolation: Isolation::InProcess, ..TestOptions::default() };
+        let _ = run_with("swallowed_timeout", in_process);
         return;
     }
     let exe = std::env::current_exe().unwrap();

@@ -56,6 +56,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `caracal __python-worker`: a supervised worker process running detections for
+    // this binary's engines (caracal_python::worker).
+    if let Some(code) = caracal_python::worker::serve_if_requested() {
+        return code;
+    }
     let cli = Cli::parse();
     init_tracing(&cli.log);
     let global = commands::Global { config: cli.config };

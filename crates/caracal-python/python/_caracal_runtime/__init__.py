@@ -5,7 +5,8 @@ GIL acquisition covers many resources or events, and reads the results while it 
 holds the GIL. The binary carries these files (src/interp.rs `MODULES`) and serves them
 to `import` from memory (`_caracal_embedded`); tests/python/ imports them from disk.
 
-- watchdog: the time limit of detection calls (the Rust watchdog thread asks `overdue`).
+- watchdog: the time limit of detection calls (the Rust watchdog thread asks `overdue`),
+  and the progress a supervising process reads (`set_progress`).
 - lazy: `ImmutableDict` and `LazyDict`, the objects the Rust decoder builds.
 - event: `PantherEvent` (what a rule sees) and data models.
 - backends: the key-value store and posture lookup behind the helper modules
@@ -24,7 +25,7 @@ from .engine import Engine
 from .imports import add_sys_path, import_globals, set_globals
 from .lazy import RAW, ImmutableDict, LazyDict, loads, set_fill
 from .testing import run_tests
-from .watchdog import DetectionTimeout, arm, disarm, overdue, set_time_limit
+from .watchdog import DetectionTimeout, arm, disarm, overdue, set_progress, set_time_limit
 
 baseline_prepare = baseline.prepare
 baseline_run = baseline.run
@@ -33,7 +34,7 @@ __all__ = [
     "ALERT_FIELDS", "ERROR_FIELDS", "RAW", "DetectionTimeout", "Engine", "ImmutableDict",
     "LazyDict", "add_sys_path", "arm", "import_globals", "baseline_prepare", "baseline_run", "disarm",
     "loads", "overdue", "run_tests", "set_fill", "set_globals", "set_kv", "set_posture",
-    "set_time_limit",
+    "set_progress", "set_time_limit",
 ]
 
 imports.install()

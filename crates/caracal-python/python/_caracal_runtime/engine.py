@@ -15,7 +15,7 @@ from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
 from .lazy import loads
 from .output import capped
-from .watchdog import describe, guarded, length_hint, sequence, slot
+from .watchdog import PROGRESS_DETECTION, PROGRESS_ITEM, describe, guarded, length_hint, published, sequence, slot
 
 
 class Detection:
@@ -53,6 +53,33 @@ class _Failed:
 FAILED = _Failed()
 
 
+class DetectionSkipped(Exception):
+    """Raised in place of a detection the supervising process took out of a batch (it
+    killed its worker process on an item of the batch)."""
+
+
+def _skipped(main, message, start, view):
+    """`main` on the items before position `start` of the batch; from there on it
+    raises `DetectionSkipped(message)` instead."""
+
+    def skipped(subject):
+        if view[PROGRESS_ITEM] >= start:
+            raise DetectionSkipped(message)
+        return main(subject)
+
+    return skipped
+
+
+def _publishing(main, index, view):
+    """`main`, storing `index` in the progress view before each call (precise mode)."""
+
+    def published_call(subject):
+        view[PROGRESS_DETECTION] = index
+        return main(subject)
+
+    return published_call
+
+
 class Engine:
     """Compiled detections of one pack, indexed for batch evaluation."""
 
@@ -66,6 +93,34 @@ class Engine:
         self.groups = {}
         self.group_table = []
         self.routes = {}
+        self.skipped = {}
+        self.precise = False
+
+    def configure(self, skipped, precise):
+        """Sets what the next batches run: `skipped` [(kind, index, message, start)]
+        raise `DetectionSkipped(message)` from the batch's item `start` on instead of
+        running; `precise` publishes the index of each detection before its call
+        (slower: what a worker runs after a crash, so that its supervisor learns which
+        detection was running)."""
+        wanted = {(kind, index): (message, start) for kind, index, message, start in skipped}
+        if wanted == self.skipped and bool(precise) == self.precise:
+            return
+        self.skipped = wanted
+        self.precise = bool(precise)
+        # Groups and routes hold the functions to call: built again on first use.
+        self.groups = {}
+        self.group_table = []
+        self.routes = {}
+
+    def _callable(self, det):
+        """What the batch loops call for `det`: its main function, or a stand-in."""
+        main = det.main
+        if self.precise:
+            main = _publishing(main, det.index, published[0])
+        skip = self.skipped.get((det.kind, det.index))
+        if skip is not None:
+            main = _skipped(main, skip[0], skip[1], published[0])
+        return main
 
     def add_data_model(self, model_id, log_types, mappings, source, filename):
         """Compiles a data model (`mappings`: its JSON list) for `log_types`."""
@@ -109,7 +164,7 @@ class Engine:
         Returns (group number, (policy(), ...), (suppress or None, ...) or None)."""
         dets = self.policies_by_type.get(resource_type, ()) + tuple(self.all_type_policies)
         suppress = tuple(d.suppress for d in dets) if any(d.suppress is not None for d in dets) else None
-        group = (len(self.group_table), tuple(d.main for d in dets), suppress)
+        group = (len(self.group_table), tuple(self._callable(d) for d in dets), suppress)
         self.group_table.append([d.index for d in dets])
         self.groups[resource_type] = group
         return group
@@ -135,9 +190,11 @@ class Engine:
         suppressed = []
         groups = self.groups
         current = slot()
+        view = published[0]
         try:
             with capped():
-                for res in resources:
+                for ri, res in enumerate(resources):
+                    view[PROGRESS_ITEM] = ri
                     rt = res.get("ResourceType")
                     group = groups.get(rt) or self._policy_group(rt)
                     row(group[0])
@@ -163,7 +220,7 @@ class Engine:
         """(event class, (rule(), ...) or None, (Detection, ...)) for one log type, built once."""
         rules = self.by_log_type.get(log_type)
         cls = event_class(self.data_models.get(log_type))
-        route = (cls, tuple(d.main for d in rules), tuple(rules)) if rules else (cls, None, ())
+        route = (cls, tuple(self._callable(d) for d in rules), tuple(rules)) if rules else (cls, None, ())
         self.routes[log_type] = route
         return route
 
@@ -179,6 +236,7 @@ class Engine:
             events = loads(events)
         out = []
         current = slot()
+        view = published[0]
         n = sequence[0]
         routes = self.routes
         append = out.append
@@ -189,6 +247,7 @@ class Engine:
                     mains = route[1]
                     if mains is None:
                         continue
+                    view[PROGRESS_ITEM] = ei
                     # ImmutableDict -> PantherEvent of the log type's data model, no copy.
                     event.__class__ = route[0]
                     # The watchdog times each call by this iterator's progress.

@@ -24,6 +24,19 @@ _limit = [5.0]
 # per call) and write it back when they end.
 sequence = [0]
 
+# Where this process shows its progress to a supervisor that reads it without the GIL
+# (src/worker/): [item of the batch, detection index (precise mode), call sequence]. A
+# plain list in-process; in a worker process, a memoryview over a page the parent
+# process reads. The batch loops store the item index once per item; `guarded` stores
+# the sequence number of each call it times.
+PROGRESS_ITEM, PROGRESS_DETECTION, PROGRESS_CALL = 0, 1, 2
+published = [[0, -1, 0]]
+
+
+def set_progress(view):
+    """Publishes progress into `view` (a sequence of three integers) from now on."""
+    published[0] = view
+
 
 class DetectionTimeout(BaseException):
     """Raised inside a detection that ran past its time limit."""
@@ -78,6 +91,7 @@ def guarded(fn, arg):
     outer = current[0]
     sequence[0] += 1
     current[0] = sequence[0]
+    published[0][PROGRESS_CALL] = sequence[0]
     try:
         return fn(arg)
     finally:
@@ -92,6 +106,7 @@ def arm():
     outer = current[0]
     sequence[0] += 1
     current[0] = sequence[0]
+    published[0][PROGRESS_CALL] = sequence[0]
     return outer
 
 

@@ -90,7 +90,9 @@ fn run_blocking(args: Args) -> anyhow::Result<ExitCode> {
         };
         python_paths.push(site);
     }
-    // A detection that swallows every interrupt would hang the run: end it instead.
+    // Detections run in worker processes (this binary, `__python-worker`): one that
+    // hangs or exits fails its own test. In-process, one that swallows every interrupt
+    // would hang the run: end it instead.
     caracal_python::abort_when_stuck(true);
     let options = TestOptions {
         filters: args.filter,
@@ -99,6 +101,7 @@ fn run_blocking(args: Args) -> anyhow::Result<ExitCode> {
         time_limit: Duration::from_millis(args.timeout_ms),
         python_paths,
         packs: args.packs,
+        ..TestOptions::default()
     };
     let report = testing::run(&paths, &options)?;
     let stdout = std::io::stdout();
