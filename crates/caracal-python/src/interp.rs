@@ -49,7 +49,11 @@ const MODULES: &[(&str, &str)] = &[
     embed!("_caracal_runtime/testing.py"),
     embed!("_caracal_runtime/watchdog.py"),
     embed!("caracal_posture.py"),
-    embed!("panther_core.py"),
+    embed!("panther_core/__init__.py"),
+    embed!("panther_core/data_model.py"),
+    embed!("panther_core/enriched_event.py"),
+    embed!("panther_core/exceptions.py"),
+    embed!("panther_core/immutable.py"),
     embed!("panther_detection_helpers/__init__.py"),
     embed!("panther_detection_helpers/caching.py"),
 ];
