@@ -90,6 +90,36 @@ def follow(value, steps):
     return value
 
 
+def matches(value, steps, trail=()):
+    """Every (path, value) the compiled path `steps` finds under `value`, the path as the
+    list of keys and indexes that leads there (`[*]` tried on every element)."""
+    for i, step in enumerate(steps):
+        if step is _STAR:
+            if not isinstance(value, list):
+                return []
+            found = []
+            for n, item in enumerate(value):
+                found.extend(matches(item, steps[i + 1 :], trail + (n,)))
+            return found
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
+                return []
+            value = value[step]
+        elif isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return []
+        if value is None:
+            return []
+        trail = trail + (step,)
+    return [(trail, value)]
+
+
+def dotted(trail):
+    """A path in the dotted form Panther prints: `resources.[0].ARN`."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in trail)
+
+
 class DataModel:
     """Standard field names of one log type: a path or a method per name."""
 
@@ -169,18 +199,32 @@ class PantherEvent(ImmutableDict):
         return default
 
     def udm_path(self, name):
-        """The path mapped to `name` in dotted form (`client.ipAddress` for the model's
-        `$.client.ipAddress`), or the method name; None when unmapped. Raises
-        PantherError when the log type has no data model."""
+        """Where the field mapped to `name` is in this event, dotted as Panther prints it
+        (`client.ipAddress` for the model's `$.client.ipAddress`, `resources.[0].ARN`),
+        or the method's name; None when unmapped or when the path finds nothing here.
+        Raises PantherError without a data model or when the path finds several."""
         model = self._data_model
         if model is None:
             raise PantherError(f"no data model for log type {self.get('p_log_type')!r}")
         path = model.paths.get(name)
         if path is not None:
-            text = path[0]
-            return text[2:] if text.startswith("$.") else text
+            found = matches(self, path[1])
+            if len(found) > 1:
+                raise PantherError(f"JSONPath {path[0]!r} of data model {model.id} matched {len(found)} fields")
+            return dotted(found[0][0]) if found else None
         fn = model.methods.get(name)
         return getattr(fn, "__name__", repr(fn)) if fn is not None else None
+
+    def lookup(self, table, key):
+        """A lookup table's row for `key`. caracal has no lookup tables yet: tests give
+        rows under `_mocked_lookup_data_` {table: {key: row}} in the event, as
+        panther-analysis-tool reads them; None otherwise."""
+        return self.deep_get("_mocked_lookup_data_", table, key)
+
+    def raw_view(self):
+        """The event itself (already read-only), as Panther's `raw_view()` gives its
+        wrapped mapping."""
+        return self
 
     def __reduce__(self):
         # Rebuilt as a plain PantherEvent (data models are per engine, not picklable).

@@ -85,14 +85,40 @@ class CaseInsensitiveLookupTest(unittest.TestCase):
 
 
 class UdmPathTest(unittest.TestCase):
-    """#15.4: `udm_path` in dotted form, without the JSONPath `$.`."""
+    """#15.4: `udm_path` is where the mapped field is in this event, dotted as Panther
+    prints it (no JSONPath `$.`); None when the path finds nothing."""
 
     def test_dotted_path(self):
-        model = DataModel("M", [{"Name": "source_ip", "Path": "$.client.ipAddress"}, {"Name": "plain", "Path": "srcIp"}], None)
-        e = event({"client": {"ipAddress": "1.2.3.4"}}, model)
+        model = DataModel(
+            "M",
+            [
+                {"Name": "source_ip", "Path": "$.client.ipAddress"},
+                {"Name": "plain", "Path": "srcIp"},
+                {"Name": "first", "Path": "$.resources[0].ARN"},
+                {"Name": "each", "Path": "$.items[*].id"},
+            ],
+            None,
+        )
+        e = event({"client": {"ipAddress": "1.2.3.4"}, "srcIp": "5", "resources": [{"ARN": "a"}], "items": [{"id": 1}, {"id": 2}]}, model)
         self.assertEqual(e.udm_path("source_ip"), "client.ipAddress")
         self.assertEqual(e.udm_path("plain"), "srcIp")
+        self.assertEqual(e.udm_path("first"), "resources.[0].ARN")
         self.assertEqual(e.udm("source_ip"), "1.2.3.4")
+        with self.assertRaises(runtime.event.PantherError):
+            e.udm_path("each")  # several matches, as Panther refuses
+        self.assertIsNone(event({}, model).udm_path("source_ip"))
+
+
+class LookupTest(unittest.TestCase):
+    """`event.lookup(table, key)` (panther_aws_helpers.lookup_aws_account_name): rows
+    mocked in the event as panther-analysis-tool reads them, else None."""
+
+    def test_mocked_lookup_data(self):
+        e = event({"_mocked_lookup_data_": {"aws_account_names": {"123": "prod"}}})
+        self.assertEqual(e.lookup("aws_account_names", "123"), "prod")
+        self.assertIsNone(e.lookup("aws_account_names", "456"))
+        self.assertIsNone(event({}).lookup("t", "k"))
+        self.assertIs(e.raw_view(), e)
 
 
 class PantherCoreSubmodulesTest(unittest.TestCase):
