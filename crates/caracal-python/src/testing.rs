@@ -106,6 +106,12 @@ pub struct TestResult {
     pub actual: Option<bool>,
     /// Functions that raised or returned a bad value: `[function, "Type: message"]`.
     pub errors: Vec<(String, String)>,
+    /// What each function gave, as panther-analysis-tool prints it (#15.9): the main
+    /// function (`rule` / `policy`: `true` / `false`), then for an alert `title`,
+    /// `dedup` (with its fallbacks), `alertContext` (JSON), `description`,
+    /// `reference`, `severity`, `runbook`, those defined.
+    #[serde(default)]
+    pub outputs: Vec<(String, String)>,
 }
 
 /// One detection's tests.
@@ -270,6 +276,11 @@ pub fn print_text(
             }
             let mark = if test.passed { "PASS" } else { "FAIL" };
             writeln!(out, "\t[{mark}] {}", test.name)?;
+            for (function, value) in &test.outputs {
+                let wrong = function == det.kind.as_str() && test.actual != Some(test.expected);
+                let mark = if wrong { "FAIL" } else { "PASS" };
+                writeln!(out, "\t\t[{mark}] [{function}] {value}")?;
+            }
             if !test.passed {
                 for (function, message) in &test.errors {
                     writeln!(out, "\t\t[{function}] {message}")?;

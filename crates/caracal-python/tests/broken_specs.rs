@@ -91,7 +91,8 @@ fn wrong_expectation_and_exception_fail_their_tests() {
     assert_eq!(report.failed, 1);
     assert!(text.contains("[PASS] right expectation"), "{text}");
     assert!(
-        text.contains("[FAIL] wrong expectation\n\t\t[policy] expected true, got false"),
+        text.contains("[FAIL] wrong expectation\n\t\t[FAIL] [policy] false\n")
+            && text.contains("\t\t[policy] expected true, got false"),
         "{text}"
     );
     assert!(text.contains("[FAIL] raises\n\t\t[policy] KeyError: 'Grants'"), "{text}");
