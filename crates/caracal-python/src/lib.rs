@@ -52,6 +52,7 @@
 mod decode;
 pub mod engine;
 pub mod error;
+mod fold;
 mod interp;
 pub mod kv;
 mod outcome;

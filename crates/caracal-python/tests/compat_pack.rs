@@ -86,3 +86,22 @@ fn scheduled_rules_run_their_tests_and_disabled_ones_can_be_skipped() {
     let report = testing::run(&[dir.path().to_owned()], &skip).unwrap();
     assert_eq!((report.test_cases, report.filtered_out), (0, 1));
 }
+
+/// #15.3 through the embedded interpreter (src/fold.rs): a miss finds the key in another
+/// case, on events and nested objects, for `get`, `[]` and `in`; ASCII and not.
+#[test]
+fn lookups_fall_back_to_another_case_in_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "r.py",
+        "def rule(e):\n    assert e.get('eventsource') == 's3'\n    assert e['EventSource'] == 's3'\n    assert 'EVENTSOURCE' in e\n    assert e.get('errorcode') is None and 'errorCode' not in e\n    assert e.deep_get('useridentity', 'ARN') == 'a'\n    assert e.get('straße', default=0) == 1 and e.get('STRASSE') is None\n    assert e.get('ÉTÉ') == 2\n    return e.get('missing', default=True)\n",
+    );
+    write(
+        dir.path(),
+        "r.yml",
+        "AnalysisType: rule\nRuleID: R\nEnabled: true\nFilename: r.py\nLogTypes: [AWS.CloudTrail]\nSeverity: Low\nTests:\n  - Name: folds\n    ExpectedResult: true\n    Log: {eventSource: s3, userIdentity: {arn: a}, Straße: 1, été: 2}\n",
+    );
+    let report = testing::run(&[dir.path().to_owned()], &TestOptions::default()).unwrap();
+    assert_eq!(report.passed, 1, "{}", text(&report));
+}
