@@ -399,3 +399,37 @@ async fn cloudtrail_write_events_rescan_and_re_evaluate_just_the_changed_resourc
     let history = store.resources().history(&arn).await.expect("history");
     assert_eq!(history.len(), 2, "created by the scan, modified by the rescan: {history:#?}");
 }
+
+/// #15.10: policies in the public style on the seeded account give no ERROR: resource
+/// lookups through `panther_aws_helpers` read caracal's store, and credential-report
+/// times parse with the format public policies use (`%Y-%m-%dT%H:%M:%SZ`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_style_policies_give_no_error_on_the_seeded_account() {
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ctx = context(&emulator, dir.path()).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
+    seed::seed(&session, 1).await.expect("seed");
+    let pack = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/public_style");
+    let source = PolicySource { paths: vec![pack], ..Default::default() };
+    let result = posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
+        .await
+        .expect("scan and evaluate");
+    let evaluation = result.evaluation.as_ref().expect("evaluated");
+    assert!(evaluation.invalid.is_empty(), "{:?}", evaluation.invalid);
+    let errors: Vec<_> = evaluation
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, ComplianceStatus::Error(_)))
+        .map(|f| (f.policy_id.clone(), f.resource_id.clone(), f.status.clone()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for policy in ["PublicStyle.S3.Lookups", "PublicStyle.IAM.CredentialAge"] {
+        let passed = evaluation
+            .findings
+            .iter()
+            .filter(|f| f.policy_id == policy && f.status == ComplianceStatus::Pass)
+            .count();
+        assert!(passed > 0, "{policy} passed nowhere: {:?}", evaluation.findings);
+    }
+}

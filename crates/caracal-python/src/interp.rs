@@ -49,7 +49,11 @@ const MODULES: &[(&str, &str)] = &[
     embed!("_caracal_runtime/testing.py"),
     embed!("_caracal_runtime/watchdog.py"),
     embed!("caracal_posture.py"),
-    embed!("panther_core.py"),
+    embed!("panther_core/__init__.py"),
+    embed!("panther_core/data_model.py"),
+    embed!("panther_core/enriched_event.py"),
+    embed!("panther_core/exceptions.py"),
+    embed!("panther_core/immutable.py"),
     embed!("panther_detection_helpers/__init__.py"),
     embed!("panther_detection_helpers/caching.py"),
 ];
@@ -98,6 +102,7 @@ fn install(py: Python<'_>) -> PyResult<Py<PyModule>> {
     bootstrap.call_method1("install", (files,))?;
     let module = py.import("_caracal_runtime")?;
     module.call_method1("set_fill", (wrap_pyfunction!(crate::decode::fill_lazy, &module)?,))?;
+    module.call_method1("set_fold", (wrap_pyfunction!(crate::fold::fold_key, &module)?,))?;
     // The fields of alerts, by name: checked once here rather than on every batch.
     crate::outcome::Layout::of(&module)?;
     let version: String = py.import("sys")?.getattr("version")?.extract()?;

@@ -3,7 +3,7 @@
 //!
 //! - [`pack::load`] walks folder trees into a [`Pack`]: policies and rules
 //!   ([`DetectionSpec`]), globals, data models and pack definitions. Keys are checked
-//!   strictly ([`LoadOptions::ignore_extra_keys`] opts out); a bad spec becomes an
+//!   leniently (unknown keys warn; [`LoadOptions::strict_keys`] rejects); a bad spec becomes an
 //!   [`InvalidSpec`], kinds not run yet are counted in [`Pack::unsupported`].
 //! - [`Engine::new`] compiles a pack once into the embedded interpreter. Its Python side
 //!   is the package `python/_caracal_runtime/` (a module per concern: watchdog, lazy
@@ -61,6 +61,7 @@
 mod decode;
 pub mod engine;
 pub mod error;
+mod fold;
 mod interp;
 pub mod kv;
 mod local;

@@ -17,8 +17,10 @@ use crate::error::Error;
 /// How strictly specs are read.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// Accept unknown top-level and test keys instead of marking the spec invalid.
-    pub ignore_extra_keys: bool,
+    /// Mark a spec with an unknown top-level, test or mock key invalid. Off by default:
+    /// an unknown key is a [`Pack::warnings`] entry and the spec loads (#15.5), so a
+    /// pack written for a newer panther-analysis-tool still runs.
+    pub strict_keys: bool,
 }
 
 /// Whether a detection checks resources or log events.
@@ -146,6 +148,47 @@ pub struct Pack {
     pub invalid: Vec<InvalidSpec>,
     /// Specs of kinds caracal does not run yet, counted by `AnalysisType`.
     pub unsupported: BTreeMap<String, usize>,
+    /// Specs that loaded with something to say (an unknown key), naming file and key.
+    pub warnings: Vec<InvalidSpec>,
+    /// Scheduled and saved queries, validated (run later, by the lake's SQL engine).
+    pub queries: Vec<QuerySpec>,
+    /// Specs of kinds validated but not run by caracal (`correlation_rule`,
+    /// `lookup_table`), counted by `AnalysisType`.
+    pub validated_only: BTreeMap<String, usize>,
+}
+
+/// A `scheduled_query` or `saved_query`: SQL over the data lake, with a schedule.
+#[derive(Debug, Clone)]
+pub struct QuerySpec {
+    /// `QueryName`.
+    pub name: String,
+    /// `scheduled_query` or `saved_query`.
+    pub kind: String,
+    /// The YAML file.
+    pub spec_path: PathBuf,
+    /// The SQL (`Query`, `AthenaQuery`, `SnowflakeQuery` or `PantherFlowQuery`).
+    pub sql: String,
+    /// `Schedule` of a scheduled query.
+    pub schedule: Option<Schedule>,
+}
+
+/// When a scheduled query runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    /// `CronExpression` (five fields), with `TimeoutMinutes`.
+    Cron {
+        /// The expression as written.
+        expression: String,
+        /// `TimeoutMinutes`.
+        timeout_minutes: u64,
+    },
+    /// `RateMinutes` (more than 1, at least `TimeoutMinutes`).
+    Rate {
+        /// `RateMinutes`.
+        minutes: u64,
+        /// `TimeoutMinutes`.
+        timeout_minutes: u64,
+    },
 }
 
 impl Pack {
@@ -191,6 +234,7 @@ const POLICY_KEYS: &[&str] = &[
     "OutputIds",
     "Tests",
     "Status",
+    "OnlyUseBaseRiskScore",
 ];
 const RULE_KEYS: &[&str] = &[
     "AnalysisType",
@@ -214,6 +258,11 @@ const RULE_KEYS: &[&str] = &[
     "Tests",
     "InlineFilters",
     "OnlyUseBaseRiskScore",
+    "ScheduledQueries",
+    "DynamicSeverities",
+    "AlertTitle",
+    "AlertContext",
+    "GroupBy",
 ];
 const GLOBAL_KEYS: &[&str] = &["AnalysisType", "GlobalID", "Filename", "Description", "Tags"];
 const DATAMODEL_KEYS: &[&str] = &[
@@ -228,7 +277,54 @@ const DATAMODEL_KEYS: &[&str] = &[
 ];
 const PACK_KEYS: &[&str] =
     &["AnalysisType", "PackID", "PackDefinition", "DisplayName", "Description", "PackVersion"];
-const TEST_KEYS: &[&str] = &["Name", "ExpectedResult", "Log", "Resource", "Mocks"];
+/// `LogType` (rules) and `ResourceType` (policies) are accepted in tests and unused, as
+/// panther-analysis-tool keeps them for older packs.
+const TEST_KEYS: &[&str] =
+    &["Name", "ExpectedResult", "Log", "Resource", "Mocks", "LogType", "ResourceType"];
+const QUERY_KEYS: &[&str] = &[
+    "AnalysisType",
+    "QueryName",
+    "Enabled",
+    "Query",
+    "AthenaQuery",
+    "SnowflakeQuery",
+    "PantherFlowQuery",
+    "Schedule",
+    "Description",
+    "Tags",
+    "Lookback",
+    "LookbackWindowSeconds",
+];
+const QUERY_SQL_KEYS: &[&str] = &["Query", "AthenaQuery", "SnowflakeQuery", "PantherFlowQuery"];
+const CORRELATION_KEYS: &[&str] = &[
+    "AnalysisType",
+    "RuleID",
+    "Enabled",
+    "Detection",
+    "Severity",
+    "Description",
+    "DisplayName",
+    "OnlyUseBaseRiskScore",
+    "OutputIds",
+    "Reference",
+    "Runbook",
+    "SummaryAttributes",
+    "Tags",
+    "Reports",
+    "CreateAlert",
+    "Tests",
+];
+const LOOKUP_TABLE_KEYS: &[&str] = &[
+    "AnalysisType",
+    "LookupName",
+    "Enabled",
+    "Filename",
+    "Refresh",
+    "Schema",
+    "LogTypeMap",
+    "Description",
+    "Reference",
+];
 const MOCK_KEYS: &[&str] = &["objectName", "returnValue"];
 
 /// Loads every spec under `roots` (folders or single files).
@@ -287,8 +383,9 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
         return Err("not a YAML mapping".to_owned());
     };
     let kind = str_key(&spec, "AnalysisType")?;
+    let mut warnings = Vec::new();
     match kind.as_str() {
-        "policy" | "rule" => {
+        "policy" | "rule" | "scheduled_rule" => {
             let detection_kind =
                 if kind == "policy" { DetectionKind::Policy } else { DetectionKind::Rule };
             let allowed = if kind == "policy" { POLICY_KEYS } else { RULE_KEYS };
@@ -300,16 +397,17 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
                 *pack.unsupported.entry("simple_rule".to_owned()).or_default() += 1;
                 return Ok(());
             }
-            check_keys(&spec, allowed, options)?;
-            pack.detections.push(detection(path, detection_kind, spec, options)?);
+            check_keys(&spec, allowed, "", options, &mut warnings)?;
+            let det = detection(path, detection_kind, &kind, spec, options, &mut warnings)?;
+            pack.detections.push(det);
         }
         "global" => {
-            check_keys(&spec, GLOBAL_KEYS, options)?;
+            check_keys(&spec, GLOBAL_KEYS, "", options, &mut warnings)?;
             let (python_path, source) = python_file(path, &spec)?;
             pack.globals.push(GlobalSpec { id: str_key(&spec, "GlobalID")?, python_path, source });
         }
         "datamodel" => {
-            check_keys(&spec, DATAMODEL_KEYS, options)?;
+            check_keys(&spec, DATAMODEL_KEYS, "", options, &mut warnings)?;
             let mappings = spec.get("Mappings").cloned().unwrap_or(Value::Array(Vec::new()));
             check_mappings(&mappings)?;
             let python =
@@ -324,7 +422,7 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
             });
         }
         "pack" => {
-            check_keys(&spec, PACK_KEYS, options)?;
+            check_keys(&spec, PACK_KEYS, "", options, &mut warnings)?;
             let ids = spec
                 .get("PackDefinition")
                 .and_then(|d| d.get("IDs"))
@@ -333,18 +431,59 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
                 .unwrap_or_default();
             pack.packs.push(PackSpec { id: str_key(&spec, "PackID")?, ids });
         }
+        "scheduled_query" | "saved_query" => {
+            check_keys(&spec, QUERY_KEYS, "", options, &mut warnings)?;
+            pack.queries.push(query(path, &kind, &spec)?);
+        }
+        "correlation_rule" => {
+            check_keys(&spec, CORRELATION_KEYS, "", options, &mut warnings)?;
+            str_key(&spec, "RuleID")?;
+            bool_key(&spec, "Enabled")?;
+            severity(&spec)?;
+            if !spec.get("Detection").is_some_and(Value::is_array) {
+                return Err("Detection: expected a list of steps".to_owned());
+            }
+            *pack.validated_only.entry(kind).or_default() += 1;
+        }
+        "lookup_table" => {
+            check_keys(&spec, LOOKUP_TABLE_KEYS, "", options, &mut warnings)?;
+            str_key(&spec, "LookupName")?;
+            bool_key(&spec, "Enabled")?;
+            str_key(&spec, "Schema")?;
+            if !spec.contains_key("Filename") && !spec.contains_key("Refresh") {
+                return Err("needs Filename or Refresh".to_owned());
+            }
+            if !spec
+                .get("LogTypeMap")
+                .and_then(|m| m.get("PrimaryKey"))
+                .is_some_and(Value::is_string)
+            {
+                return Err("LogTypeMap: needs a PrimaryKey".to_owned());
+            }
+            *pack.validated_only.entry(kind).or_default() += 1;
+        }
         other => {
             *pack.unsupported.entry(other.to_owned()).or_default() += 1;
         }
     }
+    pack.warnings
+        .extend(warnings.into_iter().map(|message| InvalidSpec { path: path.to_owned(), message }));
     Ok(())
+}
+
+fn severity(spec: &Map<String, Value>) -> Result<Severity, String> {
+    let text = str_key(spec, "Severity")?;
+    text.parse::<Severity>()
+        .map_err(|_| format!("Severity {text:?} is not one of Info, Low, Medium, High, Critical"))
 }
 
 fn detection(
     path: &Path,
     kind: DetectionKind,
+    analysis_type: &str,
     spec: Map<String, Value>,
     options: &LoadOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<DetectionSpec, String> {
     let id_key = match kind {
         DetectionKind::Policy => "PolicyID",
@@ -352,20 +491,20 @@ fn detection(
     };
     let id = str_key(&spec, id_key)?;
     let enabled = bool_key(&spec, "Enabled")?;
-    let severity_text = str_key(&spec, "Severity")?;
-    let severity = severity_text.parse::<Severity>().map_err(|_| {
-        format!("Severity {severity_text:?} is not one of Info, Low, Medium, High, Critical")
-    })?;
-    if kind == DetectionKind::Rule && !spec.contains_key("LogTypes") {
-        return Err("missing required key LogTypes".to_owned());
+    let severity = severity(&spec)?;
+    // A scheduled rule runs on the rows of its queries instead of a log type.
+    let sources = if analysis_type == "scheduled_rule" { "ScheduledQueries" } else { "LogTypes" };
+    if kind == DetectionKind::Rule && !spec.contains_key(sources) {
+        return Err(format!("missing required key {sources}"));
     }
+    str_list(&spec, "ScheduledQueries")?;
     let (python_path, source) = python_file(path, &spec)?;
     let tests = match spec.get("Tests") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, t)| test_spec(i, t, options))
+            .map(|(i, t)| test_spec(i, t, options, warnings))
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("Tests: expected a list".to_owned()),
     };
@@ -386,7 +525,12 @@ fn detection(
     })
 }
 
-fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSpec, String> {
+fn test_spec(
+    index: usize,
+    test: &Value,
+    options: &LoadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<TestSpec, String> {
     let Value::Object(map) = test else {
         return Err(format!("Tests[{index}]: expected a mapping"));
     };
@@ -395,11 +539,7 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
         .and_then(Value::as_str)
         .ok_or_else(|| format!("Tests[{index}]: missing required key Name"))?
         .to_owned();
-    if !options.ignore_extra_keys
-        && let Some(key) = map.keys().find(|k| !TEST_KEYS.contains(&k.as_str()))
-    {
-        return Err(format!("test {name:?}: unknown key {key}"));
-    }
+    check_keys(map, TEST_KEYS, &format!("test {name:?}: "), options, warnings)?;
     let expected = map
         .get("ExpectedResult")
         .and_then(Value::as_bool)
@@ -423,11 +563,7 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
                         "test {name:?}: mock returnValue must be a string or a bool"
                     ));
                 }
-                if !options.ignore_extra_keys
-                    && let Some(key) = mock.keys().find(|k| !MOCK_KEYS.contains(&k.as_str()))
-                {
-                    return Err(format!("test {name:?}: unknown mock key {key}"));
-                }
+                check_keys(mock, MOCK_KEYS, &format!("test {name:?}: mock: "), options, warnings)?;
             }
         }
         Some(_) => return Err(format!("test {name:?}: Mocks must be a list")),
@@ -435,18 +571,111 @@ fn test_spec(index: usize, test: &Value, options: &LoadOptions) -> Result<TestSp
     Ok(TestSpec { name, expected, raw: test.clone() })
 }
 
+/// A scheduled or saved query: its SQL present and plausibly whole, its schedule sound.
+fn query(path: &Path, kind: &str, spec: &Map<String, Value>) -> Result<QuerySpec, String> {
+    let name = str_key(spec, "QueryName")?;
+    let sql_keys: Vec<&&str> = QUERY_SQL_KEYS.iter().filter(|k| spec.contains_key(**k)).collect();
+    let [sql_key] = sql_keys.as_slice() else {
+        return Err(format!("needs exactly one of {}", QUERY_SQL_KEYS.join(", ")));
+    };
+    let sql = str_key(spec, sql_key)?;
+    check_sql(&sql).map_err(|e| format!("{sql_key}: {e}"))?;
+    let schedule = if kind == "scheduled_query" {
+        bool_key(spec, "Enabled")?;
+        let Some(Value::Object(schedule)) = spec.get("Schedule") else {
+            return Err("Schedule: expected a mapping with CronExpression or RateMinutes".into());
+        };
+        Some(parse_schedule(schedule)?)
+    } else {
+        None
+    };
+    Ok(QuerySpec { name, kind: kind.to_owned(), spec_path: path.to_owned(), sql, schedule })
+}
+
+/// What can be checked of SQL without the lake's engine: not empty, quotes closed,
+/// parentheses balanced (outside quotes and comments), and a statement keyword first.
+fn check_sql(sql: &str) -> Result<(), String> {
+    let mut depth: i64 = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' if !chars.by_ref().any(|d| d == c) => {
+                return Err(format!("unclosed {c}"));
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                chars.by_ref().find(|&d| d == '\n');
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err("unbalanced ')'".to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err("unbalanced '('".to_owned());
+    }
+    let first = sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    const STARTS: &[&str] = &["select", "with", "show", "describe", "desc", "explain", "(", "let"];
+    if !STARTS.iter().any(|s| first.starts_with(s)) && !first.contains('|') {
+        return Err(format!("does not start with a query keyword (found {first:?})"));
+    }
+    Ok(())
+}
+
+fn parse_schedule(schedule: &Map<String, Value>) -> Result<Schedule, String> {
+    let timeout_minutes = schedule
+        .get("TimeoutMinutes")
+        .and_then(Value::as_u64)
+        .ok_or("Schedule: TimeoutMinutes must be a whole number")?;
+    match (schedule.get("CronExpression"), schedule.get("RateMinutes")) {
+        (Some(Value::String(expression)), None) => {
+            let fields = expression.split_whitespace().count();
+            if fields != 5 {
+                return Err(format!(
+                    "Schedule: CronExpression {expression:?} needs 5 fields, has {fields}"
+                ));
+            }
+            Ok(Schedule::Cron { expression: expression.clone(), timeout_minutes })
+        }
+        (None, Some(rate)) => {
+            let minutes = rate.as_u64().ok_or("Schedule: RateMinutes must be a whole number")?;
+            if minutes <= 1 {
+                return Err("Schedule: RateMinutes must be more than 1".to_owned());
+            }
+            if minutes < timeout_minutes {
+                return Err("Schedule: RateMinutes must be at least TimeoutMinutes".to_owned());
+            }
+            Ok(Schedule::Rate { minutes, timeout_minutes })
+        }
+        _ => Err("Schedule: needs exactly one of CronExpression and RateMinutes".to_owned()),
+    }
+}
+
+/// Unknown keys of one mapping: an error with `strict_keys`, else warnings.
 fn check_keys(
     spec: &Map<String, Value>,
     allowed: &[&str],
+    context: &str,
     options: &LoadOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<(), String> {
-    if options.ignore_extra_keys {
-        return Ok(());
+    for key in spec.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        if options.strict_keys {
+            return Err(format!("{context}unknown key {key} (accepted without --strict-keys)"));
+        }
+        warnings.push(format!("{context}unknown key {key} (ignored)"));
     }
-    match spec.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(format!("unknown key {key} (use --ignore-extra-keys to accept it)")),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 fn check_mappings(mappings: &Value) -> Result<(), String> {
@@ -563,7 +792,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_key_makes_spec_invalid_unless_ignored() {
+    fn unknown_key_warns_and_makes_spec_invalid_only_when_strict() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "p.py", "def policy(r):\n    return True\n");
         write(
@@ -572,23 +801,107 @@ mod tests {
             "AnalysisType: policy\nPolicyID: X\nEnabled: true\nFilename: p.py\nSeverity: Low\nColour: red\n",
         );
         let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert!(pack.invalid.is_empty(), "{:?}", pack.invalid);
+        assert_eq!(pack.detections[0].id, "X");
+        assert!(pack.warnings[0].message.contains("unknown key Colour"), "{:?}", pack.warnings);
+        let strict = LoadOptions { strict_keys: true };
+        let pack = load(&[dir.path().to_owned()], &strict).unwrap();
         assert_eq!(pack.invalid.len(), 1);
         assert!(pack.invalid[0].message.contains("unknown key Colour"), "{:?}", pack.invalid);
-        let lenient = LoadOptions { ignore_extra_keys: true };
-        let pack = load(&[dir.path().to_owned()], &lenient).unwrap();
-        assert!(pack.invalid.is_empty());
-        assert_eq!(pack.detections[0].id, "X");
     }
 
     #[test]
-    fn unsupported_kinds_are_counted_not_rejected() {
+    fn unknown_kinds_are_counted_not_rejected() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "q.yml", "AnalysisType: scheduled_query\nQueryName: q\n");
-        write(dir.path(), "c.yml", "AnalysisType: correlation_rule\nRuleID: c\n");
+        write(dir.path(), "f.yml", "AnalysisType: future_kind\nID: f\n");
         let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
         assert!(pack.invalid.is_empty());
-        assert_eq!(pack.unsupported.get("scheduled_query"), Some(&1));
-        assert_eq!(pack.unsupported.get("correlation_rule"), Some(&1));
+        assert_eq!(pack.unsupported.get("future_kind"), Some(&1));
+    }
+
+    /// #15.8: scheduled rules load as rules; queries, correlation rules and lookup
+    /// tables are validated, and a bad one is invalid, naming what is wrong.
+    #[test]
+    fn scheduled_kinds_load_and_validate() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "r.py", "def rule(e):\n    return True\n");
+        write(
+            dir.path(),
+            "sr.yml",
+            "AnalysisType: scheduled_rule\nRuleID: S\nEnabled: true\nFilename: r.py\nSeverity: Low\nScheduledQueries: [Q]\n",
+        );
+        let query = |name: &str, sql: &str, schedule: &str| {
+            format!(
+                "AnalysisType: scheduled_query\nQueryName: {name}\nEnabled: true\nQuery: \"{sql}\"\nSchedule:\n{schedule}"
+            )
+        };
+        write(
+            dir.path(),
+            "q1.yml",
+            &query("Q", "SELECT count(*) FROM t", "  RateMinutes: 60\n  TimeoutMinutes: 5\n"),
+        );
+        write(
+            dir.path(),
+            "q2.yml",
+            &query("Cron", "select 1", "  CronExpression: '0 * * * *'\n  TimeoutMinutes: 5\n"),
+        );
+        write(
+            dir.path(),
+            "bad_rate.yml",
+            &query("B1", "select 1", "  RateMinutes: 1\n  TimeoutMinutes: 1\n"),
+        );
+        write(
+            dir.path(),
+            "bad_sql.yml",
+            &query("B2", "SELECT count(* FROM t", "  RateMinutes: 5\n  TimeoutMinutes: 1\n"),
+        );
+        write(
+            dir.path(),
+            "saved.yml",
+            "AnalysisType: saved_query\nQueryName: Saved\nQuery: 'with x as (select 1) select * from x'\n",
+        );
+        write(
+            dir.path(),
+            "c.yml",
+            "AnalysisType: correlation_rule\nRuleID: C\nEnabled: true\nSeverity: High\nDetection:\n  - Sequence: []\n",
+        );
+        write(
+            dir.path(),
+            "lt.yml",
+            "AnalysisType: lookup_table\nLookupName: L\nEnabled: true\nFilename: l.csv\nSchema: Custom.L\nLogTypeMap:\n  PrimaryKey: ip\n  AssociatedLogTypes: []\n",
+        );
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert_eq!(pack.detections.len(), 1);
+        assert_eq!(
+            (pack.detections[0].id.as_str(), pack.detections[0].kind),
+            ("S", DetectionKind::Rule)
+        );
+        let mut names: Vec<&str> = pack.queries.iter().map(|q| q.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Cron", "Q", "Saved"]);
+        assert_eq!(pack.validated_only.get("correlation_rule"), Some(&1));
+        assert_eq!(pack.validated_only.get("lookup_table"), Some(&1));
+        let mut invalid: Vec<String> = pack.invalid.iter().map(|i| i.message.clone()).collect();
+        invalid.sort();
+        assert_eq!(invalid.len(), 2, "{invalid:?}");
+        assert!(invalid[0].contains("Query: unbalanced '('"), "{invalid:?}");
+        assert!(invalid[1].contains("RateMinutes must be more than 1"), "{invalid:?}");
+        assert!(pack.unsupported.is_empty(), "{:?}", pack.unsupported);
+    }
+
+    /// #15.5: keys the public repo uses load without a warning.
+    #[test]
+    fn public_keys_are_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "r.py", "def rule(e):\n    return True\n");
+        write(
+            dir.path(),
+            "r.yml",
+            "AnalysisType: rule\nRuleID: R\nEnabled: true\nFilename: r.py\nSeverity: Low\nLogTypes: [AWS.CloudTrail]\nAlertTitle: t\nTests:\n  - Name: n\n    LogType: AWS.CloudTrail\n    ExpectedResult: true\n    Log: {}\n",
+        );
+        let pack = load(&[dir.path().to_owned()], &LoadOptions { strict_keys: true }).unwrap();
+        assert!(pack.invalid.is_empty() && pack.warnings.is_empty(), "{:?}", pack.invalid);
+        assert_eq!(pack.detections.len(), 1);
     }
 
     #[test]

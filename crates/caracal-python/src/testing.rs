@@ -25,8 +25,10 @@ pub struct TestOptions {
     pub filters: Vec<Filter>,
     /// A detection with fewer tests fails; from 2 on it also needs a test of each outcome.
     pub minimum_tests: usize,
-    /// Accept unknown keys in specs and tests.
-    pub ignore_extra_keys: bool,
+    /// Mark specs with unknown keys invalid (by default they load with a warning).
+    pub strict_keys: bool,
+    /// Leave out detections with `Enabled: false`.
+    pub skip_disabled: bool,
     /// Per-call time limit for detection functions.
     pub time_limit: Duration,
     /// Extra `sys.path` folders (a virtualenv's `site-packages`).
@@ -46,7 +48,8 @@ impl Default for TestOptions {
         Self {
             filters: Vec::new(),
             minimum_tests: 0,
-            ignore_extra_keys: false,
+            strict_keys: false,
+            skip_disabled: false,
             time_limit: Duration::from_secs(5),
             python_paths: Vec::new(),
             packs: Vec::new(),
@@ -112,6 +115,12 @@ pub struct TestResult {
     pub actual: Option<bool>,
     /// Functions that raised or returned a bad value: `[function, "Type: message"]`.
     pub errors: Vec<(String, String)>,
+    /// What each function gave, as panther-analysis-tool prints it (#15.9): the main
+    /// function (`rule` / `policy`: `true` / `false`), then for an alert `title`,
+    /// `dedup` (with its fallbacks), `alertContext` (JSON), `description`,
+    /// `reference`, `severity`, `runbook`, those defined.
+    #[serde(default)]
+    pub outputs: Vec<(String, String)>,
 }
 
 /// One detection's tests.
@@ -142,7 +151,13 @@ pub struct TestReport {
     pub invalid: Vec<InvalidSpec>,
     /// Specs of kinds not run yet, by `AnalysisType`.
     pub unsupported: BTreeMap<String, usize>,
-    /// Detections left out by filters.
+    /// Specs that loaded with a warning (an unknown key).
+    pub warnings: Vec<InvalidSpec>,
+    /// Scheduled and saved queries whose SQL and schedule were validated.
+    pub queries_validated: usize,
+    /// Specs validated but not run, by `AnalysisType` (correlation rules, lookup tables).
+    pub validated_only: BTreeMap<String, usize>,
+    /// Detections left out by filters (and `--skip-disabled`).
     pub filtered_out: usize,
     /// Detections whose tests all passed.
     pub passed: usize,
@@ -164,11 +179,13 @@ impl TestReport {
 /// Loads `paths`, compiles the detections and runs their tests.
 pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error> {
     let started = Instant::now();
-    let loaded = pack::load(paths, &LoadOptions { ignore_extra_keys: options.ignore_extra_keys })?;
+    let loaded = pack::load(paths, &LoadOptions { strict_keys: options.strict_keys })?;
     let mut pack = loaded;
     let before = pack.detections.len();
     pack.select(&options.packs)?;
-    pack.detections.retain(|d| options.filters.iter().all(|f| f.matches(d)));
+    pack.detections.retain(|d| {
+        (d.enabled || !options.skip_disabled) && options.filters.iter().all(|f| f.matches(d))
+    });
     let filtered_out = before - pack.detections.len();
     let engine = Engine::new(
         &pack,
@@ -186,6 +203,9 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
         paths: paths.to_vec(),
         invalid: pack.invalid.clone(),
         unsupported: pack.unsupported.clone(),
+        warnings: pack.warnings.clone(),
+        queries_validated: pack.queries.len(),
+        validated_only: pack.validated_only.clone(),
         filtered_out,
         ..TestReport::default()
     };
@@ -268,6 +288,11 @@ pub fn print_text(
             }
             let mark = if test.passed { "PASS" } else { "FAIL" };
             writeln!(out, "\t[{mark}] {}", test.name)?;
+            for (function, value) in &test.outputs {
+                let wrong = function == det.kind.as_str() && test.actual != Some(test.expected);
+                let mark = if wrong { "FAIL" } else { "PASS" };
+                writeln!(out, "\t\t[{mark}] [{function}] {value}")?;
+            }
             if !test.passed {
                 for (function, message) in &test.errors {
                     writeln!(out, "\t\t[{function}] {message}")?;
@@ -288,6 +313,13 @@ pub fn print_text(
         }
         writeln!(out)?;
     }
+    if !report.warnings.is_empty() {
+        writeln!(out, "Warnings:")?;
+        for warning in &report.warnings {
+            writeln!(out, "\t[WARN] {}: {}", warning.path.display(), warning.message)?;
+        }
+        writeln!(out)?;
+    }
     if !report.invalid.is_empty() {
         writeln!(out, "Invalid specs:")?;
         for bad in &report.invalid {
@@ -305,6 +337,12 @@ pub fn print_text(
     writeln!(out, "\tTest cases: {} in {} ms", report.test_cases, report.elapsed_ms)?;
     if report.filtered_out > 0 {
         writeln!(out, "\tFiltered out: {}", report.filtered_out)?;
+    }
+    if report.queries_validated > 0 {
+        writeln!(out, "\tQueries validated (not run): {}", report.queries_validated)?;
+    }
+    for (kind, count) in &report.validated_only {
+        writeln!(out, "\tValidated, not run ({kind}): {count}")?;
     }
     for (kind, count) in &report.unsupported {
         writeln!(out, "\tSkipped (unsupported kind {kind}): {count}")?;

@@ -31,11 +31,18 @@ fn bad_yaml_is_invalid() {
     assert!(text.contains("[INVALID]") && text.contains("spec.yml: invalid YAML"), "{text}");
 }
 
+/// #15.5: an unknown key warns, naming it, and the spec still runs; `strict_keys` makes
+/// it invalid.
 #[test]
-fn unknown_key_is_invalid_and_named() {
+fn unknown_key_warns_and_is_invalid_only_when_strict() {
     let (report, text) = run("unknown_key");
+    assert_eq!(report.exit_code(), 0, "{text}");
+    assert!(text.contains("[WARN]") && text.contains("spec.yml: unknown key Severty"), "{text}");
+    assert_eq!(report.passed, 1, "{text}");
+    let strict = TestOptions { strict_keys: true, ..TestOptions::default() };
+    let report = testing::run(&[fixture("unknown_key")], &strict).unwrap();
     assert_eq!(report.exit_code(), 1);
-    assert!(text.contains("spec.yml: unknown key Severty"), "{text}");
+    assert!(report.invalid[0].message.contains("unknown key Severty"), "{:?}", report.invalid);
 }
 
 #[test]
@@ -89,7 +96,8 @@ fn wrong_expectation_and_exception_fail_their_tests() {
     assert_eq!(report.failed, 1);
     assert!(text.contains("[PASS] right expectation"), "{text}");
     assert!(
-        text.contains("[FAIL] wrong expectation\n\t\t[policy] expected true, got false"),
+        text.contains("[FAIL] wrong expectation\n\t\t[FAIL] [policy] false\n")
+            && text.contains("\t\t[policy] expected true, got false"),
         "{text}"
     );
     assert!(text.contains("[FAIL] raises\n\t\t[policy] KeyError: 'Grants'"), "{text}");

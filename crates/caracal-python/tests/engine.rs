@@ -144,7 +144,7 @@ fn rules_alert_with_fields_and_fall_back_on_errors() {
     let hit = &outcomes[0];
     assert_eq!((hit.event, hit.title.as_deref()), (0, Some("hit by alice")));
     assert_eq!(hit.dedup.as_deref(), Some("hit by alice"));
-    assert_eq!(hit.alert_context, Some(json!({"ip": "10.0.0.1", "path": "$.client.ip"})));
+    assert_eq!(hit.alert_context, Some(json!({"ip": "10.0.0.1", "path": "client.ip"})));
     assert_eq!(engine.outcome_severity(hit), Severity::Medium);
     let error = &outcomes[1];
     assert_eq!((error.event, error.error.as_deref()), (2, Some("rule: KeyError: 'x'")));

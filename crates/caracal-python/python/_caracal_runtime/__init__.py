@@ -23,7 +23,7 @@ from .alerts import ALERT_FIELDS, ERROR_FIELDS
 from .backends import set_kv, set_posture
 from .engine import Engine
 from .imports import add_sys_path, import_globals, set_globals
-from .lazy import RAW, ImmutableDict, LazyDict, loads, set_fill
+from .lazy import RAW, ImmutableDict, LazyDict, loads, set_fill, set_fold
 from .testing import run_tests
 from .watchdog import DetectionTimeout, arm, disarm, overdue, set_progress, set_time_limit
 
@@ -34,7 +34,7 @@ __all__ = [
     "ALERT_FIELDS", "ERROR_FIELDS", "RAW", "DetectionTimeout", "Engine", "ImmutableDict",
     "LazyDict", "add_sys_path", "arm", "import_globals", "baseline_prepare", "baseline_run", "disarm",
     "loads", "overdue", "run_tests", "set_fill", "set_globals", "set_kv", "set_posture",
-    "set_progress", "set_time_limit",
+    "set_fold", "set_progress", "set_time_limit",
 ]
 
 imports.install()

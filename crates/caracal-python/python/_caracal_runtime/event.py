@@ -1,28 +1,43 @@
 """The event a rule sees (`PantherEvent`) and data models (standard field names)."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
 from .lazy import ImmutableDict
 
 
-def _walk(value, keys):
-    """Yields every value under the key path, descending into lists at each step."""
+def _all_empty(value):
+    """True for a list holding only (lists of) empty lists, as `[]` or `[[], []]`."""
+    return isinstance(value, list) and all(_all_empty(v) for v in value)
+
+
+def _walk(value, keys, default, return_val):
+    """`deep_walk` below `value`: a mapping takes the next key; a list (or other
+    non-string sequence) walks every element with the same keys and gathers the distinct
+    results (a list result is spread into them); where the keys end, the value itself is
+    the result, a list included, unless it holds nothing but empty lists."""
     if not keys:
-        if isinstance(value, list):
-            for item in value:
-                yield from _walk(item, keys)
-        elif value is not None:
-            yield value
-        return
-    if isinstance(value, dict):
+        return default if _all_empty(value) else value
+    if isinstance(value, Mapping):
         nxt = value.get(keys[0])
-        if nxt is not None:
-            yield from _walk(nxt, keys[1:])
-    elif isinstance(value, list):
+        return default if nxt is None else _walk(nxt, keys[1:], default, return_val)
+    found = []
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         for item in value:
-            yield from _walk(item, keys)
+            result = _walk(item, keys, default, return_val)
+            if result is None:
+                continue
+            for v in result if isinstance(result, list) else (result,):
+                if v not in found:
+                    found.append(v)
+    if not found:
+        return default
+    if return_val == "first":
+        return found[0]
+    if return_val == "last":
+        return found[-1]
+    return found[0] if len(found) == 1 else found
 
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
@@ -75,6 +90,36 @@ def follow(value, steps):
     return value
 
 
+def matches(value, steps, trail=()):
+    """Every (path, value) the compiled path `steps` finds under `value`, the path as the
+    list of keys and indexes that leads there (`[*]` tried on every element)."""
+    for i, step in enumerate(steps):
+        if step is _STAR:
+            if not isinstance(value, list):
+                return []
+            found = []
+            for n, item in enumerate(value):
+                found.extend(matches(item, steps[i + 1 :], trail + (n,)))
+            return found
+        if isinstance(step, int):
+            if not isinstance(value, list) or step >= len(value):
+                return []
+            value = value[step]
+        elif isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return []
+        if value is None:
+            return []
+        trail = trail + (step,)
+    return [(trail, value)]
+
+
+def dotted(trail):
+    """A path in the dotted form Panther prints: `resources.[0].ARN`."""
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in trail)
+
+
 class DataModel:
     """Standard field names of one log type: a path or a method per name."""
 
@@ -125,19 +170,11 @@ class PantherEvent(ImmutableDict):
         return value
 
     def deep_walk(self, *keys, default=None, return_val="all"):
-        """Every distinct value under the key path, descending into lists: one value
-        alone, else a list (`return_val` "first" / "last": that one)."""
-        found = []
-        for v in _walk(self, list(keys)):
-            if v not in found:
-                found.append(v)
-        if not found:
-            return default
-        if return_val == "first":
-            return found[0]
-        if return_val == "last":
-            return found[-1]
-        return found[0] if len(found) == 1 else found
+        """The value under the key path, descending into lists: where a step meets a
+        list, every element is walked and the distinct results gathered (one alone is
+        returned as itself, several as a list; `return_val` "first" / "last": that one).
+        A path ending on a list returns the list, even of one element."""
+        return _walk(self, keys, default, return_val)
 
     def udm(self, *keys, default=None):
         """A standard field, as panther_core reads it: with one key and a data model, the
@@ -162,16 +199,32 @@ class PantherEvent(ImmutableDict):
         return default
 
     def udm_path(self, name):
-        """The path (as the data model writes it) or method name mapped to `name`; None
-        when unmapped. Raises PantherError when the log type has no data model."""
+        """Where the field mapped to `name` is in this event, dotted as Panther prints it
+        (`client.ipAddress` for the model's `$.client.ipAddress`, `resources.[0].ARN`),
+        or the method's name; None when unmapped or when the path finds nothing here.
+        Raises PantherError without a data model or when the path finds several."""
         model = self._data_model
         if model is None:
             raise PantherError(f"no data model for log type {self.get('p_log_type')!r}")
         path = model.paths.get(name)
         if path is not None:
-            return path[0]
+            found = matches(self, path[1])
+            if len(found) > 1:
+                raise PantherError(f"JSONPath {path[0]!r} of data model {model.id} matched {len(found)} fields")
+            return dotted(found[0][0]) if found else None
         fn = model.methods.get(name)
         return getattr(fn, "__name__", repr(fn)) if fn is not None else None
+
+    def lookup(self, table, key):
+        """A lookup table's row for `key`. caracal has no lookup tables yet: tests give
+        rows under `_mocked_lookup_data_` {table: {key: row}} in the event, as
+        panther-analysis-tool reads them; None otherwise."""
+        return self.deep_get("_mocked_lookup_data_", table, key)
+
+    def raw_view(self):
+        """The event itself (already read-only), as Panther's `raw_view()` gives its
+        wrapped mapping."""
+        return self
 
     def __reduce__(self):
         # Rebuilt as a plain PantherEvent (data models are per engine, not picklable).

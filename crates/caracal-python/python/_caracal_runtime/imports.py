@@ -9,8 +9,10 @@ import types
 
 from .watchdog import describe, guarded
 
-# Public helper modules whose lookups caracal answers from its own store.
-POSTURE_HELPERS = frozenset(("panther_oss_helpers",))
+# Public helper modules whose lookups caracal answers from its own store: the older
+# `panther_oss_helpers` and today's `panther_aws_helpers` (#15.10), whose
+# `resource_lookup` reads the `panther-resources` DynamoDB table through boto3.
+POSTURE_HELPERS = frozenset(("panther_aws_helpers", "panther_oss_helpers"))
 # What such a module gets from `caracal_posture`, replacing its own definitions.
 _POSTURE_NAMES = ("resource_lookup", "s3_lookup_by_name", "get_s3_arn_by_name", "BadLookup", "PantherBadInput")
 

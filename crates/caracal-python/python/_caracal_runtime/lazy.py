@@ -11,12 +11,75 @@ def _read_only(self, *args, **kwargs):
     raise TypeError(f"'{type(self).__name__}' is immutable; use to_dict() for a copy")
 
 
+_dict_get = dict.get
+_dict_getitem = dict.__getitem__
+_dict_contains = dict.__contains__
+_ABSENT = object()
+
+# The key tuple of a dict -> {lowercased key: the first key with that lowercase}:
+# `fold_key`'s memory, bounded, cleared when full.
+_FOLDS = {}
+_FOLDS_MAX = 4096
+
+
+def fold_key(mapping, key):
+    """The key of `mapping` that equals `key` but for case (the first one, in order), or
+    None: what a lookup falls back to when the exact key is missing, as Panther's event
+    does (`event.get("eventsource")` finds `eventSource`). The Python version, used
+    from disk (tests); the binary sets src/fold.rs `fold_key` (`set_fold`), which scans
+    the keys in place, ~5x faster per miss."""
+    if type(key) is not str or not mapping:
+        return None
+    keys = tuple(mapping)
+    folded = _FOLDS.get(keys)
+    if folded is None:
+        folded = {}
+        for k in keys:
+            if type(k) is str:
+                folded.setdefault(k.lower(), k)
+        if len(_FOLDS) >= _FOLDS_MAX:
+            _FOLDS.clear()
+        _FOLDS[keys] = folded
+    return folded.get(key.lower())
+
+
+_fold = fold_key
+
+
+def set_fold(fold):
+    """Makes `fold(mapping, key) -> key or None` the case-insensitive fallback."""
+    global _fold
+    _fold = fold
+
+
 class ImmutableDict(dict):
-    """A dict that refuses writes. Nested objects of events and resources are these."""
+    """A dict that refuses writes. Nested objects of events and resources are these.
+
+    Lookups (`[]`, `get`, `in`) take the exact key at C speed; only a miss falls back to
+    a case-insensitive match (`_fold`). `get` accepts its default by keyword."""
 
     __slots__ = ()
     __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
     __ior__ = _read_only
+
+    def __missing__(self, key):
+        # dict's `[]` calls this on a miss only: hits never reach Python code.
+        found = _fold(self, key)
+        if found is None:
+            raise KeyError(key)
+        return _dict_getitem(self, found)
+
+    def get(self, key, default=None):
+        """The value under `key` (or under the same key in another case); `default`
+        when there is none."""
+        value = _dict_get(self, key, _ABSENT)
+        if value is _ABSENT:
+            found = _fold(self, key)
+            return default if found is None else _dict_getitem(self, found)
+        return value
+
+    def __contains__(self, key):
+        return _dict_contains(self, key) or _fold(self, key) is not None
 
     def __copy__(self):
         return self
@@ -97,8 +160,8 @@ class LazyDict(ImmutableDict):
 
 
 def _opening(name):
-    """dict's method `name`, called once the lazy object is decoded."""
-    method = getattr(dict, name)
+    """ImmutableDict's method `name`, called once the lazy object is decoded."""
+    method = getattr(ImmutableDict, name)
 
     def opened(self, *args, **kwargs):
         return method(self._load(), *args, **kwargs)

@@ -26,6 +26,12 @@ def run_tests(engine, kind, index, tests_json):
     return json.dumps(results, default=str)
 
 
+def _short(value):
+    """`repr(value)`, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _check_optional(name, value):
     check_value(name, value)
     if name == "alert_context" and isinstance(value, Mapping):
@@ -59,6 +65,7 @@ def run_test(engine, det, test):
                 pass
         return {"name": name, "passed": False, "actual": None, "errors": [["mocks", describe(exc)]]}
     actual = None
+    outputs = []
     try:
         try:
             actual = guarded(det.main, subject)
@@ -66,17 +73,58 @@ def run_test(engine, det, test):
             errors.append([det.kind, describe(exc)])
         else:
             if not isinstance(actual, bool):
-                errors.append([det.kind, f"TypeError: {det.kind}() returned {type(actual).__name__}, not bool"])
+                # Fails this test only (#15.7); the report carries no non-bool result.
+                errors.append([det.kind, f"TypeError: {det.kind}() returned {type(actual).__name__} {_short(actual)}, not bool"])
+                actual = None
         alerting = (actual is True) if det.kind == "rule" else (actual is False)
         if not errors and alerting:
+            values = {}
             for fname, fn in det.optional.items():
                 try:
                     value = guarded(fn, subject)
                     _check_optional(fname, value)
+                    values[fname] = value
                 except BaseException as exc:  # noqa: BLE001
                     errors.append([fname, describe(exc)])
+            if not errors:
+                outputs.extend(_outputs(det, values))
     finally:
         for p in reversed(patches):
             p.stop()
     passed = not errors and actual == expected
-    return {"name": name, "passed": passed, "actual": actual, "errors": errors}
+    if actual is not None:
+        outputs.insert(0, [det.kind, "true" if actual else "false"])
+    return {"name": name, "passed": passed, "actual": actual, "errors": errors, "outputs": outputs}
+
+
+# The order and names panther-analysis-tool prints an alert's function results in
+# (destinations are checked, not printed: it prints none without configured ones).
+_PRINTED = (
+    ("title", "title"), ("dedup", "dedup"), ("alert_context", "alertContext"),
+    ("description", "description"), ("reference", "reference"), ("severity", "severity"),
+    ("runbook", "runbook"),
+)
+
+
+def _outputs(det, values):
+    """[[function, text]] of an alert's optional results as the reference runner prints
+    them: dedup always (falling back to the title, then `defaultDedupString:<id>`),
+    severity upper-cased (not at all for DEFAULT), alert context as JSON."""
+    out = []
+    for fname, printed in _PRINTED:
+        if fname == "dedup":
+            value = values.get("dedup") or values.get("title") or f"defaultDedupString:{det.id}"
+        elif fname not in values:
+            continue
+        else:
+            value = values[fname]
+        if fname == "alert_context":
+            text = json.dumps(value, default=str)
+        elif fname == "severity":
+            text = str(value).upper()
+            if text == "DEFAULT":
+                continue  # the spec's severity stands; the reference prints nothing
+        else:
+            text = str(value)
+        out.append([printed, text])
+    return out

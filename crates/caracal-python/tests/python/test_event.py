@@ -88,7 +88,7 @@ class DataModelTest(unittest.TestCase):
         self.assertEqual(e.udm("fallback"), "udm")
         self.assertEqual(e.udm("plain"), "p")
         self.assertEqual(e.udm("nothing", default="d"), "d")
-        self.assertEqual(e.udm_path("first_key"), "$.resources[0].ARN")
+        self.assertEqual(e.udm_path("first_key"), "resources.[0].ARN")  # as Panther prints it
         self.assertEqual(e.udm_path("actor"), "get_actor")
         self.assertIsNone(e.udm_path("unmapped"))
 

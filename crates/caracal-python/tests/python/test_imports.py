@@ -75,6 +75,43 @@ class PostureHelperTest(unittest.TestCase):
         self.assertIs(helpers.resource_lookup, caracal_posture.resource_lookup)
         self.assertIs(helpers.BadLookup, caracal_posture.BadLookup)
 
+    def test_panther_aws_helpers_lookups_read_the_store(self):
+        """#15.10: today's public module, with a lazily built boto3 table, routes its
+        lookups (and the helpers calling them) to caracal's store."""
+        source = (
+            "import boto3\n"
+            "_TABLE = None\n"
+            "class BadLookup(Exception):\n    pass\n"
+            "def resource_table():\n"
+            "    global _TABLE\n"
+            "    _TABLE = _TABLE or boto3.resource('dynamodb').Table('panther-resources')\n"
+            "    return _TABLE\n"
+            "def resource_lookup(resource_id):\n"
+            "    return resource_table().get_item(Key={'id': resource_id})['Item']['attributes']\n"
+            "def s3_lookup_by_name(name):\n    return resource_lookup('arn:aws:s3:::' + name)\n"
+            "def bucket_is_public(name):\n    return resource_lookup('arn:aws:s3:::' + name).get('Public')\n"
+        )
+        runtime.set_globals([("panther_aws_helpers", source, "<test>/panther_aws_helpers.py")])
+        helpers = importlib.import_module("panther_aws_helpers")
+
+        class Store:
+            def resource(self, rid):
+                return '{"Name": "b", "Public": true}' if rid == "arn:aws:s3:::b" else None
+
+            def compliance(self, rid):
+                return []
+
+        runtime.set_posture(Store())
+        try:
+            self.assertEqual(helpers.s3_lookup_by_name("b")["Name"], "b")
+            self.assertIs(helpers.bucket_is_public("b"), True)
+            with self.assertRaises(helpers.BadLookup):
+                helpers.resource_lookup("arn:aws:s3:::other")
+        finally:
+            runtime.set_posture(None)
+            runtime.set_globals([])
+            sys.modules.pop("panther_aws_helpers", None)
+
     def test_the_packs_copy_keeps_its_other_names_and_loses_boto3_lookups(self):
         source = (
             "import boto3\n"

@@ -130,7 +130,9 @@ pub(super) async fn credential_report(
 ///
 /// Columns become PascalCase (`access_key_1_last_used_date` → `AccessKey1LastUsedDate`,
 /// `user` → `UserName`, `arn` → `ARN`); `true`/`false` become booleans and the report's
-/// placeholders (`N/A`, `no_information`, `not_supported`) become null.
+/// placeholders (`N/A`, `no_information`, `not_supported`) become null. Times become UTC
+/// with a `Z` (`2020-01-01T00:00:00+00:00` → `2020-01-01T00:00:00Z`), as Panther's
+/// snapshots write them and public policies parse them (#15.10).
 pub(super) fn parse_credential_report(csv_bytes: &[u8]) -> Result<HashMap<String, Value>, String> {
     let mut reader = csv::Reader::from_reader(csv_bytes);
     let headers: Vec<String> = reader
@@ -148,7 +150,7 @@ pub(super) fn parse_credential_report(csv_bytes: &[u8]) -> Result<HashMap<String
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 "N/A" | "no_information" | "not_supported" | "" => Value::Null,
-                other => Value::String(other.to_owned()),
+                other => Value::String(report_time(other).unwrap_or_else(|| other.to_owned())),
             };
             row.insert(name.clone(), value);
         }
@@ -157,6 +159,12 @@ pub(super) fn parse_credential_report(csv_bytes: &[u8]) -> Result<HashMap<String
         }
     }
     Ok(out)
+}
+
+/// A report time (RFC 3339 with an offset) as UTC text ending in `Z`; None otherwise.
+fn report_time(text: &str) -> Option<String> {
+    let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+    Some(parsed.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 fn column_name(column: &str) -> String {
@@ -201,7 +209,14 @@ alice,arn:aws:iam::123456789012:user/alice,2020-01-01T00:00:00+00:00,true,no_inf
         assert_eq!(alice["UserName"], "alice");
         assert_eq!(alice["PasswordEnabled"], true);
         assert_eq!(alice["PasswordLastUsed"], Value::Null);
-        assert_eq!(alice["UserCreationTime"], "2020-01-01T00:00:00+00:00");
+        // #15.10: Panther's format, which `strptime(..., "%Y-%m-%dT%H:%M:%SZ")` reads.
+        assert_eq!(alice["UserCreationTime"], "2020-01-01T00:00:00Z");
+        assert_eq!(root["AccessKey1LastUsedDate"], "2024-04-30T08:00:00Z");
+        assert_eq!(
+            report_time("2024-04-30T10:00:00+02:00").as_deref(),
+            Some("2024-04-30T08:00:00Z")
+        );
+        assert_eq!(report_time("us-east-1"), None);
         assert_eq!(alice.as_object().map(|o| o.len()), Some(22));
     }
 

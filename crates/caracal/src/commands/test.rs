@@ -44,8 +44,16 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0, help_heading = "SELECTION")]
     minimum_tests: usize,
 
-    /// Accept unknown keys in specs and tests instead of marking them invalid
+    /// Leave out detections with Enabled: false
     #[arg(long, help_heading = "SELECTION")]
+    skip_disabled: bool,
+
+    /// Mark specs with unknown keys invalid (by default they load with a warning)
+    #[arg(long, help_heading = "SELECTION")]
+    strict_keys: bool,
+
+    /// Accepted for panther-analysis-tool compatibility: unknown keys only warn already
+    #[arg(long, hide = true, conflicts_with = "strict_keys")]
     ignore_extra_keys: bool,
 
     /// Print only failing detections and tests
@@ -97,7 +105,8 @@ fn run_blocking(args: Args) -> anyhow::Result<ExitCode> {
     let options = TestOptions {
         filters: args.filter,
         minimum_tests: args.minimum_tests,
-        ignore_extra_keys: args.ignore_extra_keys,
+        strict_keys: args.strict_keys && !args.ignore_extra_keys,
+        skip_disabled: args.skip_disabled,
         time_limit: Duration::from_millis(args.timeout_ms),
         python_paths,
         packs: args.packs,

@@ -1,0 +1,166 @@
+"""Behaviour public panther-analysis detections rely on, each as the reference event and
+test runner behave (issue #15): one test per difference found."""
+
+import json
+import unittest
+
+from support import engine_with, runtime
+
+from _caracal_runtime import lazy
+from _caracal_runtime.event import DataModel, PantherEvent
+
+
+def event(value, model=None):
+    return PantherEvent(runtime.loads(json.dumps(value)), model)
+
+
+def run_tests(engine, kind, tests):
+    return json.loads(runtime.run_tests(engine, kind, 0, json.dumps(tests)))
+
+
+class GetKeywordDefaultTest(unittest.TestCase):
+    """#15.1: `get(key, default=...)` as well as by position, on nested objects too."""
+
+    def test_keyword_default(self):
+        e = event({"a": {"b": 1}, "n": None})
+        self.assertEqual(e.get("missing", default="d"), "d")
+        self.assertEqual(e.get("missing", "d"), "d")
+        self.assertEqual(e.get("a", default={}), {"b": 1})
+        self.assertIsNone(e.get("n", default="d"))  # present, None: like dict.get
+        self.assertEqual(e["a"].get("x", default=0), 0)
+
+    def test_keyword_default_on_a_lazy_object(self):
+        obj = dict.__new__(runtime.LazyDict)
+        dict.__setitem__(obj, runtime.RAW, '{"k": 1}')
+        self.assertEqual(obj.get("z", default=5), 5)
+        self.assertEqual(obj.get("k", default=5), 1)
+
+    def test_through_a_detection(self):
+        engine = engine_with("rule", "def rule(e):\n    return e.get('missing', default='x') == 'x'\n")
+        [result] = run_tests(engine, "rule", [{"Name": "kw", "ExpectedResult": True, "Log": {}}])
+        self.assertTrue(result["passed"], result)
+
+
+class DeepWalkListTest(unittest.TestCase):
+    """#15.2: a path that ends on a list returns the list, even of one element."""
+
+    def test_one_element_list_is_returned_as_a_list(self):
+        e = event({"protoPayload": {"authorizationInfo": [{"permission": "p", "granted": True}]}})
+        self.assertEqual(e.deep_walk("protoPayload", "authorizationInfo"), [{"permission": "p", "granted": True}])
+        # Descending through the list into a key still gives the one value found.
+        self.assertEqual(e.deep_walk("protoPayload", "authorizationInfo", "permission"), "p")
+
+    def test_lists_of_values_are_spread_and_deduplicated(self):
+        e = event({"a": [{"b": [1, 2]}, {"b": [2, 3]}], "c": {"d": [7]}, "e": [[], []]})
+        self.assertEqual(e.deep_walk("a", "b"), [1, 2, 3])
+        self.assertEqual(e.deep_walk("c", "d"), [7])
+        self.assertEqual(e.deep_walk("e", default="d"), "d")  # only empty lists
+        self.assertEqual(e.deep_walk("a", "b", return_val="last"), 3)
+        self.assertEqual(e.deep_walk("a", "zz", default="d"), "d")
+
+
+class CaseInsensitiveLookupTest(unittest.TestCase):
+    """#15.3: a lookup that misses the exact key finds it in another case."""
+
+    def test_get_item_and_contains_fall_back_on_a_miss(self):
+        e = event({"eventSource": "s3.amazonaws.com", "userIdentity": {"accountId": "1"}})
+        self.assertEqual(e.get("eventsource"), "s3.amazonaws.com")
+        self.assertEqual(e["EVENTSOURCE"], "s3.amazonaws.com")
+        self.assertIn("eventsource", e)
+        self.assertEqual(e.deep_get("useridentity", "AccountID"), "1")
+        self.assertIsNone(e.get("errorCode"))
+        self.assertNotIn("errorCode", e)
+        with self.assertRaises(KeyError):
+            e["errorCode"]
+
+    def test_exact_key_wins_and_first_variant_in_order(self):
+        e = event({"Key": 1, "key": 2, "KEY": 3})
+        self.assertEqual(e["key"], 2)
+        self.assertEqual(e.get("kEy"), 1)
+
+    def test_fold_cache_is_bounded(self):
+        for i in range(lazy._FOLDS_MAX + 10):
+            lazy.fold_key(runtime.ImmutableDict({f"k{i}": i}), "x")
+        self.assertLessEqual(len(lazy._FOLDS), lazy._FOLDS_MAX)
+
+
+class UdmPathTest(unittest.TestCase):
+    """#15.4: `udm_path` is where the mapped field is in this event, dotted as Panther
+    prints it (no JSONPath `$.`); None when the path finds nothing."""
+
+    def test_dotted_path(self):
+        model = DataModel(
+            "M",
+            [
+                {"Name": "source_ip", "Path": "$.client.ipAddress"},
+                {"Name": "plain", "Path": "srcIp"},
+                {"Name": "first", "Path": "$.resources[0].ARN"},
+                {"Name": "each", "Path": "$.items[*].id"},
+            ],
+            None,
+        )
+        e = event({"client": {"ipAddress": "1.2.3.4"}, "srcIp": "5", "resources": [{"ARN": "a"}], "items": [{"id": 1}, {"id": 2}]}, model)
+        self.assertEqual(e.udm_path("source_ip"), "client.ipAddress")
+        self.assertEqual(e.udm_path("plain"), "srcIp")
+        self.assertEqual(e.udm_path("first"), "resources.[0].ARN")
+        self.assertEqual(e.udm("source_ip"), "1.2.3.4")
+        with self.assertRaises(runtime.event.PantherError):
+            e.udm_path("each")  # several matches, as Panther refuses
+        self.assertIsNone(event({}, model).udm_path("source_ip"))
+
+
+class LookupTest(unittest.TestCase):
+    """`event.lookup(table, key)` (panther_aws_helpers.lookup_aws_account_name): rows
+    mocked in the event as panther-analysis-tool reads them, else None."""
+
+    def test_mocked_lookup_data(self):
+        e = event({"_mocked_lookup_data_": {"aws_account_names": {"123": "prod"}}})
+        self.assertEqual(e.lookup("aws_account_names", "123"), "prod")
+        self.assertIsNone(e.lookup("aws_account_names", "456"))
+        self.assertIsNone(event({}).lookup("t", "k"))
+        self.assertIs(e.raw_view(), e)
+
+
+class PantherCoreSubmodulesTest(unittest.TestCase):
+    """#15.6: the panther_core submodules public detections import."""
+
+    def test_imports(self):
+        from panther_core import PantherEvent as Top
+        from panther_core.data_model import DataModel as DM
+        from panther_core.enriched_event import PantherEvent as Enriched
+        from panther_core.exceptions import PantherError
+        from panther_core.immutable import ImmutableCaseInsensitiveDict, ImmutableList, json_encoder
+
+        self.assertIs(Top, Enriched)
+        self.assertIs(DM, DataModel)
+        self.assertTrue(issubclass(PantherError, Exception))
+        e = event({"a": {"B": 1}, "l": [1, 2]})
+        self.assertIsInstance(e["a"], ImmutableCaseInsensitiveDict)
+        self.assertIsInstance(e["l"], ImmutableList)
+        wrapped = ImmutableList([1, {"x": 2}])
+        self.assertEqual(wrapped, [1, {"x": 2}])
+        self.assertEqual(json.dumps({"w": wrapped}, default=json_encoder), '{"w": [1, {"x": 2}]}')
+        with self.assertRaises(TypeError):
+            json_encoder(object())
+        self.assertEqual(ImmutableCaseInsensitiveDict({"Ab": 1}).get("ab"), 1)
+
+
+class NonBoolResultTest(unittest.TestCase):
+    """#15.7: a rule returning a non-bool fails its test only, with the value named."""
+
+    def test_non_bool_fails_the_test(self):
+        engine = engine_with("rule", "def rule(e):\n    return e.get('r')\n")
+        tests = [
+            {"Name": "string", "ExpectedResult": True, "Log": {"r": "yes"}},
+            {"Name": "dict", "ExpectedResult": True, "Log": {"r": {"a": 1}}},
+            {"Name": "bool", "ExpectedResult": True, "Log": {"r": True}},
+        ]
+        out = run_tests(engine, "rule", tests)
+        self.assertEqual([r["passed"] for r in out], [False, False, True])
+        self.assertIsNone(out[0]["actual"])
+        self.assertIn("returned str 'yes', not bool", out[0]["errors"][0][1])
+        self.assertIn("returned ImmutableDict", out[1]["errors"][0][1])
+
+
+if __name__ == "__main__":
+    unittest.main()
