@@ -449,3 +449,143 @@ fn first_sample_with(needle: &str) -> PathBuf {
         .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains(needle)))
         .expect("a sample with the event")
 }
+
+/// Two `caracal logs poll` processes drain one queue into one store at the same time:
+/// every event of every object counts into the one alert of its dedup key and window.
+async fn two_pollers_share_one_alert(store_env: &[(&str, String)]) {
+    let emulator = caracal_testkit::Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let clients = aws.session(None, caracal_aws::Purpose::Scan).await.unwrap().home();
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+    s3.create_bucket().bucket("logs").send().await.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("notes")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    const OBJECTS: usize = 12;
+    const PER_OBJECT: usize = 5;
+    for o in 0..OBJECTS {
+        let records: Vec<String> = (0..PER_OBJECT)
+            .map(|i| format!(
+                r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:{i:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"o{o}e{i}","eventType":"AwsApiCall"}}"#
+            ))
+            .collect();
+        let key = format!("AWSLogs/{o}.json");
+        let body = format!("{{\"Records\":[{}]}}", records.join(","));
+        s3.put_object()
+            .bucket("logs")
+            .key(&key)
+            .body(body.into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+        let note = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "s3": {"bucket": {"name": "logs"}, "object": {"key": key}}}]});
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(note.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("every.yml"),
+        "AnalysisType: rule\nRuleID: Test.Every\nFilename: every.py\nEnabled: true\n\
+         LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nDedupPeriodMinutes: 1440\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("every.py"),
+        "def rule(e):\n    return True\n\ndef dedup(e):\n    return 'all'\n",
+    )
+    .unwrap();
+    let endpoint = emulator.endpoint();
+    let spawn = |n: usize| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
+        cmd.args([
+            "logs",
+            "poll",
+            "--queue",
+            &queue_url,
+            "--once",
+            "--rules",
+            rules.to_str().unwrap(),
+        ])
+        .args(["--source-id", &format!("poller-{n}")])
+        .env_remove("CARACAL_CONFIG")
+        .env_remove("AWS_PROFILE")
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CARACAL_DB", dir.path().join("caracal.db"));
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.spawn().unwrap()
+    };
+    let (a, b) = (spawn(1), spawn(2));
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        (a.wait_with_output().unwrap(), b.wait_with_output().unwrap())
+    })
+    .await
+    .unwrap();
+    for out in [&a, &b] {
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let deleted = |o: &Output| -> usize {
+        let text = String::from_utf8_lossy(&o.stdout);
+        text.lines()
+            .find_map(|l| l.strip_prefix("messages: ")?.split(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    assert_eq!(deleted(&a) + deleted(&b), OBJECTS, "every message once");
+
+    let mut list = Command::new(env!("CARGO_BIN_EXE_caracal"));
+    list.args(["alerts", "list", "--json"])
+        .env_remove("CARACAL_CONFIG")
+        .envs([
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ])
+        .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CARACAL_DB", dir.path().join("caracal.db"));
+    let out = list.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let every: Vec<_> = alerts.iter().filter(|a| a["rule_id"] == "Test.Every").collect();
+    assert_eq!(every.len(), 1, "one alert for one dedup key and window: {alerts:#?}");
+    assert_eq!(every[0]["event_count"], (OBJECTS * PER_OBJECT) as u64, "no match lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_poll_processes_on_one_queue_and_one_sqlite_file_open_one_alert() {
+    two_pollers_share_one_alert(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_poll_processes_on_one_queue_and_dynamodb_open_one_alert() {
+    two_pollers_share_one_alert(&[
+        ("CARACAL_STORE", "dynamodb".to_owned()),
+        ("CARACAL_DYNAMODB_TABLE_PREFIX", "twopoll".to_owned()),
+    ])
+    .await;
+}
