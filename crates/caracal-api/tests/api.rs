@@ -2,22 +2,13 @@
 //! account: tokens and scopes, resources and compliance, plan and apply a remediation
 //! (the verdict flips to PASS, the audit names the token), and bad input.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use caracal_api::{ApiOptions, ApiState, HttpOptions, Metrics};
+use caracal_api::ApiOptions;
 use caracal_app::tokens::{self, Scope};
-use caracal_app::{Context, PolicySource, ScanScope, posture};
-use caracal_aws::Purpose;
-use caracal_core::Config;
-use caracal_core::config::{StoreBackend, StoreConfig};
-use caracal_testkit::{Emulator, seed};
+use caracal_testkit::Emulator;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
-}
 
 fn encode(id: &str) -> String {
     id.bytes()
@@ -76,19 +67,7 @@ fn assert_error(status: StatusCode, body: &Value, expected: StatusCode) {
 async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let aws = emulator.aws().await.expect("aws");
-    let mut store = StoreConfig { backend: StoreBackend::Sqlite, ..Default::default() };
-    store.sqlite.path = dir.path().join("caracal.db");
-    let config = Config { aws: emulator.aws_config(), store, ..Config::default() };
-    let opened = caracal_store::open(&config.store, None).await.expect("store");
-    opened.create_tables().await.expect("tables");
-    let ctx = Arc::new(Context::from_parts(config, aws, opened));
-    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
-    let manifest = seed::seed(&session, 1).await.expect("seed");
-    let policies = PolicySource { paths: vec![repo("policies")], ..Default::default() };
-    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&policies), &())
-        .await
-        .expect("scan");
+    let (ctx, manifest, policies) = common::scanned(&emulator, dir.path()).await;
 
     let read = tokens::create(&ctx, "dashboard", &[Scope::Read]).await.expect("token");
     let fixer = tokens::create(&ctx, "chatops-bot", &[Scope::Remediate]).await.expect("token");
@@ -100,16 +79,8 @@ async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
     );
 
     let options = ApiOptions { policies: Some(policies), ..ApiOptions::default() };
-    let state = ApiState::new(ctx.clone(), options, Arc::new(Metrics::default()));
-    let http = HttpOptions::default();
-    let router = caracal_api::router(state, &http);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(caracal_api::serve(listener, router, async {
-        let _ = stopped.await;
-    }));
-    let api = Api { base, http: reqwest::Client::new() };
+    let server = common::serve(ctx.clone(), options).await;
+    let api = Api { base: server.base.clone(), http: reqwest::Client::new() };
     let (r, f) = (Some(read.token.as_str()), Some(fixer.token.as_str()));
 
     // Health needs no token; everything under /v1 does.
@@ -239,6 +210,5 @@ async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
     let (status, _) = api.get("/v1/resources", r).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    let _ = stop.send(());
-    server.await.expect("server task").expect("server");
+    server.shut_down().await;
 }

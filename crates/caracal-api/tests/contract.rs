@@ -3,21 +3,16 @@
 //! that none answers 5xx and every answer matches the schema. Uses a read token, so the
 //! write operations exercise their 403 answers and the account stays as seeded.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
-use caracal_api::{ApiOptions, ApiState, HttpOptions, Metrics};
+use caracal_api::ApiOptions;
 use caracal_app::tokens::{self, Scope};
-use caracal_app::{Context, PolicySource, ScanScope, posture};
-use caracal_aws::Purpose;
-use caracal_core::Config;
-use caracal_core::config::{StoreBackend, StoreConfig};
-use caracal_testkit::{Emulator, seed};
+use caracal_testkit::Emulator;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(path)
-}
+use common::repo;
 
 fn schemathesis() -> PathBuf {
     let venv = std::env::var_os("CARACAL_VENV").map(PathBuf::from).unwrap_or_else(|| {
@@ -32,19 +27,7 @@ async fn every_operation_answers_within_its_schema_and_never_5xx() {
     assert!(tool.exists(), "{} is missing: run scripts/setup", tool.display());
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let aws = emulator.aws().await.expect("aws");
-    let mut store = StoreConfig { backend: StoreBackend::Sqlite, ..Default::default() };
-    store.sqlite.path = dir.path().join("caracal.db");
-    let config = Config { aws: emulator.aws_config(), store, ..Config::default() };
-    let opened = caracal_store::open(&config.store, None).await.expect("store");
-    opened.create_tables().await.expect("tables");
-    let ctx = Arc::new(Context::from_parts(config, aws, opened));
-    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
-    seed::seed(&session, 1).await.expect("seed");
-    let policies = PolicySource { paths: vec![repo("policies")], ..Default::default() };
-    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&policies), &())
-        .await
-        .expect("scan");
+    let (ctx, _, policies) = common::scanned(&emulator, dir.path()).await;
     let read = tokens::create(&ctx, "contract", &[Scope::Read]).await.expect("token");
 
     let options = ApiOptions {
@@ -52,14 +35,8 @@ async fn every_operation_answers_within_its_schema_and_never_5xx() {
         rules: vec![repo("rules")],
         lake: Some(dir.path().join("lake")),
     };
-    let state = ApiState::new(ctx.clone(), options, Arc::new(Metrics::default()));
-    let router = caracal_api::router(state, &HttpOptions::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(caracal_api::serve(listener, router, async {
-        let _ = stopped.await;
-    }));
+    let server = common::serve(ctx.clone(), options).await;
+    let base = server.base.clone();
 
     let report = dir.path().join("report");
     let args = [
@@ -86,6 +63,5 @@ async fn every_operation_answers_within_its_schema_and_never_5xx() {
     assert!(out.status.success(), "schemathesis found problems:\n{stdout}\n{stderr}");
     assert!(stdout.contains("/v1/resources"), "it tested the API:\n{stdout}");
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    server.shut_down().await;
 }

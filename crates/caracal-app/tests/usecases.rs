@@ -26,6 +26,22 @@ async fn context(emulator: &Emulator, dir: &std::path::Path) -> Arc<Context> {
     Arc::new(Context::from_parts(config, aws, opened))
 }
 
+/// The seeded emulator account, scanned into a fresh SQLite file with the bundled
+/// policies evaluated.
+async fn scanned(
+    emulator: &Emulator,
+    dir: &std::path::Path,
+) -> (Arc<Context>, caracal_aws::Session, caracal_testkit::Manifest, PolicySource) {
+    let ctx = context(emulator, dir).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
+    let manifest = seed::seed(&session, 1).await.expect("seed");
+    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
+    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
+        .await
+        .expect("scan and evaluate");
+    (ctx, session, manifest, source)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_and_evaluate_stores_verdicts_and_a_broken_policy_errors_instead_of_vanishing() {
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
@@ -210,13 +226,7 @@ async fn a_posture_join_rule_fires_only_where_the_scanned_store_says_the_resourc
     // `resource_at` answers from the history at the event's time.
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ctx = context(&emulator, dir.path()).await;
-    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
-    let manifest = seed::seed(&session, 1).await.expect("seed");
-    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
-    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
-        .await
-        .expect("scan and evaluate");
+    let (ctx, _, manifest, _) = scanned(&emulator, dir.path()).await;
     let store = ctx.store().await.unwrap();
     let groups = store
         .resources()
@@ -333,13 +343,7 @@ async fn cloudtrail_write_events_rescan_and_re_evaluate_just_the_changed_resourc
     // rescan of that group, and its stored verdict turns FAIL without a full scan.
     let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
     let dir = tempfile::tempdir().expect("tempdir");
-    let ctx = context(&emulator, dir.path()).await;
-    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.expect("session");
-    let manifest = seed::seed(&session, 1).await.expect("seed");
-    let source = PolicySource { paths: vec![repo("policies")], ..Default::default() };
-    posture::scan_and_evaluate(&ctx, &ScanScope::default(), Some(&source), &())
-        .await
-        .expect("scan and evaluate");
+    let (ctx, session, manifest, source) = scanned(&emulator, dir.path()).await;
     let store = ctx.store().await.unwrap().clone();
     let web = manifest.security_groups.iter().find(|g| g.open_ports.is_empty()).unwrap();
     let arn = format!(
