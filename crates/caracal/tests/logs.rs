@@ -508,8 +508,24 @@ async fn two_pollers_share_one_alert(store_env: &[(&str, String)]) {
     )
     .unwrap();
     let endpoint = emulator.endpoint();
-    let spawn = |n: usize| {
+    // The binary pointed at the emulator and the store under test.
+    let caracal = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_caracal"));
+        cmd.env_remove("CARACAL_CONFIG")
+            .env_remove("AWS_PROFILE")
+            .envs([
+                ("AWS_ENDPOINT_URL", endpoint.as_str()),
+                ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
+                ("AWS_ACCESS_KEY_ID", "testing"),
+                ("AWS_SECRET_ACCESS_KEY", "testing"),
+                ("AWS_REGION", "us-east-1"),
+            ])
+            .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("CARACAL_DB", dir.path().join("caracal.db"));
+        cmd
+    };
+    let spawn = |n: usize| {
+        let mut cmd = caracal();
         cmd.args([
             "logs",
             "poll",
@@ -519,18 +535,7 @@ async fn two_pollers_share_one_alert(store_env: &[(&str, String)]) {
             "--rules",
             rules.to_str().unwrap(),
         ])
-        .args(["--source-id", &format!("poller-{n}")])
-        .env_remove("CARACAL_CONFIG")
-        .env_remove("AWS_PROFILE")
-        .envs([
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-        ])
-        .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("CARACAL_DB", dir.path().join("caracal.db"));
+        .args(["--source-id", &format!("poller-{n}")]);
         cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         cmd.spawn().unwrap()
     };
@@ -556,19 +561,7 @@ async fn two_pollers_share_one_alert(store_env: &[(&str, String)]) {
     };
     assert_eq!(deleted(&a) + deleted(&b), OBJECTS, "every message once");
 
-    let mut list = Command::new(env!("CARGO_BIN_EXE_caracal"));
-    list.args(["alerts", "list", "--json"])
-        .env_remove("CARACAL_CONFIG")
-        .envs([
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("CARACAL_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-        ])
-        .envs(store_env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("CARACAL_DB", dir.path().join("caracal.db"));
-    let out = list.output().unwrap();
+    let out = caracal().args(["alerts", "list", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let alerts: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let every: Vec<_> = alerts.iter().filter(|a| a["rule_id"] == "Test.Every").collect();
