@@ -38,7 +38,10 @@ async fn load(url: String, token: String) -> Round {
             while started.elapsed() < ROUND {
                 let t = Instant::now();
                 let resp = client.get(&url).bearer_auth(&token).send().await.expect("request");
-                assert!(resp.status().is_success(), "{}", resp.status());
+                let status = resp.status();
+                if !status.is_success() {
+                    panic!("{status}: {}", resp.text().await.unwrap_or_default());
+                }
                 let body = resp.bytes().await.expect("body");
                 assert!(body.len() > 1000);
                 latencies.push(t.elapsed());
@@ -73,7 +76,6 @@ async fn run() {
             Resource::new(format!("arn:aws:s3:::bench-{i:05}"), "AWS.S3.Bucket", "123456789012", "us-east-1")
                 .with("Versioning", serde_json::json!({"Status": "Enabled"}))
                 .with("Grants", serde_json::json!([{"Grantee": {"Type": "CanonicalUser", "ID": "abc"}, "Permission": "FULL_CONTROL"}]))
-                .with("Name", format!("bench-{i:05}"))
         })
         .collect();
     opened.resources().put_batch(&resources, chrono::Utc::now()).await.expect("seed");
