@@ -237,6 +237,7 @@ pub async fn evaluate(
                     status: ComplianceStatus::Error(broken.message.clone()),
                     suppressed: false,
                     evaluated_at: now,
+                    first_seen: None,
                 });
             }
         }

@@ -29,7 +29,7 @@ mod token;
 pub use crate::{
     alerts::{AlertStore, DedupOutcome, MatchKey},
     audit::{AuditFilter, AuditStore},
-    compliance::{ComplianceStore, OverviewRow, StatusCounts},
+    compliance::{ComplianceStore, OverviewRow, StatusCounts, TransitionQuery},
     dynamodb::DynamoStore,
     error::{Error, Result},
     kv::KvStore,
