@@ -27,7 +27,7 @@ mod time;
 mod token;
 
 pub use crate::{
-    alerts::{AlertStore, DedupOutcome, MatchKey},
+    alerts::{AlertStore, DedupOutcome, MatchKey, alert_id},
     audit::{AuditFilter, AuditStore},
     compliance::{ComplianceStore, OverviewRow, StatusCounts, TransitionQuery},
     dynamodb::DynamoStore,
