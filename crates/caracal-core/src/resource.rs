@@ -91,6 +91,19 @@ impl PartialEq<&str> for ResourceType {
 /// The region value of global resources (IAM, account singletons).
 pub const GLOBAL_REGION: &str = "global";
 
+/// The envelope's keys (RESOURCES.md): fields of [`Resource`], never attributes.
+pub const ENVELOPE_KEYS: [&str; 9] = [
+    "ResourceId",
+    "ResourceType",
+    "AccountId",
+    "Region",
+    "Arn",
+    "Id",
+    "Name",
+    "Tags",
+    "TimeCreated",
+];
+
 /// One snapshot of one cloud resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -145,10 +158,35 @@ impl Resource {
         }
     }
 
-    /// Sets one attribute, builder style.
+    /// Sets one attribute, builder style. An envelope key (`Name`, `Arn`, `Id`, `Tags`,
+    /// `TimeCreated`, ...) sets that field instead, so a snapshot never carries the same
+    /// key twice (its JSON would not read back); a value of the wrong shape clears it.
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.attributes.insert(key.to_owned(), value.into());
+        let value = value.into();
+        let text = || value.as_str().map(str::to_owned);
+        match key {
+            "ResourceId" => self.resource_id = text().unwrap_or_default(),
+            "ResourceType" => {
+                self.resource_type = ResourceType::from(value.as_str().unwrap_or_default())
+            }
+            "AccountId" => self.account_id = text().unwrap_or_default(),
+            "Region" => self.region = text().unwrap_or_default(),
+            "Arn" => self.arn = text(),
+            "Id" => self.id = text(),
+            "Name" => self.name = text(),
+            "Tags" => self.tags = serde_json::from_value(value).unwrap_or_default(),
+            "TimeCreated" => self.time_created = serde_json::from_value(value).unwrap_or_default(),
+            _ => {
+                self.attributes.insert(key.to_owned(), value);
+            }
+        }
         self
+    }
+
+    /// The first attribute whose key belongs to the envelope, if any: such a snapshot
+    /// serializes the key twice and cannot be read back, so stores refuse it.
+    pub fn envelope_clash(&self) -> Option<&str> {
+        ENVELOPE_KEYS.into_iter().find(|k| self.attributes.contains_key(*k))
     }
 
     /// The whole snapshot as the flat JSON object policies read.
@@ -237,6 +275,23 @@ pub struct ResourceChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn envelope_keys_set_fields_never_attributes() {
+        let r = Resource::new("arn:aws:s3:::b", "AWS.S3.Bucket", "123456789012", "us-east-1")
+            .with("Name", "b")
+            .with("Tags", serde_json::json!({"env": "prod"}))
+            .with("Arn", "arn:aws:s3:::b")
+            .with("Versioning", "Enabled");
+        assert_eq!(r.name.as_deref(), Some("b"));
+        assert_eq!(r.tags.get("env").map(String::as_str), Some("prod"));
+        assert_eq!(r.envelope_clash(), None);
+        let back: Resource = serde_json::from_value(r.to_json()).unwrap();
+        assert_eq!(back, r);
+        let mut bad = r.clone();
+        bad.attributes.insert("Name".into(), "other".into());
+        assert_eq!(bad.envelope_clash(), Some("Name"));
+    }
     use serde_json::json;
 
     #[test]

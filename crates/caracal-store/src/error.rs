@@ -98,6 +98,17 @@ pub enum Error {
         "store.backend is dynamodb but no DynamoDB client was built (build one with caracal-aws)"
     )]
     MissingDynamoClient,
+    /// A snapshot carries an envelope key among its attributes: stored, it would not
+    /// read back.
+    #[error(
+        "resource {resource_id}: attribute {key:?} clashes with the envelope field of that name"
+    )]
+    EnvelopeClash {
+        /// The resource.
+        resource_id: String,
+        /// The clashing key.
+        key: String,
+    },
     /// A blocking SQLite task panicked or was cancelled.
     #[error("store task failed: {0}")]
     Task(String),

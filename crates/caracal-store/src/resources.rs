@@ -176,6 +176,19 @@ pub(crate) fn hash_text(resource: &Resource) -> String {
     format!("{:016x}", resource.content_hash())
 }
 
+/// Refuses a batch holding a snapshot whose attributes clash with the envelope.
+pub(crate) fn check_envelope(resources: &[Resource]) -> crate::error::Result<()> {
+    for r in resources {
+        if let Some(key) = r.envelope_clash() {
+            return Err(crate::error::Error::EnvelopeClash {
+                resource_id: r.resource_id.clone(),
+                key: key.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The batch with repeated ids removed: first position, last snapshot.
 pub(crate) fn dedupe(resources: &[Resource]) -> Vec<&Resource> {
     let mut position = std::collections::HashMap::<&str, usize>::new();

@@ -12,8 +12,8 @@ use super::{DynamoStore, Item, alerts::is_condition_failure, get_s, key, s};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, classify, dedupe,
-        first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, check_envelope,
+        classify, dedupe, first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -140,6 +140,7 @@ impl ResourceStore for DynamoStore {
         resources: &[Resource],
         observed_at: DateTime<Utc>,
     ) -> Result<Vec<(String, Option<ChangeKind>)>> {
+        check_envelope(resources)?;
         let batch = dedupe(resources);
         let now = time::format(observed_at);
         let stored = self.items_by_id(batch.iter().map(|r| r.resource_id.as_str())).await?;

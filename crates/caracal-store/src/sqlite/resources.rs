@@ -9,8 +9,8 @@ use super::{FResult, Fail, SqliteStore};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, classify, dedupe,
-        first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, check_envelope,
+        classify, dedupe, first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -45,6 +45,7 @@ impl ResourceStore for SqliteStore {
         resources: &[Resource],
         observed_at: DateTime<Utc>,
     ) -> Result<Vec<(String, Option<ChangeKind>)>> {
+        check_envelope(resources)?;
         let batch: Vec<Resource> = dedupe(resources).into_iter().cloned().collect();
         let now = time::format(observed_at);
         self.write(move |tx| {

@@ -705,3 +705,12 @@ pub async fn alerts_write_only_on_the_expected_revision(store: &dyn Store) {
     let newer = Alert { event_count: 3, revision: 1, ..old };
     assert!(al.put_if_revision(&newer, Some(0)).await.unwrap());
 }
+
+pub async fn a_snapshot_with_an_envelope_key_among_its_attributes_is_refused(store: &dyn Store) {
+    let mut bad = bucket("clash");
+    bad.attributes.insert("Name".into(), json!("other"));
+    let err = store.resources().put_batch(&[bucket("fine"), bad], t(0)).await.unwrap_err();
+    assert!(matches!(err, Error::EnvelopeClash { ref key, .. } if key == "Name"), "{err}");
+    // Refused as a whole, before anything was written.
+    assert_eq!(store.resources().get("arn:aws:s3:::fine").await.unwrap(), None);
+}

@@ -75,6 +75,7 @@ conformance!(
     ids_in_scope_are_the_live_ids_of_one_scope,
     compliance_keeps_the_last_verdict_per_resource_and_policy,
     every_status_change_is_one_transition_with_its_cause,
+    a_snapshot_with_an_envelope_key_among_its_attributes_is_refused,
     overviews_count_verdicts_and_keep_suppressed_out_of_fail,
     deleting_a_resources_findings_leaves_others,
     alerts_upsert_by_id_and_list_newest_first,
