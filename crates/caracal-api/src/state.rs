@@ -12,7 +12,22 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use caracal_python::pack::{self, DetectionSpec, LoadOptions};
+
+use crate::error::ApiError;
 use crate::metrics::Metrics;
+
+/// Reads the specs of pack folders in a blocking task.
+async fn load(paths: Vec<PathBuf>) -> Result<Arc<Vec<DetectionSpec>>, ApiError> {
+    if paths.is_empty() {
+        return Ok(Arc::default());
+    }
+    let loaded = tokio::task::spawn_blocking(move || pack::load(&paths, &LoadOptions::default()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(format!("loading packs: {e}")))?;
+    Ok(Arc::new(loaded.detections))
+}
 
 /// Scans kept in memory for `GET /v1/scans`.
 const KEPT_SCANS: usize = 100;
@@ -32,6 +47,10 @@ struct Inner {
     metrics: Arc<Metrics>,
     scans: Mutex<BTreeMap<u64, ScanRun>>,
     next_scan: AtomicU64,
+    /// The packs' specs, read once (like the compiled engines, which a scan keeps for
+    /// the life of the process): `/v1/policies` and friends never re-read YAML.
+    policy_specs: tokio::sync::OnceCell<Arc<Vec<DetectionSpec>>>,
+    rule_specs: tokio::sync::OnceCell<Arc<Vec<DetectionSpec>>>,
 }
 
 /// Where the API finds what it serves besides the store.
@@ -56,6 +75,8 @@ impl ApiState {
             metrics,
             scans: Mutex::default(),
             next_scan: AtomicU64::new(1),
+            policy_specs: tokio::sync::OnceCell::new(),
+            rule_specs: tokio::sync::OnceCell::new(),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -73,6 +94,18 @@ impl ApiState {
     /// The rule pack folders.
     pub fn rules(&self) -> &[PathBuf] {
         &self.inner.rules
+    }
+
+    /// The specs of the policy packs, loaded on first use (none configured: empty).
+    pub async fn policy_specs(&self) -> Result<Arc<Vec<DetectionSpec>>, ApiError> {
+        let paths = self.policies().map(|p| p.paths.clone()).unwrap_or_default();
+        self.inner.policy_specs.get_or_try_init(|| load(paths)).await.cloned()
+    }
+
+    /// The specs of the rule packs, loaded on first use.
+    pub async fn rule_specs(&self) -> Result<Arc<Vec<DetectionSpec>>, ApiError> {
+        let paths = self.rules().to_vec();
+        self.inner.rule_specs.get_or_try_init(|| load(paths)).await.cloned()
     }
 
     /// The local lake.

@@ -2,13 +2,12 @@
 //! findings, and the policies and rules with their state.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use axum::Json;
 use axum::extract::{Query, State};
 use caracal_app::tokens::Scope;
 use caracal_core::{ComplianceStatus, Finding};
-use caracal_python::pack::{self, DetectionSpec, LoadOptions};
+use caracal_python::pack::{self, DetectionSpec};
 use caracal_store::StatusCounts;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -84,17 +83,6 @@ pub struct DetectionInfo {
     pub counts: Option<Counts>,
 }
 
-async fn load(paths: Vec<PathBuf>) -> Result<Vec<DetectionSpec>, ApiError> {
-    if paths.is_empty() {
-        return Ok(Vec::new());
-    }
-    let loaded = tokio::task::spawn_blocking(move || pack::load(&paths, &LoadOptions::default()))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(format!("loading packs: {e}")))?;
-    Ok(loaded.detections)
-}
-
 fn info(spec: &DetectionSpec, counts: Option<Counts>) -> DetectionInfo {
     DetectionInfo {
         id: spec.id.clone(),
@@ -138,8 +126,7 @@ pub async fn overview(
     let store = state.ctx().store().await?;
     let per_policy = store.compliance().overview_by_policy().await?;
     let per_severity = store.compliance().overview_by_severity().await?;
-    let paths = state.policies().map(|p| p.paths.clone()).unwrap_or_default();
-    let specs = load(paths).await?;
+    let specs = state.policy_specs().await?;
     let by_id: BTreeMap<&str, &DetectionSpec> = specs.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut overview = Overview {
         by_policy: BTreeMap::new(),
@@ -233,8 +220,7 @@ pub async fn policies(
         .iter()
         .map(|r| (r.key.clone(), (&r.counts).into()))
         .collect();
-    let paths = state.policies().map(|p| p.paths.clone()).unwrap_or_default();
-    let specs = load(paths).await?;
+    let specs = state.policy_specs().await?;
     Ok(Json(
         specs
             .iter()
@@ -252,7 +238,7 @@ pub async fn rules(
     caller: Caller,
 ) -> Result<Json<Vec<DetectionInfo>>, ApiError> {
     caller.require(Scope::Read)?;
-    let specs = load(state.rules().to_vec()).await?;
+    let specs = state.rule_specs().await?;
     Ok(Json(
         specs
             .iter()
