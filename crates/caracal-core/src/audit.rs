@@ -18,8 +18,15 @@ pub enum AuditOutcome {
     AlreadyCompliant,
     /// Refused before acting (re-check found a change, circuit breaker, confirmation declined).
     Refused,
-    /// An AWS call failed.
+    /// An AWS call failed, and a re-read showed the change was not made.
     Failed,
+    /// Intent: written right before the first call. A record with the outcome follows
+    /// and names it (`intent`); an intent with no outcome means the process died while
+    /// acting: the resource's state is unknown until re-checked.
+    Applying,
+    /// Calls were made but a response was lost and the re-read could not settle whether
+    /// the change landed: re-check the resource.
+    Unknown,
 }
 
 impl AuditOutcome {
@@ -32,6 +39,8 @@ impl AuditOutcome {
             Self::AlreadyCompliant => "already_compliant",
             Self::Refused => "refused",
             Self::Failed => "failed",
+            Self::Applying => "applying",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -44,6 +53,8 @@ impl AuditOutcome {
             Self::AlreadyCompliant,
             Self::Refused,
             Self::Failed,
+            Self::Applying,
+            Self::Unknown,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)
@@ -75,4 +86,8 @@ pub struct AuditRecord {
     pub after: Value,
     /// The error, for `Failed` and `Refused`.
     pub error: Option<String>,
+    /// For an outcome written after calls were made: the id of the `Applying` intent
+    /// record it closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
 }

@@ -121,11 +121,12 @@ impl Executor {
                     &plan.before,
                     &Value::Null,
                     None,
+                    None,
                 )
                 .await?;
                 Ok(plan)
             }
-            Err(err) => Err(self.fail(req, None, None, err).await),
+            Err(err) => Err(self.fail(req, None, None, err, None).await),
         }
     }
 
@@ -138,7 +139,9 @@ impl Executor {
     pub async fn apply(&self, req: &Request, approved: &Plan) -> Result<Report, Error> {
         match self.apply_inner(req, approved).await {
             Ok(report) => Ok(report),
-            Err((err, completed)) => Err(self.fail(req, Some(approved), completed, err).await),
+            Err((err, completed, intent)) => {
+                Err(self.fail(req, Some(approved), completed, err, intent.as_deref()).await)
+            }
         }
     }
 
@@ -147,7 +150,7 @@ impl Executor {
     pub async fn run(&self, req: &Request) -> Result<Report, Error> {
         let plan = match self.make_plan(req).await {
             Ok(plan) => plan,
-            Err(err) => return Err(self.fail(req, None, None, err).await),
+            Err(err) => return Err(self.fail(req, None, None, err, None).await),
         };
         self.apply(req, &plan).await
     }
@@ -172,6 +175,7 @@ impl Executor {
                     &Value::Null,
                     &Value::Null,
                     Some(text),
+                    None,
                 )
                 .await?;
             }
@@ -187,13 +191,13 @@ impl Executor {
     /// Records that a circuit breaker stopped `req` before any call: `count` resources
     /// wanted fixing, `max` were allowed. Returns the error to report.
     pub async fn refuse_over_limit(&self, req: &Request, count: usize, max: usize) -> Error {
-        self.fail(req, None, None, Error::TooManyResources { count, max }).await
+        self.fail(req, None, None, Error::TooManyResources { count, max }, None).await
     }
 
     /// Records that an operator did not approve `plan` (declined, or no terminal to ask).
     pub async fn refuse(&self, req: &Request, plan: &Plan, reason: &str) -> Result<Error, Error> {
         let err = Error::NotConfirmed { reason: reason.to_owned() };
-        Ok(self.fail(req, Some(plan), None, err).await)
+        Ok(self.fail(req, Some(plan), None, err, None).await)
     }
 
     /// Audit records, newest first.
@@ -219,12 +223,8 @@ impl Executor {
         })
     }
 
-    async fn apply_inner(
-        &self,
-        req: &Request,
-        approved: &Plan,
-    ) -> Result<Report, (Error, Option<usize>)> {
-        let (remediation, parameters) = resolve(req).map_err(|e| (e, None))?;
+    async fn apply_inner(&self, req: &Request, approved: &Plan) -> Result<Report, Failure> {
+        let (remediation, parameters) = resolve(req).map_err(|e| (e, None, None))?;
         if approved.remediation_id != remediation.id()
             || approved.target.resource_id != req.resource_id
             || approved.parameters != parameters
@@ -233,16 +233,16 @@ impl Executor {
                 planned: format!("{} on {}", approved.remediation_id, approved.target.resource_id),
                 requested: format!("{} on {}", remediation.id(), req.resource_id),
             };
-            return Err((err, None));
+            return Err((err, None, None));
         }
         let (target, session, clients) =
-            self.target(remediation, &req.resource_id).await.map_err(|e| (e, None))?;
+            self.target(remediation, &req.resource_id).await.map_err(|e| (e, None, None))?;
 
         // Re-check: a fresh read, compared with the state the plan was made from.
-        let before = remediation.check(&clients, &target).await.map_err(|e| (e, None))?;
+        let before = remediation.check(&clients, &target).await.map_err(|e| (e, None, None))?;
         let fresh = remediation
             .plan(&target, &before, &parameters, (self.clock)())
-            .map_err(|e| (e, None))?;
+            .map_err(|e| (e, None, None))?;
         if fresh.calls.is_empty() {
             info!(resource = %target.resource_id, remediation = remediation.id(), "Already compliant.");
             let id = self
@@ -254,9 +254,10 @@ impl Executor {
                     &before,
                     &before,
                     None,
+                    None,
                 )
                 .await
-                .map_err(|e| (e, None))?;
+                .map_err(|e| (e, None, None))?;
             let report =
                 report(id, AuditOutcome::AlreadyCompliant, approved, before.clone(), before);
             return Ok(report);
@@ -268,27 +269,94 @@ impl Executor {
                 planned: approved.fingerprint.clone(),
                 current,
             };
-            return Err((err, None));
+            return Err((err, None, None));
         }
 
+        // Intent before the first call (#11.9): if the process dies while acting, the
+        // audit still says a change may have been made.
+        let intent = self
+            .audit(
+                req,
+                AuditOutcome::Applying,
+                Some(approved),
+                Some(0),
+                &before,
+                &Value::Null,
+                None,
+                None,
+            )
+            .await
+            .map_err(|e| (e, None, None))?;
         let total = approved.calls.len();
-        make_calls(remediation, &clients, &target, &approved.calls).await?;
-
-        // Verify: a fresh read; fixed when the remediation has nothing left to do.
-        let after = remediation.check(&clients, &target).await.map_err(|e| (e, Some(total)))?;
-        let left = remediation
-            .plan(&target, &after, &parameters, (self.clock)())
-            .map_err(|e| (e, Some(total)))?;
-        let outcome =
-            if left.calls.is_empty() { AuditOutcome::Fixed } else { AuditOutcome::NotFixed };
+        let (outcome, after, note) =
+            match make_calls(remediation, &clients, &target, &approved.calls).await {
+                Ok(()) => {
+                    let after = remediation
+                        .check(&clients, &target)
+                        .await
+                        .map_err(|e| (e, Some(total), Some(intent.clone())))?;
+                    let left = remediation
+                        .plan(&target, &after, &parameters, (self.clock)())
+                        .map_err(|e| (e, Some(total), Some(intent.clone())))?;
+                    let outcome = match left.calls.is_empty() {
+                        true => AuditOutcome::Fixed,
+                        false => AuditOutcome::NotFixed,
+                    };
+                    (outcome, after, None)
+                }
+                // No answer from AWS: whether the change landed is learned by reading the
+                // resource again, never by repeating a call that may not be idempotent.
+                Err((err, completed)) if response_lost(&err) => {
+                    let settled =
+                        self.settle(remediation, &clients, &target, &parameters, approved).await;
+                    let (outcome, after) = match settled {
+                        Ok(found) => found,
+                        Err(reread) => (AuditOutcome::Unknown, json_error(&reread)),
+                    };
+                    if outcome == AuditOutcome::Failed {
+                        return Err((err, completed, Some(intent)));
+                    }
+                    let note = match outcome {
+                        AuditOutcome::Unknown => format!("{err}; unknown: re-check the resource"),
+                        _ => format!("{err}; the re-read shows the change applied (verified)"),
+                    };
+                    (outcome, after, Some(note))
+                }
+                Err((err, completed)) => return Err((err, completed, Some(intent))),
+            };
         info!(resource = %target.resource_id, remediation = remediation.id(), outcome = outcome.as_str(), "Applied.");
         let id = self
-            .audit(req, outcome, Some(approved), Some(total), &before, &after, None)
+            .audit(req, outcome, Some(approved), Some(total), &before, &after, note, Some(&intent))
             .await
-            .map_err(|e| (e, Some(total)))?;
+            .map_err(|e| (e, Some(total), Some(intent.clone())))?;
         let mut report = report(id, outcome, approved, before, after);
-        report.snapshot = self.rescan(&session, &target).await;
+        if outcome != AuditOutcome::Unknown {
+            report.snapshot = self.rescan(&session, &target).await;
+        }
         Ok(report)
+    }
+
+    /// After a lost response: reads the resource again and says what is known. Nothing
+    /// left to do: `Fixed` (verified); the whole plan still to do: `Failed` (nothing
+    /// landed); anything else: `Unknown`.
+    async fn settle(
+        &self,
+        remediation: &dyn Remediation,
+        clients: &Clients,
+        target: &Target,
+        parameters: &Value,
+        approved: &Plan,
+    ) -> Result<(AuditOutcome, Value), Error> {
+        let after = remediation.check(clients, target).await?;
+        let left = remediation.plan(target, &after, parameters, (self.clock)())?;
+        let outcome = if left.calls.is_empty() {
+            AuditOutcome::Fixed
+        } else if left.calls == approved.calls {
+            AuditOutcome::Failed
+        } else {
+            AuditOutcome::Unknown
+        };
+        Ok((outcome, after))
     }
 
     /// Refreshes the stored snapshot of a scanned resource with the scanner's targeted
@@ -384,6 +452,7 @@ impl Executor {
         plan: Option<&Plan>,
         completed: Option<usize>,
         err: Error,
+        intent: Option<&str>,
     ) -> Error {
         let outcome = err.outcome();
         if outcome == AuditOutcome::Failed {
@@ -393,7 +462,16 @@ impl Executor {
         }
         let before = plan.map(|p| p.before.clone()).unwrap_or(Value::Null);
         match self
-            .audit(req, outcome, plan, completed, &before, &Value::Null, Some(err.to_string()))
+            .audit(
+                req,
+                outcome,
+                plan,
+                completed,
+                &before,
+                &Value::Null,
+                Some(err.to_string()),
+                intent,
+            )
             .await
         {
             Ok(_) => err,
@@ -415,6 +493,7 @@ impl Executor {
         before: &Value,
         after: &Value,
         error: Option<String>,
+        intent: Option<&str>,
     ) -> Result<String, Error> {
         let at = Utc::now();
         let record = AuditRecord {
@@ -431,10 +510,29 @@ impl Executor {
             before: before.clone(),
             after: after.clone(),
             error,
+            intent: intent.map(str::to_owned),
         };
         self.store.audit().append(&record).await?;
         Ok(record.id)
     }
+}
+
+/// A failed apply: the error, the calls completed, and the intent record written.
+type Failure = (Error, Option<usize>, Option<String>);
+
+/// Whether AWS never answered the failed call (a transport failure, no service error
+/// code): the change may or may not have landed.
+fn response_lost(err: &Error) -> bool {
+    match err {
+        Error::Aws { code, .. } => code.is_none(),
+        Error::PartlyApplied { source, .. } => response_lost(source),
+        _ => false,
+    }
+}
+
+/// A failed re-read, for the audit's `after`.
+fn json_error(err: &Error) -> Value {
+    serde_json::json!({ "error": err.to_string() })
 }
 
 /// Makes a plan's calls in order, stopping at the first failure. A failure after some

@@ -236,3 +236,55 @@ async fn a_configured_account_is_remediated_through_its_remediation_role() {
     assert_eq!(report.outcome, AuditOutcome::Fixed);
     assert_eq!(report.plan.target.account_id, ACCOUNT);
 }
+
+/// #11.9: the intent is audited before the first call, and a call whose answer never
+/// came back is settled by reading the resource again, not by guessing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_settled_by_re_reading_and_the_intent_is_audited_first() {
+    use caracal_testkit::{Fault, FaultProxy, Matcher};
+    let h = Harness::start().await;
+    let proxy = FaultProxy::start(&h.emulator.endpoint()).unwrap();
+    // One attempt: the SDK must not repeat the write itself.
+    let aws = h.emulator.aws_at(&proxy.endpoint(), 1).await.unwrap();
+    let exec = Executor::new(aws, vec![], h.store.clone());
+    let table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/seed-0-table");
+    let pitr = "AWS.DynamoDB.EnablePointInTimeRecovery";
+    let req = request(&table, pitr, &[]);
+    let records = |store: Arc<dyn Store>| async move {
+        store.audit().list(&AuditFilter::recent(20)).await.unwrap()
+    };
+
+    // The request never reaches AWS: the re-read shows nothing changed → failed.
+    proxy.inject(Matcher::Target("UpdateContinuousBackups".into()), Fault::DropConnection);
+    let err = exec.run(&req).await.unwrap_err();
+    assert!(matches!(&err, Error::Aws { code: None, .. }), "{err}");
+    let audit = records(h.store.clone()).await;
+    let (failed, intent) = (&audit[0], &audit[1]);
+    assert_eq!((failed.outcome, intent.outcome), (AuditOutcome::Failed, AuditOutcome::Applying));
+    assert_eq!(failed.intent.as_deref(), Some(intent.id.as_str()));
+
+    // The change lands but its answer is lost: the re-read verifies it → fixed.
+    proxy.clear();
+    proxy.inject(Matcher::Target("UpdateContinuousBackups".into()), Fault::LoseResponse);
+    let report = exec.run(&req).await.unwrap();
+    assert_eq!(report.outcome, AuditOutcome::Fixed);
+    let audit = records(h.store.clone()).await;
+    let (fixed, intent) = (&audit[0], &audit[1]);
+    assert_eq!((fixed.outcome, intent.outcome), (AuditOutcome::Fixed, AuditOutcome::Applying));
+    assert_eq!(fixed.intent.as_deref(), Some(intent.id.as_str()));
+    assert!(fixed.error.as_deref().is_some_and(|e| e.contains("verified")), "{fixed:?}");
+    assert_eq!(proxy.faults_served(), 2, "each write was sent once");
+    let backups = h
+        .clients()
+        .dynamodb()
+        .describe_continuous_backups()
+        .table_name("seed-0-table")
+        .send()
+        .await
+        .unwrap();
+    let status = backups
+        .continuous_backups_description
+        .and_then(|d| d.point_in_time_recovery_description)
+        .and_then(|p| p.point_in_time_recovery_status);
+    assert_eq!(status, Some(aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled));
+}

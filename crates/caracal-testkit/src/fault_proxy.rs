@@ -50,6 +50,9 @@ pub enum Fault {
     Throttling,
     /// The connection is closed without an answer.
     DropConnection,
+    /// The request reaches the upstream (the change lands), then the connection is
+    /// closed without passing the answer on: a response lost on the way back.
+    LoseResponse,
     /// Any answer.
     Respond {
         /// The HTTP status.
@@ -242,6 +245,12 @@ fn serve(conn: TcpStream, upstream: SocketAddr, shared: &Shared) {
         let answer = match fault {
             Some(Fault::DropConnection) => {
                 shared.faults.fetch_add(1, Ordering::SeqCst);
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Some(Fault::LoseResponse) => {
+                shared.faults.fetch_add(1, Ordering::SeqCst);
+                let _ = forward(&request, upstream);
                 let _ = writer.shutdown(Shutdown::Both);
                 return;
             }
@@ -461,7 +470,7 @@ fn fault_response(fault: &Fault, protocol: Protocol) -> Vec<u8> {
             simple_response(*status, content_type, body.as_bytes())
         }
         // Handled by the caller: no answer at all.
-        (Fault::DropConnection, _) => Vec::new(),
+        (Fault::DropConnection | Fault::LoseResponse, _) => Vec::new(),
     }
 }
 

@@ -596,6 +596,7 @@ fn record(id: &str, at: i64, resource: &str, remediation: &str) -> AuditRecord {
         before: json!({"Public": true}),
         after: json!({"Public": false}),
         error: None,
+        intent: None,
     }
 }
 

@@ -285,18 +285,30 @@ async fn history(args: &HistoryArgs, global: &Global) -> anyhow::Result<ExitCode
         println!("{}", serde_json::to_string_pretty(&records)?);
         return Ok(ExitCode::SUCCESS);
     }
+    // An intent closed by its outcome record is shown once, as the outcome; one left
+    // open means the process stopped while acting (#11.9).
+    let closed: std::collections::HashSet<&str> =
+        records.iter().filter_map(|r| r.intent.as_deref()).collect();
     println!("{:<20} {:<17} {:<12} {:<40} RESOURCE", "TIME", "OUTCOME", "ACTOR", "REMEDIATION");
     for r in &records {
+        let open_intent = r.outcome == AuditOutcome::Applying;
+        if open_intent && closed.contains(r.id.as_str()) {
+            continue;
+        }
+        let outcome = if open_intent { "unknown" } else { r.outcome.as_str() };
         println!(
             "{:<20} {:<17} {:<12} {:<40} {}",
             r.at.format("%Y-%m-%d %H:%M:%S"),
-            r.outcome.as_str(),
+            outcome,
             r.actor,
             r.remediation_id,
             r.resource_id
         );
         if let Some(err) = &r.error {
             println!("{:<20} error: {err}", "");
+        }
+        if open_intent {
+            println!("{:<20} started acting, no outcome recorded: re-check the resource", "");
         }
     }
     Ok(ExitCode::SUCCESS)
