@@ -24,6 +24,7 @@
 
 pub mod alerts;
 pub mod auto_remediate;
+pub mod change_events;
 pub mod changes;
 pub mod context;
 pub mod detect_sink;

@@ -246,3 +246,133 @@ async fn auto_remediation_fixes_re_evaluates_and_stops_at_the_circuit_breaker() 
     let again = again.expect("re-evaluated");
     assert_eq!(again.findings.iter().filter(|f| f.status == ComplianceStatus::Pass).count(), 10);
 }
+
+/// #13.4: CloudTrail API calls delivered by EventBridge to an SQS queue rescan the
+/// changed resource and update its verdict; the message is deleted only after that, and
+/// a body that is not an event stays on the queue (for its dead-letter queue).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventbridge_change_events_from_sqs_rescan_and_re_evaluate_the_resource() {
+    use aws_sdk_ec2::types::{IpPermission, IpRange};
+    use caracal_app::change_events::{self, ConsumerStats};
+    use caracal_app::changes::RescanQueue;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = context(&emulator, dir.path(), |_| {}).await;
+    let session = ctx.aws().await.unwrap().session(None, Purpose::Scan).await.unwrap();
+    let ec2 = session.home().ec2();
+    let group = ec2
+        .create_security_group()
+        .group_name("eb-web")
+        .description("web")
+        .send()
+        .await
+        .expect("group")
+        .group_id
+        .expect("group id");
+    let source = PolicySource {
+        paths: vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../policies"
+        ))],
+        ..Default::default()
+    };
+    let scope = ScanScope {
+        request: ScanRequest { types: vec!["AWS.EC2.SecurityGroup".into()], ..Default::default() },
+        ..Default::default()
+    };
+    posture::scan_and_evaluate(&ctx, &scope, Some(&source), &()).await.unwrap();
+    let store = ctx.store().await.unwrap().clone();
+    let arn =
+        format!("arn:aws:ec2:us-east-1:{}:security-group/{group}", caracal_testkit::ACCOUNT_ID);
+    let ssh = || async {
+        store
+            .compliance()
+            .get(&arn, "AWS.EC2.SecurityGroup.NoOpenSSH")
+            .await
+            .unwrap()
+            .map(|f| f.status)
+    };
+    assert_eq!(ssh().await, Some(ComplianceStatus::Pass));
+
+    let open = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(open)
+        .send()
+        .await
+        .unwrap();
+
+    let sqs = session.home().sqs();
+    let url =
+        sqs.create_queue().queue_name("change-events").send().await.unwrap().queue_url.unwrap();
+    let event = serde_json::json!({
+        "version": "0", "detail-type": change_events::DETAIL_TYPE, "source": "aws.ec2",
+        "account": caracal_testkit::ACCOUNT_ID, "region": "us-east-1",
+        "detail": {
+            "eventVersion": "1.08", "eventSource": "ec2.amazonaws.com",
+            "eventName": "AuthorizeSecurityGroupIngress", "awsRegion": "us-east-1",
+            "recipientAccountId": caracal_testkit::ACCOUNT_ID,
+            "eventTime": "2026-12-06T00:00:00Z",
+            "requestParameters": {"groupId": group},
+        }
+    });
+    let sns = serde_json::json!({"Type": "Notification", "Message": event.to_string()});
+    for body in [event.to_string(), sns.to_string(), "not an event".to_owned()] {
+        sqs.send_message().queue_url(&url).message_body(body).send().await.unwrap();
+    }
+
+    let queue: Arc<dyn caracal_logs::poll::Queue> =
+        Arc::new(caracal_logs::s3::SqsQueue::new(sqs.clone(), url.clone()));
+    let rescans = Arc::new(RescanQueue::new(Duration::ZERO));
+    let stats = Arc::new(ConsumerStats::default());
+    let watch = stats.clone();
+    let until = async move {
+        for _ in 0..100 {
+            if watch.deleted.load(Ordering::Relaxed) >= 2
+                && watch.malformed.load(Ordering::Relaxed) >= 1
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    change_events::consume(
+        ctx.clone(),
+        queue,
+        rescans.clone(),
+        Some(source),
+        Duration::ZERO,
+        stats.clone(),
+        until,
+    )
+    .await;
+    assert_eq!(stats.events.load(Ordering::Relaxed), 2, "plain and SNS-wrapped");
+    assert_eq!(stats.deleted.load(Ordering::Relaxed), 2);
+    assert!(stats.malformed.load(Ordering::Relaxed) >= 1);
+    assert_eq!(ssh().await, Some(ComplianceStatus::Fail), "rescanned and re-evaluated");
+    assert!(rescans.stats().rescans >= 1, "{:?}", rescans.stats());
+    // The bad body is still on the queue (visible again once its timeout passes).
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap();
+    let hidden = attrs.attributes.unwrap_or_default();
+    let hidden = hidden
+        .get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(hidden, "1", "only the malformed message is left");
+}

@@ -39,6 +39,11 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     queue: Option<String>,
 
+    /// Read CloudTrail API-call events that an EventBridge rule sends to this SQS queue
+    /// (directly or through SNS), and rescan the resources they changed
+    #[arg(long, value_name = "URL")]
+    events_queue: Option<String>,
+
     /// Write the polled events (and the rules' matches) to this lake folder; the API
     /// reads alerts' events from it
     #[arg(long, value_name = "DIR")]
@@ -123,6 +128,25 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 },
             );
             tasks.spawn(rescans);
+        }
+        if let Some(url) = args.events_queue.clone() {
+            eprintln!("serve: change events from {url}");
+            let sqs = ctx.home_clients().await?.sqs();
+            let source: Arc<dyn caracal_logs::poll::Queue> =
+                Arc::new(caracal_logs::s3::SqsQueue::new(sqs, url));
+            let mut until = stop.clone();
+            let consumer = caracal_app::change_events::consume(
+                ctx.clone(),
+                source,
+                queue.clone(),
+                Some(policies.clone()),
+                Duration::from_secs(args.rescan_delay),
+                Arc::default(),
+                async move {
+                    let _ = until.wait_for(|s| *s).await;
+                },
+            );
+            tasks.spawn(consumer);
         }
         let rule_dirs = rules.paths.iter().filter(|p| p.is_dir()).cloned().collect();
         let options = ApiOptions {
