@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use caracal_core::{Alert, AlertChange, AlertStatus, DeliveryStatus};
+use caracal_core::{Alert, AlertChange, AlertStatus, Delivery, DeliveryStatus};
 use caracal_store::Store;
 use chrono::Utc;
 use serde::Serialize;
@@ -126,6 +126,20 @@ async fn deliver_alert(
             }
         }
     }
+}
+
+/// One pending delivery per destination: how a new alert starts.
+pub(crate) fn pending(destinations: &[String]) -> Vec<Delivery> {
+    destinations
+        .iter()
+        .map(|d| Delivery {
+            destination: d.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            last_attempt: None,
+            last_error: None,
+        })
+        .collect()
 }
 
 /// A change to an alert's lifecycle.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use caracal_core::event::RuleMatch;
-use caracal_core::{Alert, AlertKind, Delivery, DeliveryStatus, Severity};
+use caracal_core::{Alert, AlertKind, Severity};
 use caracal_python::RuleOutcome;
 use caracal_store::{DedupOutcome, MatchKey, Store};
 use chrono::{DateTime, Utc};
@@ -289,17 +289,7 @@ impl Detector {
         if kind != AlertKind::Signal {
             alert.destinations =
                 self.router.route(&alert, &meta.output_ids, outcome.destinations.as_deref());
-            alert.deliveries = alert
-                .destinations
-                .iter()
-                .map(|d| Delivery {
-                    destination: d.clone(),
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    last_attempt: None,
-                    last_error: None,
-                })
-                .collect();
+            alert.deliveries = crate::delivery::pending(&alert.destinations);
         }
         alert
     }

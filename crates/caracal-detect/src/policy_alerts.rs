@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use caracal_core::{Alert, AlertKind, AlertStatus, Delivery, DeliveryStatus, Severity, Transition};
+use caracal_core::{Alert, AlertKind, AlertStatus, Severity, Transition};
 use caracal_python::pack::DetectionSpec;
 use caracal_store::Store;
 use chrono::Utc;
@@ -48,12 +48,7 @@ impl PolicyMeta {
             id: spec.id.clone(),
             title: spec.display_name.clone().unwrap_or_else(|| spec.id.clone()),
             severity: spec.severity,
-            output_ids: spec
-                .raw
-                .get("OutputIds")
-                .and_then(Value::as_array)
-                .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
+            output_ids: crate::rules::output_ids(&spec.raw),
             description: text("Description"),
             reference: text("Reference"),
             runbook: text("Runbook"),
@@ -188,7 +183,7 @@ fn new_alert(router: &Router, t: &Transition, meta: &PolicyMeta) -> Alert {
         ..Alert::default()
     };
     alert.destinations = router.route(&alert, &meta.output_ids, None);
-    alert.deliveries = pending(&alert.destinations);
+    alert.deliveries = crate::delivery::pending(&alert.destinations);
     alert
 }
 
@@ -235,21 +230,8 @@ pub async fn breaker(
     };
     let output_ids = meta.map(|m| m.output_ids.as_slice()).unwrap_or_default();
     alert.destinations = router.route(&alert, output_ids, None);
-    alert.deliveries = pending(&alert.destinations);
+    alert.deliveries = crate::delivery::pending(&alert.destinations);
     let id = alert.id.clone();
     state::create(store, &mut alert).await?;
     Ok(id)
-}
-
-fn pending(destinations: &[String]) -> Vec<Delivery> {
-    destinations
-        .iter()
-        .map(|d| Delivery {
-            destination: d.clone(),
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            last_attempt: None,
-            last_error: None,
-        })
-        .collect()
 }

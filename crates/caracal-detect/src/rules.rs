@@ -64,16 +64,20 @@ impl RuleMeta {
             dedup_period: Duration::from_secs(minutes.max(1) * 60),
             threshold: raw.get("Threshold").and_then(Value::as_u64).unwrap_or(1).max(1),
             create_alert: raw.get("CreateAlert").and_then(Value::as_bool).unwrap_or(true),
-            output_ids: raw
-                .get("OutputIds")
-                .and_then(Value::as_array)
-                .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-                .unwrap_or_default(),
+            output_ids: output_ids(raw),
             description: text("Description"),
             reference: text("Reference"),
             runbook: text("Runbook"),
         }
     }
+}
+
+/// A spec's `OutputIds`: the destinations its alerts go to instead of the defaults.
+pub(crate) fn output_ids(raw: &serde_json::Map<String, Value>) -> Vec<String> {
+    raw.get("OutputIds")
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 /// A rule pack compiled into the interpreter, with each rule's [`RuleMeta`] at the
