@@ -30,8 +30,18 @@ pub async fn import(
     client: &aws_sdk_securityhub::Client,
     findings: &[Value],
 ) -> Result<ImportReport, Error> {
+    import_in_batches(client, findings, BATCH_SIZE).await
+}
+
+/// [`import`] with at most `batch_size` findings per call (at least 1, at most
+/// [`BATCH_SIZE`]).
+pub async fn import_in_batches(
+    client: &aws_sdk_securityhub::Client,
+    findings: &[Value],
+    batch_size: usize,
+) -> Result<ImportReport, Error> {
     let mut report = ImportReport::default();
-    for batch in findings.chunks(BATCH_SIZE) {
+    for batch in findings.chunks(batch_size.clamp(1, BATCH_SIZE)) {
         let parsed: Vec<AwsSecurityFinding> = batch.iter().map(to_sdk).collect();
         let out = client.batch_import_findings().set_findings(Some(parsed)).send().await.map_err(
             |e| {
