@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod auto_remediate;
 pub mod changes;
 pub mod context;
 pub mod detect_sink;

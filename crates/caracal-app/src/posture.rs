@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use caracal_core::config::PoliciesConfig;
-use caracal_core::{ComplianceStatus, Finding, Resource, Severity};
-use caracal_detect::StoreLookup;
+use caracal_core::{Cause, ComplianceStatus, Finding, Resource, Severity, Transition};
+use caracal_detect::{PolicyAlertReport, PolicyMeta, StoreLookup};
 use caracal_python::pack::{DetectionKind, InvalidSpec};
 use caracal_python::{Engine, EngineOptions, LoadOptions};
 use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
-use chrono::Utc;
-use tracing::warn;
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
 
+use crate::auto_remediate::{self, AutoReport, AutoSpec};
 use crate::context::Context;
 use crate::error::{Error, Result};
 
@@ -134,6 +135,12 @@ pub struct Evaluation {
     pub policies: usize,
     /// Specs that did not load or compile, with the reason.
     pub invalid: Vec<InvalidSpec>,
+    /// The verdict changes this evaluation stored.
+    pub transitions: Vec<Transition>,
+    /// Policy alerts opened, added to and resolved by those changes.
+    pub alerts: PolicyAlertReport,
+    /// What automatic remediation did, when `[remediation] auto` is on.
+    pub remediation: Option<AutoReport>,
 }
 
 impl Evaluation {
@@ -166,6 +173,8 @@ pub struct ScanScope {
 /// What [`scan_and_evaluate`] did.
 #[derive(Debug)]
 pub struct ScanResult {
+    /// This scan's id, as recorded on the compliance transitions it caused.
+    pub scan_id: String,
     /// The scan's report and the snapshots it wrote.
     pub outcome: ScanOutcome,
     /// The policy verdicts, when policies were evaluated.
@@ -188,28 +197,159 @@ pub async fn scan_and_evaluate(
     progress: &dyn Progress,
 ) -> Result<ScanResult> {
     let sessions = ctx.sessions(&scope.accounts).await?;
+    let scan_id = new_scan_id(Utc::now())?;
     let outcome = Scanner::new(ctx.store().await?.clone(), ctx.config().scan.concurrency)
         .scan(&sessions, &scope.request, progress)
         .await?;
     let evaluation = match policies {
-        Some(source) => Some(evaluate(ctx, outcome.resources.clone(), source).await?),
+        Some(source) => {
+            let cause = Cause {
+                scan_id: Some(scan_id.clone()),
+                snapshots: outcome
+                    .resources
+                    .iter()
+                    .map(|r| (r.resource_id.clone(), snapshot_version(r)))
+                    .collect(),
+            };
+            let evaluation = evaluate_with(ctx, outcome.resources.clone(), source, cause).await?;
+            prune_history(ctx).await?;
+            Some(evaluation)
+        }
         None => None,
     };
-    Ok(ScanResult { outcome, evaluation })
+    Ok(ScanResult { scan_id, outcome, evaluation })
+}
+
+/// A scan id: its start time and a random suffix, such as `20261206T221500Z-3f9a01c2`.
+fn new_scan_id(at: DateTime<Utc>) -> Result<String> {
+    let mut buf = [0u8; 4];
+    getrandom::fill(&mut buf).map_err(|e| Error::Invalid(format!("no randomness: {e}")))?;
+    Ok(format!("{}-{:08x}", at.format("%Y%m%dT%H%M%SZ"), u32::from_be_bytes(buf)))
+}
+
+/// The version of a snapshot as the store's history knows it: its content hash.
+fn snapshot_version(resource: &Resource) -> String {
+    format!("{:016x}", resource.content_hash())
+}
+
+/// Forgets transitions older than `[policies] history_days` (0: keep all).
+async fn prune_history(ctx: &Context) -> Result<()> {
+    let days = ctx.config().policies.history_days;
+    if days == 0 {
+        return Ok(());
+    }
+    let before = Utc::now() - chrono::Duration::days(i64::from(days));
+    let store = ctx.store().await?;
+    let pruned = store
+        .compliance()
+        .prune_transitions(before)
+        .await
+        .map_err(Error::store("pruning compliance history"))?;
+    if pruned > 0 {
+        info!(pruned, days, "Pruned compliance transitions past retention.");
+    }
+    Ok(())
 }
 
 /// Evaluates every enabled (and selected) policy of `source` on `resources` in the
 /// embedded interpreter, with posture lookups answered from the store, and stores the
-/// verdicts.
+/// verdicts and their transitions. Transitions raise and resolve policy alerts (when
+/// `[policies] alerts` is on), and failing resources are fixed automatically when
+/// `[remediation] auto` is on, then evaluated again.
 pub async fn evaluate(
     ctx: &Arc<Context>,
     resources: Vec<Resource>,
     source: &PolicySource,
 ) -> Result<Evaluation> {
+    let cause = Cause {
+        scan_id: None,
+        snapshots: resources.iter().map(|r| (r.resource_id.clone(), snapshot_version(r))).collect(),
+    };
+    evaluate_with(ctx, resources, source, cause).await
+}
+
+async fn evaluate_with(
+    ctx: &Arc<Context>,
+    resources: Vec<Resource>,
+    source: &PolicySource,
+    cause: Cause,
+) -> Result<Evaluation> {
+    let (mut evaluation, specs) = evaluate_once(ctx, resources.clone(), source, &cause).await?;
+    if ctx.config().remediation.auto {
+        let selection = auto_remediate::Selection::every_policy(&ctx.config().remediation);
+        let report =
+            auto_remediate::run(ctx, &evaluation, &resources, &specs, &selection, &cause).await?;
+        let fixed = report.fixed_snapshots();
+        if !fixed.is_empty() {
+            let cause = Cause {
+                scan_id: cause.scan_id.clone(),
+                snapshots: fixed
+                    .iter()
+                    .map(|r| (r.resource_id.clone(), snapshot_version(r)))
+                    .collect(),
+            };
+            let (again, _) = evaluate_once(ctx, fixed, source, &cause).await?;
+            evaluation.absorb(again);
+        }
+        evaluation.remediation = Some(report);
+    }
+    Ok(evaluation)
+}
+
+/// What the evaluation needs of each compiled policy besides its verdicts.
+pub(crate) struct PolicySpecs {
+    pub(crate) meta: HashMap<String, PolicyMeta>,
+    pub(crate) auto: HashMap<String, AutoSpec>,
+}
+
+impl PolicySpecs {
+    fn of(engine: &Engine) -> Self {
+        let policies = engine.policies();
+        Self {
+            meta: policies.iter().map(|p| (p.id.clone(), PolicyMeta::from_spec(p))).collect(),
+            auto: policies
+                .iter()
+                .filter_map(|p| AutoSpec::from_spec(p).map(|a| (p.id.clone(), a)))
+                .collect(),
+        }
+    }
+
+    /// The specs of `source`'s compiled policies (compiled once per context).
+    pub(crate) async fn load(ctx: &Arc<Context>, source: &PolicySource) -> Result<Self> {
+        let (ctx, source) = (ctx.clone(), source.clone());
+        tokio::task::spawn_blocking(move || {
+            ctx.policy_engine(&source).map(|compiled| Self::of(&compiled.engine))
+        })
+        .await
+        .map_err(|e| Error::Task("loading policies", e.to_string()))?
+    }
+}
+
+/// Evaluates fixed resources again and stores the verdicts (no further fixing).
+pub(crate) async fn evaluate_fixed(
+    ctx: &Arc<Context>,
+    fixed: Vec<Resource>,
+    source: &PolicySource,
+    scan_id: Option<String>,
+) -> Result<Evaluation> {
+    let cause = Cause {
+        scan_id,
+        snapshots: fixed.iter().map(|r| (r.resource_id.clone(), snapshot_version(r))).collect(),
+    };
+    Ok(evaluate_once(ctx, fixed, source, &cause).await?.0)
+}
+
+/// One evaluation: verdicts stored with their transitions, policy alerts raised.
+async fn evaluate_once(
+    ctx: &Arc<Context>,
+    resources: Vec<Resource>,
+    source: &PolicySource,
+    cause: &Cause,
+) -> Result<(Evaluation, PolicySpecs)> {
     let store = ctx.store().await?.clone();
     let lookup = Arc::new(StoreLookup::new(store.clone()));
     let (ctx2, source) = (ctx.clone(), source.clone());
-    let evaluation = tokio::task::spawn_blocking(move || -> Result<Evaluation> {
+    let evaluation = tokio::task::spawn_blocking(move || -> Result<(Evaluation, PolicySpecs)> {
         let compiled = ctx2.policy_engine(&source)?;
         let engine = &compiled.engine;
         engine.set_posture(Some(lookup)).map_err(Error::python("attaching posture lookups"))?;
@@ -237,20 +377,62 @@ pub async fn evaluate(
                     status: ComplianceStatus::Error(broken.message.clone()),
                     suppressed: false,
                     evaluated_at: now,
+                    first_seen: None,
                 });
             }
         }
         let policies = engine.policies().len() + compiled.broken.len();
-        Ok(Evaluation { findings, titles, policies, invalid: compiled.invalid.clone() })
+        let specs = PolicySpecs::of(engine);
+        let evaluation = Evaluation {
+            findings,
+            titles,
+            policies,
+            invalid: compiled.invalid.clone(),
+            ..Evaluation::default()
+        };
+        Ok((evaluation, specs))
     })
     .await
     .map_err(|e| Error::Task("policy evaluation", e.to_string()))??;
-    store
+    let (mut evaluation, specs) = evaluation;
+    evaluation.transitions = store
         .compliance()
-        .set_status(&evaluation.findings)
+        .record(&evaluation.findings, cause)
         .await
         .map_err(Error::store("storing compliance"))?;
-    Ok(evaluation)
+    if ctx.config().policies.alerts && !evaluation.transitions.is_empty() {
+        let router = crate::alerts::router(ctx).await?;
+        evaluation.alerts = caracal_detect::policy_alerts::raise(
+            store.as_ref(),
+            &router,
+            &evaluation.transitions,
+            &specs.meta,
+        )
+        .await
+        .map_err(Error::detect("raising policy alerts"))?;
+        let alerts = &evaluation.alerts;
+        if !alerts.opened.is_empty() || !alerts.resolved.is_empty() {
+            caracal_detect::deliver_pending(store.as_ref(), &router, &Default::default())
+                .await
+                .map_err(Error::detect("delivering policy alerts"))?;
+        }
+    }
+    Ok((evaluation, specs))
+}
+
+impl Evaluation {
+    /// Replaces this evaluation's verdicts on the resources `again` evaluated (after
+    /// they were fixed) with the new ones, and adds its transitions and alerts.
+    pub(crate) fn absorb(&mut self, again: Evaluation) {
+        let ids: std::collections::HashSet<&str> =
+            again.findings.iter().map(|f| f.resource_id.as_str()).collect();
+        self.findings.retain(|f| !ids.contains(f.resource_id.as_str()));
+        self.findings.extend(again.findings);
+        self.transitions.extend(again.transitions);
+        self.alerts.opened.extend(again.alerts.opened);
+        self.alerts.updated.extend(again.alerts.updated);
+        self.alerts.resolved.extend(again.alerts.resolved);
+    }
 }
 
 /// Re-evaluates the stored snapshots of `resource_ids` (the API's and the change

@@ -115,6 +115,9 @@ pub enum AlertKind {
     RuleError,
     /// A match of a rule with `CreateAlert: false`: kept for investigation, not delivered.
     Signal,
+    /// A resource started failing a policy (one alert per resource and policy; resolved
+    /// when it passes again or is deleted). `rule_id` holds the policy id.
+    Policy,
 }
 
 impl AlertKind {
@@ -124,6 +127,7 @@ impl AlertKind {
             Self::Rule => "rule",
             Self::RuleError => "rule_error",
             Self::Signal => "signal",
+            Self::Policy => "policy",
         }
     }
 }

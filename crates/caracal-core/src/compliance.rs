@@ -142,8 +142,128 @@ pub struct Finding {
     /// True when a `Suppressions` glob matched: stored, never reported.
     #[serde(default)]
     pub suppressed: bool,
-    /// When the verdict was reached.
+    /// When the verdict was reached (the finding's last-seen time).
     pub evaluated_at: DateTime<Utc>,
+    /// When the current status was first reached: kept while the status stays, reset by
+    /// a transition. Set by the compliance store; `None` on a finding not yet stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<DateTime<Utc>>,
+}
+
+/// What caused a batch of verdicts: recorded on each transition it makes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cause {
+    /// The scan whose snapshots were evaluated; `None` for an evaluation outside a scan
+    /// (a re-check after a remediation, a targeted rescan, the API's "evaluate now").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_id: Option<String>,
+    /// Resource id → content hash of the snapshot evaluated, for
+    /// [`Transition::snapshot`].
+    #[serde(default, skip_serializing_if = "std::collections::HashMap::is_empty")]
+    pub snapshots: std::collections::HashMap<String, String>,
+}
+
+impl Cause {
+    /// The snapshot version a finding on `resource_id` was reached on.
+    pub fn snapshot(&self, resource_id: &str) -> Option<&str> {
+        self.snapshots.get(resource_id).map(String::as_str)
+    }
+}
+
+/// One verdict change of one policy on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The resource.
+    pub resource_id: String,
+    /// Its type.
+    pub resource_type: String,
+    /// Its account.
+    pub account_id: String,
+    /// Its region.
+    pub region: String,
+    /// The policy's `PolicyID`.
+    pub policy_id: String,
+    /// The policy's severity.
+    pub severity: Severity,
+    /// The verdict before; `None` for the first verdict on the resource.
+    pub from: Option<ComplianceStatus>,
+    /// The verdict after; `None` when the resource was deleted.
+    pub to: Option<ComplianceStatus>,
+    /// True when the new verdict is a suppressed FAIL.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// When it changed.
+    pub at: DateTime<Utc>,
+    /// The scan that caused it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_id: Option<String>,
+    /// The content hash (16 hex digits) of the snapshot the new verdict was reached on;
+    /// it names the snapshot version in the resource's history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+}
+
+impl Transition {
+    /// True when this transition starts an unsuppressed failure.
+    pub fn starts_failing(&self) -> bool {
+        self.to == Some(ComplianceStatus::Fail)
+            && !self.suppressed
+            && self.from != Some(ComplianceStatus::Fail)
+    }
+
+    /// True when a failure ends: FAIL to PASS, or the resource is gone.
+    pub fn ends_failing(&self) -> bool {
+        self.from == Some(ComplianceStatus::Fail)
+            && matches!(self.to, None | Some(ComplianceStatus::Pass))
+    }
+
+    /// `NEW → FAIL`, `FAIL → PASS`, `PASS → DELETED`.
+    pub fn describe(&self) -> String {
+        let from = self.from.as_ref().map_or("NEW", ComplianceStatus::as_str);
+        let to = self.to.as_ref().map_or("DELETED", ComplianceStatus::as_str);
+        format!("{from} → {to}")
+    }
+}
+
+/// The transition (if any) from a stored finding to a new one: the status changed, or
+/// there was no stored finding. An ERROR whose message changed is not a transition.
+pub fn transition(previous: Option<&Finding>, next: &Finding, cause: &Cause) -> Option<Transition> {
+    let from = previous.map(|p| p.status.clone());
+    if from.as_ref().is_some_and(|f| f.as_str() == next.status.as_str()) {
+        return None;
+    }
+    Some(Transition {
+        resource_id: next.resource_id.clone(),
+        resource_type: next.resource_type.clone(),
+        account_id: next.account_id.clone(),
+        region: next.region.clone(),
+        policy_id: next.policy_id.clone(),
+        severity: next.severity,
+        from,
+        to: Some(next.status.clone()),
+        suppressed: next.suppressed,
+        at: next.evaluated_at,
+        scan_id: cause.scan_id.clone(),
+        snapshot: cause.snapshot(&next.resource_id).map(str::to_owned),
+    })
+}
+
+/// The transition of a stored finding whose resource was deleted at `at`.
+pub fn deletion(previous: &Finding, at: DateTime<Utc>, cause: &Cause) -> Transition {
+    Transition {
+        resource_id: previous.resource_id.clone(),
+        resource_type: previous.resource_type.clone(),
+        account_id: previous.account_id.clone(),
+        region: previous.region.clone(),
+        policy_id: previous.policy_id.clone(),
+        severity: previous.severity,
+        from: Some(previous.status.clone()),
+        to: None,
+        suppressed: previous.suppressed,
+        at,
+        scan_id: cause.scan_id.clone(),
+        snapshot: None,
+    }
 }
 
 #[cfg(test)]

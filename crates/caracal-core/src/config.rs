@@ -66,6 +66,30 @@ paths = ["policies"]
 # venv = ".venv-policies"
 # Only the policies these packs (PackIDs of `AnalysisType: pack` specs) name; empty: all.
 packs = []
+# Alert when a resource starts failing a policy (one alert per resource and policy,
+# through [[destinations]]); the alert is resolved when the resource passes again.
+alerts = true
+# Days of compliance transitions (verdict changes) to keep; 0 keeps them forever.
+history_days = 365
+
+[remediation]
+# Fix failing resources automatically after each evaluation, when their policy names an
+# `AutoRemediationID` (with `AutoRemediationParameters`). Off unless set here.
+auto = false
+# Circuit breaker per policy and run: at most this many resources, and at most this
+# percentage of the policy's evaluated resources. Tripping it stops that policy's run,
+# audits the refusals and raises an alert.
+max_resources = 10
+max_percent = 100
+# Only these accounts / resource types (empty: all), never these.
+accounts = []
+resource_types = []
+deny_accounts = []
+deny_resource_types = []
+# Resources carrying one of these tags ("Key" or "Key=Value") are never changed
+# automatically; with allow_tags set, only resources carrying one of those are.
+deny_tags = ["caracal:no-remediate"]
+allow_tags = []
 "#;
 
 /// The whole configuration file.
@@ -82,6 +106,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// Policy packs.
     pub policies: PoliciesConfig,
+    /// Automatic remediation.
+    pub remediation: RemediationConfig,
     /// Rule packs run on processed logs.
     pub rules: RulesConfig,
     /// Where alerts go.
@@ -216,11 +242,61 @@ pub struct PoliciesConfig {
     pub venv: Option<PathBuf>,
     /// Only the policies these packs name (PackIDs); empty: every policy.
     pub packs: Vec<String>,
+    /// Alert when a resource starts failing a policy; resolve when it passes again.
+    pub alerts: bool,
+    /// Days of compliance transitions to keep; 0 keeps them forever.
+    pub history_days: u32,
 }
 
 impl Default for PoliciesConfig {
     fn default() -> Self {
-        Self { paths: vec![PathBuf::from("policies")], venv: None, packs: Vec::new() }
+        Self {
+            paths: vec![PathBuf::from("policies")],
+            venv: None,
+            packs: Vec::new(),
+            alerts: true,
+            history_days: 365,
+        }
+    }
+}
+
+/// Automatic remediation (`[remediation]`): off by default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemediationConfig {
+    /// Fix failing resources whose policy names an `AutoRemediationID`.
+    pub auto: bool,
+    /// Circuit breaker: resources per policy and run.
+    pub max_resources: usize,
+    /// Circuit breaker: percentage of the policy's evaluated resources per run.
+    pub max_percent: f64,
+    /// Only these accounts; empty: all.
+    pub accounts: Vec<String>,
+    /// Only these resource types; empty: all.
+    pub resource_types: Vec<String>,
+    /// Never these accounts.
+    pub deny_accounts: Vec<String>,
+    /// Never these resource types.
+    pub deny_resource_types: Vec<String>,
+    /// Never resources carrying one of these tags (`Key` or `Key=Value`).
+    pub deny_tags: Vec<String>,
+    /// When set, only resources carrying one of these tags.
+    pub allow_tags: Vec<String>,
+}
+
+impl Default for RemediationConfig {
+    fn default() -> Self {
+        Self {
+            auto: false,
+            max_resources: 10,
+            max_percent: 100.0,
+            accounts: Vec::new(),
+            resource_types: Vec::new(),
+            deny_accounts: Vec::new(),
+            deny_resource_types: Vec::new(),
+            deny_tags: vec!["caracal:no-remediate".into()],
+            allow_tags: Vec::new(),
+        }
     }
 }
 
@@ -318,6 +394,10 @@ impl Config {
         }
         if self.aws.max_attempts == 0 {
             return Err("aws.max_attempts must be at least 1".into());
+        }
+        let percent = self.remediation.max_percent;
+        if !(percent > 0.0 && percent <= 100.0) {
+            return Err(format!("remediation.max_percent {percent} must be in (0, 100]"));
         }
         // #11.8: a zero timeout fails every call; a bad URL fails them all later, unnamed.
         if self.aws.connect_timeout_secs == 0 {

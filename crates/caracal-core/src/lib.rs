@@ -23,7 +23,7 @@ pub mod scan;
 pub use crate::{
     alert::{Alert, AlertChange, AlertKind, AlertStatus, Delivery, DeliveryStatus},
     audit::{AuditOutcome, AuditRecord},
-    compliance::{ComplianceStatus, Finding, Severity},
+    compliance::{Cause, ComplianceStatus, Finding, Severity, Transition},
     config::Config,
     error::Error,
     resource::{ChangeKind, Resource, ResourceChange, ResourceType},

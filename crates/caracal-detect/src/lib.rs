@@ -17,6 +17,9 @@
 //!   a [`destinations::Router`] picks an alert's destinations when it opens, and
 //!   [`delivery::deliver_pending`] delivers with retries, keeping failures pending.
 //!
+//! - [`policy_alerts`]: a resource that starts failing a policy opens one alert per
+//!   resource and policy; passing again (or deletion) resolves it.
+//!
 //! New destination: `src/destinations/<kind>.rs` with a `build` function, one line in
 //! `KINDS`.
 #![deny(missing_docs)]
@@ -25,6 +28,7 @@ pub mod delivery;
 pub mod destinations;
 pub mod detector;
 pub mod error;
+pub mod policy_alerts;
 pub mod posture;
 pub mod rules;
 mod state;
@@ -34,6 +38,7 @@ pub use crate::{
     destinations::Router,
     detector::{Detector, EventMeta, Summary},
     error::{Error, Result},
+    policy_alerts::{PolicyAlertReport, PolicyMeta},
     posture::{StoreKv, StoreLookup},
     rules::{RuleMeta, RuleSource, Rules},
 };

@@ -251,6 +251,7 @@ impl Engine {
                     status: v.status,
                     suppressed: v.suppressed,
                     evaluated_at,
+                    first_seen: None,
                 })
             })
             .collect())

@@ -184,6 +184,12 @@ impl Executor {
         Ok(out)
     }
 
+    /// Records that a circuit breaker stopped `req` before any call: `count` resources
+    /// wanted fixing, `max` were allowed. Returns the error to report.
+    pub async fn refuse_over_limit(&self, req: &Request, count: usize, max: usize) -> Error {
+        self.fail(req, None, None, Error::TooManyResources { count, max }).await
+    }
+
     /// Records that an operator did not approve `plan` (declined, or no terminal to ask).
     pub async fn refuse(&self, req: &Request, plan: &Plan, reason: &str) -> Result<Error, Error> {
         let err = Error::NotConfirmed { reason: reason.to_owned() };

@@ -416,6 +416,7 @@ async fn deletion_needs_a_complete_listing_and_failures_delete_nothing() {
         status: caracal_core::ComplianceStatus::Fail,
         suppressed: false,
         evaluated_at: chrono::Utc::now(),
+        first_seen: None,
     };
     store.compliance().set_status(std::slice::from_ref(&verdict)).await.expect("verdict");
     session.home().s3().delete_bucket().bucket(&plain.name).send().await.expect("delete bucket");

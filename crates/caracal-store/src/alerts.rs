@@ -68,7 +68,7 @@ pub trait AlertStore: Send + Sync {
 }
 
 /// The alert id of a window: a stable hash of rule id, dedup string and window start.
-pub(crate) fn alert_id(rule_id: &str, dedup: &str, window_start: DateTime<Utc>) -> String {
+pub fn alert_id(rule_id: &str, dedup: &str, window_start: DateTime<Utc>) -> String {
     let text = format!("{rule_id}\u{1f}{dedup}\u{1f}{}", crate::time::format(window_start));
     // FNV-1a 64, twice with different offsets for 128 bits: stable across processes.
     let mut out = String::with_capacity(32);

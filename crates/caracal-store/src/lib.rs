@@ -27,9 +27,9 @@ mod time;
 mod token;
 
 pub use crate::{
-    alerts::{AlertStore, DedupOutcome, MatchKey},
+    alerts::{AlertStore, DedupOutcome, MatchKey, alert_id},
     audit::{AuditFilter, AuditStore},
-    compliance::{ComplianceStore, OverviewRow, StatusCounts},
+    compliance::{ComplianceStore, OverviewRow, StatusCounts, TransitionQuery},
     dynamodb::DynamoStore,
     error::{Error, Result},
     kv::KvStore,

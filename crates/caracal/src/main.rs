@@ -42,6 +42,9 @@ enum Command {
     /// List, show and triage alerts; retry their deliveries
     #[command(subcommand)]
     Alerts(commands::alerts::Command),
+    /// Show how compliance changed over time
+    #[command(subcommand)]
+    Compliance(commands::compliance::Command),
     /// Run the embedded tests of policy and rule packs
     Test(commands::test::Args),
     /// Run the API, scheduler, queue poller and change-driven rescans
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
             Command::Remediate(cmd) => commands::remediate::run(cmd, &global).await,
             Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
             Command::Alerts(cmd) => commands::alerts::run(cmd, &global).await,
+            Command::Compliance(cmd) => commands::compliance::run(cmd, &global).await,
             Command::Test(args) => commands::test::run(args, &global).await,
             Command::Serve(args) => commands::serve::run(args, &global).await,
             Command::Token(cmd) => commands::token::run(cmd, &global).await,

@@ -100,6 +100,48 @@ async fn scan_reports_failing_findings_as_json_and_exits_1() {
     assert_eq!(json["findings"], Value::Null);
     let unchanged = json["report"]["types"]["AWS.S3.Bucket"]["unchanged"].as_u64().unwrap();
     assert_eq!(unchanged as usize, manifest.buckets.len() + 1, "rescan sees the same buckets");
+
+    // The first scan's verdicts are the first transitions (#16).
+    let policy = "AWS.S3.Bucket.Versioning";
+    let history = |env: &[(&str, &str)]| -> Vec<Value> {
+        let out = caracal(&["compliance", "history", "--policy", policy, "--json"], env);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plain =
+        |t: &&Value| t["resource_id"].as_str().unwrap().ends_with(":::caracal-seed-0-plain");
+    let before = history(&env);
+    let first = before.iter().find(plain).expect("plain bucket's history");
+    assert_eq!(
+        (first["from"].clone(), first["to"]["status"].clone()),
+        (Value::Null, "FAIL".into())
+    );
+    // Bulk fixes by hand need --yes, then fix every failing bucket, audited as the user.
+    let bulk =
+        ["remediate", "apply", "--policy", policy, "--all-failing", "--policies", "policies"];
+    let refused = caracal(&bulk, &env);
+    assert_ne!(refused.status.code(), Some(0), "bulk apply without --yes must refuse");
+    let mut with_yes = bulk.to_vec();
+    with_yes.extend(["--yes", "--json"]);
+    let mut user_env = env.clone();
+    user_env.push(("USER", "alice"));
+    let fixed = caracal(&with_yes, &user_env);
+    let stderr = String::from_utf8_lossy(&fixed.stderr);
+    assert_eq!(fixed.status.code(), Some(0), "{stderr}");
+    let report: Value = serde_json::from_slice(&fixed.stdout).unwrap();
+    let attempts = report["attempts"].as_array().unwrap();
+    assert!(!attempts.is_empty() && attempts.iter().all(|a| a["outcome"] == "fixed"), "{report}");
+    let after = history(&env);
+    let latest = after.iter().find(plain).unwrap();
+    assert_eq!(
+        (latest["from"]["status"].clone(), latest["to"]["status"].clone()),
+        ("FAIL".into(), "PASS".into())
+    );
+    let audit = caracal(&["remediate", "history", "--json"], &env);
+    let audit: Value = serde_json::from_slice(&audit.stdout).unwrap();
+    assert!(
+        audit.as_array().unwrap().iter().any(|r| r["actor"] == "alice" && r["outcome"] == "fixed")
+    );
 }
 
 #[test]

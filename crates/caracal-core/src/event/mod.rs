@@ -73,6 +73,8 @@ pub fn match_table(kind: crate::AlertKind) -> &'static str {
         crate::AlertKind::Rule => "rule_matches",
         crate::AlertKind::RuleError => "rule_errors",
         crate::AlertKind::Signal => "signals",
+        // Policy alerts come from scans, not events: no lake rows are written for them.
+        crate::AlertKind::Policy => "policy_failures",
     }
 }
 

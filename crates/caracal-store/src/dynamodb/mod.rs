@@ -6,7 +6,8 @@
 //! | --- | --- | --- | --- |
 //! | `<prefix>-resources` | `resource_id` | `resource_type`, `account_id`, `region`, `scope` (`account/region/type`), `snapshot` (Resource JSON), `content_hash`, `first_seen`, `last_seen`, `last_change_at`, `last_change_kind`, `deleted_at` (absent while live) | `by-type` (`resource_type`, `resource_id`), `by-account` (`account_id`, `resource_id`), `by-scope` (`scope`, `resource_id`) |
 //! | `<prefix>-history` | `resource_id`, `change` (`observed_at#kind`) | `observed_at`, `kind`, `snapshot` | |
-//! | `<prefix>-compliance` | `resource_id`, `policy_id` | `resource_type`, `account_id`, `region`, `severity`, `status`, `message`, `suppressed` (BOOL), `evaluated_at` | `by-policy` (`policy_id`, `resource_id`) |
+//! | `<prefix>-compliance` | `resource_id`, `policy_id` | `resource_type`, `account_id`, `region`, `severity`, `status`, `message`, `suppressed` (BOOL), `evaluated_at`, `first_seen` | `by-policy` (`policy_id`, `resource_id`) |
+//! | `<prefix>-transitions` | `resource_id`, `change` (`at#policy_id`) | `policy_id`, `at_resource` (`at#resource_id`), `kind` (always `transition`), `at_key` (`at#resource_id#policy_id`), `body` (Transition JSON) | `by-policy` (`policy_id`, `at_resource`), `by-time` (`kind`, `at_key`) |
 //! | `<prefix>-alerts` | `id` | `kind` (always `alert`), `last_seen_id` (`last_seen#id`), `body` (Alert JSON) | `by-last-seen` (`kind`, `last_seen_id`) |
 //! | `<prefix>-alert-windows` | `rule_id`, `dedup_key` (`#` + dedup string, never empty) | `alert_id`, `window_start`, `event_count` (N) | |
 //! | `<prefix>-audit` | `id` | `kind` (always `audit`), `at_id` (`at#id`), `resource_id`, `remediation_id`, `body` (AuditRecord JSON) | `by-resource` (`resource_id`, `at_id`), `by-remediation` (`remediation_id`, `at_id`), `by-time` (`kind`, `at_id`) |

@@ -23,6 +23,7 @@ pub(crate) struct Tables {
     pub(crate) resources: String,
     pub(crate) history: String,
     pub(crate) compliance: String,
+    pub(crate) transitions: String,
     pub(crate) alerts: String,
     pub(crate) windows: String,
     pub(crate) audit: String,
@@ -37,6 +38,7 @@ impl Tables {
             resources: name("resources"),
             history: name("history"),
             compliance: name("compliance"),
+            transitions: name("transitions"),
             alerts: name("alerts"),
             windows: name("alert-windows"),
             audit: name("audit"),
@@ -87,6 +89,15 @@ impl DynamoStore {
                 hash: "resource_id",
                 range: Some("policy_id"),
                 indexes: &[("by-policy", "policy_id", "resource_id")],
+            },
+            TableSpec {
+                name: &t.transitions,
+                hash: "resource_id",
+                range: Some("change"),
+                indexes: &[
+                    ("by-policy", "policy_id", "at_resource"),
+                    ("by-time", "kind", "at_key"),
+                ],
             },
             TableSpec {
                 name: &t.alerts,

@@ -1,18 +1,21 @@
 //! [`ComplianceStore`] on SQLite: table `compliance`; overviews are `GROUP BY` queries.
 
 use async_trait::async_trait;
-use caracal_core::{ComplianceStatus, Finding, Severity};
-use rusqlite::{Connection, Row, params};
+use caracal_core::{Cause, ComplianceStatus, Finding, Severity, Transition};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, Transaction, params};
 
 use super::{FResult, Fail, SqliteStore};
 use crate::{
-    compliance::{ComplianceStore, OverviewRow, StatusCounts, all_severities},
+    compliance::{
+        ComplianceStore, OverviewRow, StatusCounts, TransitionQuery, all_severities, latest, merge,
+    },
     error::Result,
     time,
 };
 
 const COLUMNS: &str = "resource_id, policy_id, resource_type, account_id, region, severity,
-    status, message, suppressed, evaluated_at";
+    status, message, suppressed, evaluated_at, first_seen";
 
 fn finding_from_row(row: &Row<'_>) -> FResult<Finding> {
     let resource_id: String = row.get(0)?;
@@ -21,7 +24,12 @@ fn finding_from_row(row: &Row<'_>) -> FResult<Finding> {
     let severity: String = row.get(5)?;
     let status: String = row.get(6)?;
     let evaluated_at: String = row.get(9)?;
+    let first_seen: Option<String> = row.get(10)?;
     Ok(Finding {
+        first_seen: first_seen
+            .map(|t| time::parse(&t))
+            .transpose()
+            .map_err(|e| Fail::malformed(&key, e))?,
         resource_type: row.get(2)?,
         account_id: row.get(3)?,
         region: row.get(4)?,
@@ -78,46 +86,112 @@ fn add(counts: &mut StatusCounts, status: &str, suppressed: bool, n: u64) {
     }
 }
 
+fn read_one(conn: &Connection, resource_id: &str, policy_id: &str) -> FResult<Option<Finding>> {
+    let sql = format!("SELECT {COLUMNS} FROM compliance WHERE resource_id = ?1 AND policy_id = ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![resource_id, policy_id])?;
+    rows.next()?.map(finding_from_row).transpose()
+}
+
+fn write_finding(tx: &Transaction<'_>, f: &Finding) -> FResult<()> {
+    let sql = format!(
+        "INSERT OR REPLACE INTO compliance ({COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    );
+    tx.prepare_cached(&sql)?.execute(params![
+        f.resource_id,
+        f.policy_id,
+        f.resource_type,
+        f.account_id,
+        f.region,
+        f.severity.as_str(),
+        f.status.as_str(),
+        f.status.message(),
+        f.suppressed,
+        time::format(f.evaluated_at),
+        f.first_seen.map(time::format),
+    ])?;
+    Ok(())
+}
+
+fn write_transition(tx: &Transaction<'_>, t: &Transition) -> FResult<()> {
+    let body = serde_json::to_string(t).map_err(|e| Fail::malformed(&t.resource_id, e))?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO compliance_transitions (resource_id, policy_id, at, body)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![t.resource_id, t.policy_id, time::format(t.at), body])?;
+    Ok(())
+}
+
+fn query_transitions(conn: &Connection, q: &TransitionQuery) -> FResult<Vec<Transition>> {
+    let (filter, key) = match (&q.resource_id, &q.policy_id) {
+        (Some(r), _) => ("resource_id = ?1", r.clone()),
+        (None, Some(p)) => ("policy_id = ?1", p.clone()),
+        (None, None) => ("?1 = ?1", String::new()),
+    };
+    let since = q.since.map(time::format).unwrap_or_default();
+    let sql = format!(
+        "SELECT body FROM compliance_transitions WHERE {filter} AND at >= ?2
+         ORDER BY at DESC, resource_id, policy_id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![key, since])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let body: String = row.get(0)?;
+        let t: Transition = serde_json::from_str(&body).map_err(|e| Fail::malformed(&key, e))?;
+        if crate::compliance::matches(q, &t) {
+            out.push(t);
+            if out.len() >= q.limit.max(1) {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl ComplianceStore for SqliteStore {
-    async fn set_status(&self, findings: &[Finding]) -> Result<()> {
-        let findings = findings.to_vec();
+    async fn record(&self, findings: &[Finding], cause: &Cause) -> Result<Vec<Transition>> {
+        let findings: Vec<Finding> = latest(findings).into_iter().cloned().collect();
+        let cause = cause.clone();
         self.write(move |tx| {
-            let sql = format!(
-                "INSERT OR REPLACE INTO compliance ({COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-            );
-            let mut stmt = tx.prepare_cached(&sql)?;
-            for f in &findings {
-                stmt.execute(params![
-                    f.resource_id,
-                    f.policy_id,
-                    f.resource_type,
-                    f.account_id,
-                    f.region,
-                    f.severity.as_str(),
-                    f.status.as_str(),
-                    f.status.message(),
-                    f.suppressed,
-                    time::format(f.evaluated_at),
-                ])?;
+            let mut out = Vec::new();
+            for next in &findings {
+                let previous = read_one(tx, &next.resource_id, &next.policy_id)?;
+                if let Some((finding, transition)) = merge(previous.as_ref(), next, &cause) {
+                    write_finding(tx, &finding)?;
+                    if let Some(t) = transition {
+                        write_transition(tx, &t)?;
+                        out.push(t);
+                    }
+                }
             }
-            Ok(())
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn transitions(&self, query: &TransitionQuery) -> Result<Vec<Transition>> {
+        let query = query.clone();
+        self.read(move |conn| query_transitions(conn, &query)).await
+    }
+
+    async fn prune_transitions(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(move |tx| {
+            let n = tx.execute(
+                "DELETE FROM compliance_transitions WHERE at < ?1",
+                [time::format(before)],
+            )?;
+            Ok(n as u64)
         })
         .await
     }
 
     async fn get(&self, resource_id: &str, policy_id: &str) -> Result<Option<Finding>> {
         let key = (resource_id.to_owned(), policy_id.to_owned());
-        self.read(move |conn| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM compliance WHERE resource_id = ?1 AND policy_id = ?2"
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![key.0, key.1])?;
-            rows.next()?.map(finding_from_row).transpose()
-        })
-        .await
+        self.read(move |conn| read_one(conn, &key.0, &key.1)).await
     }
 
     async fn for_resource(&self, resource_id: &str) -> Result<Vec<Finding>> {
@@ -161,7 +235,14 @@ impl ComplianceStore for SqliteStore {
 
     async fn delete_for_resource(&self, resource_id: &str) -> Result<u64> {
         let id = resource_id.to_owned();
+        let at = Utc::now();
         self.write(move |tx| {
+            let sql = format!("SELECT {COLUMNS} FROM compliance WHERE resource_id = ?1");
+            let stored = query_findings(tx, &sql, &id)?;
+            for previous in &stored {
+                let gone = caracal_core::compliance::deletion(previous, at, &Cause::default());
+                write_transition(tx, &gone)?;
+            }
             let n = tx.execute("DELETE FROM compliance WHERE resource_id = ?1", [id])?;
             Ok(n as u64)
         })

@@ -84,4 +84,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (key, member)
     ) WITHOUT ROWID;
     "#,
+    // 2: compliance history (#16): when each finding's status began, and every change.
+    r#"
+    ALTER TABLE compliance ADD COLUMN first_seen TEXT;
+
+    CREATE TABLE compliance_transitions (
+        resource_id TEXT NOT NULL,
+        policy_id   TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        body        TEXT NOT NULL,        -- the Transition as JSON
+        PRIMARY KEY (resource_id, policy_id, at)
+    ) WITHOUT ROWID;
+    CREATE INDEX transitions_by_policy ON compliance_transitions (policy_id, at);
+    CREATE INDEX transitions_by_at ON compliance_transitions (at);
+    "#,
 ];

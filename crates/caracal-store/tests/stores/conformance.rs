@@ -5,10 +5,11 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use caracal_core::{
-    Alert, AuditOutcome, AuditRecord, ChangeKind, ComplianceStatus, Finding, Resource, Severity,
+    Alert, AuditOutcome, AuditRecord, Cause, ChangeKind, ComplianceStatus, Finding, Resource,
+    Severity,
 };
 use caracal_store::{
-    AuditFilter, Error, MatchKey, PageRequest, ResourceFilter, StatusCounts, Store,
+    AuditFilter, Error, MatchKey, PageRequest, ResourceFilter, StatusCounts, Store, TransitionQuery,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
@@ -333,7 +334,13 @@ fn finding(resource: &str, policy: &str, severity: Severity, status: ComplianceS
         status,
         suppressed: false,
         evaluated_at: t(0),
+        first_seen: None,
     }
+}
+
+/// `f` as the store returns it: its status first seen at `first_seen`.
+fn seen(f: &Finding, first_seen: i64) -> Finding {
+    Finding { first_seen: Some(t(first_seen)), ..f.clone() }
 }
 
 pub async fn compliance_keeps_the_last_verdict_per_resource_and_policy(store: &dyn Store) {
@@ -350,11 +357,71 @@ pub async fn compliance_keeps_the_last_verdict_per_resource_and_policy(store: &d
     let pass = Finding { status: ComplianceStatus::Pass, evaluated_at: t(60), ..fail.clone() };
     cs.set_status(std::slice::from_ref(&pass)).await.unwrap();
 
+    // FAIL → PASS at 60: the new status is first seen then.
+    let (pass, error, other) = (seen(&pass, 60), seen(&error, 0), seen(&other, 0));
     assert_eq!(cs.get("r1", "P.Versioning").await.unwrap(), Some(pass.clone()));
     assert_eq!(cs.get("r1", "P.Public").await.unwrap(), Some(error.clone()));
     assert_eq!(cs.get("r1", "P.Missing").await.unwrap(), None);
     assert_eq!(cs.for_resource("r1").await.unwrap(), vec![error, pass.clone()]);
     assert_eq!(cs.for_policy("P.Versioning").await.unwrap(), vec![pass, other]);
+}
+
+pub async fn every_status_change_is_one_transition_with_its_cause(store: &dyn Store) {
+    let cs = store.compliance();
+    let at = |f: &Finding, secs: i64, status: ComplianceStatus| Finding {
+        status,
+        evaluated_at: t(secs),
+        ..f.clone()
+    };
+    let fail = finding("r1", "P.A", Severity::High, ComplianceStatus::Fail);
+    let scan = |id: &str| Cause {
+        scan_id: Some(id.into()),
+        snapshots: [("r1".to_owned(), format!("hash-{id}"))].into(),
+    };
+    let first = cs.record(std::slice::from_ref(&fail), &scan("s1")).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].from.clone(), first[0].to.clone()), (None, Some(ComplianceStatus::Fail)));
+    assert_eq!(first[0].scan_id.as_deref(), Some("s1"));
+    assert_eq!(first[0].snapshot.as_deref(), Some("hash-s1"));
+    // The same batch again, and the same status later: nothing new; first seen stays.
+    assert!(cs.record(std::slice::from_ref(&fail), &scan("s1")).await.unwrap().is_empty());
+    let later = at(&fail, 30, ComplianceStatus::Fail);
+    assert!(cs.record(std::slice::from_ref(&later), &scan("s2")).await.unwrap().is_empty());
+    assert_eq!(cs.get("r1", "P.A").await.unwrap(), Some(seen(&later, 0)));
+    // An error, another error message (same status), then a pass.
+    let e1 = at(&fail, 60, ComplianceStatus::Error("KeyError: 'x'".into()));
+    let e2 = at(&fail, 70, ComplianceStatus::Error("KeyError: 'y'".into()));
+    let pass = at(&fail, 90, ComplianceStatus::Pass);
+    assert_eq!(cs.record(std::slice::from_ref(&e1), &scan("s3")).await.unwrap().len(), 1);
+    assert!(cs.record(std::slice::from_ref(&e2), &scan("s4")).await.unwrap().is_empty());
+    let fixed = cs.record(std::slice::from_ref(&pass), &scan("s5")).await.unwrap();
+    assert_eq!(fixed[0].describe(), "ERROR → PASS");
+    assert!(!fixed[0].starts_failing());
+    // A verdict older than the stored one (an overlapping slower scan) is not written.
+    let stale = at(&fail, 80, ComplianceStatus::Fail);
+    assert!(cs.record(std::slice::from_ref(&stale), &scan("s0")).await.unwrap().is_empty());
+    assert_eq!(cs.get("r1", "P.A").await.unwrap().map(|f| f.status), Some(ComplianceStatus::Pass));
+    // Another policy on another resource, then the resource goes away.
+    let other = finding("r2", "P.B", Severity::Low, ComplianceStatus::Pass);
+    cs.record(std::slice::from_ref(&other), &Cause::default()).await.unwrap();
+    assert_eq!(cs.delete_for_resource("r1").await.unwrap(), 1);
+
+    let all = cs.transitions(&TransitionQuery::recent(100)).await.unwrap();
+    assert_eq!(all.len(), 5, "{all:#?}");
+    let r1 = TransitionQuery { resource_id: Some("r1".into()), ..TransitionQuery::recent(100) };
+    let steps: Vec<String> =
+        cs.transitions(&r1).await.unwrap().iter().map(|t| t.describe()).collect();
+    assert_eq!(steps, ["PASS → DELETED", "ERROR → PASS", "FAIL → ERROR", "NEW → FAIL"]);
+    let by_policy = TransitionQuery { policy_id: Some("P.B".into()), ..TransitionQuery::recent(9) };
+    let b = cs.transitions(&by_policy).await.unwrap();
+    assert_eq!((b.len(), b[0].resource_id.as_str()), (1, "r2"));
+    let since = TransitionQuery { since: Some(t(60)), ..r1.clone() };
+    assert_eq!(cs.transitions(&since).await.unwrap().len(), 3);
+    let newest = TransitionQuery { limit: 1, ..r1.clone() };
+    assert_eq!(cs.transitions(&newest).await.unwrap()[0].describe(), "PASS → DELETED");
+    // Retention: what happened before 50 s goes (the first FAIL and r2's first PASS).
+    assert_eq!(cs.prune_transitions(t(50)).await.unwrap(), 2);
+    assert_eq!(cs.transitions(&r1).await.unwrap().len(), 3);
 }
 
 pub async fn overviews_count_verdicts_and_keep_suppressed_out_of_fail(store: &dyn Store) {

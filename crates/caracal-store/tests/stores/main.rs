@@ -74,6 +74,7 @@ conformance!(
     a_page_token_from_elsewhere_is_refused,
     ids_in_scope_are_the_live_ids_of_one_scope,
     compliance_keeps_the_last_verdict_per_resource_and_policy,
+    every_status_change_is_one_transition_with_its_cause,
     overviews_count_verdicts_and_keep_suppressed_out_of_fail,
     deleting_a_resources_findings_leaves_others,
     alerts_upsert_by_id_and_list_newest_first,

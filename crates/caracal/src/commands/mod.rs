@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use caracal_core::Config;
 
 pub mod alerts;
+pub mod compliance;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;

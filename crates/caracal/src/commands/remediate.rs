@@ -57,8 +57,43 @@ pub struct TargetArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    #[command(flatten)]
-    target: TargetArgs,
+    /// The resource's ResourceId
+    #[arg(long, value_name = "ID", required_unless_present = "policy", help_heading = "TARGET")]
+    resource: Option<String>,
+
+    /// The remediation id (see `remediate list`)
+    #[arg(long, value_name = "ID", required_unless_present = "policy", help_heading = "TARGET")]
+    remediation: Option<String>,
+
+    /// A parameter, repeatable: --param ports=22,3389
+    #[arg(long = "param", value_name = "KEY=VALUE", help_heading = "TARGET")]
+    params: Vec<String>,
+
+    /// Fix every stored failing resource of this policy with its AutoRemediationID
+    ///
+    /// Uses the `[remediation]` allow / deny lists and circuit breaker, audits each
+    /// attempt with you as the actor, and re-evaluates what it fixed. Needs
+    /// --all-failing and --yes.
+    #[arg(
+        long,
+        value_name = "POLICY_ID",
+        requires = "all_failing",
+        conflicts_with_all = ["resource", "remediation", "params"],
+        help_heading = "BULK"
+    )]
+    policy: Option<String>,
+
+    /// With --policy: every failing resource of the policy (the only bulk mode)
+    #[arg(long, requires = "policy", help_heading = "BULK")]
+    all_failing: bool,
+
+    /// With --policy: the policy folders (default: `[policies] paths`)
+    #[arg(long = "policies", value_name = "DIR", requires = "policy", help_heading = "BULK")]
+    policies: Vec<std::path::PathBuf>,
+
+    /// Print JSON instead of text
+    #[arg(long, help_heading = "OUTPUT")]
+    json: bool,
 
     /// Apply without asking (required when stdin is not a terminal)
     ///
@@ -145,7 +180,16 @@ async fn plan(args: &TargetArgs, global: &Global) -> anyhow::Result<ExitCode> {
 }
 
 async fn apply(args: &ApplyArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let t = &args.target;
+    if let Some(policy) = &args.policy {
+        return apply_policy(args, policy, global).await;
+    }
+    let t = TargetArgs {
+        resource: args.resource.clone().unwrap_or_default(),
+        remediation: args.remediation.clone().unwrap_or_default(),
+        params: args.params.clone(),
+        json: args.json,
+    };
+    let t = &t;
     let (ctx, req) = prepare(t, global)?;
     let plan = remediation::plan(&ctx, &req).await?;
     if !t.json {
@@ -172,6 +216,60 @@ async fn apply(args: &ApplyArgs, global: &Global) -> anyhow::Result<ExitCode> {
         AuditOutcome::Fixed | AuditOutcome::AlreadyCompliant => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+/// `apply --policy ID --all-failing --yes`: the automatic path, run by hand.
+async fn apply_policy(args: &ApplyArgs, policy: &str, global: &Global) -> anyhow::Result<ExitCode> {
+    if !args.yes {
+        anyhow::bail!(
+            "apply --policy changes every failing resource of {policy}: add --yes \
+             (the [remediation] circuit breaker still applies)"
+        );
+    }
+    let config = global.load_config()?;
+    let paths = match args.policies.is_empty() {
+        true => config.policies.paths.clone(),
+        false => args.policies.clone(),
+    };
+    let source = caracal_app::PolicySource::configured(paths, &config.policies);
+    let ctx = std::sync::Arc::new(Context::from_config(config));
+    let (report, again) =
+        caracal_app::auto_remediate::fix_failing(&ctx, &source, policy, Actor::local_user())
+            .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for a in &report.attempts {
+            let why = a.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+            println!("{:<17} {}{why}", a.outcome.as_str(), a.resource_id);
+        }
+        for s in &report.skipped {
+            println!("{:<17} {s}", "skipped");
+        }
+        for t in &report.tripped {
+            eprintln!(
+                "Circuit breaker: {} eligible, {} allowed; the run stopped (alert {}).",
+                t.eligible,
+                t.allowed,
+                t.alert_id.as_deref().unwrap_or("-")
+            );
+        }
+        if let Some(again) = &again {
+            let passing =
+                again.findings.iter().filter(|f| f.status == caracal_core::ComplianceStatus::Pass);
+            eprintln!(
+                "Re-evaluated {} fixed resources: {} pass.",
+                again.findings.len(),
+                passing.count()
+            );
+        }
+    }
+    let clean = report.tripped.is_empty()
+        && report
+            .attempts
+            .iter()
+            .all(|a| matches!(a.outcome, AuditOutcome::Fixed | AuditOutcome::AlreadyCompliant));
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn history(args: &HistoryArgs, global: &Global) -> anyhow::Result<ExitCode> {
