@@ -11,7 +11,9 @@
 //! | ERROR | `NOT_AVAILABLE` (the check could not run) | `ACTIVE` | `NEW` |
 //!
 //! `Id` is stable per resource × policy (the OCSF `finding_info.uid`), `GeneratorId` the
-//! policy id, and the product the importing account's default product.
+//! policy id, and the product the importing account's default product. `CreatedAt` and
+//! `FirstObservedAt` are when the current verdict was first reached (the evaluation time
+//! for a finding not yet stored); `UpdatedAt` and `LastObservedAt` the latest evaluation.
 
 use std::io::Write;
 
@@ -87,7 +89,10 @@ pub fn record(data: &ReportData, finding: &Finding, destination: &Destination) -
         destination.region
     );
     let (compliance, record_state, workflow) = states(finding);
-    let at = finding.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let stamp =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let at = stamp(&finding.evaluated_at);
+    let first = finding.first_seen.as_ref().map(stamp).unwrap_or_else(|| at.clone());
     let region = if finding.region == caracal_core::resource::GLOBAL_REGION {
         destination.region.as_str()
     } else {
@@ -141,8 +146,9 @@ pub fn record(data: &ReportData, finding: &Finding, destination: &Destination) -
         "AwsAccountId": finding.account_id,
         "Region": region,
         "Types": types,
-        "CreatedAt": at,
+        "CreatedAt": first,
         "UpdatedAt": at,
+        "FirstObservedAt": first,
         "LastObservedAt": at,
         "Severity": {"Label": label(finding.severity)},
         "Title": clip(&policy.title, 256),
@@ -207,6 +213,8 @@ mod tests {
         assert_eq!(bad["GeneratorId"], "AWS.S3.Bucket.Versioning");
         assert_eq!(bad["Resources"][0]["Type"], "AwsS3Bucket");
         assert_eq!(bad["Severity"]["Label"], "MEDIUM");
+        assert_eq!(bad["FirstObservedAt"], "2023-07-22T04:26:40.000Z");
+        assert_eq!(bad["UpdatedAt"], "2023-11-14T22:13:20.000Z");
         assert_eq!(bad["Compliance"]["RelatedRequirements"][0], "CIS-AWS-3.0 2.1.1");
         assert_eq!(
             bad["Types"][0],

@@ -229,6 +229,7 @@ pub(crate) mod tests {
             status,
             suppressed,
             evaluated_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            first_seen: DateTime::from_timestamp(1_690_000_000, 0),
         };
         let findings = vec![
             finding("ok", ComplianceStatus::Pass, false),

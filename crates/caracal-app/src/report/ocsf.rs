@@ -7,7 +7,9 @@
 //! - `status_id`: New (1) while failing or erroring, Resolved (4) once passing,
 //!   Suppressed (3) when a `Suppressions` glob matched; `activity_id` Create (1) or
 //!   Close (3) for a passing verdict.
-//! - `finding_info.uid` is stable per resource × policy ([`finding_uid`]).
+//! - `finding_info.uid` is stable per resource × policy ([`finding_uid`]);
+//!   `first_seen_time` is when the current verdict was first reached (when stored),
+//!   `last_seen_time` the latest evaluation.
 //! - `remediation`: the runbook (else the description) and the `Reference`.
 //! - `unmapped.caracal`: the policy id, `AutoRemediationID`, `Reports`, suppression.
 //!
@@ -126,6 +128,7 @@ pub fn record(data: &ReportData, finding: &Finding) -> Value {
             "title": policy.title,
             "desc": policy.description,
             "types": ["Software and Configuration Checks"],
+            "first_seen_time": finding.first_seen.map(|t| t.timestamp_millis()),
             "last_seen_time": time,
         },
         "compliance": {
@@ -217,6 +220,8 @@ mod tests {
         assert_eq!(bad["finding_info"]["uid"], by(":bad")["finding_info"]["uid"], "stable");
         assert_ne!(bad["finding_info"]["uid"], ok["finding_info"]["uid"]);
         assert!(!serde_json::to_string(&bad).unwrap().contains("null"));
+        assert_eq!(bad["finding_info"]["first_seen_time"], 1_690_000_000_000_i64);
+        assert_eq!(bad["finding_info"]["last_seen_time"], 1_700_000_000_000_i64);
     }
 
     #[test]

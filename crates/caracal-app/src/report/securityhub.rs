@@ -114,6 +114,7 @@ fn to_sdk(record: &Value) -> AwsSecurityFinding {
         .set_region(text(&record["Region"]))
         .set_created_at(text(&record["CreatedAt"]))
         .set_updated_at(text(&record["UpdatedAt"]))
+        .set_first_observed_at(text(&record["FirstObservedAt"]))
         .set_last_observed_at(text(&record["LastObservedAt"]))
         .severity(
             Severity::builder()
