@@ -16,6 +16,8 @@
 //! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
 //!   changed, coalesces them and rescans and re-evaluates just those.
 //! - Remediation: [`remediation::plan`] / [`remediation::apply`] with a real [`Actor`].
+//! - Reports: [`report`] writes verdicts as a table, JSON, CSV, OCSF or ASFF, builds
+//!   per-framework reports (table, JSON, CSV, HTML) and imports ASFF into Security Hub.
 //! - API tokens: [`tokens`] creates, lists, revokes and verifies scoped, hashed tokens.
 //!
 //! Every use case is async and needs a multi-threaded tokio runtime (parsing and Python
@@ -33,6 +35,7 @@ pub mod logs;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;
+pub mod report;
 pub mod tokens;
 
 pub use crate::{

@@ -76,6 +76,7 @@ impl Clients {
     client!("secretsmanager", secretsmanager, aws_sdk_secretsmanager);
     client!("eks", eks, aws_sdk_eks);
     client!("ecs", ecs, aws_sdk_ecs);
+    client!("securityhub", securityhub, aws_sdk_securityhub);
 
     /// An S3 Control client (account-level S3 settings). S3 Control puts the account id in
     /// front of the endpoint's host; with an endpoint override whose host is an IP address

@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Snapshot AWS resources into the store and evaluate policies
     Scan(commands::scan::Args),
+    /// Write stored verdicts as table, JSON, CSV, OCSF, ASFF or a framework report
+    Report(commands::report::Args),
     /// Plan, apply and review fixes for failing resources
     #[command(subcommand)]
     Remediate(commands::remediate::Command),
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Scan(args) => commands::scan::run(args, &global).await,
+            Command::Report(args) => commands::report::run(args, &global).await,
             Command::Remediate(cmd) => commands::remediate::run(cmd, &global).await,
             Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
             Command::Alerts(cmd) => commands::alerts::run(cmd, &global).await,

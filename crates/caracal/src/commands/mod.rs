@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod logs;
 pub mod remediate;
+pub mod report;
 pub mod scan;
 pub mod serve;
 pub mod test;

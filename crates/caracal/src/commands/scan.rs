@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use caracal_app::report::{self, ReportData};
 use caracal_app::{Context, PolicySource, ScanScope, posture};
 use caracal_core::Config;
 use caracal_scan::{Progress, ScanOutcome, ScanRequest};
@@ -22,6 +23,12 @@ pub enum Output {
     Table,
     /// The scan report as JSON.
     Json,
+    /// This scan's findings as CSV.
+    Csv,
+    /// This scan's findings as OCSF Compliance Findings (class 2003), one per line.
+    Ocsf,
+    /// This scan's findings in AWS Security Finding Format (a BatchImportFindings body).
+    Asff,
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +53,10 @@ pub struct Args {
     #[arg(long = "type", value_name = "TYPE", help_heading = "SCOPE")]
     types: Vec<String>,
 
-    /// Print the summary as a table or as JSON
+    /// Print the summary as a table or JSON, or the findings as CSV, OCSF or ASFF
+    ///
+    /// csv, ocsf and asff print only this scan's findings (with their policies' metadata),
+    /// as `caracal report --format` does for every stored finding.
     #[arg(long, value_enum, default_value_t = Output::Table, help_heading = "OUTPUT")]
     output: Output,
 
@@ -119,6 +129,32 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             let findings = result.evaluation.as_ref().map(|e| &e.findings);
             let json = serde_json::json!({ "report": &outcome.report, "findings": findings });
             println!("{}", serde_json::to_string_pretty(&json)?);
+        }
+        Output::Csv | Output::Ocsf | Output::Asff => {
+            let format = match args.output {
+                Output::Csv => report::Format::Csv,
+                Output::Ocsf => report::Format::Ocsf,
+                _ => report::Format::Asff,
+            };
+            let (policies, findings) = match (&result.evaluation, &policies) {
+                (Some(evaluation), Some(source)) => {
+                    let source = source.clone();
+                    let policies =
+                        tokio::task::spawn_blocking(move || report::load_policies(&source))
+                            .await??;
+                    (policies, evaluation.findings.clone())
+                }
+                _ => Default::default(),
+            };
+            let data = ReportData::new(policies, findings, outcome.resources.iter().cloned());
+            let region = if format == report::Format::Asff {
+                ctx.aws().await?.home_region().to_owned()
+            } else {
+                String::new()
+            };
+            let destination = report::Destination { region, account_id: None };
+            let mut out = std::io::stdout().lock();
+            report::write_findings(format, &data, &destination, &mut out)?;
         }
     }
     Ok(if !outcome.report.errors.is_empty() {
