@@ -272,9 +272,10 @@ impl Run<'_, '_> {
         if expand {
             let items = match value {
                 Value::Array(items) => items,
-                // A wrapper has one key: other objects are not offered to `split`, which
+                // A wrapper has at most two keys (AWS Config history: a version and its list);
+                // other objects are not offered to `split`, which
                 // costs a call per candidate.
-                Value::Object(mut map) if map.len() == 1 => {
+                Value::Object(mut map) if map.len() <= 2 => {
                     if let Some(Value::Array(items)) = map.get_mut("Records") {
                         std::mem::take(items)
                     } else {
