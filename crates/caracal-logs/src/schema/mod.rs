@@ -25,7 +25,7 @@
 //! `auto`, `unix` (seconds, fraction allowed), `unix_ms`, `unix_us`, `unix_ns`, or a
 //! strftime pattern, taken as UTC when it has no zone. Indicators: `ip`, `host`, `url`,
 //! `domain`, `arn`, `aws_account_id`, `aws_instance_id`, `sha256`, `md5`, `email`,
-//! `username`. A record is this type when every `match` condition and `required` field
+//! `username`, `ip_in_text` (IPv4 addresses in free text). A record is this type when every `match` condition and `required` field
 //! holds (with none, when its event-time field is present); then a field that fails its
 //! type, or a missing event time, makes it malformed.
 //!
@@ -67,6 +67,7 @@ fn indicator_kind(name: &str) -> Option<Kind> {
         "md5" => Kind::Md5,
         "email" => Kind::Email,
         "username" => Kind::Username,
+        "ip_in_text" => Kind::TextIps,
         _ => return None,
     })
 }

@@ -225,6 +225,13 @@ pub(crate) fn convert(kind: FieldType, separator: &str, v: &mut Value) -> Result
         FieldType::KvString => {
             if let Value::String(s) = v {
                 let mut map = Map::new();
+                if separator == " " {
+                    for (k, val) in super::text::key_values(s, '=') {
+                        map.insert(k.to_owned(), Value::String(val));
+                    }
+                    *v = Value::Object(map);
+                    return Ok(());
+                }
                 for pair in s.split(separator) {
                     let (k, val) = pair
                         .split_once('=')
