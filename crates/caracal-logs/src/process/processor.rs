@@ -107,6 +107,7 @@ impl<'p> Processor<'p> {
         sink: &mut dyn EventSink,
     ) -> Result<Report, Error> {
         let candidates = self.log_types.len();
+        self.classifier.start_object();
         let mut run = Run {
             proc: self,
             sink,
@@ -358,6 +359,10 @@ impl Run<'_, '_> {
         self.report.records += 1;
         self.report.errors += 1;
         *self.rejected.entry(code).or_default() += 1;
+        if log_type.is_none() {
+            let source = self.proc.source.id.to_string();
+            *self.report.unclassified.entry(source).or_default() += 1;
+        }
         let t = self
             .report
             .by_type

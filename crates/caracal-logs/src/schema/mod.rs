@@ -25,7 +25,8 @@
 //! `auto`, `unix` (seconds, fraction allowed), `unix_ms`, `unix_us`, `unix_ns`, or a
 //! strftime pattern, taken as UTC when it has no zone. Indicators: `ip`, `host`, `url`,
 //! `domain`, `arn`, `aws_account_id`, `aws_instance_id`, `sha256`, `md5`, `email`,
-//! `username`, `ip_in_text` (IPv4 addresses in free text). A record is this type when every `match` condition and `required` field
+//! `username`, `ip_in_text` (IPv4 addresses in free text), `scan` (a subtree searched for
+//! ARNs and instance ids). A record is this type when every `match` condition and `required` field
 //! holds (with none, when its event-time field is present); then a field that fails its
 //! type, or a missing event time, makes it malformed.
 //!
@@ -68,6 +69,7 @@ fn indicator_kind(name: &str) -> Option<Kind> {
         "email" => Kind::Email,
         "username" => Kind::Username,
         "ip_in_text" => Kind::TextIps,
+        "scan" => Kind::Scan,
         _ => return None,
     })
 }
@@ -99,8 +101,8 @@ struct Delimited {
 #[derive(Debug)]
 struct FastPath {
     layout: Arc<Layout>,
-    /// Per column: the checks its type asks for.
-    checks: Vec<FieldType>,
+    /// Per column: the checks its type asks for (and the format of timestamps).
+    checks: Vec<(FieldType, Option<TimeFormat>)>,
     /// The event-time column and its format.
     event_time: Option<(usize, TimeFormat)>,
     /// Indicator columns.
@@ -325,7 +327,7 @@ impl CustomParser {
             return;
         }
         let column = |path: &str| d.columns.iter().position(|c| c == path);
-        let mut checks = vec![FieldType::String; d.columns.len()];
+        let mut checks = vec![(FieldType::String, None); d.columns.len()];
         let mut types = vec![ColumnType::Text; d.columns.len()];
         for f in &self.fields {
             let simple = matches!(
@@ -333,7 +335,7 @@ impl CustomParser {
                 FieldType::String | FieldType::Bigint | FieldType::Float | FieldType::Timestamp
             );
             let Some(i) = column(&f.path).filter(|_| simple && f.from.is_empty()) else { return };
-            checks[i] = f.kind;
+            checks[i] = (f.kind, (f.kind == FieldType::Timestamp).then(|| f.time.clone()));
             if matches!(f.kind, FieldType::Bigint | FieldType::Float) {
                 types[i] = ColumnType::Number;
             }
@@ -519,11 +521,16 @@ impl CustomParser {
         if !fast.conditions.iter().all(|(i, test)| present(*i).is_some_and(|t| test.accepts(t))) {
             return Parse::NotMine;
         }
-        for (i, check) in fast.checks.iter().enumerate() {
+        let event_column = fast.event_time.as_ref().map(|(i, _)| *i);
+        for (i, (check, time)) in fast.checks.iter().enumerate() {
             let Some(t) = present(i) else { continue };
-            let ok = match check {
-                FieldType::Bigint => t.parse::<i64>().is_ok(),
-                FieldType::Float => t.parse::<f64>().is_ok(),
+            let ok = match (check, time) {
+                (FieldType::Bigint, _) => t.parse::<i64>().is_ok(),
+                (FieldType::Float, _) => t.parse::<f64>().is_ok(),
+                // The event time is read below.
+                (FieldType::Timestamp, Some(format)) if Some(i) != event_column => {
+                    format.parse_str(t).is_some()
+                }
                 _ => true,
             };
             if !ok {
