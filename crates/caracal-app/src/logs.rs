@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use caracal_logs::poll::Message;
 use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
 use caracal_logs::{
-    CustomParser, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, PARSERS, Parser,
-    PollOptions, PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile,
-    parse_notification, process_path,
+    Catalog, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, Parser, PollOptions,
+    PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, parse_notification,
+    process_path,
 };
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use crate::outputs::Outputs;
 /// How logs are read and where they go.
 #[derive(Debug, Clone, Default)]
 pub struct LogOptions {
-    /// Only try these log types (empty: every built-in and custom type).
+    /// Only try these log types (empty: every native, bundled and custom type).
     pub log_types: Vec<String>,
     /// Custom log types from YAML schema files.
     pub schemas: Vec<PathBuf>,
@@ -39,25 +39,25 @@ pub struct LogOptions {
     pub batch_size: usize,
 }
 
-/// The parsers of one configuration, loaded once (custom schemas are read here).
+/// The parsers of one configuration, loaded once: the native parsers, the bundled schemas
+/// and the custom schema files of the options.
 #[derive(Debug)]
 pub struct LogPipeline {
     options: LogOptions,
-    custom: Vec<CustomParser>,
+    catalog: Catalog,
 }
 
 impl LogPipeline {
     /// Loads the custom schemas of `options`; a bad schema is an error naming the file.
     pub fn new(options: LogOptions) -> Result<Self> {
-        let custom = options
-            .schemas
-            .iter()
-            .map(|p| {
-                CustomParser::from_file(p)
-                    .map_err(Error::logs(format!("loading schema {}", p.display())))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self { options, custom })
+        let catalog =
+            Catalog::load(&options.schemas).map_err(Error::logs("loading the log schemas"))?;
+        Ok(Self { options, catalog })
+    }
+
+    /// Every log type of this configuration.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The options the pipeline was built from.
@@ -66,7 +66,7 @@ impl LogPipeline {
     }
 
     fn all_parsers(&self) -> Vec<&dyn Parser> {
-        PARSERS.iter().copied().chain(self.custom.iter().map(|c| c as &dyn Parser)).collect()
+        self.catalog.parsers()
     }
 
     /// The built-in parsers plus custom schemas, filtered by `log_types`.

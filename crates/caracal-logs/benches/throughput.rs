@@ -6,6 +6,9 @@
 //! Run (release build without the emulator kit and the SDK):
 //! `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-logs --no-default-features --bench throughput -- --measurement-time 5 --warm-up-time 1`
 //!
+//! It also prints, per log type, the schema engine (`benches/schemas/`) against the
+//! native parser on the same lines (`schema_vs_native`).
+//!
 //! Besides criterion's groups it prints one `ratio` line per log type: the pipeline and
 //! its baseline run alternately 15 times and each keeps its fastest time, which holds up on
 //! a shared machine where criterion's numbers swing by tens of percent.
@@ -28,7 +31,9 @@
 
 use std::hint::black_box;
 
-use caracal_logs::{Discard, ObjectInfo, PARSERS, Processor, SourceInfo};
+use caracal_logs::{
+    Catalog, CustomParser, Discard, ObjectInfo, PARSERS, Parser, Processor, SourceInfo,
+};
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
@@ -86,7 +91,12 @@ fn count_lines(bytes: &[u8]) -> u64 {
 }
 
 fn pipeline(bytes: &[u8]) -> u64 {
-    let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("bench", "bench"));
+    run_with(PARSERS.to_vec(), bytes)
+}
+
+/// Events from `bytes` with these candidates (none may be rejected).
+fn run_with(parsers: Vec<&dyn Parser>, bytes: &[u8]) -> u64 {
+    let mut p = Processor::new(parsers, SourceInfo::new("bench", "bench"));
     let object = ObjectInfo { name: "bench".into(), reference_time: Utc::now() };
     let report = p.process(&object, bytes, &mut Discard).expect("discard never fails");
     assert_eq!(report.errors, 0);
@@ -165,9 +175,52 @@ fn ratios(_: &mut Criterion) {
     interleaved_ratio("aws_vpc_flow", &vpc_flow_lines(), line_split_baseline);
 }
 
+fn bench_schema(file: &str) -> CustomParser {
+    let path = format!("{}/benches/schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+    CustomParser::from_file(std::path::Path::new(&path)).expect("valid bench schema")
+}
+
+/// The schema engine against the native parser on the same lines, each as the only
+/// candidate, alternating and keeping the fastest of 15 runs (#19: target >= 0.5x); and
+/// the native parser among every type of the catalog, the cost of 60 candidates.
+fn schema_vs_native(_: &mut Criterion) {
+    let catalog = Catalog::new(Vec::new()).expect("bundled schemas load");
+    for (name, bytes, native, file) in [
+        ("aws_cloudtrail", cloudtrail_lines(), "AWS.CloudTrail", "cloudtrail.yml"),
+        ("aws_vpc_flow", vpc_flow_lines(), "AWS.VPCFlow", "vpcflow.yml"),
+    ] {
+        let schema = bench_schema(file);
+        let native = PARSERS.iter().copied().find(|p| p.log_type() == native).expect("native");
+        let time = |parsers: Vec<&dyn Parser>| {
+            let start = std::time::Instant::now();
+            black_box(run_with(parsers, black_box(&bytes)));
+            start.elapsed()
+        };
+        let (mut n, mut s, mut all) =
+            (std::time::Duration::MAX, std::time::Duration::MAX, std::time::Duration::MAX);
+        for _ in 0..15 {
+            n = n.min(time(vec![native]));
+            s = s.min(time(vec![&schema as &dyn Parser]));
+            all = all.min(time(catalog.parsers()));
+        }
+        let events = count_lines(&bytes) as f64;
+        let rate = |d: std::time::Duration| events / d.as_secs_f64() / 1e3;
+        println!(
+            "{name}: native {:.0} k events/s, schema {:.0} k events/s, schema/native {:.2}x; \
+             native among all {} types {:.0} k events/s ({:.2}x)",
+            rate(n),
+            rate(s),
+            n.as_secs_f64() / s.as_secs_f64(),
+            catalog.parsers().len(),
+            rate(all),
+            n.as_secs_f64() / all.as_secs_f64(),
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = cloudtrail, vpc_flow, ratios
+    targets = cloudtrail, vpc_flow, ratios, schema_vs_native
 }
 criterion_main!(benches);

@@ -18,10 +18,13 @@
 //! - The [`Event`] goes to an [`EventSink`]: the [`LakeWriter`] (Parquet under Hive
 //!   partitions, memory-bounded), a [`ChannelSink`] for the rules engine, or both ([`Tee`]).
 //!
-//! New log type: `src/parsers/<name>.rs`, a line in [`PARSERS`], samples in
+//! New log type: a YAML schema in the repository's `schemas/` folder (embedded at build
+//! time, listed by the [`Catalog`]) with golden records in `tests/golden/<LogType>/`; or,
+//! where speed matters, `src/parsers/<name>.rs`, a line in [`PARSERS`], samples in
 //! `tests/data/<LogType>/`.
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod classify;
 /// The event types, defined in `caracal-core` (re-exported here for the parsers' paths).
 pub use caracal_core::event::{columns, indicators};
@@ -45,6 +48,7 @@ pub mod sink;
 pub mod sources;
 
 pub use crate::{
+    catalog::{Catalog, TypeSource},
     classify::Classifier,
     columns::Fields,
     error::{Error, RecordError, RejectCode},

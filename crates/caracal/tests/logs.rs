@@ -73,6 +73,59 @@ fn cloudtrail_samples_become_partitioned_parquet_with_no_errors() {
 }
 
 #[test]
+fn logs_types_lists_native_bundled_and_user_types_with_their_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("custom.yml");
+    std::fs::write(
+        &schema,
+        "name: Custom.App\nparser: { json: {} }\nmatch: [{ field: app }]\nfields: [{ name: app }]\n",
+    )
+    .unwrap();
+    let out = caracal(&["logs", "types", "--schema", schema.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let source = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l[name.len()..].trim().to_owned())
+    };
+    assert_eq!(source("AWS.CloudTrail").as_deref(), Some("native"));
+    assert_eq!(source("Zeek.DNS").as_deref(), Some("bundled schema"));
+    assert_eq!(source("Custom.App").as_deref(), Some("user schema"));
+    let total: usize = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(total >= 46, "{stdout}");
+
+    // A bundled type read from a golden file through the binary, with no --schema.
+    let zeek = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../caracal-logs/tests/golden/Zeek.DNS/input.log");
+    let out = caracal(&["logs", "process", zeek.to_str().unwrap(), "--no-rules"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.lines().any(|l| l.starts_with("Zeek.DNS ") && l.contains(" 3 ")), "{stdout}");
+
+    // Records no type claims are counted per source.
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, "{\"user\":\"x\",\"score\":3}\n").unwrap();
+    let out = caracal(&[
+        "logs",
+        "process",
+        other.to_str().unwrap(),
+        "--no-rules",
+        "--source-id",
+        "app-logs",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("unclassified records by source: app-logs: 1"), "{stdout}");
+}
+
+#[test]
 fn malformed_lines_are_counted_named_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("flow.log");

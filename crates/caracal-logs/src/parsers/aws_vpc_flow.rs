@@ -310,6 +310,13 @@ impl Parser for VpcFlow {
         &INDICATORS
     }
 
+    /// Text lines are offered by specificity too (#19): a VPC Flow line (a number first,
+    /// 14+ columns, or a header of flow field names) goes here before the text schemas
+    /// and S3 access, so a flow log does not pay a failed try of each per line.
+    fn specificity(&self) -> u32 {
+        5
+    }
+
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse {
         let Input::Text(line) = input else { return Parse::NotMine };
         let line: &str = line;

@@ -107,6 +107,7 @@ impl<'p> Processor<'p> {
         sink: &mut dyn EventSink,
     ) -> Result<Report, Error> {
         let candidates = self.log_types.len();
+        self.classifier.start_object();
         let mut run = Run {
             proc: self,
             sink,
@@ -272,9 +273,10 @@ impl Run<'_, '_> {
         if expand {
             let items = match value {
                 Value::Array(items) => items,
-                // A wrapper has one key: other objects are not offered to `split`, which
+                // A wrapper has at most two keys (AWS Config history: a version and its list);
+                // other objects are not offered to `split`, which
                 // costs a call per candidate.
-                Value::Object(mut map) if map.len() == 1 => {
+                Value::Object(mut map) if map.len() <= 2 => {
                     if let Some(Value::Array(items)) = map.get_mut("Records") {
                         std::mem::take(items)
                     } else {
@@ -357,6 +359,10 @@ impl Run<'_, '_> {
         self.report.records += 1;
         self.report.errors += 1;
         *self.rejected.entry(code).or_default() += 1;
+        if log_type.is_none() {
+            let source = self.proc.source.id.to_string();
+            *self.report.unclassified.entry(source).or_default() += 1;
+        }
         let t = self
             .report
             .by_type

@@ -41,6 +41,10 @@ pub struct Report {
     pub by_type: BTreeMap<String, TypeStats>,
     /// The first [`KEPT_ERRORS`] errors in full.
     pub first_errors: Vec<RecordError>,
+    /// Per `p_source_id`: rejected records that no parser claimed (also counted under
+    /// `(unclassified)` in `by_type`), so a source sending a format it was not set up for
+    /// shows.
+    pub unclassified: BTreeMap<String, u64>,
 }
 
 impl Report {
@@ -78,6 +82,9 @@ impl Report {
             t.events += v.events;
             t.errors += v.errors;
             t.bytes += v.bytes;
+        }
+        for (source, n) in other.unclassified {
+            *self.unclassified.entry(source).or_default() += n;
         }
         let room = KEPT_ERRORS.saturating_sub(self.first_errors.len());
         self.first_errors.extend(other.first_errors.into_iter().take(room));

@@ -10,7 +10,7 @@ use caracal_app::{Context, LogOptions, LogPipeline, Outputs, alerts, logs};
 use caracal_core::Config;
 use caracal_core::config::RulesConfig;
 use caracal_detect::RuleSource;
-use caracal_logs::{PARSERS, PollOptions, Report};
+use caracal_logs::{Catalog, PollOptions, Report, TypeSource};
 use clap::{Args as ClapArgs, Subcommand};
 
 use super::Global;
@@ -21,8 +21,8 @@ pub enum Command {
     Process(ProcessArgs),
     /// Process the objects named by S3 notifications on an SQS queue
     Poll(PollArgs),
-    /// List the built-in log types
-    Types,
+    /// List every log type with where it comes from (native, bundled schema, user schema)
+    Types(TypesArgs),
 }
 
 /// Options shared by `process` and `poll`.
@@ -70,6 +70,13 @@ pub struct Common {
 }
 
 #[derive(Debug, ClapArgs)]
+pub struct TypesArgs {
+    /// Add a custom log type from a YAML schema (repeatable)
+    #[arg(long = "schema", value_name = "FILE")]
+    schemas: Vec<PathBuf>,
+}
+
+#[derive(Debug, ClapArgs)]
 pub struct ProcessArgs {
     /// Files, folders (read recursively) or s3://bucket/prefix
     #[arg(required = true, value_name = "PATH")]
@@ -104,10 +111,21 @@ pub struct PollArgs {
 
 pub async fn run(cmd: Command, global: &Global) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Types => {
-            for p in PARSERS {
-                println!("{}", p.log_type());
+        Command::Types(args) => {
+            let catalog = Catalog::load(&args.schemas)?;
+            let entries = catalog.entries();
+            println!("{:<44} SOURCE", "LOG TYPE");
+            for (parser, source) in &entries {
+                println!("{:<44} {}", parser.log_type(), source.as_str());
             }
+            let count = |s: TypeSource| entries.iter().filter(|(_, t)| *t == s).count();
+            println!(
+                "{} log types: {} native, {} bundled schemas, {} user schemas",
+                entries.len(),
+                count(TypeSource::Native),
+                count(TypeSource::Bundled),
+                count(TypeSource::User)
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Process(args) => process(args, global).await,
@@ -280,6 +298,11 @@ fn print_summary(report: &Report, secs: f64, show_errors: usize) {
         "objects: {}, lines: {}, skipped (blank, headers, digests): {}, {:.2}s",
         report.objects, report.lines, report.skipped, secs
     );
+    if !report.unclassified.is_empty() {
+        let per: Vec<String> =
+            report.unclassified.iter().map(|(source, n)| format!("{source}: {n}")).collect();
+        println!("unclassified records by source: {}", per.join(", "));
+    }
     for err in report.first_errors.iter().take(show_errors) {
         eprintln!("error: {err}");
     }
