@@ -40,6 +40,13 @@ impl Clients {
         Self { sdk, ..self }
     }
 
+    /// The same clients counting their requests in `counter` instead of the session's
+    /// counter. Pass a [`RequestCounter::scoped`] counter of the session's
+    /// ([`Aws::requests`](crate::Aws::requests)) so the total still sees every request.
+    pub fn with_counter(self, counter: RequestCounter) -> Self {
+        Self { counter, ..self }
+    }
+
     /// The region these clients call.
     pub fn region(&self) -> &str {
         &self.region

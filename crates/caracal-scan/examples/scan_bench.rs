@@ -1,6 +1,7 @@
 //! Scan benchmark: for each scale given (default 20 and 50) starts a fresh emulator, seeds
 //! it, scans it into a temporary SQLite store and prints wall time, AWS requests,
-//! requests per resource and the scanner process's peak RSS.
+//! requests per resource and the scanner process's peak RSS; then, per scale, the requests
+//! of each resource type, per resource and per operation.
 //!
 //! `cargo run -p caracal-scan --example scan_bench -- 20 50`
 //!
@@ -20,6 +21,7 @@ use caracal_testkit::{Emulator, seed};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scales: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let scales = if scales.is_empty() { vec![20, 50] } else { scales };
+    let mut per_type = Vec::new();
     println!("scale  resources  wall_s  requests  req/resource  peak_rss_mb  errors");
     for scale in scales {
         let emulator = Emulator::start()?;
@@ -45,6 +47,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             outcome.report.errors.len(),
         );
         assert!(seen as usize >= manifest.resource_count(), "scan missed seeded resources");
+        per_type.push((scale, outcome.report));
+    }
+    for (scale, report) in &per_type {
+        println!("\nscale {scale}: requests per type (and per resource), busiest first");
+        let mut types: Vec<_> = report.types.iter().collect();
+        types.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(b.0)));
+        for (t, s) in types {
+            let per = s.requests_per_resource().map_or_else(|| "-".into(), |r| format!("{r:.2}"));
+            let ops: Vec<String> = s.operations.iter().map(|(op, n)| format!("{op}={n}")).collect();
+            println!(
+                "  {t:<28} seen {:>5}  requests {:>6}  per resource {per:>6}  {}",
+                s.seen,
+                s.requests,
+                ops.join(" ")
+            );
+        }
     }
     Ok(())
 }

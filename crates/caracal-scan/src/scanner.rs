@@ -192,7 +192,9 @@ impl Scanner {
                     self.concurrency,
                 );
                 async move {
-                    let result = self.run(task.collector, &scope, observed_at).await;
+                    let mut result = self.run(task.collector, &scope, observed_at).await;
+                    result.summary.requests = scope.requests().get();
+                    result.summary.operations = scope.requests().by_operation();
                     progress.task_done(
                         scope.account_id(),
                         scope.region(),
@@ -349,6 +351,10 @@ fn add(total: &mut TypeSummary, part: &TypeSummary) {
     total.unchanged += part.unchanged;
     total.deleted += part.deleted;
     total.errors += part.errors;
+    total.requests += part.requests;
+    for (op, n) in &part.operations {
+        *total.operations.entry(op.clone()).or_default() += n;
+    }
 }
 
 /// The collectors for `types` (all when empty), in registry order.

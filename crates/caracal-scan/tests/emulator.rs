@@ -368,7 +368,16 @@ async fn seeded_account_is_snapshotted_with_policy_fields_in_both_stores() {
     assert_eq!(first.resources.len() as u64, totals.seen);
     for (t, summary) in &first.report.types {
         assert!(summary.seen > 0 || t == T::EC2_AMI, "{t} saw nothing");
+        // Requests are counted per type and per operation (#17).
+        assert!(summary.requests > 0, "{t} counted no requests");
+        assert_eq!(summary.operations.values().sum::<u64>(), summary.requests, "{t}");
     }
+    // Every type's requests, plus the session's own (none here: the session was opened
+    // before the scan), are the scan's total.
+    assert_eq!(totals.requests, first.report.requests);
+    let s3 = &first.report.types[T::S3_BUCKET].operations;
+    assert!(s3.keys().all(|op| op.starts_with("s3:")), "{s3:?}");
+    assert_eq!(s3.get("s3:GetBucketAcl"), Some(&(manifest.buckets.len() as u64 + 1)), "{s3:?}");
     assert_matches_manifest(&sqlite, &manifest).await;
     // Every id a collector wrote traces back to its type through the registry.
     for r in &first.resources {

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use caracal_aws::{Clients, Session};
+use caracal_aws::{Clients, RequestCounter, Session};
 use caracal_core::Resource;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
@@ -116,6 +116,7 @@ pub struct Scope {
     regions: Arc<[String]>,
     limit: Arc<Semaphore>,
     concurrency: usize,
+    requests: RequestCounter,
 }
 
 impl Scope {
@@ -134,7 +135,13 @@ impl Scope {
             regions,
             limit,
             concurrency: concurrency.max(1),
+            requests: session.aws().requests().scoped(),
         }
+    }
+
+    /// The requests sent by this scope's clients (also counted in the session's total).
+    pub fn requests(&self) -> &RequestCounter {
+        &self.requests
     }
 
     /// The account.
@@ -154,16 +161,17 @@ impl Scope {
 
     /// Clients for this scope's region (the home region for `global`).
     pub fn clients(&self) -> Clients {
-        if self.region == caracal_core::resource::GLOBAL_REGION {
+        let clients = if self.region == caracal_core::resource::GLOBAL_REGION {
             self.session.home()
         } else {
             self.session.clients(&self.region)
-        }
+        };
+        clients.with_counter(self.requests.clone())
     }
 
     /// Clients for another region of the same account.
     pub fn clients_in(&self, region: &str) -> Clients {
-        self.session.clients(region)
+        self.session.clients(region).with_counter(self.requests.clone())
     }
 
     /// An ARN in this scope's account and region.
