@@ -1,0 +1,119 @@
+//! The stored snapshot documents of a seeded account do not change when collectors make
+//! fewer calls (#17): a scan of the realistic mix at scale 1 is compared with
+//! `tests/data/seeded_snapshots.json`, recorded with the collectors as they were before
+//! (one `GetBucketLocation` and one `GetObjectLockConfiguration` per bucket, one
+//! `GetAccountAuthorizationDetails` per IAM collector, snapshots described twice).
+//!
+//! The emulator makes new ids, times and addresses on every run, so both sides are
+//! masked the same way (ids, UUIDs, times, IP addresses become placeholders) and compared
+//! as sorted lists of documents. Everything else (every field, every value, every
+//! null) must match. Record again (only when a snapshot shape changes on purpose, with
+//! RESOURCES.md) with `CARACAL_BLESS=1`.
+
+use std::sync::Arc;
+
+use caracal_aws::Purpose;
+use caracal_scan::{ScanRequest, Scanner};
+use caracal_store::{SqliteStore, Store};
+use caracal_testkit::{Emulator, seed};
+use regex::Regex;
+use serde_json::Value;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/seeded_snapshots.json");
+
+/// Generated values, most specific first: each match becomes its placeholder.
+fn masks() -> Vec<(Regex, &'static str)> {
+    [
+        // RFC 3339 times (and Lambda's `+0000`), with or without fractions.
+        (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})", "<time>"),
+        // Secrets Manager's random ARN suffix.
+        (r"(:secret:.+)-[A-Za-z0-9]{6}$", "$1-<suffix>"),
+        // The emulator's address and port (queue URLs).
+        (r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d+", "<emulator>"),
+        (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "<uuid>"),
+        // EC2 ids: i-..., vol-..., sg-..., vpc-..., subnet-..., acl-..., eni-..., ...
+        (r"\b([a-z]+)-[0-9a-f]{8,17}\b", "$1-<id>"),
+        // IAM unique ids and access key ids (AIDA..., AROA..., AGPA..., ANPA..., AKIA...).
+        (r"\bA[A-Z0-9]{3}[A-Z0-9]{12,}\b", "<iam-id>"),
+        // The emulator's IAM unique ids (20 lower-case letters and digits).
+        (r"\b[a-z0-9]{20}\b", "<iam-id>"),
+        // Addresses and the DNS names made from them (CIDR blocks keep their length).
+        (r"\b\d{1,3}[.-]\d{1,3}[.-]\d{1,3}[.-]\d{1,3}\b", "<ip>"),
+    ]
+    .into_iter()
+    .map(|(re, to)| (Regex::new(re).expect("mask regex"), to))
+    .collect()
+}
+
+/// Fields whose whole value the emulator generates anew on every run.
+const GENERATED_FIELDS: &[&str] =
+    &["Endpoint", "CreatedTimestamp", "LastModifiedTimestamp", "CreationTime"];
+
+fn mask(v: &mut Value, masks: &[(Regex, &str)]) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if GENERATED_FIELDS.contains(&k.as_str()) && !v.is_null() {
+                    *v = Value::String("<generated>".into());
+                } else {
+                    mask(v, masks);
+                }
+            }
+        }
+        Value::String(s) => {
+            for (re, to) in masks {
+                if re.is_match(s) {
+                    *s = re.replace_all(s, *to).into_owned();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| mask(i, masks)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_snapshots_of_the_seeded_account_are_unchanged() {
+    let emulator = Emulator::start().expect("emulator");
+    let aws = emulator.aws().await.expect("aws");
+    let session = aws.session(None, Purpose::Scan).await.expect("session");
+    seed::seed_mix(&session, 1, seed::Mix::Realistic).await.expect("seed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let outcome = Scanner::new(Arc::clone(&store), 4)
+        .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
+        .await
+        .expect("scan");
+    assert!(outcome.report.errors.is_empty(), "{:#?}", outcome.report.errors);
+
+    let masks = masks();
+    let mut docs = Vec::new();
+    for r in &outcome.resources {
+        let stored = store.resources().get(&r.resource_id).await.expect("get").expect("stored");
+        let mut doc = stored.to_json();
+        mask(&mut doc, &masks);
+        docs.push(serde_json::to_string(&doc).expect("json"));
+    }
+    docs.sort();
+
+    if std::env::var_os("CARACAL_BLESS").is_some() {
+        let text = serde_json::to_string_pretty(&docs).expect("json");
+        std::fs::write(GOLDEN, text + "\n").expect("write golden");
+        return;
+    }
+    let golden: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(GOLDEN).expect("golden file"))
+            .expect("golden JSON");
+    let missing: Vec<&String> = golden.iter().filter(|d| !docs.contains(d)).collect();
+    let extra: Vec<&String> = docs.iter().filter(|d| !golden.contains(d)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && docs.len() == golden.len(),
+        "{} documents differ from the recorded scan ({} now, {} recorded)\nrecorded, not found now:\n{}\nnow, not recorded:\n{}",
+        missing.len().max(extra.len()),
+        docs.len(),
+        golden.len(),
+        missing.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+        extra.iter().take(3).map(|s| s.as_str()).collect::<Vec<_>>().join("\n"),
+    );
+}
