@@ -26,7 +26,7 @@ use futures::StreamExt;
 use tokio::sync::Semaphore;
 use tracing::info;
 
-use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, collector};
+use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, Shared, collector};
 use crate::error::{CollectError, Error};
 use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
 
@@ -173,6 +173,7 @@ impl Scanner {
         info!(tasks = tasks.len(), accounts = sessions.len(), "Scan started.");
 
         let limit = Arc::new(Semaphore::new(self.concurrency));
+        let shared = Arc::new(Shared::default());
         let mut report = ScanReport {
             started_at: Some(observed_at),
             types: collectors
@@ -190,7 +191,8 @@ impl Scanner {
                     task.scope_regions,
                     Arc::clone(&limit),
                     self.concurrency,
-                );
+                )
+                .sharing(Arc::clone(&shared));
                 async move {
                     let mut result = self.run(task.collector, &scope, observed_at).await;
                     result.summary.requests = scope.requests().get();

@@ -21,6 +21,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::CollectError;
 pub use crate::resource_id::IdShape;
+pub(crate) use shared::Shared;
 
 mod cloudtrail;
 mod cloudtrail_meta;
@@ -52,6 +53,7 @@ mod rds_instance;
 mod s3_account_settings;
 mod s3_bucket;
 mod secretsmanager_secret;
+mod shared;
 mod sns_topic;
 mod sqs_queue;
 
@@ -117,6 +119,7 @@ pub struct Scope {
     limit: Arc<Semaphore>,
     concurrency: usize,
     requests: RequestCounter,
+    shared: Arc<Shared>,
 }
 
 impl Scope {
@@ -136,7 +139,19 @@ impl Scope {
             limit,
             concurrency: concurrency.max(1),
             requests: session.aws().requests().scoped(),
+            shared: Arc::default(),
         }
+    }
+
+    /// The same scope answering shared questions (IAM details, snapshots) from `shared`,
+    /// which every scope of a scan holds, so each is asked once per scan.
+    pub(crate) fn sharing(self, shared: Arc<Shared>) -> Self {
+        Self { shared, ..self }
+    }
+
+    /// Answers several collectors need; see [`Shared`].
+    pub(super) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// The requests sent by this scope's clients (also counted in the session's total).
