@@ -5,11 +5,19 @@ use crate::response_check::ResponseCheck;
 
 /// Builds service clients for one account and region. Cheap to clone; clients built from
 /// it share the connection pool of the underlying HTTP client.
+///
+/// Every client of one service built for the same account and region shares one retry
+/// partition: with the adaptive retry mode (`[aws]` settings), one client-side rate
+/// limiter and one retry token bucket per (account, region, service), however many
+/// clients a scan builds. Throttling seen by one collector slows every caller of that
+/// service in that account and region, which is the scope of AWS's own rate limits;
+/// other services and accounts are not held back.
 #[derive(Debug, Clone)]
 pub struct Clients {
     sdk: aws_types::SdkConfig,
     counter: RequestCounter,
     region: String,
+    account_id: String,
 }
 
 /// One constructor: the service's config from the shared `SdkConfig`, plus the counter and
@@ -22,6 +30,9 @@ macro_rules! client {
             let conf = $sdk::config::Builder::from(&self.sdk)
                 .interceptor(self.counter.clone())
                 .interceptor(ResponseCheck)
+                .retry_partition($sdk::config::retry::RetryPartition::new(
+                    self.retry_partition($feature),
+                ))
                 .build();
             $sdk::Client::from_conf(conf)
         }
@@ -29,8 +40,18 @@ macro_rules! client {
 }
 
 impl Clients {
-    pub(crate) fn new(sdk: aws_types::SdkConfig, counter: RequestCounter, region: &str) -> Self {
-        Self { sdk, counter, region: region.to_owned() }
+    pub(crate) fn new(
+        sdk: aws_types::SdkConfig,
+        counter: RequestCounter,
+        account_id: &str,
+        region: &str,
+    ) -> Self {
+        Self { sdk, counter, region: region.to_owned(), account_id: account_id.to_owned() }
+    }
+
+    /// The retry partition's name for `service`: one per account, region and service.
+    fn retry_partition(&self, service: &str) -> String {
+        format!("caracal/{}/{}/{service}", self.account_id, self.region)
     }
 
     /// The same clients sent to another endpoint (e.g. `[store.dynamodb] endpoint_url`
@@ -38,6 +59,13 @@ impl Clients {
     pub fn with_endpoint_url(self, url: &str) -> Self {
         let sdk = self.sdk.to_builder().endpoint_url(url).build();
         Self { sdk, ..self }
+    }
+
+    /// The same clients counting their requests in `counter` instead of the session's
+    /// counter. Pass a [`RequestCounter::scoped`] counter of the session's
+    /// ([`Aws::requests`](crate::Aws::requests)) so the total still sees every request.
+    pub fn with_counter(self, counter: RequestCounter) -> Self {
+        Self { counter, ..self }
     }
 
     /// The region these clients call.
@@ -57,6 +85,9 @@ impl Clients {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .interceptor(self.counter.clone())
             .interceptor(ResponseCheck)
+            .retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(
+                self.retry_partition("s3"),
+            ))
             .force_path_style(self.sdk.endpoint_url().is_some())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
@@ -86,7 +117,10 @@ impl Clients {
     pub fn s3control(&self) -> aws_sdk_s3control::Client {
         let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk)
             .interceptor(self.counter.clone())
-            .interceptor(ResponseCheck);
+            .interceptor(ResponseCheck)
+            .retry_partition(aws_sdk_s3control::config::retry::RetryPartition::new(
+                self.retry_partition("s3control"),
+            ));
         if let Some(url) = self.sdk.endpoint_url().filter(|u| crate::s3control::unprefixable(u)) {
             conf = conf.endpoint_resolver(crate::s3control::AsGiven(url.to_owned()));
         }

@@ -219,7 +219,7 @@ impl Session {
     /// Clients for one region.
     pub fn clients(&self, region: &str) -> Clients {
         let sdk = self.sdk.to_builder().region(Region::new(region.to_owned())).build();
-        Clients::new(sdk, self.aws.counter.clone(), region)
+        Clients::new(sdk, self.aws.counter.clone(), &self.account_id, region)
     }
 
     /// Clients for the home region (global services: IAM, the account's singletons).

@@ -20,6 +20,19 @@ pub struct TypeSummary {
     pub deleted: u64,
     /// Calls that failed for this type.
     pub errors: u64,
+    /// AWS requests sent to list and describe this type (retries included).
+    #[serde(default)]
+    pub requests: u64,
+    /// Those requests per operation, keyed `service:Operation` (`s3:GetBucketAcl`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, u64>,
+}
+
+impl TypeSummary {
+    /// Requests per resource seen; `None` when nothing was seen.
+    pub fn requests_per_resource(&self) -> Option<f64> {
+        (self.seen > 0).then(|| self.requests as f64 / self.seen as f64)
+    }
 }
 
 /// A call that failed during a scan. The resources it would have listed are left as they were.
@@ -44,7 +57,8 @@ pub struct ScanReport {
     pub started_at: Option<DateTime<Utc>>,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
-    /// AWS requests sent (including retries).
+    /// AWS requests sent (including retries): every type's, plus the session's own
+    /// (identity, assumed roles).
     pub requests: u64,
     /// Per resource type.
     pub types: BTreeMap<String, TypeSummary>,
@@ -62,7 +76,49 @@ impl ScanReport {
             t.unchanged += s.unchanged;
             t.deleted += s.deleted;
             t.errors += s.errors;
+            t.requests += s.requests;
+            for (op, n) in &s.operations {
+                *t.operations.entry(op.clone()).or_default() += n;
+            }
             t
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_add_requests_and_operations() {
+        let s3 = TypeSummary {
+            seen: 4,
+            requests: 10,
+            operations: [("s3:ListBuckets".to_owned(), 2), ("s3:GetBucketAcl".to_owned(), 8)]
+                .into(),
+            ..TypeSummary::default()
+        };
+        let iam = TypeSummary {
+            seen: 0,
+            requests: 2,
+            operations: [("s3:ListBuckets".to_owned(), 2)].into(),
+            ..TypeSummary::default()
+        };
+        let report = ScanReport {
+            types: [("AWS.S3.Bucket".to_owned(), s3.clone()), ("AWS.IAM.User".to_owned(), iam)]
+                .into(),
+            ..ScanReport::default()
+        };
+        let t = report.totals();
+        assert_eq!((t.seen, t.requests), (4, 12));
+        assert_eq!(t.operations.get("s3:ListBuckets"), Some(&4));
+        assert_eq!(s3.requests_per_resource(), Some(2.5));
+        assert_eq!(TypeSummary::default().requests_per_resource(), None);
+        // Reports stored before the request columns existed still read.
+        let old: TypeSummary = serde_json::from_str(
+            r#"{"seen":1,"new":1,"changed":0,"unchanged":0,"deleted":0,"errors":0}"#,
+        )
+        .unwrap();
+        assert_eq!(old.requests, 0);
     }
 }

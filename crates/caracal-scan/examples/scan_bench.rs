@@ -1,11 +1,16 @@
-//! Scan benchmark: for each scale given (default 20 and 50) starts a fresh emulator, seeds
-//! it, scans it into a temporary SQLite store and prints wall time, AWS requests,
-//! requests per resource and the scanner process's peak RSS.
+//! Scan benchmark: for each scale given (default 1, 20 and 50) starts a fresh emulator,
+//! seeds it with the realistic mix (`seed::Mix::Realistic`: at scale 50 about 3,900
+//! resources, 1,000 of them buckets), scans it into a temporary SQLite store and prints wall time, AWS requests,
+//! requests per resource and the scanner process's peak RSS; then, per scale, the requests
+//! of each resource type, per resource and per operation.
 //!
-//! `cargo run -p caracal-scan --example scan_bench -- 20 50`
+//! `cargo run -p caracal-scan --example scan_bench -- 1 20 50`
 //!
 //! Peak RSS is VmHWM of this process, reset (`/proc/self/clear_refs` = 5) after seeding,
 //! so it covers the scan only; the emulator is another process and is not counted.
+//! With `SCAN_BENCH_THROTTLE_EVERY=5` each scale is scanned again through the fault proxy
+//! with every 5th request throttled, printing the throttled count and the time against
+//! the clean scan's.
 //! Targets at scale 50: ≤ 30 s, ≤ 10,000 requests, ≤ 150 MB.
 
 use std::sync::Arc;
@@ -14,18 +19,23 @@ use std::time::Instant;
 use caracal_aws::Purpose;
 use caracal_scan::{ScanRequest, Scanner};
 use caracal_store::{SqliteStore, Store};
-use caracal_testkit::{Emulator, seed};
+use caracal_testkit::{Emulator, Fault, FaultProxy, Matcher, seed};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let scales: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let scales = if scales.is_empty() { vec![20, 50] } else { scales };
+    let scales = if scales.is_empty() { vec![1, 20, 50] } else { scales };
+    // `SCAN_BENCH_THROTTLE_EVERY=5`: after each clean scan, the same account is scanned
+    // again through the fault proxy with every 5th request throttled.
+    let throttle_every: Option<u64> =
+        std::env::var("SCAN_BENCH_THROTTLE_EVERY").ok().and_then(|v| v.parse().ok());
+    let mut per_type = Vec::new();
     println!("scale  resources  wall_s  requests  req/resource  peak_rss_mb  errors");
     for scale in scales {
         let emulator = Emulator::start()?;
         let aws = emulator.aws().await?;
         let session = aws.session(None, Purpose::Scan).await?;
-        let manifest = seed::seed(&session, scale).await?;
+        let manifest = seed::seed_mix(&session, scale, seed::Mix::Realistic).await?;
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
@@ -45,7 +55,56 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             outcome.report.errors.len(),
         );
         assert!(seen as usize >= manifest.resource_count(), "scan missed seeded resources");
+        if let Some(every) = throttle_every {
+            throttled_scan(&emulator, scale, every, wall).await?;
+        }
+        per_type.push((scale, outcome.report));
     }
+    for (scale, report) in &per_type {
+        println!("\nscale {scale}: requests per type (and per resource), busiest first");
+        let mut types: Vec<_> = report.types.iter().collect();
+        types.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(b.0)));
+        for (t, s) in types {
+            let per = s.requests_per_resource().map_or_else(|| "-".into(), |r| format!("{r:.2}"));
+            let ops: Vec<String> = s.operations.iter().map(|(op, n)| format!("{op}={n}")).collect();
+            println!(
+                "  {t:<28} seen {:>5}  requests {:>6}  per resource {per:>6}  {}",
+                s.seen,
+                s.requests,
+                ops.join(" ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Scans the emulator's account again, through the fault proxy with every `every`-th
+/// request throttled, into a new store, and prints the throttled count and wall time
+/// beside the clean scan's.
+async fn throttled_scan(
+    emulator: &Emulator,
+    scale: u32,
+    every: u64,
+    clean_wall: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let proxy = FaultProxy::start(&emulator.endpoint())?;
+    proxy.inject(Matcher::EveryNth(every), Fault::Throttling);
+    let aws = emulator.aws_at(&proxy.endpoint(), 10).await?;
+    let session = aws.session(None, Purpose::Scan).await?;
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+    let started = Instant::now();
+    let outcome = Scanner::new(store, 8)
+        .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
+        .await?;
+    let wall = started.elapsed().as_secs_f64();
+    println!(
+        "{scale:>5}  throttled 1 in {every}: {} of {} requests throttled, {wall:.1} s ({:.2}x the clean scan), {} errors",
+        proxy.faults_served(),
+        outcome.report.requests,
+        wall / clean_wall.max(0.001),
+        outcome.report.errors.len(),
+    );
     Ok(())
 }
 

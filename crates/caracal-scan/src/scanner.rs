@@ -26,7 +26,7 @@ use futures::StreamExt;
 use tokio::sync::Semaphore;
 use tracing::info;
 
-use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, collector};
+use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, Shared, collector};
 use crate::error::{CollectError, Error};
 use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
 
@@ -173,6 +173,7 @@ impl Scanner {
         info!(tasks = tasks.len(), accounts = sessions.len(), "Scan started.");
 
         let limit = Arc::new(Semaphore::new(self.concurrency));
+        let shared = Arc::new(Shared::default());
         let mut report = ScanReport {
             started_at: Some(observed_at),
             types: collectors
@@ -190,9 +191,12 @@ impl Scanner {
                     task.scope_regions,
                     Arc::clone(&limit),
                     self.concurrency,
-                );
+                )
+                .sharing(Arc::clone(&shared));
                 async move {
-                    let result = self.run(task.collector, &scope, observed_at).await;
+                    let mut result = self.run(task.collector, &scope, observed_at).await;
+                    result.summary.requests = scope.requests().get();
+                    result.summary.operations = scope.requests().by_operation();
                     progress.task_done(
                         scope.account_id(),
                         scope.region(),
@@ -349,6 +353,10 @@ fn add(total: &mut TypeSummary, part: &TypeSummary) {
     total.unchanged += part.unchanged;
     total.deleted += part.deleted;
     total.errors += part.errors;
+    total.requests += part.requests;
+    for (op, n) in &part.operations {
+        *total.operations.entry(op.clone()).or_default() += n;
+    }
 }
 
 /// The collectors for `types` (all when empty), in registry order.

@@ -368,7 +368,27 @@ async fn seeded_account_is_snapshotted_with_policy_fields_in_both_stores() {
     assert_eq!(first.resources.len() as u64, totals.seen);
     for (t, summary) in &first.report.types {
         assert!(summary.seen > 0 || t == T::EC2_AMI, "{t} saw nothing");
+        // Requests are counted per type and per operation (#17).
+        assert_eq!(summary.operations.values().sum::<u64>(), summary.requests, "{t}");
     }
+    // No call another call already answered (#17): IAM's details and the snapshots are
+    // read once per scan for every collector that needs them, and a bucket's region comes
+    // with the (region-filtered) listing.
+    let ops = &totals.operations;
+    assert_eq!(ops.get("iam:GetAccountAuthorizationDetails"), Some(&1), "{ops:?}");
+    assert_eq!(ops.get("iam:GetCredentialReport"), Some(&1), "{ops:?}");
+    assert_eq!(ops.get("iam:ListVirtualMFADevices"), Some(&1), "{ops:?}");
+    assert_eq!(ops.get("ec2:DescribeSnapshots"), Some(&1), "{ops:?}");
+    assert_eq!(ops.get("s3:GetBucketLocation"), None, "{ops:?}");
+    // Every type's requests, plus the session's own (none here: the session was opened
+    // before the scan), are the scan's total.
+    assert_eq!(totals.requests, first.report.requests);
+    let s3 = &first.report.types[T::S3_BUCKET].operations;
+    assert!(s3.keys().all(|op| op.starts_with("s3:")), "{s3:?}");
+    assert_eq!(s3.get("s3:GetBucketAcl"), Some(&(manifest.buckets.len() as u64 + 1)), "{s3:?}");
+    // Object lock is asked only of buckets with versioning enabled.
+    let versioned = manifest.buckets.iter().filter(|b| b.versioned).count() as u64;
+    assert_eq!(s3.get("s3:GetObjectLockConfiguration"), Some(&versioned), "{s3:?}");
     assert_matches_manifest(&sqlite, &manifest).await;
     // Every id a collector wrote traces back to its type through the registry.
     for r in &first.resources {

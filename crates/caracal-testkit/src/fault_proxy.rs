@@ -35,6 +35,10 @@ pub enum Matcher {
     /// sub-resources such as `versioning` (`GET /bucket?versioning`), or S3 operations
     /// by the SDK's `x-id` parameter (`x-id=ListBuckets`).
     QueryKey(String),
+    /// Every n-th request the proxy receives, whatever its operation (`EveryNth(5)`: the
+    /// 5th, 10th, ... request, 20% of them), retries included. Deterministic, so a
+    /// throttled run is repeatable.
+    EveryNth(u64),
 }
 
 /// What a matching request gets instead of the upstream's answer.
@@ -75,6 +79,7 @@ struct Shared {
     stop: AtomicBool,
     faults: AtomicU64,
     forwarded: AtomicU64,
+    received: AtomicU64,
 }
 
 /// A running proxy. Dropping it stops accepting connections.
@@ -179,7 +184,8 @@ impl Request {
         self.target.split_once('?').map_or("", |(_, q)| q)
     }
 
-    fn matches(&self, matcher: &Matcher) -> bool {
+    /// Whether the request, the `index`-th the proxy received (from 1), matches.
+    fn matches(&self, matcher: &Matcher, index: u64) -> bool {
         let params = |text: &str| -> Vec<(String, String)> {
             text.split('&')
                 .filter(|p| !p.is_empty())
@@ -203,6 +209,7 @@ impl Request {
             Matcher::QueryKey(want) => params(self.query()).iter().any(|(k, v)| {
                 k == want || want.split_once('=').is_some_and(|(wk, wv)| k == wk && v == wv)
             }),
+            Matcher::EveryNth(n) => *n > 0 && index.is_multiple_of(*n),
         }
     }
 
@@ -238,9 +245,10 @@ fn serve(conn: TcpStream, upstream: SocketAddr, shared: &Shared) {
             Ok(Some(r)) => r,
             Ok(None) | Err(_) => return,
         };
+        let index = shared.received.fetch_add(1, Ordering::SeqCst) + 1;
         let fault = lock(&shared.rules)
             .iter()
-            .find(|rule| request.matches(&rule.matcher))
+            .find(|rule| request.matches(&rule.matcher, index))
             .map(|rule| rule.fault.clone());
         let answer = match fault {
             Some(Fault::DropConnection) => {
@@ -491,18 +499,23 @@ mod tests {
     #[test]
     fn matchers_find_json_query_and_s3_operations() {
         let kms = request("/", &[("X-Amz-Target", "TrentService.ListKeys")], "{}");
-        assert!(kms.matches(&Matcher::Target("ListKeys".into())));
-        assert!(kms.matches(&Matcher::Target("TrentService.ListKeys".into())));
-        assert!(!kms.matches(&Matcher::Target("Keys".into())));
+        assert!(kms.matches(&Matcher::Target("ListKeys".into()), 1));
+        assert!(kms.matches(&Matcher::Target("TrentService.ListKeys".into()), 1));
+        assert!(!kms.matches(&Matcher::Target("Keys".into()), 1));
         let iam = request("/", &[], "Action=ListUsers&Version=2010-05-08");
-        assert!(iam.matches(&Matcher::Action("ListUsers".into())));
-        assert!(!iam.matches(&Matcher::Action("ListUser".into())));
+        assert!(iam.matches(&Matcher::Action("ListUsers".into()), 1));
+        assert!(!iam.matches(&Matcher::Action("ListUser".into()), 1));
         let s3 = request("/bucket?versioning", &[], "");
-        assert!(s3.matches(&Matcher::QueryKey("versioning".into())));
+        assert!(s3.matches(&Matcher::QueryKey("versioning".into()), 1));
         let list = request("/?x-id=ListBuckets", &[], "");
-        assert!(list.matches(&Matcher::QueryKey("x-id=ListBuckets".into())));
-        assert!(!list.matches(&Matcher::QueryKey("x-id=GetObject".into())));
-        assert!(!s3.matches(&Matcher::QueryKey("acl".into())));
+        assert!(list.matches(&Matcher::QueryKey("x-id=ListBuckets".into()), 1));
+        assert!(!list.matches(&Matcher::QueryKey("x-id=GetObject".into()), 1));
+        assert!(!s3.matches(&Matcher::QueryKey("acl".into()), 1));
+        // Every n-th request: by the proxy's count, whatever the operation.
+        let every_fifth: Vec<u64> =
+            (1..=12).filter(|&i| kms.matches(&Matcher::EveryNth(5), i)).collect();
+        assert_eq!(every_fifth, [5, 10]);
+        assert!(!kms.matches(&Matcher::EveryNth(0), 5));
     }
 
     #[test]

@@ -133,3 +133,52 @@ async fn seeder_refuses_a_non_loopback_endpoint() {
     let err = seed::seed(&session, 1).await.unwrap_err();
     assert!(err.to_string().contains("refusing to seed"), "{err}");
 }
+
+// #17: the realistic mix gives scale 50 the size and proportions of a real account
+// (≈ 1,000 buckets, 350 security groups, 400 users, 200 roles, 200 instances, 200 keys).
+#[tokio::test]
+async fn realistic_mix_has_the_benchmark_proportions_per_unit() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    let m = seed::seed_mix(&session, 2, seed::Mix::Realistic).await.unwrap();
+    let per_unit = |n: usize| n / 2;
+    assert_eq!(per_unit(m.buckets.len()), 20);
+    // Plus each VPC's default group: 7 per unit.
+    assert_eq!(per_unit(m.security_groups.len()), 6);
+    assert_eq!(per_unit(m.users.len()), 8);
+    assert_eq!(per_unit(m.roles.len()), 4);
+    assert_eq!(per_unit(m.instances.len()), 4);
+    assert_eq!(per_unit(m.kms_keys.len()), 4);
+    assert!(m.resource_count() >= 2 * 50, "{} resources", m.resource_count());
+    // Mixed configurations, not twenty copies of one bucket.
+    let flags: [fn(&caracal_testkit::seed::SeededBucket) -> bool; 4] =
+        [|b| b.encrypted, |b| b.versioned, |b| b.public_access_block, |b| b.logging];
+    for flag in flags {
+        let n = m.buckets.iter().filter(|b| flag(b)).count();
+        assert!(n > 0 && n < m.buckets.len(), "{n} of {}", m.buckets.len());
+    }
+
+    let c = session.home();
+    let buckets = c.s3().list_buckets().send().await.unwrap().buckets().len();
+    assert_eq!(buckets, m.buckets.len() + 1, "seeded buckets plus the trail bucket");
+    let instances: usize = c
+        .ec2()
+        .describe_instances()
+        .send()
+        .await
+        .unwrap()
+        .reservations()
+        .iter()
+        .map(|r| r.instances().len())
+        .sum();
+    assert_eq!(instances, m.instances.len());
+    let mut users = 0;
+    let mut pages = c.iam().list_users().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        users += page.unwrap().users().len();
+    }
+    assert_eq!(users, m.users.len());
+    let keys = c.kms().list_keys().send().await.unwrap().keys().len();
+    assert!(keys >= m.kms_keys.len(), "{keys} keys listed");
+}

@@ -4,14 +4,14 @@
 //! snapshot ARN, which carries no account (`arn:aws:ec2:<region>::snapshot/<id>`).
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{CreateVolumePermission, Snapshot, SnapshotAttributeName};
+use aws_sdk_ec2::types::{CreateVolumePermission, Snapshot};
 use caracal_core::Resource;
 use serde_json::{Value, json};
 
 use super::ec2::{merge, name_tag, tags};
 use super::{Collected, Collector, IdShape, Scope};
 use crate::error::CollectError;
-use crate::sdk::{CallResult, created, e, list, ts};
+use crate::sdk::{created, e, list, ts};
 
 pub(crate) struct Snapshots;
 
@@ -30,29 +30,11 @@ impl Collector for Snapshots {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        let ec2 = scope.clients().ec2();
-        let mut snapshots: Vec<Snapshot> = Vec::new();
-        let mut pages = ec2.describe_snapshots().owner_ids("self").into_paginator().send();
-        while let Some(page) = pages.next().await {
-            snapshots.extend(page.op("ec2:DescribeSnapshots")?.snapshots().iter().cloned());
-        }
-        let results = scope
-            .each(snapshots, |s| {
-                let ec2 = ec2.clone();
-                async move {
-                    let id = s.snapshot_id().unwrap_or_default().to_owned();
-                    let permissions = ec2
-                        .describe_snapshot_attribute()
-                        .snapshot_id(&id)
-                        .attribute(SnapshotAttributeName::CreateVolumePermission)
-                        .send()
-                        .await
-                        .op("ec2:DescribeSnapshotAttribute")
-                        .map_err(|e| e.on(&id))?;
-                    Ok(snapshot(scope, &s, permissions.create_volume_permissions()))
-                }
-            })
-            .await;
+        // Shared with the volumes' collector: described once per scan and region.
+        let snapshots = scope.shared().snapshots(scope).await?;
+        let results = snapshots.iter().map(|(s, permissions)| {
+            permissions.as_ref().map(|p| snapshot(scope, s, p)).map_err(Clone::clone)
+        });
         Ok(Collected::from_results(results))
     }
 }

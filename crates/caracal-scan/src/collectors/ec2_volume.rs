@@ -1,10 +1,11 @@
 //! `AWS.EC2.Volume`: DescribeVolumes, plus the account's own snapshots of each volume
-//! (DescribeSnapshots once per region) with their `createVolumePermission` attribute.
+//! (DescribeSnapshots once per region) with their `createVolumePermission` attribute,
+//! read once per scan for this collector and `AWS.EC2.Snapshot`.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Snapshot, SnapshotAttributeName};
+use aws_sdk_ec2::types::Snapshot;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
@@ -31,32 +32,12 @@ impl Collector for Volumes {
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
         let ec2 = scope.clients().ec2();
-        let mut snapshots: Vec<Snapshot> = Vec::new();
-        let mut pages = ec2.describe_snapshots().owner_ids("self").into_paginator().send();
-        while let Some(page) = pages.next().await {
-            snapshots.extend(page.op("ec2:DescribeSnapshots")?.snapshots().iter().cloned());
-        }
-        // A snapshot whose permissions cannot be read fails its volume, not the listing.
-        let permissions = scope
-            .each(snapshots, |s| {
-                let ec2 = ec2.clone();
-                async move {
-                    let id = s.snapshot_id().unwrap_or_default().to_owned();
-                    let out = ec2
-                        .describe_snapshot_attribute()
-                        .snapshot_id(&id)
-                        .attribute(SnapshotAttributeName::CreateVolumePermission)
-                        .send()
-                        .await
-                        .op("ec2:DescribeSnapshotAttribute")
-                        .map_err(|e| e.on(&id));
-                    (s, out)
-                }
-            })
-            .await;
+        // Shared with the snapshots' collector: described once per scan and region. A
+        // snapshot whose permissions cannot be read fails its volume, not the listing.
+        let permissions = scope.shared().snapshots(scope).await?;
         let mut by_volume: HashMap<String, Vec<Result<Value, CollectError>>> = HashMap::new();
-        for (s, perms) in permissions {
-            let value = perms.map(|p| snapshot(&s, p.create_volume_permissions()));
+        for (s, perms) in permissions.iter() {
+            let value = perms.as_ref().map(|p| snapshot(s, p)).map_err(Clone::clone);
             by_volume.entry(s.volume_id().unwrap_or_default().to_owned()).or_default().push(value);
         }
 

@@ -1,6 +1,7 @@
 //! IAM calls and mappings shared by the user, root user, role, group and policy
 //! collectors: GetAccountAuthorizationDetails (one paginated call for every principal's
-//! policies), the credential report, and virtual MFA devices.
+//! policies), the credential report, and virtual MFA devices. Each is fetched once per
+//! scan and account for all of them (`shared.rs`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,12 +29,17 @@ pub(super) struct AuthDetails {
 }
 
 impl AuthDetails {
-    /// Fetches every page for `filter`.
-    pub(super) async fn fetch(iam: &Client, filter: &[EntityType]) -> Result<Self, CollectError> {
+    /// Fetches every page for `filter`, `page_size` entities a page.
+    pub(super) async fn fetch(
+        iam: &Client,
+        filter: &[EntityType],
+        page_size: i32,
+    ) -> Result<Self, CollectError> {
         let mut out = Self::default();
         let mut pages = iam
             .get_account_authorization_details()
             .set_filter(Some(filter.to_vec()))
+            .max_items(page_size)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {

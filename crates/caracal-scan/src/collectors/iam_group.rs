@@ -4,11 +4,10 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::EntityType;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 
-use super::iam::{AuthDetails, inline_policies, policy_arns};
+use super::iam::{inline_policies, policy_arns};
 use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::created;
@@ -34,8 +33,7 @@ impl Collector for Groups {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        let iam = scope.clients().iam();
-        let details = AuthDetails::fetch(&iam, &[EntityType::Group, EntityType::User]).await?;
+        let details = scope.shared().auth_details(scope).await?;
         let mut members: HashMap<&str, Vec<&str>> = HashMap::new();
         for u in &details.users {
             for g in u.group_list() {

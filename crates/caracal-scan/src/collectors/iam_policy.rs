@@ -3,12 +3,11 @@
 //! policy), `PolicyDocument` from the default version.
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::{AttachedPolicy, EntityType};
+use aws_sdk_iam::types::AttachedPolicy;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::iam::AuthDetails;
 use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{created, policy_document, ts};
@@ -34,17 +33,7 @@ impl Collector for Policies {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        let iam = scope.clients().iam();
-        let d = AuthDetails::fetch(
-            &iam,
-            &[
-                EntityType::LocalManagedPolicy,
-                EntityType::User,
-                EntityType::Role,
-                EntityType::Group,
-            ],
-        )
-        .await?;
+        let d = scope.shared().auth_details(scope).await?;
         let attached =
             |list: &[AttachedPolicy], arn: &str| list.iter().any(|p| p.policy_arn() == Some(arn));
         let mut out = Vec::new();

@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::EntityType;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::iam::{AuthDetails, boundary, inline_policies, policy_names, tags};
+use super::iam::{boundary, inline_policies, policy_names, tags};
 use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, policy_document, ts};
@@ -36,9 +35,9 @@ impl Collector for Roles {
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
         let iam = scope.clients().iam();
-        let details = AuthDetails::fetch(&iam, &[EntityType::Role]).await?;
+        let details = scope.shared().auth_details(scope).await?;
         let mut listed = HashMap::new();
-        let mut pages = iam.list_roles().into_paginator().send();
+        let mut pages = iam.list_roles().max_items(1000).into_paginator().send();
         while let Some(page) = pages.next().await {
             for role in page.op("iam:ListRoles")?.roles() {
                 listed.insert(

@@ -7,7 +7,7 @@ use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::Value;
 
-use super::iam::{ROOT_ROW, credential_report, virtual_mfa};
+use super::iam::ROOT_ROW;
 use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 
@@ -32,11 +32,10 @@ impl Collector for RootUser {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        let iam = scope.clients().iam();
-        let mut report = credential_report(&iam).await?;
-        let mfa = virtual_mfa(&iam).await?;
+        let report = scope.shared().credential_report(scope).await?;
+        let mfa = scope.shared().virtual_mfa(scope).await?;
         let arn = format!("arn:aws:iam::{}:root", scope.account_id());
-        let row = report.remove(ROOT_ROW);
+        let row = report.get(ROOT_ROW).cloned();
         Ok(Collected {
             resources: vec![root(scope.account_id(), row, mfa.get(&arn).cloned())],
             ..Default::default()

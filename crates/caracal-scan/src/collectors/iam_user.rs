@@ -1,20 +1,19 @@
 //! `AWS.IAM.User`: GetAccountAuthorizationDetails for users and groups (policies, tags,
 //! and the group objects of `Groups`), ListUsers (`PasswordLastUsed`), the credential
-//! report, virtual MFA devices, and per user ListAccessKeys, then GetAccessKeyLastUsed per
-//! key. Keys are always listed: the credential report may be hours old.
+//! report, virtual MFA devices (those three shared with the other IAM collectors, once
+//! per scan), and per user ListAccessKeys, then GetAccessKeyLastUsed per key. Keys are
+//! always listed: the credential report may be hours old.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::{EntityType, GroupDetail};
+use aws_sdk_iam::types::GroupDetail;
 use caracal_core::resource::GLOBAL_REGION;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::iam::{
-    AuthDetails, boundary, credential_report, inline_policies, policy_names, tags, virtual_mfa,
-};
+use super::iam::{boundary, inline_policies, policy_names, tags};
 use super::{Collected, Collector, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
@@ -49,22 +48,22 @@ impl Collector for Users {
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
         let iam = scope.clients().iam();
-        let details = AuthDetails::fetch(&iam, &[EntityType::User, EntityType::Group]).await?;
+        let details = scope.shared().auth_details(scope).await?;
         let groups: HashMap<&str, Value> =
             details.groups.iter().filter_map(|g| Some((g.group_name()?, group(g)))).collect();
         let mut last_used: HashMap<String, Option<aws_smithy_types::DateTime>> = HashMap::new();
-        let mut pages = iam.list_users().into_paginator().send();
+        let mut pages = iam.list_users().max_items(1000).into_paginator().send();
         while let Some(page) = pages.next().await {
             for u in page.op("iam:ListUsers")?.users() {
                 last_used.insert(u.user_name().to_owned(), u.password_last_used().copied());
             }
         }
-        let report = credential_report(&iam).await?;
-        let mfa = virtual_mfa(&iam).await?;
-        let (report, mfa, last_used, groups) = (&report, &mfa, &last_used, &groups);
+        let report = scope.shared().credential_report(scope).await?;
+        let mfa = scope.shared().virtual_mfa(scope).await?;
+        let (report, mfa, last_used, groups) = (&*report, &*mfa, &last_used, &groups);
 
         let results = scope
-            .each(details.users, |u| {
+            .each(details.users.iter().collect(), |u| {
                 let iam = iam.clone();
                 async move {
                     let name = u.user_name().unwrap_or_default().to_owned();

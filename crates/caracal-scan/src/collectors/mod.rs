@@ -14,13 +14,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use caracal_aws::{Clients, Session};
+use caracal_aws::{Clients, RequestCounter, Session};
 use caracal_core::Resource;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 use crate::error::CollectError;
 pub use crate::resource_id::IdShape;
+pub(crate) use shared::Shared;
 
 mod cloudtrail;
 mod cloudtrail_meta;
@@ -52,6 +53,7 @@ mod rds_instance;
 mod s3_account_settings;
 mod s3_bucket;
 mod secretsmanager_secret;
+mod shared;
 mod sns_topic;
 mod sqs_queue;
 
@@ -116,6 +118,8 @@ pub struct Scope {
     regions: Arc<[String]>,
     limit: Arc<Semaphore>,
     concurrency: usize,
+    requests: RequestCounter,
+    shared: Arc<Shared>,
 }
 
 impl Scope {
@@ -134,7 +138,25 @@ impl Scope {
             regions,
             limit,
             concurrency: concurrency.max(1),
+            requests: session.aws().requests().scoped(),
+            shared: Arc::default(),
         }
+    }
+
+    /// The same scope answering shared questions (IAM details, snapshots) from `shared`,
+    /// which every scope of a scan holds, so each is asked once per scan.
+    pub(crate) fn sharing(self, shared: Arc<Shared>) -> Self {
+        Self { shared, ..self }
+    }
+
+    /// Answers several collectors need; see [`Shared`].
+    pub(super) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The requests sent by this scope's clients (also counted in the session's total).
+    pub fn requests(&self) -> &RequestCounter {
+        &self.requests
     }
 
     /// The account.
@@ -154,16 +176,17 @@ impl Scope {
 
     /// Clients for this scope's region (the home region for `global`).
     pub fn clients(&self) -> Clients {
-        if self.region == caracal_core::resource::GLOBAL_REGION {
+        let clients = if self.region == caracal_core::resource::GLOBAL_REGION {
             self.session.home()
         } else {
             self.session.clients(&self.region)
-        }
+        };
+        clients.with_counter(self.requests.clone())
     }
 
     /// Clients for another region of the same account.
     pub fn clients_in(&self, region: &str) -> Clients {
-        self.session.clients(region)
+        self.session.clients(region).with_counter(self.requests.clone())
     }
 
     /// An ARN in this scope's account and region.

@@ -1,14 +1,23 @@
-//! `AWS.S3.Bucket`: ListBuckets once per account, GetBucketLocation per bucket, then for
-//! buckets in scanned regions their ACL, policy, encryption, versioning, logging, public
-//! access block, lifecycle, tags and object lock. Missing settings become null fields.
+//! `AWS.S3.Bucket`: ListBuckets once per scanned region (filtered by `BucketRegion`, so
+//! a bucket's region comes with the listing, without a GetBucketLocation per bucket, and
+//! buckets in other regions are never read), then per bucket its ACL, policy, encryption,
+//! versioning, logging, public access block, lifecycle, tags and object lock. Missing
+//! settings become null fields. Object lock is read only when versioning is enabled or
+//! unknown: S3 allows object lock only on buckets whose versioning is enabled, and never
+//! lets such a bucket suspend it, so for any other bucket the answer is "not configured"
+//! (null) without a call (#17).
 //!
 //! A failed detail call (say `GetBucketVersioning` answered with a document the SDK
 //! rejects) keeps the bucket with everything else that was read: the fields of that call
-//! are left out and the failure is listed under `caracal:errors` (#11.8b). Only a failed
-//! `GetBucketLocation` drops the bucket, since its region is then unknown.
+//! are left out and the failure is listed under `caracal:errors` (#11.8b). A targeted
+//! rescan of one bucket still asks GetBucketLocation; if that fails the bucket is dropped,
+//! since its region is then unknown.
 
 use async_trait::async_trait;
+use std::collections::HashSet;
+
 use aws_sdk_s3::Client;
+use aws_sdk_s3::types::BucketVersioningStatus;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
@@ -51,33 +60,36 @@ impl Collector for Buckets {
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
         let s3 = scope.clients().s3();
         let mut buckets = Vec::new();
-        let mut pages = s3.list_buckets().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.op("s3:ListBuckets")?;
-            for b in page.buckets() {
-                if let Some(name) = b.name() {
-                    buckets.push((name.to_owned(), b.creation_date().copied()));
+        let mut listed = HashSet::new();
+        for region in scope.regions() {
+            let mut pages = s3.list_buckets().bucket_region(region).into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page = page.op("s3:ListBuckets")?;
+                for b in page.buckets() {
+                    // AWS names each bucket's region when the request filters by one; the
+                    // filter itself says it where the answer does not (the emulator).
+                    let bucket_region = b.bucket_region().unwrap_or(region);
+                    let Some(name) = b.name() else { continue };
+                    if scope.regions().iter().any(|r| r == bucket_region)
+                        && listed.insert(name.to_owned())
+                    {
+                        buckets.push((
+                            name.to_owned(),
+                            bucket_region.to_owned(),
+                            b.creation_date().copied(),
+                        ));
+                    }
                 }
             }
         }
         let results = scope
-            .each(buckets, |(name, creation)| {
-                let s3 = s3.clone();
-                async move {
-                    let region = location(&s3, &name).await?;
-                    let Some(region) = region else { return Ok(None) };
-                    if !scope.regions().contains(&region) {
-                        return Ok(None);
-                    }
-                    // Calls go to the bucket's own region, as AWS requires.
-                    let s3 = scope.clients_in(&region).s3();
-                    describe(&s3, scope.account_id(), &region, &name, creation.as_ref())
-                        .await
-                        .map(Some)
-                }
+            .each(buckets, |(name, region, creation)| async move {
+                // Calls go to the bucket's own region, as AWS requires.
+                let s3 = scope.clients_in(&region).s3();
+                describe(&s3, scope.account_id(), &region, &name, creation.as_ref()).await
             })
             .await;
-        Ok(Collected::from_described(results.into_iter().filter_map(Result::transpose)))
+        Ok(Collected::from_described(results))
     }
 
     async fn collect_one(
@@ -171,14 +183,22 @@ async fn describe(
             .absent("s3:GetBucketTagging", &["NoSuchTagSet"])
             .map_err(on),
     );
-    let object_lock = failed.keep(
-        s3.get_object_lock_configuration()
-            .bucket(name)
-            .send()
-            .await
-            .absent("s3:GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"])
-            .map_err(on),
-    );
+    // Object lock needs versioning enabled (and keeps it enabled): any other known
+    // versioning state means no object lock configuration, without asking.
+    let lock_possible =
+        versioning.as_ref().is_none_or(|v| v.status() == Some(&BucketVersioningStatus::Enabled));
+    let object_lock = if lock_possible {
+        failed.keep(
+            s3.get_object_lock_configuration()
+                .bucket(name)
+                .send()
+                .await
+                .absent("s3:GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"])
+                .map_err(on),
+        )
+    } else {
+        Some(None)
+    };
 
     let arn = format!("arn:aws:s3:::{name}");
     let mut r = Resource::new(&arn, ResourceType::S3_BUCKET, account_id, region);

@@ -29,6 +29,15 @@
 //! a Config recorder that is defined but stopped, no password policy and no account-level
 //! S3 public access block.
 //!
+//! With [`Mix::Realistic`] each unit also holds what real accounts hold many of (#17):
+//! 15 more buckets in mixed configurations (encryption, versioning, public access block,
+//! tags and lifecycle, access logging), 4 more security groups, 5 more users (some with
+//! keys and inline policies), one more role, 3 more instances and 2 more keys, about 80
+//! resources per unit: scale 50 is an account of about 3,900 resources with 1,000
+//! buckets, 350 security groups, 400 users, 200 roles, 200 instances, 350 volumes and
+//! 200 keys, which the scan benchmark uses. [`seed`] seeds the misconfigured units only
+//! ([`Mix::Misconfigured`]), which every test expects.
+//!
 //! The seeder refuses to run against anything but a loopback endpoint: it exists to build
 //! test accounts, never to touch a real one.
 //!
@@ -38,6 +47,7 @@
 //! ties them together (`run.rs`).
 
 mod account;
+mod bulk;
 mod dynamodb;
 mod ec2;
 mod ecs;
@@ -61,4 +71,4 @@ pub use self::manifest::{
     SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot,
     SeededTopic, SeededUser, SeededVolume,
 };
-pub use self::run::{MAX_SCALE, seed};
+pub use self::run::{MAX_SCALE, Mix, seed, seed_mix};

@@ -10,8 +10,8 @@ use tracing::info;
 use super::{
     Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster,
     SeededFunction, SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup,
-    SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, dynamodb, ec2, ecs, eks, iam,
-    kms, lambda, logs, rds, s3, secretsmanager, sns, sqs,
+    SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, bulk, dynamodb, ec2, ecs, eks,
+    iam, kms, lambda, logs, rds, s3, secretsmanager, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -19,8 +19,25 @@ const CONCURRENCY: usize = 8;
 /// The largest scale: unit numbers go into VPC CIDRs (`10.{i}.0.0/16`).
 pub const MAX_SCALE: u32 = 250;
 
-/// Seeds `scale` units into the account behind `session`, in its home region.
+/// What each unit holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mix {
+    /// The deliberately misconfigured resources only (the table in the module docs).
+    #[default]
+    Misconfigured,
+    /// The misconfigured resources plus a realistic filler (more buckets, groups, users,
+    /// instances and keys), for benchmarks of realistic size.
+    Realistic,
+}
+
+/// Seeds `scale` misconfigured units into the account behind `session`, in its home
+/// region.
 pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> {
+    seed_mix(session, scale, Mix::Misconfigured).await
+}
+
+/// Seeds `scale` units of `mix` into the account behind `session`, in its home region.
+pub async fn seed_mix(session: &Session, scale: u32, mix: Mix) -> Result<Manifest, SeedError> {
     let endpoint = session.aws().endpoint_url().map(str::to_owned);
     let loopback = endpoint
         .as_deref()
@@ -42,7 +59,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
     };
 
     let units: Vec<Unit> = stream::iter(0..scale)
-        .map(|i| seed_unit(&clients, session.account_id(), i))
+        .map(|i| seed_unit(&clients, session.account_id(), i, mix))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -50,7 +67,7 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
         manifest.buckets.extend(unit.buckets);
         manifest.vpcs.push(unit.vpc);
         manifest.security_groups.extend(unit.security_groups);
-        manifest.instances.push(unit.instance);
+        manifest.instances.extend(unit.instances);
         manifest.volumes.extend(unit.volumes);
         manifest.snapshots.extend(unit.snapshots);
         manifest.users.extend(unit.users);
@@ -80,7 +97,7 @@ struct Unit {
     buckets: Vec<SeededBucket>,
     vpc: String,
     security_groups: Vec<SeededSecurityGroup>,
-    instance: String,
+    instances: Vec<String>,
     volumes: Vec<SeededVolume>,
     snapshots: Vec<SeededSnapshot>,
     users: Vec<SeededUser>,
@@ -100,7 +117,7 @@ struct Unit {
     queues: Vec<SeededQueue>,
 }
 
-async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError> {
+async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit, SeedError> {
     let (
         buckets,
         ec2,
@@ -131,15 +148,31 @@ async fn seed_unit(c: &Clients, account: &str, i: u32) -> Result<Unit, SeedError
     // EKS needs the unit's subnet and a role, so it runs once those exist.
     let role = format!("arn:aws:iam::{account}:role/seed-{i}-ec2");
     let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet)).await?;
+    let filler = match mix {
+        Mix::Misconfigured => bulk::BulkUnit::default(),
+        Mix::Realistic => {
+            let log_bucket = format!("caracal-seed-{i}-logs");
+            bulk::seed(c, i, &ec2.vpc, &ec2.subnet, &log_bucket).await?
+        }
+    };
+    let (mut buckets, mut security_groups, mut users, mut roles, mut keys) =
+        (buckets, ec2.security_groups, iam.users, iam.roles, keys);
+    buckets.extend(filler.buckets);
+    security_groups.extend(filler.security_groups);
+    users.extend(filler.users);
+    roles.extend(filler.roles);
+    keys.extend(filler.keys);
+    let mut instances = vec![ec2.instance];
+    instances.extend(filler.instances);
     Ok(Unit {
         buckets,
         vpc: ec2.vpc,
-        security_groups: ec2.security_groups,
-        instance: ec2.instance,
+        security_groups,
+        instances,
         volumes: ec2.volumes,
         snapshots: ec2.snapshots,
-        users: iam.users,
-        roles: iam.roles,
+        users,
+        roles,
         group: iam.group,
         policy: iam.policy,
         keys,

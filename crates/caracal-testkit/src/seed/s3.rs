@@ -42,7 +42,7 @@ async fn owner_id(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<String, SeedE
     })
 }
 
-async fn encrypt(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), SeedError> {
+pub(super) async fn encrypt(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), SeedError> {
     let rule = ServerSideEncryptionRule::builder()
         .apply_server_side_encryption_by_default(
             ServerSideEncryptionByDefault::builder()
@@ -64,7 +64,7 @@ async fn encrypt(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), SeedError> {
     Ok(())
 }
 
-async fn version(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), SeedError> {
+pub(super) async fn version(s3: &aws_sdk_s3::Client, name: &str) -> Result<(), SeedError> {
     s3.put_bucket_versioning()
         .bucket(name)
         .versioning_configuration(

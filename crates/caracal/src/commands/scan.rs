@@ -256,19 +256,35 @@ fn progress(disabled: bool) -> Box<dyn Finish> {
 fn print_table(outcome: &ScanOutcome) {
     let report = &outcome.report;
     println!(
-        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
-        "TYPE", "SEEN", "NEW", "CHANGED", "DELETED", "ERRORS"
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "TYPE", "SEEN", "NEW", "CHANGED", "DELETED", "ERRORS", "REQUESTS", "REQ/RES"
     );
+    let per_resource = |s: &caracal_core::TypeSummary| {
+        s.requests_per_resource().map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
+    };
     for (t, s) in &report.types {
         println!(
-            "{t:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
-            s.seen, s.new, s.changed, s.deleted, s.errors
+            "{t:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+            s.seen,
+            s.new,
+            s.changed,
+            s.deleted,
+            s.errors,
+            s.requests,
+            per_resource(s)
         );
     }
     let t = report.totals();
     println!(
-        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7}",
-        "TOTAL", t.seen, t.new, t.changed, t.deleted, t.errors
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "TOTAL",
+        t.seen,
+        t.new,
+        t.changed,
+        t.deleted,
+        t.errors,
+        t.requests,
+        per_resource(&t)
     );
     println!("{} AWS requests in {:.1} s", report.requests, report.duration_ms as f64 / 1000.0);
     if !report.errors.is_empty() {
