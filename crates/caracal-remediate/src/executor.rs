@@ -137,7 +137,8 @@ impl Executor {
     /// The plan may have travelled through an untrusted client (the HTTP API): its calls
     /// are made only when they equal what the remediation plans now from unchanged state.
     pub async fn apply(&self, req: &Request, approved: &Plan) -> Result<Report, Error> {
-        match self.apply_inner(req, approved).await {
+        // Boxed: the apply, verify and rescan futures are large for a debug test thread's stack.
+        match Box::pin(self.apply_inner(req, approved)).await {
             Ok(report) => Ok(report),
             Err((err, completed, intent)) => {
                 Err(self.fail(req, Some(approved), completed, err, intent.as_deref()).await)
@@ -331,7 +332,7 @@ impl Executor {
             .map_err(|e| (e, Some(total), Some(intent.clone())))?;
         let mut report = report(id, outcome, approved, before, after);
         if outcome != AuditOutcome::Unknown {
-            report.snapshot = self.rescan(&session, &target).await;
+            report.snapshot = Box::pin(self.rescan(&session, &target)).await;
         }
         Ok(report)
     }
