@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use caracal_app::Evaluation;
+use caracal_app::report::table;
 use caracal_core::ComplianceStatus;
 
 /// Prints the specs that did not load (their resources got ERROR verdicts) on stderr.
@@ -28,21 +29,10 @@ pub fn print_findings(out: &mut impl Write, evaluation: &Evaluation) -> std::io:
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "{:<9} {:<6} {:<42} RESOURCE", "SEVERITY", "STATUS", "POLICY")?;
+    table::write_header(out)?;
     for f in findings {
         let title = evaluation.titles.get(&f.policy_id).map(String::as_str).unwrap_or(&f.policy_id);
-        writeln!(
-            out,
-            "{:<9} {:<6} {:<42} {}",
-            f.severity,
-            f.status.as_str(),
-            f.policy_id,
-            f.resource_id
-        )?;
-        match &f.status {
-            ComplianceStatus::Error(message) => writeln!(out, "{:17}{title}: {message}", "")?,
-            _ => writeln!(out, "{:17}{title}", "")?,
-        }
+        table::write_row(out, f, title)?;
     }
     Ok(())
 }

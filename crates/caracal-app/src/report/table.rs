@@ -7,6 +7,27 @@ use caracal_core::{ComplianceStatus, Finding};
 
 use super::ReportData;
 
+/// The table's header line.
+pub fn write_header(out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "{:<9} {:<6} {:<42} RESOURCE", "SEVERITY", "STATUS", "POLICY")
+}
+
+/// One finding's row, then its policy's title (and the error, for ERROR).
+pub fn write_row(out: &mut dyn Write, f: &Finding, title: &str) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<9} {:<6} {:<42} {}",
+        f.severity,
+        f.status.as_str(),
+        f.policy_id,
+        f.resource_id
+    )?;
+    match &f.status {
+        ComplianceStatus::Error(message) => writeln!(out, "{:17}{title}: {message}", ""),
+        _ => writeln!(out, "{:17}{title}", ""),
+    }
+}
+
 /// Writes the summary and the reportable findings.
 pub fn write(data: &ReportData, out: &mut dyn Write) -> std::io::Result<()> {
     let mut reportable: Vec<&Finding> =
@@ -30,23 +51,10 @@ pub fn write(data: &ReportData, out: &mut dyn Write) -> std::io::Result<()> {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "{:<9} {:<6} {:<42} RESOURCE", "SEVERITY", "STATUS", "POLICY")?;
+    write_header(out)?;
     for f in reportable {
         let policy = data.policy(f);
-        writeln!(
-            out,
-            "{:<9} {:<6} {:<42} {}",
-            f.severity,
-            f.status.as_str(),
-            f.policy_id,
-            f.resource_id
-        )?;
-        match &f.status {
-            ComplianceStatus::Error(message) => {
-                writeln!(out, "{:17}{}: {message}", "", policy.title)?
-            }
-            _ => writeln!(out, "{:17}{}", "", policy.title)?,
-        }
+        write_row(out, f, &policy.title)?;
         if let Some(id) = &policy.auto_remediation_id {
             writeln!(out, "{:17}remediation: {id}", "")?;
         }
