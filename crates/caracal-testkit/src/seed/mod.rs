@@ -72,3 +72,12 @@ pub use self::manifest::{
     SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, Mix, seed, seed_mix};
+
+/// A resource policy that lets anyone (`Principal: *`, no condition) call `action` on
+/// `arn`: the public-access misconfiguration the seeders plant.
+fn anyone_may(action: &str, arn: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": action, "Resource": arn}],
+    })
+}

@@ -20,15 +20,7 @@ pub(super) async fn seed(
         let arn = format!("arn:aws:sns:{}:{account}:{name}", c.region());
         let mut create = sns.create_topic().name(&name);
         if public {
-            let policy = serde_json::json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "SNS:Publish",
-                    "Resource": arn,
-                }],
-            });
+            let policy = super::anyone_may("SNS:Publish", &arn);
             create = create.attributes("Policy", policy.to_string());
         } else {
             create = create.attributes("KmsMasterKeyId", "alias/aws/sns");

@@ -20,15 +20,7 @@ pub(super) async fn seed(
         let arn = format!("arn:aws:sqs:{}:{account}:{name}", c.region());
         let mut create = sqs.create_queue().queue_name(&name);
         if public {
-            let policy = serde_json::json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "sqs:SendMessage",
-                    "Resource": arn,
-                }],
-            });
+            let policy = super::anyone_may("sqs:SendMessage", &arn);
             create = create
                 .attributes(aws_sdk_sqs::types::QueueAttributeName::Policy, policy.to_string())
                 .attributes(aws_sdk_sqs::types::QueueAttributeName::SqsManagedSseEnabled, "false");
