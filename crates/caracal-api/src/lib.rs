@@ -68,7 +68,8 @@ impl Default for HttpOptions {
     paths(
         meta::health, meta::ready, meta::metrics, meta::openapi, meta::list_tokens,
         resources::list, resources::get,
-        compliance::overview, compliance::findings, compliance::policies, compliance::rules,
+        compliance::overview, compliance::history, compliance::findings, compliance::policies,
+        compliance::rules,
         alerts::list, alerts::get, alerts::update, alerts::events,
         scans::start, scans::list, scans::get,
         remediation::catalog, remediation::plan, remediation::apply, remediation::audit,
@@ -98,6 +99,7 @@ pub fn router(state: ApiState, http: &HttpOptions) -> Router {
         .route("/v1/resources", get(resources::list))
         .route("/v1/resources/{id}", get(resources::get))
         .route("/v1/compliance", get(compliance::overview))
+        .route("/v1/compliance/history", get(compliance::history))
         .route("/v1/findings", get(compliance::findings))
         .route("/v1/policies", get(compliance::policies))
         .route("/v1/rules", get(compliance::rules))

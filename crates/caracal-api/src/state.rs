@@ -119,12 +119,14 @@ impl ApiState {
     }
 
     /// Records a new scan as running and returns its id.
-    pub(crate) fn scan_started(&self, request: serde_json::Value) -> u64 {
+    pub(crate) fn scan_started(&self, request: serde_json::Value, started_by: String) -> u64 {
         let id = self.inner.next_scan.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(scan = id, actor = %started_by, %request, "Scan started through the API.");
         let run = ScanRun {
             id,
             status: ScanStatus::Running,
             request,
+            started_by,
             started_at: Utc::now(),
             finished_at: None,
             summary: None,
@@ -180,6 +182,8 @@ pub struct ScanRun {
     /// What was asked.
     #[schema(value_type = Object)]
     pub request: serde_json::Value,
+    /// Who asked: the token's audit name (`token:ci-bot`).
+    pub started_by: String,
     /// When it started.
     pub started_at: DateTime<Utc>,
     /// When it ended.

@@ -160,6 +160,51 @@ async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
         audit.as_array().unwrap().iter().any(|a| a["actor"] == "token:chatops-bot"),
         "the audit names the token: {audit:#}"
     );
+    // The fix is in the verdict history: NEW→FAIL at the scan, FAIL→PASS after the fix.
+    let ssh = "AWS.EC2.SecurityGroup.NoOpenSSH";
+    let (status, history) = api
+        .get(
+            &format!("/v1/compliance/history?resource={}&policy={ssh}&since=1d", encode(&open_arn)),
+            r,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history:#}");
+    let changes: Vec<(Value, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["from"]["status"].clone(), t["to"]["status"].clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        [("FAIL".into(), "PASS".into()), (Value::Null, "FAIL".into())],
+        "{history:#}"
+    );
+    let (status, body) = api.get("/v1/compliance/history?since=soon", r).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+
+    // Scans: started with the remediate scope, attributed to the token, followed to the end.
+    let one_type = json!({"types": ["AWS.EC2.SecurityGroup"]});
+    let (status, body) = api.post("/v1/scans", r, one_type.clone()).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let (status, body) = api.post("/v1/scans", f, json!({"types": ["AWS.No.Such"]})).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+    let (status, run) = api.post("/v1/scans", f, one_type).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run:#}");
+    assert_eq!(run["started_by"], "token:chatops-bot", "{run:#}");
+    let id = run["id"].as_u64().unwrap();
+    let mut run = run;
+    for _ in 0..600 {
+        if run["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        run = api.get(&format!("/v1/scans/{id}"), r).await.1;
+    }
+    assert_eq!(run["status"], "finished", "{run:#}");
+    assert!(run["summary"]["seen"].as_u64() >= Some(1), "{run:#}");
+    let (_, runs) = api.get("/v1/scans", r).await;
+    assert!(runs.as_array().unwrap().iter().any(|s| s["id"] == id), "{runs:#}");
 
     // Bad input: 4xx with a JSON error body, never 5xx.
     let (status, body) = api.get("/v1/resources?cursor=not-a-cursor", r).await;

@@ -11,6 +11,13 @@ use crate::error::{Error, Result};
 pub enum Actor {
     /// A person at the command line: their login name.
     Cli(String),
+    /// A person at the command line and the AWS principal their credentials belong to.
+    CliAs {
+        /// The login name.
+        login: String,
+        /// The caller's IAM/STS ARN (`GetCallerIdentity`).
+        principal: String,
+    },
     /// An API token, by name.
     Token(String),
     /// Automatic remediation by a policy.
@@ -20,21 +27,45 @@ pub enum Actor {
 impl Actor {
     /// The local user running the CLI (`$USER`, `$LOGNAME`, else `unknown`).
     pub fn local_user() -> Self {
-        let name = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".to_owned());
-        Actor::Cli(name)
+        Actor::Cli(login_name())
     }
 
-    /// The audit's actor string: `cli:alice`, `token:ci-bot`, `policy:AWS.S3.X`. A CLI
-    /// user is recorded by login name alone, as before.
+    /// The local user and the AWS principal the context's credentials belong to, so the
+    /// audit names who really acted. When the caller cannot be identified (STS down), the
+    /// login name alone, with a warning.
+    pub async fn local_user_in(ctx: &Context) -> Self {
+        let login = login_name();
+        let principal = match ctx.aws().await {
+            Ok(aws) => aws.caller_arn().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match principal {
+            Ok(principal) => Actor::CliAs { login, principal },
+            Err(reason) => {
+                tracing::warn!(%reason, "Could not identify the AWS caller; auditing the login name only.");
+                Actor::Cli(login)
+            }
+        }
+    }
+
+    /// The audit's actor string: `alice as arn:aws:iam::123456789012:user/alice`,
+    /// `token:ci-bot`, `policy:AWS.S3.X`; a CLI user whose principal is unknown by login
+    /// name alone.
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Cli(name) => name.clone(),
+            Actor::CliAs { login, principal } => format!("{login} as {principal}"),
             Actor::Token(name) => format!("token:{name}"),
             Actor::Policy(id) => format!("policy:{id}"),
         }
     }
+}
+
+/// `$USER`, `$LOGNAME`, else `unknown`.
+fn login_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// Builds a request: `params` are `KEY=VALUE` strings checked against the

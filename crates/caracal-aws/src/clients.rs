@@ -2,6 +2,8 @@
 
 use crate::counter::RequestCounter;
 use crate::response_check::ResponseCheck;
+#[allow(unused_imports)] // used only by the feature-gated constructors
+use crate::throttle::AnsweredThrottlingOnly;
 
 /// Builds service clients for one account and region. Cheap to clone; clients built from
 /// it share the connection pool of the underlying HTTP client.
@@ -18,6 +20,8 @@ pub struct Clients {
     counter: RequestCounter,
     region: String,
     account_id: String,
+    /// Retry only calls answered with throttling (remediation sessions).
+    guard_writes: bool,
 }
 
 /// One constructor: the service's config from the shared `SdkConfig`, plus the counter and
@@ -27,14 +31,16 @@ macro_rules! client {
         #[cfg(feature = $feature)]
         #[doc = concat!("A `", stringify!($sdk), "` client for this account and region.")]
         pub fn $name(&self) -> $sdk::Client {
-            let conf = $sdk::config::Builder::from(&self.sdk)
+            let mut conf = $sdk::config::Builder::from(&self.sdk)
                 .interceptor(self.counter.clone())
                 .interceptor(ResponseCheck)
                 .retry_partition($sdk::config::retry::RetryPartition::new(
                     self.retry_partition($feature),
-                ))
-                .build();
-            $sdk::Client::from_conf(conf)
+                ));
+            if self.guard_writes {
+                conf = conf.retry_classifier(AnsweredThrottlingOnly);
+            }
+            $sdk::Client::from_conf(conf.build())
         }
     };
 }
@@ -46,7 +52,20 @@ impl Clients {
         account_id: &str,
         region: &str,
     ) -> Self {
-        Self { sdk, counter, region: region.to_owned(), account_id: account_id.to_owned() }
+        Self {
+            sdk,
+            counter,
+            region: region.to_owned(),
+            account_id: account_id.to_owned(),
+            guard_writes: false,
+        }
+    }
+
+    /// The same clients retrying a failed call only when AWS answered it with a throttling
+    /// error: never after a lost answer, a timeout or a server error, where a write may
+    /// have landed (remediation sessions; see `throttle.rs`).
+    pub fn retrying_only_answered_throttling(self) -> Self {
+        Self { guard_writes: true, ..self }
     }
 
     /// The retry partition's name for `service`: one per account, region and service.
@@ -82,15 +101,17 @@ impl Clients {
     /// addressing, since `bucket.127.0.0.1` does not resolve.
     #[cfg(feature = "s3")]
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+        let mut conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .interceptor(self.counter.clone())
             .interceptor(ResponseCheck)
             .retry_partition(aws_sdk_s3::config::retry::RetryPartition::new(
                 self.retry_partition("s3"),
             ))
-            .force_path_style(self.sdk.endpoint_url().is_some())
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
+            .force_path_style(self.sdk.endpoint_url().is_some());
+        if self.guard_writes {
+            conf = conf.retry_classifier(AnsweredThrottlingOnly);
+        }
+        aws_sdk_s3::Client::from_conf(conf.build())
     }
 
     client!("ec2", ec2, aws_sdk_ec2);
@@ -121,6 +142,9 @@ impl Clients {
             .retry_partition(aws_sdk_s3control::config::retry::RetryPartition::new(
                 self.retry_partition("s3control"),
             ));
+        if self.guard_writes {
+            conf = conf.retry_classifier(AnsweredThrottlingOnly);
+        }
         if let Some(url) = self.sdk.endpoint_url().filter(|u| crate::s3control::unprefixable(u)) {
             conf = conf.endpoint_resolver(crate::s3control::AsGiven(url.to_owned()));
         }

@@ -1,4 +1,5 @@
-//! Counts every HTTP request the SDK sends, retries included, in total and per operation.
+//! Counts every HTTP request the SDK sends, retries included, in total and per operation,
+//! and the answers that were throttling errors.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -6,10 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::throttle::is_throttle;
 
 /// A shared request counter, registered as an interceptor on every client built here.
 ///
@@ -24,6 +29,7 @@ pub struct RequestCounter(Arc<Inner>);
 #[derive(Debug, Default)]
 struct Inner {
     total: AtomicU64,
+    throttled: AtomicU64,
     by_operation: Mutex<BTreeMap<String, u64>>,
     parent: Option<RequestCounter>,
 }
@@ -32,6 +38,11 @@ impl RequestCounter {
     /// Requests sent so far.
     pub fn get(&self) -> u64 {
         self.0.total.load(Ordering::Relaxed)
+    }
+
+    /// Answers so far that were throttling errors (each was retried or failed the call).
+    pub fn throttled(&self) -> u64 {
+        self.0.throttled.load(Ordering::Relaxed)
     }
 
     /// Requests sent so far per operation, keyed `service:Operation` (the service in
@@ -69,6 +80,15 @@ impl RequestCounter {
             counter = c.0.parent.as_ref();
         }
     }
+
+    /// Counts one throttled answer, here and in every parent.
+    fn record_throttle(&self) {
+        let mut counter = Some(self);
+        while let Some(c) = counter {
+            c.0.throttled.fetch_add(1, Ordering::Relaxed);
+            counter = c.0.parent.as_ref();
+        }
+    }
 }
 
 /// `service:Operation` from the SDK's operation metadata.
@@ -90,6 +110,18 @@ fn operation_key(metadata: Option<&Metadata>) -> String {
 impl Intercept for RequestCounter {
     fn name(&self) -> &'static str {
         "caracal::RequestCounter"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if is_throttle(context.response()) {
+            self.record_throttle();
+        }
+        Ok(())
     }
 
     fn read_before_transmit(

@@ -8,7 +8,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use caracal_core::config::{AccountConfig, AwsConfig};
+use caracal_core::config::{AccountConfig, AwsConfig, RetryMode};
 use tracing::debug;
 
 use crate::clients::Clients;
@@ -51,9 +51,12 @@ impl AwsBuilder {
         let s = &self.settings;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(
-                RetryConfig::adaptive()
-                    .with_max_attempts(s.max_attempts)
-                    .with_initial_backoff(Duration::from_millis(200)),
+                match s.retry_mode {
+                    RetryMode::Standard => RetryConfig::standard(),
+                    RetryMode::Adaptive => RetryConfig::adaptive(),
+                }
+                .with_max_attempts(s.max_attempts)
+                .with_initial_backoff(Duration::from_millis(200)),
             )
             .timeout_config(
                 TimeoutConfig::builder()
@@ -135,7 +138,7 @@ impl Aws {
     ) -> Result<Session, Error> {
         let Some(account) = account else {
             let account_id = self.caller_account().await?;
-            return Ok(Session { aws: self.clone(), sdk: self.base.clone(), account_id });
+            return Ok(Session { aws: self.clone(), sdk: self.base.clone(), account_id, purpose });
         };
         let role_name = match purpose {
             Purpose::Scan => account.role_name.as_deref(),
@@ -148,6 +151,7 @@ impl Aws {
                 aws: self.clone(),
                 sdk: self.base.clone(),
                 account_id: account.id.clone(),
+                purpose,
             });
         };
         let partition = if self.home_region.starts_with("cn-") { "aws-cn" } else { "aws" };
@@ -168,7 +172,7 @@ impl Aws {
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
-        let session = Session { aws: self.clone(), sdk, account_id: account.id.clone() };
+        let session = Session { aws: self.clone(), sdk, account_id: account.id.clone(), purpose };
         // Resolve now so a bad role fails here, with its ARN, not in the middle of a scan.
         session
             .caller_account()
@@ -179,15 +183,22 @@ impl Aws {
     }
 
     async fn caller_account(&self) -> Result<String, Error> {
-        identity(&self.base, &self.counter, self.endpoint_url()).await
+        identity(&self.base, &self.counter, self.endpoint_url()).await.map(|(account, _)| account)
+    }
+
+    /// The ARN of the principal the configured credentials belong to (before any role is
+    /// assumed): who is really acting, for the remediation audit.
+    pub async fn caller_arn(&self) -> Result<String, Error> {
+        identity(&self.base, &self.counter, self.endpoint_url()).await.map(|(_, arn)| arn)
     }
 }
 
+/// The caller's account id and ARN (`GetCallerIdentity`).
 async fn identity(
     sdk: &aws_types::SdkConfig,
     counter: &RequestCounter,
     endpoint: Option<&str>,
-) -> Result<String, Error> {
+) -> Result<(String, String), Error> {
     let conf = aws_sdk_sts::config::Builder::from(sdk).interceptor(counter.clone()).build();
     let out =
         aws_sdk_sts::Client::from_conf(conf).get_caller_identity().send().await.map_err(|e| {
@@ -196,10 +207,13 @@ async fn identity(
                 reason: chain(&e),
             }
         })?;
-    out.account.ok_or_else(|| Error::Identity {
+    let missing = |what: &str| Error::Identity {
         endpoint: endpoint.unwrap_or("default").to_owned(),
-        reason: "GetCallerIdentity returned no account".into(),
-    })
+        reason: format!("GetCallerIdentity returned no {what}"),
+    };
+    let account = out.account.ok_or_else(|| missing("account"))?;
+    let arn = out.arn.ok_or_else(|| missing("ARN"))?;
+    Ok((account, arn))
 }
 
 /// One account's credentials; hands out per-region [`Clients`].
@@ -208,6 +222,7 @@ pub struct Session {
     aws: Aws,
     sdk: aws_types::SdkConfig,
     account_id: String,
+    purpose: Purpose,
 }
 
 impl Session {
@@ -216,10 +231,20 @@ impl Session {
         &self.account_id
     }
 
-    /// Clients for one region.
+    /// Why this session was opened.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// Clients for one region. A [`Purpose::Remediate`] session's clients retry a call only
+    /// when AWS answered it with throttling (see `throttle.rs`).
     pub fn clients(&self, region: &str) -> Clients {
         let sdk = self.sdk.to_builder().region(Region::new(region.to_owned())).build();
-        Clients::new(sdk, self.aws.counter.clone(), &self.account_id, region)
+        let clients = Clients::new(sdk, self.aws.counter.clone(), &self.account_id, region);
+        match self.purpose {
+            Purpose::Scan => clients,
+            Purpose::Remediate => clients.retrying_only_answered_throttling(),
+        }
     }
 
     /// Clients for the home region (global services: IAM, the account's singletons).
@@ -233,6 +258,8 @@ impl Session {
     }
 
     async fn caller_account(&self) -> Result<String, Error> {
-        identity(&self.sdk, &self.aws.counter, self.aws.endpoint_url()).await
+        identity(&self.sdk, &self.aws.counter, self.aws.endpoint_url())
+            .await
+            .map(|(account, _)| account)
     }
 }

@@ -22,8 +22,13 @@ regions = ["us-east-1"]
 # endpoint_url = "http://127.0.0.1:5000"
 # Named profile from ~/.aws/config; unset means the default credential chain.
 # profile = "security-audit"
-# Attempts per call, including the first; throttling backs off adaptively.
+# Attempts per call, including the first.
 max_attempts = 5
+# "standard": exponential backoff with jitter on throttling and transient errors, one
+# retry budget per account, region and service. "adaptive" adds the SDK's client-side
+# rate limiter (per account, region and service), which slows every caller after a
+# throttle: good against steady rate limits, slow when throttling is not about the rate.
+retry_mode = "standard"
 # Seconds to wait for a TCP connection, and for one whole operation including retries.
 connect_timeout_secs = 5
 operation_timeout_secs = 60
@@ -126,6 +131,8 @@ pub struct AwsConfig {
     pub profile: Option<String>,
     /// Attempts per call including the first.
     pub max_attempts: u32,
+    /// How throttled and transient failures are retried.
+    pub retry_mode: RetryMode,
     /// TCP connect timeout in seconds.
     pub connect_timeout_secs: u64,
     /// Whole-operation timeout in seconds, retries included.
@@ -139,10 +146,22 @@ impl Default for AwsConfig {
             endpoint_url: None,
             profile: None,
             max_attempts: 5,
+            retry_mode: RetryMode::Standard,
             connect_timeout_secs: 5,
             operation_timeout_secs: 60,
         }
     }
+}
+
+/// The SDK retry mode (`[aws] retry_mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryMode {
+    /// Exponential backoff with jitter; a retry budget per account, region and service.
+    #[default]
+    Standard,
+    /// Standard plus a client-side rate limiter shared per account, region and service.
+    Adaptive,
 }
 
 /// One account reached by assuming a role (`[[accounts]]`).

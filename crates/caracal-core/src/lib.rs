@@ -19,6 +19,7 @@ pub mod error;
 pub mod event;
 pub mod resource;
 pub mod scan;
+pub mod time;
 
 pub use crate::{
     alert::{Alert, AlertChange, AlertKind, AlertStatus, Delivery, DeliveryStatus},

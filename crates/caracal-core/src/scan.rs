@@ -23,6 +23,9 @@ pub struct TypeSummary {
     /// AWS requests sent to list and describe this type (retries included).
     #[serde(default)]
     pub requests: u64,
+    /// Answers to those requests that were throttling errors (retried, or the call failed).
+    #[serde(default)]
+    pub throttled: u64,
     /// Those requests per operation, keyed `service:Operation` (`s3:GetBucketAcl`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operations: BTreeMap<String, u64>,
@@ -60,6 +63,9 @@ pub struct ScanReport {
     /// AWS requests sent (including retries): every type's, plus the session's own
     /// (identity, assumed roles).
     pub requests: u64,
+    /// Answers among those requests that were throttling errors.
+    #[serde(default)]
+    pub throttled: u64,
     /// Per resource type.
     pub types: BTreeMap<String, TypeSummary>,
     /// Every failed call.
@@ -77,6 +83,7 @@ impl ScanReport {
             t.deleted += s.deleted;
             t.errors += s.errors;
             t.requests += s.requests;
+            t.throttled += s.throttled;
             for (op, n) in &s.operations {
                 *t.operations.entry(op.clone()).or_default() += n;
             }

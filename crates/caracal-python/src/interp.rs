@@ -46,6 +46,7 @@ const MODULES: &[(&str, &str)] = &[
     embed!("_caracal_runtime/imports.py"),
     embed!("_caracal_runtime/lazy.py"),
     embed!("_caracal_runtime/output.py"),
+    embed!("_caracal_runtime/partial.py"),
     embed!("_caracal_runtime/testing.py"),
     embed!("_caracal_runtime/watchdog.py"),
     embed!("caracal_posture.py"),

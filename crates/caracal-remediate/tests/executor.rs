@@ -244,8 +244,9 @@ async fn a_lost_answer_is_settled_by_re_reading_and_the_intent_is_audited_first(
     use caracal_testkit::{Fault, FaultProxy, Matcher};
     let h = Harness::start().await;
     let proxy = FaultProxy::start(&h.emulator.endpoint()).unwrap();
-    // One attempt: the SDK must not repeat the write itself.
-    let aws = h.emulator.aws_at(&proxy.endpoint(), 1).await.unwrap();
+    // Five attempts allowed, yet a remediation session must not repeat an unanswered
+    // write itself: only an answered throttle is retried (caracal-aws `throttle.rs`).
+    let aws = h.emulator.aws_at(&proxy.endpoint(), 5).await.unwrap();
     let exec = Executor::new(aws, vec![], h.store.clone());
     let table = format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/seed-0-table");
     let pitr = "AWS.DynamoDB.EnablePointInTimeRecovery";
@@ -287,4 +288,45 @@ async fn a_lost_answer_is_settled_by_re_reading_and_the_intent_is_audited_first(
         .and_then(|d| d.point_in_time_recovery_description)
         .and_then(|p| p.point_in_time_recovery_status);
     assert_eq!(status, Some(aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled));
+
+    // A server error may hide a landed write: not retried, settled by re-reading.
+    use aws_sdk_dynamodb::types::{AttributeDefinition, KeySchemaElement, KeyType};
+    h.clients()
+        .dynamodb()
+        .create_table()
+        .table_name("retry-table")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    let fresh =
+        request(&format!("arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/retry-table"), pitr, &[]);
+    proxy.clear();
+    let served = proxy.faults_served();
+    proxy.inject(Matcher::Target("UpdateContinuousBackups".into()), Fault::ServerError);
+    let err = exec.run(&fresh).await.unwrap_err();
+    assert_eq!(proxy.faults_served() - served, 1, "a 500 on a write is not retried: {err}");
+    assert_eq!(records(h.store.clone()).await[0].outcome, AuditOutcome::Failed);
+
+    // An answered throttle proves the write was refused unprocessed: retried, and it lands.
+    proxy.clear();
+    let served = proxy.faults_served();
+    proxy.inject_times(Matcher::Target("UpdateContinuousBackups".into()), Fault::Throttling, 2);
+    let report = exec.run(&fresh).await.unwrap();
+    assert_eq!(report.outcome, AuditOutcome::Fixed);
+    assert_eq!(proxy.faults_served() - served, 2, "both throttles were retried");
 }

@@ -156,6 +156,7 @@ impl Scanner {
             return Ok(ScanOutcome::default());
         };
         let requests_before = first.aws().requests().get();
+        let throttled_before = first.aws().requests().throttled();
         let plan = plan(&collectors, &request.regions, &first.aws().regions());
         let regions: Arc<[String]> = plan.regions.into();
         let account_regions: Arc<[String]> = plan.account_regions.into();
@@ -196,6 +197,7 @@ impl Scanner {
                 async move {
                     let mut result = self.run(task.collector, &scope, observed_at).await;
                     result.summary.requests = scope.requests().get();
+                    result.summary.throttled = scope.requests().throttled();
                     result.summary.operations = scope.requests().by_operation();
                     progress.task_done(
                         scope.account_id(),
@@ -222,6 +224,7 @@ impl Scanner {
         });
         report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         report.requests = first.aws().requests().get() - requests_before;
+        report.throttled = first.aws().requests().throttled() - throttled_before;
         let totals = report.totals();
         info!(
             seen = totals.seen,
@@ -354,6 +357,7 @@ fn add(total: &mut TypeSummary, part: &TypeSummary) {
     total.deleted += part.deleted;
     total.errors += part.errors;
     total.requests += part.requests;
+    total.throttled += part.throttled;
     for (op, n) in &part.operations {
         *total.operations.entry(op.clone()).or_default() += n;
     }

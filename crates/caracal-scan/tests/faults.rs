@@ -133,6 +133,8 @@ async fn a_failed_detail_call_keeps_the_bucket_with_the_failure_noted() {
         let noted = &v[caracal_scan::ERRORS_ATTRIBUTE];
         assert_eq!(noted.as_array().map(Vec::len), Some(1), "{}: {v}", b.name);
         assert_eq!(noted[0]["operation"], "s3:GetBucketVersioning");
+        // The fields it left unknown: policies reading them error (caracal-python partial.py).
+        assert_eq!(noted[0]["fields"], serde_json::json!(["Versioning", "MFADelete"]));
         assert!(noted[0]["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(v.get("Versioning").is_none(), "unknown, not null: {v}");
         assert!(v["Owner"]["ID"].is_string(), "the ACL was read: {v}");
@@ -181,4 +183,34 @@ async fn a_failed_key_policy_call_keeps_the_key_with_the_failure_noted() {
         "{:#?}",
         outcome.report.errors
     );
+}
+
+// #11.8b: a failed DescribeContinuousBackups keeps the table, its backups unknown (absent,
+// not null, so a policy reading them errors instead of judging), the rest read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_backups_call_keeps_the_table_with_the_failure_noted() {
+    let emulator = Emulator::start().expect("emulator");
+    let direct = session_at(&emulator, &emulator.endpoint()).await;
+    let manifest = seed::seed(&direct, 1).await.expect("seed");
+    assert!(!manifest.tables.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+    proxy.inject(Matcher::Target("DescribeContinuousBackups".into()), Fault::ServerError);
+    let outcome = scan(&store, &via_proxy, &[T::DYNAMODB_TABLE]).await;
+    let summary = &outcome.report.types[T::DYNAMODB_TABLE];
+    assert!(summary.seen >= manifest.tables.len() as u64, "{summary:?}");
+    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
+    for name in &manifest.tables {
+        let id = format!("arn:aws:dynamodb:us-east-1:{}:table/{name}", via_proxy.account_id());
+        let v = store.resources().get(&id).await.expect("get").expect("kept").to_json();
+        let noted = &v[caracal_scan::ERRORS_ATTRIBUTE][0]["operation"];
+        assert_eq!(noted, "dynamodb:DescribeContinuousBackups", "{v}");
+        let fields = &v[caracal_scan::ERRORS_ATTRIBUTE][0]["fields"];
+        assert_eq!(fields, &serde_json::json!(["ContinuousBackupsDescription"]));
+        assert!(v.get("ContinuousBackupsDescription").is_none(), "{v}");
+        assert!(v.get("TimeToLiveDescription").is_some(), "read despite the failure: {v}");
+    }
 }

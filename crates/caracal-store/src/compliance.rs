@@ -91,6 +91,23 @@ pub trait ComplianceStore: Send + Sync {
     /// Every finding on a resource, sorted by policy id.
     async fn for_resource(&self, resource_id: &str) -> Result<Vec<Finding>>;
 
+    /// Every finding on each of `resource_ids`, by resource id (resources without findings
+    /// are absent). One round trip where the backend allows it (a page of the API's
+    /// `?compliance=` filter); the default asks per resource.
+    async fn for_resources(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<Finding>>> {
+        let mut out = std::collections::HashMap::new();
+        for id in resource_ids {
+            let found = self.for_resource(id).await?;
+            if !found.is_empty() {
+                out.insert(id.clone(), found);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every finding of a policy, sorted by resource id.
     async fn for_policy(&self, policy_id: &str) -> Result<Vec<Finding>>;
 

@@ -189,6 +189,7 @@ impl Emulator {
             max_attempts: 3,
             connect_timeout_secs: 5,
             operation_timeout_secs: 60,
+            ..AwsConfig::default()
         }
     }
 

@@ -71,6 +71,8 @@ pub enum Fault {
 struct Rule {
     matcher: Matcher,
     fault: Fault,
+    /// Faults left to serve; `None`: unlimited.
+    remaining: Option<u64>,
 }
 
 #[derive(Default)]
@@ -132,7 +134,13 @@ impl FaultProxy {
     /// Answers requests matching `matcher` with `fault` from now on (the first matching
     /// rule wins).
     pub fn inject(&self, matcher: Matcher, fault: Fault) {
-        lock(&self.shared.rules).push(Rule { matcher, fault });
+        lock(&self.shared.rules).push(Rule { matcher, fault, remaining: None });
+    }
+
+    /// Answers the next `times` requests matching `matcher` with `fault`, then forwards
+    /// them again (a throttle that clears, a single lost answer).
+    pub fn inject_times(&self, matcher: Matcher, fault: Fault, times: u64) {
+        lock(&self.shared.rules).push(Rule { matcher, fault, remaining: Some(times) });
     }
 
     /// Removes every fault: everything is forwarded again.
@@ -213,21 +221,40 @@ impl Request {
         }
     }
 
+    /// The signing service of the request (`.../<region>/<service>/aws4_request`).
+    fn service(&self) -> Option<&str> {
+        let auth = self.header("authorization")?;
+        let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
+        scope.split('/').rev().nth(1)
+    }
+
+    /// The wire protocol whose error shape a fault must take, so the SDK classifies it as
+    /// it would AWS's own answer (a throttle it does not recognise is not retried).
     fn protocol(&self) -> Protocol {
         if self.header("x-amz-target").is_some() {
-            Protocol::Json
-        } else if self.header("authorization").is_some_and(|a| a.contains("/s3/aws4_request")) {
-            Protocol::S3
-        } else {
-            Protocol::Query
+            return Protocol::Json;
+        }
+        match self.service() {
+            Some("s3" | "s3control") => Protocol::S3,
+            Some("ec2") => Protocol::Ec2,
+            // REST-JSON services among the clients caracal builds.
+            Some("lambda" | "eks" | "securityhub" | "guardduty" | "acm-pca") => Protocol::RestJson,
+            _ => Protocol::Query,
         }
     }
 }
 
 #[derive(Clone, Copy)]
 enum Protocol {
+    /// awsJson 1.0 / 1.1 (`X-Amz-Target`).
     Json,
+    /// REST-JSON: the error code travels in `x-amzn-ErrorType`.
+    RestJson,
+    /// REST-XML (S3, S3 Control).
     S3,
+    /// EC2's query dialect: `<Response><Errors><Error>`.
+    Ec2,
+    /// awsQuery: `<ErrorResponse><Error>`.
     Query,
 }
 
@@ -247,9 +274,15 @@ fn serve(conn: TcpStream, upstream: SocketAddr, shared: &Shared) {
         };
         let index = shared.received.fetch_add(1, Ordering::SeqCst) + 1;
         let fault = lock(&shared.rules)
-            .iter()
+            .iter_mut()
+            .filter(|rule| rule.remaining != Some(0))
             .find(|rule| request.matches(&rule.matcher, index))
-            .map(|rule| rule.fault.clone());
+            .map(|rule| {
+                if let Some(n) = rule.remaining.as_mut() {
+                    *n -= 1;
+                }
+                rule.fault.clone()
+            });
         let answer = match fault {
             Some(Fault::DropConnection) => {
                 shared.faults.fetch_add(1, Ordering::SeqCst);
@@ -422,19 +455,28 @@ fn forward(request: &Request, upstream: SocketAddr) -> std::io::Result<Vec<u8>> 
 }
 
 fn simple_response(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
+    response_with(status, content_type, &[], body)
+}
+
+fn response_with(status: u16, content_type: &str, extra: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Injected",
     };
-    let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: fault-proxy\r\n\r\n",
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nx-amzn-RequestId: fault-proxy\r\n",
         body.len()
-    )
-    .into_bytes();
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
     out.extend_from_slice(body);
     out
 }
@@ -442,7 +484,7 @@ fn simple_response(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
 fn fault_response(fault: &Fault, protocol: Protocol) -> Vec<u8> {
     const JSON: &str = "application/x-amz-json-1.1";
     match (fault, protocol) {
-        (Fault::EmptyOk, Protocol::Json) => simple_response(200, JSON, b""),
+        (Fault::EmptyOk, Protocol::Json | Protocol::RestJson) => simple_response(200, JSON, b""),
         (Fault::EmptyOk, _) => simple_response(200, "text/xml", b""),
         (Fault::ServerError, Protocol::Json) => simple_response(
             500,
@@ -453,6 +495,17 @@ fn fault_response(fault: &Fault, protocol: Protocol) -> Vec<u8> {
             500,
             "application/xml",
             b"<Error><Code>InternalError</Code><Message>injected by the fault proxy</Message></Error>",
+        ),
+        (Fault::ServerError, Protocol::RestJson) => response_with(
+            500,
+            "application/json",
+            &[("x-amzn-ErrorType", "ServiceException")],
+            br#"{"message":"injected by the fault proxy"}"#,
+        ),
+        (Fault::ServerError, Protocol::Ec2) => simple_response(
+            500,
+            "text/xml",
+            b"<Response><Errors><Error><Code>InternalError</Code><Message>injected by the fault proxy</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>",
         ),
         (Fault::ServerError, Protocol::Query) => simple_response(
             500,
@@ -468,6 +521,17 @@ fn fault_response(fault: &Fault, protocol: Protocol) -> Vec<u8> {
             503,
             "application/xml",
             b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+        ),
+        (Fault::Throttling, Protocol::RestJson) => response_with(
+            429,
+            "application/json",
+            &[("x-amzn-ErrorType", "TooManyRequestsException")],
+            br#"{"message":"Rate exceeded"}"#,
+        ),
+        (Fault::Throttling, Protocol::Ec2) => simple_response(
+            503,
+            "text/xml",
+            b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>",
         ),
         (Fault::Throttling, Protocol::Query) => simple_response(
             400,
@@ -516,6 +580,33 @@ mod tests {
             (1..=12).filter(|&i| kms.matches(&Matcher::EveryNth(5), i)).collect();
         assert_eq!(every_fifth, [5, 10]);
         assert!(!kms.matches(&Matcher::EveryNth(0), 5));
+    }
+
+    #[test]
+    fn faults_take_the_error_shape_of_the_signing_service() {
+        let signed = |service: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKID/20261207/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00"
+            )
+        };
+        let kind = |service: &str| {
+            let auth = signed(service);
+            let r = request("/", &[("authorization", auth.as_str())], "");
+            (r.service().map(str::to_owned), r.protocol())
+        };
+        assert!(matches!(kind("ec2"), (Some(s), Protocol::Ec2) if s == "ec2"));
+        assert!(matches!(kind("s3"), (_, Protocol::S3)));
+        assert!(matches!(kind("lambda"), (_, Protocol::RestJson)));
+        assert!(matches!(kind("iam"), (_, Protocol::Query)));
+        let ec2 = String::from_utf8_lossy(&fault_response(&Fault::Throttling, Protocol::Ec2))
+            .into_owned();
+        assert!(ec2.contains("<Errors><Error><Code>RequestLimitExceeded"), "{ec2}");
+        let rest = String::from_utf8_lossy(&fault_response(&Fault::Throttling, Protocol::RestJson))
+            .into_owned();
+        assert!(
+            rest.starts_with("HTTP/1.1 429")
+                && rest.contains("x-amzn-ErrorType: TooManyRequestsException")
+        );
     }
 
     #[test]

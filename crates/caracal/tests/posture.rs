@@ -140,7 +140,12 @@ async fn scan_reports_failing_findings_as_json_and_exits_1() {
     let audit = caracal(&["remediate", "history", "--json"], &env);
     let audit: Value = serde_json::from_slice(&audit.stdout).unwrap();
     assert!(
-        audit.as_array().unwrap().iter().any(|r| r["actor"] == "alice" && r["outcome"] == "fixed")
+        audit.as_array().unwrap().iter().any(|r| {
+            // The login and the AWS principal behind the credentials (#11.9).
+            let actor = r["actor"].as_str().unwrap_or_default();
+            actor.starts_with("alice as arn:aws:") && r["outcome"] == "fixed"
+        }),
+        "{audit}"
     );
 }
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Query, State};
 use caracal_app::tokens::Scope;
-use caracal_core::{ComplianceStatus, Finding};
+use caracal_core::{ComplianceStatus, Finding, Transition};
 use caracal_python::pack::{self, DetectionSpec};
-use caracal_store::StatusCounts;
+use caracal_store::{StatusCounts, TransitionQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -202,6 +202,47 @@ pub async fn findings(
             })
             .collect(),
     ))
+}
+
+/// Filters of `GET /v1/compliance/history`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only this resource.
+    pub resource: Option<String>,
+    /// Only this policy.
+    pub policy: Option<String>,
+    /// Only changes at or after this time: RFC 3339, or an age such as `7d`, `12h`.
+    pub since: Option<String>,
+    /// At most this many, newest first (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// Verdict changes (transitions), newest first: NEW→FAIL, FAIL→PASS, →DELETED, with the
+/// scan and snapshot version that caused each.
+#[utoipa::path(get, path = "/v1/compliance/history", tag = "compliance", params(HistoryQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn history(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Json<Vec<Transition>>, ApiError> {
+    caller.require(Scope::Read)?;
+    let since = q
+        .since
+        .as_deref()
+        .map(caracal_core::time::parse_since)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("limit {limit}: 1 to 1000")));
+    }
+    let store = state.ctx().store().await?;
+    let query = TransitionQuery { resource_id: q.resource, policy_id: q.policy, since, limit };
+    Ok(Json(store.compliance().transitions(&query).await?))
 }
 
 /// The policies of the configured packs with their verdict counts.

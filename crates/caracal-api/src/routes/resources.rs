@@ -128,11 +128,21 @@ pub async fn list(
     let page = PageRequest { token: q.cursor, limit };
     let store = state.ctx().store().await?;
     let found = store.resources().list(&filter, &page).await?;
+    // One store read for the whole page's verdicts, not one per resource.
+    let verdicts = match &compliance {
+        Some(_) => {
+            let ids: Vec<String> =
+                found.items.iter().map(|s| s.resource.resource_id.clone()).collect();
+            store.compliance().for_resources(&ids).await?
+        }
+        None => Default::default(),
+    };
     let mut items = Vec::with_capacity(found.items.len());
     for stored in found.items {
         if let Some(wanted) = &compliance {
-            let verdicts = store.compliance().for_resource(&stored.resource.resource_id).await?;
-            if !compliance_matches(wanted, &verdicts) {
+            let none = Vec::new();
+            let own = verdicts.get(&stored.resource.resource_id).unwrap_or(&none);
+            if !compliance_matches(wanted, own) {
                 continue;
             }
         }

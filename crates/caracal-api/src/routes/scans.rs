@@ -45,7 +45,7 @@ pub async fn start(
         return Err(ApiError::BadRequest(format!("unknown resource type {bad:?}")));
     }
     let request = serde_json::to_value(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = state.scan_started(request);
+    let id = state.scan_started(request, caller.actor().audit_name());
     let scope = ScanScope {
         accounts: body.accounts,
         request: ScanRequest { regions: body.regions, types: body.types },

@@ -15,6 +15,7 @@ from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
 from .lazy import loads
 from .output import capped
+from .partial import partial
 from .watchdog import PROGRESS_DETECTION, PROGRESS_ITEM, describe, guarded, length_hint, published, sequence, slot
 
 
@@ -198,6 +199,7 @@ class Engine:
                     rt = res.get("ResourceType")
                     group = groups.get(rt) or self._policy_group(rt)
                     row(group[0])
+                    res = partial(res)
                     # The watchdog times each call by this iterator's progress.
                     current[0] = it = iter(group[1])
                     for main in it:
@@ -280,4 +282,6 @@ class Engine:
         if det.kind == "rule":
             lt = subject.get("p_log_type") or (det.log_types[0] if len(det.log_types) == 1 else None)
             subject = PantherEvent(subject, self.data_models.get(lt))
+        else:
+            subject = partial(subject)
         return subject

@@ -104,6 +104,26 @@ class PoliciesTest(unittest.TestCase):
         self.assertEqual(errors, [(2, "KeyError: 'x'")])
         self.assertEqual(suppressed, [1])
 
+    def test_a_field_a_failed_call_left_unknown_errors_the_policies_that_read_it(self):
+        """#11.8b: judged on what was read, never on a missing part."""
+        versioning = "def policy(r):\n    return r.get('Versioning') == 'Enabled'\n"
+        acl = "def policy(r):\n    return 'Grants' in r and not r['Grants']\n"
+        note = {"operation": "s3:GetBucketVersioning", "message": "InternalError", "fields": ["Versioning", "MFADelete"]}
+        bucket = {"ResourceType": "AWS.S3.Bucket", "ResourceId": "arn:aws:s3:::a", "Grants": [], "caracal:errors": [note]}
+        for source, expected in ((versioning, None), (acl, True)):
+            engine = engine_with("policy", source, log_types=(), resource_types=("AWS.S3.Bucket",))
+            _, _, results, errors, _ = engine.eval_policies(json.dumps([bucket]))
+            if expected is None:
+                self.assertEqual(len(errors), 1, errors)
+                self.assertIn("UnknownAttribute: Versioning is unknown: s3:GetBucketVersioning failed: InternalError", errors[0][1])
+            else:
+                self.assertEqual((results, errors), ([expected], []))
+        # A note without fields (tags) leaves every read as it was.
+        plain = dict(bucket, **{"caracal:errors": [{"operation": "s3:GetBucketTagging", "message": "x"}]})
+        engine = engine_with("policy", versioning, log_types=(), resource_types=("AWS.S3.Bucket",))
+        _, _, results, errors, _ = engine.eval_policies(json.dumps([plain]))
+        self.assertEqual((results, errors), ([False], []))
+
 
 class OutputTest(unittest.TestCase):
     def test_what_detections_print_goes_to_stderr(self):

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::TableDescription;
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, IdShape, Scope};
+use super::{Collected, Collector, Described, DetailErrors, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, list, ts};
 
@@ -47,11 +47,13 @@ impl Collector for Tables {
             })
             .await;
         // A table deleted between ListTables and DescribeTable is simply not there.
-        Ok(Collected::from_results(results.into_iter().filter_map(Result::transpose)))
+        Ok(Collected::from_described(results.into_iter().filter_map(Result::transpose)))
     }
 }
 
-async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resource>, CollectError> {
+/// One table. `DescribeTable` is the table itself; a failed TTL, backups or tags call
+/// keeps the table with that part absent (unknown, not null) and the failure noted.
+async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Described>, CollectError> {
     let Some(t) = ddb
         .describe_table()
         .table_name(name)
@@ -65,34 +67,20 @@ async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resourc
     let arn = t
         .table_arn()
         .map_or_else(|| scope.arn("dynamodb", &format!("table/{name}")), str::to_owned);
-    let ttl = ddb
-        .describe_time_to_live()
-        .table_name(name)
-        .send()
-        .await
-        .op("dynamodb:DescribeTimeToLive")?;
-    let backups = ddb
-        .describe_continuous_backups()
-        .table_name(name)
-        .send()
-        .await
-        .op("dynamodb:DescribeContinuousBackups")?;
-    let mut tags = std::collections::BTreeMap::new();
-    let mut token = None;
-    loop {
-        let out = ddb
-            .list_tags_of_resource()
-            .resource_arn(&arn)
-            .set_next_token(token)
+    let mut failed = DetailErrors::default();
+    let ttl = failed.keep_fields(
+        &["TimeToLiveDescription"],
+        ddb.describe_time_to_live().table_name(name).send().await.op("dynamodb:DescribeTimeToLive"),
+    );
+    let backups = failed.keep_fields(
+        &["ContinuousBackupsDescription"],
+        ddb.describe_continuous_backups()
+            .table_name(name)
             .send()
             .await
-            .op("dynamodb:ListTagsOfResource")?;
-        tags.extend(out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())));
-        token = out.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+            .op("dynamodb:DescribeContinuousBackups"),
+    );
+    let tags = failed.keep(tags_of(ddb, &arn).await).unwrap_or_default();
     let mut r =
         Resource::new(&arn, ResourceType::DYNAMODB_TABLE, scope.account_id(), scope.region());
     r.arn = Some(arn);
@@ -103,14 +91,16 @@ async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resourc
     if let Value::Object(map) = description(&t) {
         r.attributes.extend(map);
     }
-    Ok(Some(
-        r.with(
+    if let Some(ttl) = ttl {
+        r = r.with(
             "TimeToLiveDescription",
             ttl.time_to_live_description().map_or(Value::Null, |d| {
                 json!({"TimeToLiveStatus": e(d.time_to_live_status()), "AttributeName": d.attribute_name()})
             }),
-        )
-        .with(
+        );
+    }
+    if let Some(backups) = backups {
+        r = r.with(
             "ContinuousBackupsDescription",
             backups.continuous_backups_description().map_or(Value::Null, |d| {
                 json!({
@@ -122,8 +112,32 @@ async fn table(ddb: &Client, scope: &Scope, name: &str) -> Result<Option<Resourc
                     })),
                 })
             }),
-        ),
-    ))
+        );
+    }
+    Ok(Some(failed.finish(r)))
+}
+
+/// Every tag of the table, all pages.
+async fn tags_of(
+    ddb: &Client,
+    arn: &str,
+) -> Result<std::collections::BTreeMap<String, String>, CollectError> {
+    let mut tags = std::collections::BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = ddb
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .set_next_token(token)
+            .send()
+            .await
+            .op("dynamodb:ListTagsOfResource")?;
+        tags.extend(out.tags().iter().map(|t| (t.key().to_owned(), t.value().to_owned())));
+        token = out.next_token;
+        if token.is_none() {
+            return Ok(tags);
+        }
+    }
 }
 
 fn description(t: &TableDescription) -> Value {

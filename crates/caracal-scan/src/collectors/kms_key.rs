@@ -77,7 +77,8 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Described, Collect
             Some(KeyState::PendingDeletion | KeyState::PendingImport | KeyState::Unavailable)
         );
     let rotation = if rotatable {
-        failed.keep(
+        failed.keep_fields(
+            &["KeyRotationEnabled"],
             kms.get_key_rotation_status()
                 .key_id(id)
                 .send()
@@ -89,7 +90,8 @@ async fn key(kms: &Client, scope: &Scope, id: &str) -> Result<Described, Collect
     } else {
         Some(None)
     };
-    let policy = failed.keep(
+    let policy = failed.keep_fields(
+        &["Policy"],
         kms.get_key_policy()
             .key_id(id)
             .policy_name("default")

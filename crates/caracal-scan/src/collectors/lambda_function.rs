@@ -54,7 +54,8 @@ async fn function(lambda: &Client, scope: &Scope, f: &FunctionConfiguration) -> 
         .function_arn()
         .map_or_else(|| scope.arn("lambda", &format!("function:{name}")), str::to_owned);
     let mut failed = DetailErrors::default();
-    let policy = failed.keep(
+    let policy = failed.keep_fields(
+        &["Policy"],
         lambda
             .get_policy()
             .function_name(&arn)

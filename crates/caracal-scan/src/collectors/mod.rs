@@ -243,33 +243,53 @@ pub(crate) struct Described {
     pub(crate) failed: Vec<CollectError>,
 }
 
-/// Gathers a resource's failed detail calls while it is read.
+/// Gathers a resource's failed detail calls while it is read, with the snapshot fields
+/// each failure left unknown.
 #[derive(Debug, Default)]
-pub(crate) struct DetailErrors(Vec<CollectError>);
+pub(crate) struct DetailErrors(Vec<(CollectError, &'static [&'static str])>);
 
 impl DetailErrors {
     /// The call's value, or `None` with its failure noted.
     pub(crate) fn keep<T>(&mut self, result: Result<T, CollectError>) -> Option<T> {
+        self.keep_fields(&[], result)
+    }
+
+    /// Like [`DetailErrors::keep`], naming the snapshot `fields` the call fills: when it
+    /// fails they are listed as unknown, and a policy that reads one errors instead of
+    /// judging a resource on a missing part (#11.8b).
+    pub(crate) fn keep_fields<T>(
+        &mut self,
+        fields: &'static [&'static str],
+        result: Result<T, CollectError>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
-                self.0.push(e);
+                self.0.push((e, fields));
                 None
             }
         }
     }
 
-    /// The snapshot with its failures listed under [`ERRORS_ATTRIBUTE`].
+    /// The snapshot with its failures listed under [`ERRORS_ATTRIBUTE`]: `operation`,
+    /// `message` and, when known, the `fields` left unknown.
     pub(crate) fn finish(self, resource: Resource) -> Described {
-        if self.0.is_empty() {
-            return Described { resource, failed: self.0 };
-        }
         let noted: Vec<serde_json::Value> = self
             .0
             .iter()
-            .map(|e| serde_json::json!({"operation": e.operation, "message": e.message}))
+            .map(|(e, fields)| {
+                let mut note = serde_json::json!({"operation": e.operation, "message": e.message});
+                if !fields.is_empty() {
+                    note["fields"] = serde_json::json!(fields);
+                }
+                note
+            })
             .collect();
-        Described { resource: resource.with(ERRORS_ATTRIBUTE, noted), failed: self.0 }
+        let failed: Vec<CollectError> = self.0.into_iter().map(|(e, _)| e).collect();
+        if failed.is_empty() {
+            return Described { resource, failed };
+        }
+        Described { resource: resource.with(ERRORS_ATTRIBUTE, noted), failed }
     }
 }
 

@@ -130,9 +130,12 @@ async fn describe(
 ) -> Result<Described, CollectError> {
     let on = |e: CollectError| e.on(name);
     let mut failed = DetailErrors::default();
-    let acl = failed
-        .keep(s3.get_bucket_acl().bucket(name).send().await.op("s3:GetBucketAcl").map_err(on));
-    let policy = failed.keep(
+    let acl = failed.keep_fields(
+        &["Grants", "Owner"],
+        s3.get_bucket_acl().bucket(name).send().await.op("s3:GetBucketAcl").map_err(on),
+    );
+    let policy = failed.keep_fields(
+        &["Policy"],
         s3.get_bucket_policy()
             .bucket(name)
             .send()
@@ -140,7 +143,8 @@ async fn describe(
             .absent("s3:GetBucketPolicy", &["NoSuchBucketPolicy"])
             .map_err(on),
     );
-    let encryption = failed.keep(
+    let encryption = failed.keep_fields(
+        &["EncryptionRules"],
         s3.get_bucket_encryption()
             .bucket(name)
             .send()
@@ -148,7 +152,8 @@ async fn describe(
             .absent("s3:GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"])
             .map_err(on),
     );
-    let versioning = failed.keep(
+    let versioning = failed.keep_fields(
+        &["Versioning", "MFADelete"],
         s3.get_bucket_versioning()
             .bucket(name)
             .send()
@@ -156,10 +161,12 @@ async fn describe(
             .op("s3:GetBucketVersioning")
             .map_err(on),
     );
-    let logging = failed.keep(
+    let logging = failed.keep_fields(
+        &["LoggingPolicy"],
         s3.get_bucket_logging().bucket(name).send().await.op("s3:GetBucketLogging").map_err(on),
     );
-    let public_access = failed.keep(
+    let public_access = failed.keep_fields(
+        &["PublicAccessBlockConfiguration"],
         s3.get_public_access_block()
             .bucket(name)
             .send()
@@ -167,7 +174,8 @@ async fn describe(
             .absent("s3:GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"])
             .map_err(on),
     );
-    let lifecycle = failed.keep(
+    let lifecycle = failed.keep_fields(
+        &["LifecycleRules"],
         s3.get_bucket_lifecycle_configuration()
             .bucket(name)
             .send()
@@ -188,7 +196,8 @@ async fn describe(
     let lock_possible =
         versioning.as_ref().is_none_or(|v| v.status() == Some(&BucketVersioningStatus::Enabled));
     let object_lock = if lock_possible {
-        failed.keep(
+        failed.keep_fields(
+            &["ObjectLockConfiguration"],
             s3.get_object_lock_configuration()
                 .bucket(name)
                 .send()

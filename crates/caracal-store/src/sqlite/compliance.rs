@@ -205,6 +205,33 @@ impl ComplianceStore for SqliteStore {
         .await
     }
 
+    async fn for_resources(
+        &self,
+        resource_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<Finding>>> {
+        let ids = resource_ids.to_vec();
+        self.read(move |conn| {
+            let mut out: std::collections::HashMap<String, Vec<Finding>> =
+                std::collections::HashMap::new();
+            // SQLite's bound-parameter limit is 32,766; pages are far smaller, but chunk anyway.
+            for chunk in ids.chunks(500) {
+                let marks = vec!["?"; chunk.len()].join(",");
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM compliance WHERE resource_id IN ({marks})
+                     ORDER BY resource_id, policy_id"
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(chunk.iter()))?;
+                while let Some(row) = rows.next()? {
+                    let finding = finding_from_row(row)?;
+                    out.entry(finding.resource_id.clone()).or_default().push(finding);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn for_policy(&self, policy_id: &str) -> Result<Vec<Finding>> {
         let id = policy_id.to_owned();
         self.read(move |conn| {

@@ -362,7 +362,12 @@ pub async fn compliance_keeps_the_last_verdict_per_resource_and_policy(store: &d
     assert_eq!(cs.get("r1", "P.Versioning").await.unwrap(), Some(pass.clone()));
     assert_eq!(cs.get("r1", "P.Public").await.unwrap(), Some(error.clone()));
     assert_eq!(cs.get("r1", "P.Missing").await.unwrap(), None);
-    assert_eq!(cs.for_resource("r1").await.unwrap(), vec![error, pass.clone()]);
+    assert_eq!(cs.for_resource("r1").await.unwrap(), vec![error.clone(), pass.clone()]);
+    let ids = ["r1", "r2", "r-none"].map(String::from);
+    let batch = cs.for_resources(&ids).await.unwrap();
+    assert_eq!(batch.len(), 2, "a resource without findings is absent");
+    assert_eq!(batch["r1"], vec![error, pass.clone()]);
+    assert_eq!(batch["r2"], vec![other.clone()]);
     assert_eq!(cs.for_policy("P.Versioning").await.unwrap(), vec![pass, other]);
 }
 

@@ -169,7 +169,7 @@ fn list(args: &ListArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn plan(args: &TargetArgs, global: &Global) -> anyhow::Result<ExitCode> {
-    let (ctx, req) = prepare(args, global)?;
+    let (ctx, req) = prepare(args, global, false).await?;
     let plan = remediation::plan(&ctx, &req).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -190,7 +190,7 @@ async fn apply(args: &ApplyArgs, global: &Global) -> anyhow::Result<ExitCode> {
         json: args.json,
     };
     let t = &t;
-    let (ctx, req) = prepare(t, global)?;
+    let (ctx, req) = prepare(t, global, true).await?;
     let plan = remediation::plan(&ctx, &req).await?;
     if !t.json {
         print_plan(&plan);
@@ -233,9 +233,13 @@ async fn apply_policy(args: &ApplyArgs, policy: &str, global: &Global) -> anyhow
     };
     let source = caracal_app::PolicySource::configured(paths, &config.policies);
     let ctx = std::sync::Arc::new(Context::from_config(config));
-    let (report, again) =
-        caracal_app::auto_remediate::fix_failing(&ctx, &source, policy, Actor::local_user())
-            .await?;
+    let (report, again) = caracal_app::auto_remediate::fix_failing(
+        &ctx,
+        &source,
+        policy,
+        Actor::local_user_in(&ctx).await,
+    )
+    .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -314,15 +318,16 @@ async fn history(args: &HistoryArgs, global: &Global) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// The context and the request, with the local user as the actor.
-fn prepare(args: &TargetArgs, global: &Global) -> anyhow::Result<(Context, Request)> {
+/// The context and the request, with the local user as the actor; when `identify`, also
+/// the AWS principal their credentials belong to (one STS call), for an audited apply.
+async fn prepare(
+    args: &TargetArgs,
+    global: &Global,
+    identify: bool,
+) -> anyhow::Result<(Context, Request)> {
     let ctx = Context::from_config(global.load_config()?);
-    let req = remediation::request(
-        &Actor::local_user(),
-        &args.resource,
-        &args.remediation,
-        &args.params,
-    )?;
+    let actor = if identify { Actor::local_user_in(&ctx).await } else { Actor::local_user() };
+    let req = remediation::request(&actor, &args.resource, &args.remediation, &args.params)?;
     Ok((ctx, req))
 }
 

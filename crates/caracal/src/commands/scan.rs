@@ -256,27 +256,28 @@ fn progress(disabled: bool) -> Box<dyn Finish> {
 fn print_table(outcome: &ScanOutcome) {
     let report = &outcome.report;
     println!(
-        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
-        "TYPE", "SEEN", "NEW", "CHANGED", "DELETED", "ERRORS", "REQUESTS", "REQ/RES"
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7} {:>9}",
+        "TYPE", "SEEN", "NEW", "CHANGED", "DELETED", "ERRORS", "REQUESTS", "REQ/RES", "THROTTLED"
     );
     let per_resource = |s: &caracal_core::TypeSummary| {
         s.requests_per_resource().map_or_else(|| "-".to_owned(), |r| format!("{r:.2}"))
     };
     for (t, s) in &report.types {
         println!(
-            "{t:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+            "{t:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7} {:>9}",
             s.seen,
             s.new,
             s.changed,
             s.deleted,
             s.errors,
             s.requests,
-            per_resource(s)
+            per_resource(s),
+            s.throttled
         );
     }
     let t = report.totals();
     println!(
-        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "{:<28} {:>7} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7} {:>9}",
         "TOTAL",
         t.seen,
         t.new,
@@ -284,9 +285,15 @@ fn print_table(outcome: &ScanOutcome) {
         t.deleted,
         t.errors,
         t.requests,
-        per_resource(&t)
+        per_resource(&t),
+        t.throttled
     );
-    println!("{} AWS requests in {:.1} s", report.requests, report.duration_ms as f64 / 1000.0);
+    println!(
+        "{} AWS requests ({} throttled) in {:.1} s",
+        report.requests,
+        report.throttled,
+        report.duration_ms as f64 / 1000.0
+    );
     if !report.errors.is_empty() {
         println!("\nErrors (nothing in these scopes was marked deleted):");
         for e in &report.errors {
