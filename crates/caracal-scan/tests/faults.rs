@@ -214,3 +214,32 @@ async fn a_failed_backups_call_keeps_the_table_with_the_failure_noted() {
         assert!(v.get("TimeToLiveDescription").is_some(), "read despite the failure: {v}");
     }
 }
+
+// #11.8b: a failed GetTrailStatus keeps the trail, its status unknown (absent), its
+// selectors and settings read, and names the field a policy must not judge on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_trail_status_call_keeps_the_trail_with_the_failure_noted() {
+    let emulator = Emulator::start().expect("emulator");
+    let direct = session_at(&emulator, &emulator.endpoint()).await;
+    let manifest = seed::seed(&direct, 1).await.expect("seed");
+    assert!(!manifest.trails.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+    proxy.inject(Matcher::Target("GetTrailStatus".into()), Fault::ServerError);
+    let outcome = scan(&store, &via_proxy, &[T::CLOUDTRAIL]).await;
+    let summary = &outcome.report.types[T::CLOUDTRAIL];
+    assert!(summary.seen >= manifest.trails.len() as u64, "{summary:?}");
+    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
+    for name in &manifest.trails {
+        let id = format!("arn:aws:cloudtrail:us-east-1:{}:trail/{name}", via_proxy.account_id());
+        let v = store.resources().get(&id).await.expect("get").expect("kept").to_json();
+        let note = &v[caracal_scan::ERRORS_ATTRIBUTE][0];
+        assert_eq!(note["operation"], "cloudtrail:GetTrailStatus", "{v}");
+        assert_eq!(note["fields"], serde_json::json!(["Status"]), "{v}");
+        assert!(v.get("Status").is_none(), "{v}");
+        assert!(v["EventSelectors"].is_array(), "read despite the failure: {v}");
+    }
+}

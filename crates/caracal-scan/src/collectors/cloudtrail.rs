@@ -7,7 +7,7 @@ use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, Trail};
 use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
-use super::{Collected, Collector, IdShape, Scope};
+use super::{Collected, Collector, Described, DetailErrors, IdShape, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, e, list, ts};
 
@@ -51,25 +51,34 @@ impl Collector for Trails {
                 }
             })
             .await;
-        Ok(Collected::from_results(results))
+        Ok(Collected::from_described(results))
     }
 }
 
-async fn trail(ct: &Client, scope: &Scope, t: &Trail) -> Result<Resource, CollectError> {
+/// One trail. `DescribeTrails` gave the trail itself; a failed status, selectors or tags
+/// call keeps it with that part absent (unknown, not null) and the failure noted.
+async fn trail(ct: &Client, scope: &Scope, t: &Trail) -> Result<Described, CollectError> {
     let arn = t.trail_arn().unwrap_or_default();
-    let status = ct.get_trail_status().name(arn).send().await.op("cloudtrail:GetTrailStatus")?;
-    let (selectors, advanced) = event_selectors(ct, arn).await?;
-    let tags = ct.list_tags().resource_id_list(arn).send().await.op("cloudtrail:ListTags")?;
+    let mut failed = DetailErrors::default();
+    let status = failed.keep_fields(
+        &["Status"],
+        ct.get_trail_status().name(arn).send().await.op("cloudtrail:GetTrailStatus"),
+    );
+    let selectors = failed
+        .keep_fields(&["EventSelectors", "AdvancedEventSelectors"], event_selectors(ct, arn).await);
+    let tags =
+        failed.keep(ct.list_tags().resource_id_list(arn).send().await.op("cloudtrail:ListTags"));
     let mut r = Resource::new(arn, ResourceType::CLOUDTRAIL, scope.account_id(), scope.region());
     r.arn = Some(arn.to_owned());
     r.name = t.name().map(str::to_owned);
     r.tags = tags
-        .resource_tag_list()
         .iter()
+        .flat_map(|out| out.resource_tag_list())
         .flat_map(|rt| rt.tags_list())
         .map(|tag| (tag.key().to_owned(), tag.value().unwrap_or_default().to_owned()))
         .collect();
-    Ok(r.with("HomeRegion", t.home_region())
+    r = r
+        .with("HomeRegion", t.home_region())
         .with("IsMultiRegionTrail", t.is_multi_region_trail().unwrap_or(false))
         .with("IsOrganizationTrail", t.is_organization_trail().unwrap_or(false))
         .with("IncludeGlobalServiceEvents", t.include_global_service_events().unwrap_or(false))
@@ -80,10 +89,12 @@ async fn trail(ct: &Client, scope: &Scope, t: &Trail) -> Result<Resource, Collec
         .with("S3KeyPrefix", t.s3_key_prefix())
         .with("SnsTopicARN", t.sns_topic_arn())
         .with("CloudWatchLogsLogGroupArn", t.cloud_watch_logs_log_group_arn())
-        .with("CloudWatchLogsRoleArn", t.cloud_watch_logs_role_arn())
-        .with("EventSelectors", selectors)
-        .with("AdvancedEventSelectors", advanced)
-        .with(
+        .with("CloudWatchLogsRoleArn", t.cloud_watch_logs_role_arn());
+    if let Some((selectors, advanced)) = selectors {
+        r = r.with("EventSelectors", selectors).with("AdvancedEventSelectors", advanced);
+    }
+    if let Some(status) = status {
+        r = r.with(
             "Status",
             json!({
                 "IsLogging": status.is_logging().unwrap_or(false),
@@ -96,7 +107,9 @@ async fn trail(ct: &Client, scope: &Scope, t: &Trail) -> Result<Resource, Collec
                 "StartLoggingTime": ts(status.start_logging_time()),
                 "StopLoggingTime": ts(status.stop_logging_time()),
             }),
-        ))
+        );
+    }
+    Ok(failed.finish(r))
 }
 
 /// A trail's basic and advanced event selectors, as JSON lists.
