@@ -32,6 +32,41 @@ async fn live_ids(store: &Arc<dyn Store>, resource_type: &str) -> Vec<String> {
     page.expect("list").items.into_iter().map(|s| s.resource.resource_id).collect()
 }
 
+/// A seeded account scanned for `resource_type` through a proxy that answers every
+/// `operation` (a JSON-protocol target) with a server error.
+struct FailedDetail {
+    manifest: seed::Manifest,
+    store: Arc<dyn Store>,
+    account_id: String,
+    outcome: ScanOutcome,
+    _dir: tempfile::TempDir,
+}
+
+impl FailedDetail {
+    async fn run(operation: &str, resource_type: &str) -> Self {
+        let emulator = Emulator::start().expect("emulator");
+        let direct = session_at(&emulator, &emulator.endpoint()).await;
+        let manifest = seed::seed(&direct, 1).await.expect("seed");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
+        let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+        let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
+        proxy.inject(Matcher::Target(operation.into()), Fault::ServerError);
+        let outcome = scan(&store, &via_proxy, &[resource_type]).await;
+        let summary = &outcome.report.types[resource_type];
+        // Every resource is kept, and its failed call counted.
+        assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
+        let account_id = via_proxy.account_id().to_owned();
+        FailedDetail { manifest, store, account_id, outcome, _dir: dir }
+    }
+
+    /// The stored snapshot of `id`, which must be there.
+    async fn stored(&self, id: &str) -> serde_json::Value {
+        self.store.resources().get(id).await.expect("get").expect("kept").to_json()
+    }
+}
+
 // #11.4: a listing answered with an empty 200, a 500, throttling or a dropped connection
 // is an error in the report, and the resources it would have missed stay live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,84 +193,48 @@ async fn a_failed_detail_call_keeps_the_bucket_with_the_failure_noted() {
 // #11.8b: the same for KMS keys: a failed GetKeyPolicy keeps the key, noted and counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_key_policy_call_keeps_the_key_with_the_failure_noted() {
-    let emulator = Emulator::start().expect("emulator");
-    let direct = session_at(&emulator, &emulator.endpoint()).await;
-    let manifest = seed::seed(&direct, 1).await.expect("seed");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
-    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
-    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
-    proxy.inject(Matcher::Target("GetKeyPolicy".into()), Fault::ServerError);
-    let outcome = scan(&store, &via_proxy, &[T::KMS_KEY]).await;
-    let summary = &outcome.report.types[T::KMS_KEY];
-    assert!(summary.seen >= manifest.kms_keys.len() as u64, "{summary:?}");
-    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
-    for k in &manifest.kms_keys {
-        let v = store.resources().get(&k.arn).await.expect("get").expect("kept").to_json();
+    let run = FailedDetail::run("GetKeyPolicy", T::KMS_KEY).await;
+    let summary = &run.outcome.report.types[T::KMS_KEY];
+    assert!(summary.seen >= run.manifest.kms_keys.len() as u64, "{summary:?}");
+    for k in &run.manifest.kms_keys {
+        let v = run.stored(&k.arn).await;
         assert_eq!(v[caracal_scan::ERRORS_ATTRIBUTE][0]["operation"], "kms:GetKeyPolicy", "{v}");
         assert!(v.get("Policy").is_none(), "{v}");
         assert_eq!(v["KeyRotationEnabled"], k.rotation, "read despite the failure: {v}");
     }
-    let e = outcome.report.errors.iter().find(|e| e.operation == "kms:GetKeyPolicy");
-    assert!(
-        e.is_some_and(|e| e.message.contains("InternalFailure")),
-        "{:#?}",
-        outcome.report.errors
-    );
+    let errors = &run.outcome.report.errors;
+    let e = errors.iter().find(|e| e.operation == "kms:GetKeyPolicy");
+    assert!(e.is_some_and(|e| e.message.contains("InternalFailure")), "{errors:#?}");
 }
 
 // #11.8b: a failed DescribeContinuousBackups keeps the table, its backups unknown (absent,
-// not null, so a policy reading them errors instead of judging), the rest read.
+// not null, and named so a policy reading them errors instead of judging), the rest read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_backups_call_keeps_the_table_with_the_failure_noted() {
-    let emulator = Emulator::start().expect("emulator");
-    let direct = session_at(&emulator, &emulator.endpoint()).await;
-    let manifest = seed::seed(&direct, 1).await.expect("seed");
-    assert!(!manifest.tables.is_empty());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
-    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
-    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
-    proxy.inject(Matcher::Target("DescribeContinuousBackups".into()), Fault::ServerError);
-    let outcome = scan(&store, &via_proxy, &[T::DYNAMODB_TABLE]).await;
-    let summary = &outcome.report.types[T::DYNAMODB_TABLE];
-    assert!(summary.seen >= manifest.tables.len() as u64, "{summary:?}");
-    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
-    for name in &manifest.tables {
-        let id = format!("arn:aws:dynamodb:us-east-1:{}:table/{name}", via_proxy.account_id());
-        let v = store.resources().get(&id).await.expect("get").expect("kept").to_json();
-        let noted = &v[caracal_scan::ERRORS_ATTRIBUTE][0]["operation"];
-        assert_eq!(noted, "dynamodb:DescribeContinuousBackups", "{v}");
-        let fields = &v[caracal_scan::ERRORS_ATTRIBUTE][0]["fields"];
-        assert_eq!(fields, &serde_json::json!(["ContinuousBackupsDescription"]));
+    let run = FailedDetail::run("DescribeContinuousBackups", T::DYNAMODB_TABLE).await;
+    assert!(!run.manifest.tables.is_empty());
+    for name in &run.manifest.tables {
+        let v = run
+            .stored(&format!("arn:aws:dynamodb:us-east-1:{}:table/{name}", run.account_id))
+            .await;
+        let note = &v[caracal_scan::ERRORS_ATTRIBUTE][0];
+        assert_eq!(note["operation"], "dynamodb:DescribeContinuousBackups", "{v}");
+        assert_eq!(note["fields"], serde_json::json!(["ContinuousBackupsDescription"]), "{v}");
         assert!(v.get("ContinuousBackupsDescription").is_none(), "{v}");
         assert!(v.get("TimeToLiveDescription").is_some(), "read despite the failure: {v}");
     }
 }
 
-// #11.8b: a failed GetTrailStatus keeps the trail, its status unknown (absent), its
-// selectors and settings read, and names the field a policy must not judge on.
+// #11.8b: a failed GetTrailStatus keeps the trail, its status unknown (absent and named),
+// its selectors and settings read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_trail_status_call_keeps_the_trail_with_the_failure_noted() {
-    let emulator = Emulator::start().expect("emulator");
-    let direct = session_at(&emulator, &emulator.endpoint()).await;
-    let manifest = seed::seed(&direct, 1).await.expect("seed");
-    assert!(!manifest.trails.is_empty());
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("caracal.db")).await.expect("sqlite"));
-    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
-    let via_proxy = session_at(&emulator, &proxy.endpoint()).await;
-    proxy.inject(Matcher::Target("GetTrailStatus".into()), Fault::ServerError);
-    let outcome = scan(&store, &via_proxy, &[T::CLOUDTRAIL]).await;
-    let summary = &outcome.report.types[T::CLOUDTRAIL];
-    assert!(summary.seen >= manifest.trails.len() as u64, "{summary:?}");
-    assert_eq!(summary.errors, summary.seen, "{:#?}", outcome.report.errors);
-    for name in &manifest.trails {
-        let id = format!("arn:aws:cloudtrail:us-east-1:{}:trail/{name}", via_proxy.account_id());
-        let v = store.resources().get(&id).await.expect("get").expect("kept").to_json();
+    let run = FailedDetail::run("GetTrailStatus", T::CLOUDTRAIL).await;
+    assert!(!run.manifest.trails.is_empty());
+    for name in &run.manifest.trails {
+        let v = run
+            .stored(&format!("arn:aws:cloudtrail:us-east-1:{}:trail/{name}", run.account_id))
+            .await;
         let note = &v[caracal_scan::ERRORS_ATTRIBUTE][0];
         assert_eq!(note["operation"], "cloudtrail:GetTrailStatus", "{v}");
         assert_eq!(note["fields"], serde_json::json!(["Status"]), "{v}");
