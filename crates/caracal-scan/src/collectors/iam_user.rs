@@ -14,7 +14,7 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::{Value, json};
 
 use super::iam::{boundary, inline_policies, policy_names, tags};
-use super::{Collected, Collector, IdShape, ListingScope, Scope};
+use super::{Collected, Collector, DetailErrors, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
 use crate::sdk::{CallResult, created, e, ts};
 
@@ -69,7 +69,12 @@ impl Collector for Users {
                     let name = u.user_name().unwrap_or_default().to_owned();
                     let arn = u.arn().unwrap_or_default().to_owned();
                     let row = report.get(&name).cloned();
-                    let keys = access_keys(&iam, &name).await.map_err(|e| e.on(&arn))?;
+                    // A failed access-key read keeps the user, the keys unknown (#11.8b).
+                    let mut failed = DetailErrors::default();
+                    let keys = failed.keep_fields(
+                        &["AccessKeys"],
+                        access_keys(&iam, &name).await.map_err(|e| e.on(&arn)),
+                    );
                     let mut r = Resource::new(
                         &arn,
                         ResourceType::IAM_USER,
@@ -81,19 +86,23 @@ impl Collector for Users {
                     r.name = Some(name.clone());
                     r.tags = tags(u.tags());
                     r.time_created = created(u.create_date());
-                    Ok(r.with("Path", u.path())
+                    r = r
+                        .with("Path", u.path())
                         .with("PasswordLastUsed", ts(last_used.get(&name).and_then(Option::as_ref)))
                         .with("PermissionsBoundary", boundary(u.permissions_boundary()))
                         .with("Groups", user_groups(u.group_list(), groups))
                         .with("InlinePolicies", inline_policies(u.user_policy_list()))
                         .with("ManagedPolicyNames", policy_names(u.attached_managed_policies()))
                         .with("VirtualMFA", mfa.get(&arn).cloned().unwrap_or(Value::Null))
-                        .with("CredentialReport", row.unwrap_or(Value::Null))
-                        .with("AccessKeys", keys))
+                        .with("CredentialReport", row.unwrap_or(Value::Null));
+                    if let Some(keys) = keys {
+                        r = r.with("AccessKeys", keys);
+                    }
+                    Ok::<_, CollectError>(failed.finish(r))
                 }
             })
             .await;
-        Ok(Collected::from_results(results))
+        Ok(Collected::from_described(results))
     }
 }
 
