@@ -51,10 +51,10 @@ pub async fn serve<E, R, F, Fut>(
     handler: F,
 ) -> Result<(), lambda_runtime::Error>
 where
-    E: DeserializeOwned + Send + 'static,
-    R: Serialize + Send + 'static,
-    F: Fn(Arc<Function>, E) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R>> + Send + 'static,
+    E: DeserializeOwned,
+    R: Serialize,
+    F: Fn(Arc<Function>, E) -> Fut,
+    Fut: Future<Output = Result<R>>,
 {
     let function = Arc::new(Function::from_env(spec).await?);
     let handler = Arc::new(handler);
