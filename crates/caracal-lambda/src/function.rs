@@ -9,6 +9,7 @@ use caracal_aws::{Aws, Purpose};
 use caracal_detect::RuleSource;
 use tracing::info;
 
+use crate::dispatch::SqsDispatch;
 use crate::error::{Error, Result};
 use crate::functions::FunctionSpec;
 use crate::settings::Settings;
@@ -32,13 +33,27 @@ impl Function {
     /// prepares the context (clients and store open on first use).
     pub async fn from_env(spec: &'static FunctionSpec) -> Result<Self> {
         let mut settings = Settings::from_env(spec)?;
-        if !settings.secrets.is_empty() {
-            let aws = Aws::builder(&settings.config.aws).build().await.map_err(|e| {
+        let needs_aws = !settings.secrets.is_empty() || settings.remediation_queue_url.is_some();
+        let aws = match needs_aws {
+            true => Some(Aws::builder(&settings.config.aws).build().await.map_err(|e| {
                 Error::App(caracal_app::Error::Invalid(format!("configuring AWS: {e}")))
-            })?;
-            resolve_secrets(&aws, &mut settings).await?;
+            })?),
+            false => None,
+        };
+        if let Some(aws) = &aws
+            && !settings.secrets.is_empty()
+        {
+            resolve_secrets(aws, &mut settings).await?;
         }
-        let ctx = Arc::new(Context::from_config(settings.config.clone()));
+        let mut ctx = Context::from_config(settings.config.clone());
+        if let (Some(aws), Some(queue)) = (&aws, &settings.remediation_queue_url) {
+            let session = aws.session(None, Purpose::Scan).await.map_err(|e| {
+                Error::App(caracal_app::Error::Invalid(format!("resolving the AWS account: {e}")))
+            })?;
+            let dispatch = SqsDispatch::new(session.home().sqs(), queue.clone());
+            ctx = ctx.with_remediation_dispatch(Arc::new(dispatch));
+        }
+        let ctx = Arc::new(ctx);
         info!(function = spec.name, "Function initialized.");
         Ok(Self::new(spec, settings, ctx))
     }

@@ -51,7 +51,7 @@ pub const SCANNER: FunctionSpec = FunctionSpec {
     name: "scanner",
     binary: "caracal-scanner",
     resource: "ScannerFunction",
-    env: &[],
+    env: &["CARACAL_REMEDIATION_QUEUE_URL"],
 };
 
 /// S3 notifications (plain or through SNS) from the log queue into the lake and the rules.
@@ -79,7 +79,7 @@ pub const CHANGE_EVENTS: FunctionSpec = FunctionSpec {
     name: "change-events",
     binary: "caracal-change-events",
     resource: "ChangeEventsFunction",
-    env: &[],
+    env: &["CARACAL_REMEDIATION_QUEUE_URL"],
 };
 
 /// Every function, by name.

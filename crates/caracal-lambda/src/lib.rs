@@ -15,6 +15,7 @@
 //! resource in `infra/caracal.yaml`.
 #![deny(missing_docs)]
 
+pub mod dispatch;
 pub mod error;
 pub mod event;
 pub mod function;

@@ -8,6 +8,7 @@
 //! | `CARACAL_SECRETS` | `NAME=SECRET_ID,...`: a destination secret `env:NAME` takes the value of that Secrets Manager secret (empty: none) |
 //! | `CARACAL_LAKE` | the lake, `s3://bucket/prefix` (log processor) |
 //! | `CARACAL_SCAN_QUEUE_URL` | where scan targets go (scan scheduler) |
+//! | `CARACAL_REMEDIATION_QUEUE_URL` | where automatic fixes go (scanner, change events) |
 //! | `CARACAL_SOURCES` | optional sources file routing log key prefixes to log types |
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ pub struct Settings {
     pub sources: Option<PathBuf>,
     /// The scan queue.
     pub scan_queue_url: Option<String>,
+    /// The remediator's queue, which automatic fixes are sent to.
+    pub remediation_queue_url: Option<String>,
     /// `(NAME, secret id)` pairs of `CARACAL_SECRETS`.
     pub secrets: Vec<(String, String)>,
 }
@@ -88,6 +91,7 @@ impl Settings {
             lake,
             sources: nonempty("CARACAL_SOURCES").map(PathBuf::from),
             scan_queue_url: nonempty("CARACAL_SCAN_QUEUE_URL"),
+            remediation_queue_url: nonempty("CARACAL_REMEDIATION_QUEUE_URL"),
             secrets,
         })
     }

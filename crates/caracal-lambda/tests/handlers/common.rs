@@ -66,6 +66,7 @@ pub fn env(emulator: &Emulator, config: &Path, extra: &[(&str, &str)]) -> HashMa
         ("CARACAL_REGIONS", "us-east-1".into()),
         ("CARACAL_ALERTS_TOPIC_ARN", String::new()),
         ("CARACAL_SECRETS", String::new()),
+        ("CARACAL_REMEDIATION_QUEUE_URL", String::new()),
         ("CARACAL_ENDPOINT_URL", emulator.endpoint()),
     ]
     .into_iter()

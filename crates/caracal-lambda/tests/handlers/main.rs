@@ -9,7 +9,11 @@ use caracal_lambda::functions::{
 use caracal_lambda::handlers::{
     api, change_events, log_processor, remediator, scan_scheduler, scanner,
 };
-use caracal_lambda::{SqsEvent, SqsRecord};
+use std::sync::Arc;
+
+use caracal_app::Context;
+use caracal_lambda::dispatch::SqsDispatch;
+use caracal_lambda::{Function, Settings, SqsEvent, SqsRecord};
 use caracal_testkit::Emulator;
 use common::*;
 
@@ -276,4 +280,79 @@ async fn the_remediator_plans_on_direct_invoke_and_fails_only_bad_queue_messages
     };
     let audit = function.ctx().store().await.unwrap().audit().list(&filter).await;
     assert!(audit.is_ok_and(|records| !records.is_empty()), "the fix is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scanner_queues_automatic_fixes_and_the_remediator_applies_them() {
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path(), None, &["AWS.S3.Bucket"]);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[remediation]\nauto = true\n");
+    std::fs::write(&config, text).unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(aws.sdk_config());
+    let queue = sqs.create_queue().queue_name("caracal-remediation").send().await.expect("queue");
+    let queue_url = queue.queue_url().expect("url").to_owned();
+    let s3 = aws_sdk_s3::Client::new(aws.sdk_config());
+    let bucket = "caracal-test-unversioned";
+    s3.create_bucket().bucket(bucket).send().await.expect("bucket");
+    let vars = env(&emulator, &config, &[("CARACAL_REMEDIATION_QUEUE_URL", &queue_url)]);
+    let settings = Settings::from_lookup(&SCANNER, |k| vars.get(k).cloned()).expect("settings");
+    assert_eq!(settings.remediation_queue_url.as_deref(), Some(queue_url.as_str()));
+    let store = caracal_app::open_store(&settings.config, Some(&aws)).await.expect("store");
+    let dispatch = SqsDispatch::new(sqs.clone(), queue_url.clone());
+    let ctx = Context::from_parts(settings.config.clone(), aws.clone(), store)
+        .with_remediation_dispatch(Arc::new(dispatch));
+    let scanner = Function::new(&SCANNER, settings, Arc::new(ctx));
+    let target = serde_json::json!({"account_id": ACCOUNT, "region": "us-east-1",
+        "types": ["AWS.S3.Bucket"]});
+    let batch = SqsEvent {
+        records: vec![SqsRecord {
+            message_id: "scan".into(),
+            receipt_handle: String::new(),
+            body: target.to_string(),
+        }],
+    };
+    let response = scanner::handle(&scanner, batch).await.expect("scanned");
+    assert!(response.batch_item_failures.is_empty());
+
+    // The failing versioning policy names AWS.S3.EnableBucketVersioning: queued, not run.
+    let arn = format!("arn:aws:s3:::{bucket}");
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    let bodies: Vec<serde_json::Value> = received
+        .messages()
+        .iter()
+        .filter_map(|m| m.body())
+        .filter_map(|b| serde_json::from_str(b).ok())
+        .collect();
+    let request = bodies
+        .iter()
+        .find(|b| b["resource_id"] == arn && b["remediation_id"] == "AWS.S3.EnableBucketVersioning")
+        .unwrap_or_else(|| panic!("no versioning fix queued: {bodies:?}"));
+    assert!(request["actor"].as_str().is_some_and(|a| a.starts_with("policy:")), "{request}");
+    let store = scanner.ctx().store().await.unwrap();
+    let filter = caracal_store::AuditFilter {
+        resource_id: Some(arn.clone()),
+        remediation_id: None,
+        limit: 10,
+    };
+    assert!(store.audit().list(&filter).await.expect("audit").is_empty(), "nothing ran yet");
+
+    // The remediator takes the queued request and fixes the bucket.
+    let vars = env(&emulator, &config, &[]);
+    let remediator = function(&emulator, &REMEDIATOR, &vars).await;
+    let batch = serde_json::json!({"Records": [
+        {"messageId": "queued", "receiptHandle": "r", "body": request.to_string()}]});
+    let answer = remediator::handle(&remediator, batch).await.expect("remediated");
+    assert_eq!(answer, serde_json::json!({"batchItemFailures": []}));
+    let versioning = s3.get_bucket_versioning().bucket(bucket).send().await.expect("versioning");
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    assert!(!store.audit().list(&filter).await.expect("audit").is_empty(), "the fix is audited");
 }
