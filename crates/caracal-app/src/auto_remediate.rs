@@ -10,6 +10,8 @@
 //! [`Selection`] of one policy).
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +27,19 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::posture::{Evaluation, PolicySource, PolicySpecs};
 use crate::remediation::Actor;
+
+/// Where automatic fixes go instead of running in this process: in the serverless shape,
+/// the remediator function's queue. The breaker and the allow / deny lists still apply
+/// here; the consumer plans, re-checks, applies, verifies and audits.
+pub trait Dispatch: Send + Sync + std::fmt::Debug {
+    /// Hands `request` over, to run after `delay` (the policy's `ActionDelaySeconds`).
+    /// Err: why it could not be handed over (the attempt is then reported failed).
+    fn dispatch<'a>(
+        &'a self,
+        request: &'a Request,
+        delay: Duration,
+    ) -> Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+}
 
 /// What a policy's spec says about fixing it automatically.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +130,8 @@ pub struct AutoReport {
     pub tripped: Vec<Tripped>,
     /// Failing resources left alone by the allow / deny lists, as `resource: reason`.
     pub skipped: Vec<String>,
+    /// Resources whose fix was handed to a [`Dispatch`] (queued, not yet run).
+    pub queued: Vec<String>,
 }
 
 impl AutoReport {
@@ -211,7 +228,8 @@ pub(crate) async fn run(
             continue;
         }
         let allowed = allowance(&selection.limits, evaluated[policy_id]);
-        if selection.delay && !spec.delay.is_zero() {
+        let dispatch = ctx.remediation_dispatch();
+        if selection.delay && !spec.delay.is_zero() && dispatch.is_none() {
             info!(policy = policy_id, delay = ?spec.delay, "Waiting ActionDelaySeconds before fixing.");
             tokio::time::sleep(spec.delay).await;
         }
@@ -235,6 +253,20 @@ pub(crate) async fn run(
             if i >= allowed {
                 let err = executor.refuse_over_limit(&request, eligible.len(), allowed).await;
                 attempt.error = Some(err.to_string());
+            } else if let Some(dispatch) = dispatch {
+                match dispatch.dispatch(&request, spec.delay).await {
+                    Ok(()) => {
+                        info!(policy = policy_id, resource = %resource.resource_id, "Automatic remediation queued.");
+                        report.queued.push(resource.resource_id.clone());
+                        continue;
+                    }
+                    Err(error) => {
+                        warn!(policy = policy_id, resource = %resource.resource_id, %error,
+                            "Automatic remediation could not be queued.");
+                        attempt.outcome = AuditOutcome::Failed;
+                        attempt.error = Some(error);
+                    }
+                }
             } else {
                 match executor.run(&request).await {
                     Ok(done) => {

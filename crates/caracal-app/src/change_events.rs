@@ -72,6 +72,20 @@ pub fn parse(body: &str) -> Result<Body, String> {
     }
 }
 
+/// Rescans what one CloudTrail record changed, now, and re-evaluates `policies` on the
+/// fresh snapshots: what the change-events function does per message. The counts say
+/// whether any rescan failed (the message should then be retried).
+pub async fn rescan_record(
+    ctx: &Arc<Context>,
+    record: &Map<String, Value>,
+    policies: Option<&PolicySource>,
+) -> changes::RescanStats {
+    let queue = RescanQueue::new(Duration::ZERO);
+    queue.observe_record(record);
+    changes::run_due(ctx, &queue, policies).await;
+    queue.stats()
+}
+
 /// Polls `queue` until `shutdown` resolves (finishing the batch in hand): records go to
 /// `rescans`, the batch waits `delay`, due rescans run (re-evaluating `policies`), then
 /// the batch's messages are deleted.

@@ -12,6 +12,7 @@ use caracal_core::config::StoreBackend;
 use caracal_remediate::Executor;
 use caracal_store::Store;
 
+use crate::auto_remediate::Dispatch;
 use crate::error::{Error, Result};
 use crate::posture::{CompiledPolicies, PolicySource};
 
@@ -24,6 +25,7 @@ pub struct Context {
     aws: OnceCell<Aws>,
     store: OnceCell<Arc<dyn Store>>,
     engines: Mutex<HashMap<PolicySource, Arc<CompiledPolicies>>>,
+    dispatch: Option<Arc<dyn Dispatch>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -38,7 +40,13 @@ impl Context {
     /// and the configured store opened (SQLite by default; DynamoDB with a client from
     /// the home region, or `store.dynamodb.region` / `endpoint_url`), when first needed.
     pub fn from_config(config: Config) -> Self {
-        Self { config, aws: OnceCell::new(), store: OnceCell::new(), engines: Mutex::default() }
+        Self {
+            config,
+            aws: OnceCell::new(),
+            store: OnceCell::new(),
+            engines: Mutex::default(),
+            dispatch: None,
+        }
     }
 
     /// A context over clients and a store built elsewhere (the demo, tests).
@@ -48,7 +56,19 @@ impl Context {
             aws: OnceCell::new_with(Some(aws)),
             store: OnceCell::new_with(Some(store)),
             engines: Mutex::default(),
+            dispatch: None,
         }
+    }
+
+    /// Hands automatic fixes to `dispatch` (a queue) instead of running them here.
+    pub fn with_remediation_dispatch(mut self, dispatch: Arc<dyn Dispatch>) -> Self {
+        self.dispatch = Some(dispatch);
+        self
+    }
+
+    /// Where automatic fixes go, when not run here.
+    pub(crate) fn remediation_dispatch(&self) -> Option<&Arc<dyn Dispatch>> {
+        self.dispatch.as_ref()
     }
 
     /// The configuration the context was built from.

@@ -12,6 +12,8 @@
 //!   queue messages → report, done and failed message ids, retryable or not).
 //!   [`Outputs`] sends events to the lake and through the rules (`caracal-detect`),
 //!   delivering the alerts they open.
+//! - Serverless fan-out: [`fanout::scan_targets`] splits a scan into one
+//!   [`fanout::ScanTarget`] per account and region, [`fanout::scan_target`] runs one.
 //! - Alerts: [`alerts`] lists, shows and updates them.
 //! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
 //!   changed, coalesces them and rescans and re-evaluates just those.
@@ -31,6 +33,7 @@ pub mod changes;
 pub mod context;
 pub mod detect_sink;
 pub mod error;
+pub mod fanout;
 pub mod logs;
 pub mod outputs;
 pub mod posture;

@@ -97,6 +97,12 @@ pub async fn apply(ctx: &Context, request: &Request, approved: &Plan) -> Result<
     Ok(ctx.executor().await?.apply(request, approved).await?)
 }
 
+/// Plans and applies in one go, as a queue consumer does (plan, re-check, act, verify,
+/// re-scan, audit); a refusal or failure is audited before it is returned.
+pub async fn run(ctx: &Context, request: &Request) -> Result<Report> {
+    Ok(ctx.executor().await?.run(request).await?)
+}
+
 /// Records that a plan was refused (declined, no confirmation) and returns the error
 /// to report.
 pub async fn refuse(ctx: &Context, request: &Request, plan: &Plan, reason: &str) -> Result<Error> {
