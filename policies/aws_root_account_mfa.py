@@ -2,7 +2,8 @@ from caracal_policy_helpers import root_has_credentials
 
 
 def policy(resource):
-    if not root_has_credentials(resource):
+    report = resource.get("CredentialReport")
+    if report is None or not root_has_credentials(resource):
+        # No credential report row (unknown), or nothing to protect.
         return True
-    report = resource.get("CredentialReport") or {}
     return report.get("MfaActive") is True
