@@ -19,6 +19,12 @@ fn statements(text: &str) -> Vec<Value> {
     }
 }
 
+/// The database as RDS describes it now.
+async fn db_state(rds: &aws_sdk_rds::Client, name: &str) -> aws_sdk_rds::types::DbInstance {
+    let out = rds.describe_db_instances().db_instance_identifier(name).send().await;
+    out.expect("describe").db_instances.unwrap_or_default().remove(0)
+}
+
 fn anyone(statement: &Value) -> bool {
     statement["Principal"] == "*" || statement["Principal"]["AWS"] == "*"
 }
@@ -28,10 +34,6 @@ async fn rds_remediations_fix_the_seeded_public_database_once() {
     let h = Harness::start().await;
     let rds = h.clients().rds();
     let db = h.manifest.databases.iter().find(|d| d.misconfigured).expect("a public database");
-    let describe = || async {
-        let out = rds.describe_db_instances().db_instance_identifier(&db.name).send().await;
-        out.expect("describe").db_instances.unwrap_or_default().remove(0)
-    };
 
     h.fix(&db.arn, "AWS.RDS.DisablePublicAccess", &[], |plan| {
         assert_eq!(actions(plan), ["rds:ModifyDBInstance"]);
@@ -42,13 +44,13 @@ async fn rds_remediations_fix_the_seeded_public_database_once() {
         assert_eq!(plan.changes[0].field, "PubliclyAccessible");
     })
     .await;
-    assert_eq!(describe().await.publicly_accessible, Some(false));
+    assert_eq!(db_state(&rds, &db.name).await.publicly_accessible, Some(false));
 
     h.fix(&db.arn, "AWS.RDS.EnableDeletionProtection", &[], |plan| {
         assert_eq!(plan.calls[0].params["DeletionProtection"], true);
     })
     .await;
-    assert_eq!(describe().await.deletion_protection, Some(true));
+    assert_eq!(db_state(&rds, &db.name).await.deletion_protection, Some(true));
 
     // The seeder leaves minor upgrades at the engine default; turn them off to have
     // something to fix.
@@ -63,7 +65,7 @@ async fn rds_remediations_fix_the_seeded_public_database_once() {
         assert_eq!(plan.calls[0].params["AutoMinorVersionUpgrade"], true);
     })
     .await;
-    assert_eq!(describe().await.auto_minor_version_upgrade, Some(true));
+    assert_eq!(db_state(&rds, &db.name).await.auto_minor_version_upgrade, Some(true));
 
     // The compliant database plans nothing.
     let private = h.manifest.databases.iter().find(|d| !d.misconfigured).unwrap();
