@@ -25,13 +25,14 @@ fn policies() -> Vec<DetectionSpec> {
     loaded.detections.into_iter().filter(|d| d.kind == DetectionKind::Policy).collect()
 }
 
-#[test]
-fn every_policy_has_a_passing_compliant_and_a_passing_non_compliant_test() {
-    let report = testing::run(&[bundled_policies()], &TestOptions::default()).expect("tests run");
+/// Policies of the packs in `paths` that lack a passing test of a compliant resource
+/// (expected true) or of a non-compliant one (expected false), and how many policies
+/// there are. Panics with the runner's report when any test fails.
+fn policies_missing_a_case(paths: &[PathBuf]) -> (Vec<String>, usize) {
+    let report = testing::run(paths, &TestOptions::default()).expect("tests run");
     let mut text = Vec::new();
     testing::print_text(&report, true, &mut text).expect("report prints");
-    let text = String::from_utf8_lossy(&text);
-    assert_eq!(report.exit_code(), 0, "{text}");
+    assert_eq!(report.exit_code(), 0, "{}", String::from_utf8_lossy(&text));
 
     let mut missing = Vec::new();
     let mut counted = 0;
@@ -46,8 +47,31 @@ fn every_policy_has_a_passing_compliant_and_a_passing_non_compliant_test() {
             missing.push(format!("{}: no passing test of a non-compliant resource", d.id));
         }
     }
+    (missing, counted)
+}
+
+#[test]
+fn every_policy_has_a_passing_compliant_and_a_passing_non_compliant_test() {
+    let (missing, counted) = policies_missing_a_case(&[bundled_policies()]);
     assert!(missing.is_empty(), "{}", missing.join("\n"));
     assert!(counted >= MINIMUM_POLICIES, "{counted} policies, #14 asks for {MINIMUM_POLICIES}");
+}
+
+#[test]
+fn a_policy_tested_only_on_compliant_resources_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("only_pass.py"), "def policy(resource):\n    return True\n")
+        .expect("write policy");
+    std::fs::write(
+        dir.path().join("only_pass.yml"),
+        "AnalysisType: policy\nPolicyID: Test.OnlyPass\nEnabled: true\nFilename: only_pass.py\n\
+         ResourceTypes: [AWS.S3.Bucket]\nSeverity: Low\nTests:\n  - Name: compliant passes\n\
+         \x20   ExpectedResult: true\n    Resource: {Name: b}\n",
+    )
+    .expect("write spec");
+    let (missing, counted) = policies_missing_a_case(&[dir.path().to_path_buf()]);
+    assert_eq!(counted, 1);
+    assert_eq!(missing, ["Test.OnlyPass: no passing test of a non-compliant resource"]);
 }
 
 #[test]
