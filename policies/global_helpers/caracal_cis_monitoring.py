@@ -103,6 +103,8 @@ def monitored(resource, control):
         for t in _get(f, "metricTransformations") or []:
             metric, namespace = _get(t, "metricName"), _get(t, "metricNamespace")
             for alarm in alarms:
+                if _get(alarm, "ActionsEnabled") is False:
+                    continue
                 if _get(alarm, "MetricName") == metric and _get(alarm, "Namespace") == namespace:
                     if any(a in topics for a in _get(alarm, "AlarmActions") or []):
                         return True
