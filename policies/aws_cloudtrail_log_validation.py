@@ -1,2 +1,7 @@
+from caracal_policy_helpers import is_home_region_copy
+
+
 def policy(resource):
+    if is_home_region_copy(resource):
+        return True
     return resource.get("LogFileValidationEnabled") is True and resource.get("IsMultiRegionTrail") is True

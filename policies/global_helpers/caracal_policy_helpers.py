@@ -7,6 +7,9 @@ PUBLIC_GROUP_URIS = {
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
 }
 WORLD_CIDRS = {"0.0.0.0/0", "::/0"}
+# Credential report placeholders: "unknown" (never used, not tracked, not applicable),
+# never a date. caracal's collector turns them into null; other snapshots keep the text.
+CREDENTIAL_REPORT_SENTINELS = ("N/A", "not_supported", "no_information")
 
 
 def now_iso():
@@ -16,9 +19,12 @@ def now_iso():
 
 def parse_time(text):
     """Parses an ISO 8601 / RFC 3339 timestamp into an aware datetime, or None."""
-    if not text or text in ("N/A", "not_supported", "no_information"):
+    if not text or text in CREDENTIAL_REPORT_SENTINELS:
         return None
     parsed = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    if parsed.year < 1971:
+        # Panther-format snapshots write "never" as 0001-01-01: unknown, not old.
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
@@ -72,3 +78,48 @@ def policy_is_public(document):
     if isinstance(document, str):
         document = json.loads(document)
     return any(statement_is_public(s) for s in _as_list(document.get("Statement")))
+
+
+def root_has_credentials(resource):
+    """False only when the root user's credential report shows no password, no active
+    access key and no active certificate (root credentials removed centrally). A root
+    password is reported `not_supported` (null), which counts as present."""
+    report = resource.get("CredentialReport") or {}
+    if report.get("PasswordEnabled") is not False:
+        return True
+    return any(report.get(f"{kind}{n}Active") is True for kind in ("AccessKey", "Cert") for n in (1, 2))
+
+
+def is_home_region_copy(resource):
+    """True when a trail snapshot is a multi-region trail seen outside its home region
+    (a shadow copy): CIS judges such a trail once, in its home region."""
+    home = resource.get("HomeRegion")
+    region = resource.get("Region")
+    return bool(resource.get("IsMultiRegionTrail")) and bool(home) and bool(region) and home != region
+
+
+def as_document(value):
+    """A policy document as a mapping: JSON text is parsed, None becomes {}."""
+    import json
+
+    if not value:
+        return {}
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def as_list(value):
+    """None → [], a scalar → [scalar], a list unchanged (IAM allows all three)."""
+    return _as_list(value)
+
+
+def lookup_json(value):
+    """A `resource_lookup` answer as a mapping (mocks in tests return JSON text)."""
+    import json
+
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)):
+        return json.loads(value)
+    return value

@@ -46,6 +46,7 @@ mod executor;
 mod params;
 mod plan;
 mod remediations;
+mod resource_policy;
 mod sdk;
 mod target;
 

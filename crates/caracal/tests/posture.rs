@@ -32,6 +32,36 @@ const SEEDED_FAILURES: &[(&str, &str)] = &[
     ("AWS.DynamoDB.Table.PointInTimeRecovery", ":table/seed-0-table"),
     ("AWS.CloudTrail.MultiRegionValidated", ":trail/caracal-seed-trail"),
     ("AWS.EC2.RegionSettings.EBSEncryptionByDefault", ":us-east-1:AWS.EC2.RegionSettings"),
+    // The CIS / FSBP pack of #14 on the seeded types.
+    ("AWS.CloudTrail.Enabled", "::AWS.CloudTrail.Meta"),
+    ("AWS.CloudTrail.LogEncryption", ":trail/caracal-seed-trail"),
+    ("AWS.S3.AccountSettings.PublicAccessBlock", "::AWS.S3.AccountSettings"),
+    ("AWS.IAM.Policy.NoFullAdminPrivileges", ":policy/seed-0-policy"),
+    ("AWS.IAM.User.PermissionsThroughGroupsOnly", ":user/seed-0-keys-admin"),
+    ("AWS.RDS.Instance.NotPublic", ":db:seed-0-db-public"),
+    ("AWS.RDS.Instance.DeletionProtection", ":db:seed-0-db-public"),
+    ("AWS.Lambda.Function.NotPublic", ":function:seed-0-function-public"),
+    ("AWS.SNS.Topic.NotPublic", ":seed-0-topic-public"),
+    ("AWS.SQS.Queue.NotPublic", ":seed-0-queue-public"),
+    ("AWS.CloudWatch.LogGroup.Retention", ":log-group:/caracal/seed-0/short"),
+];
+
+/// (policy id, resource id suffix) pairs the seeded account's compliant twins pass: for
+/// each misconfiguration the seeder plants, the resource it made without it.
+const SEEDED_PASSES: &[(&str, &str)] = &[
+    ("AWS.RDS.Instance.NotPublic", ":db:seed-0-db-private"),
+    ("AWS.RDS.Instance.Encrypted", ":db:seed-0-db-private"),
+    ("AWS.RDS.Instance.Backups", ":db:seed-0-db-private"),
+    ("AWS.RDS.Instance.DeletionProtection", ":db:seed-0-db-private"),
+    ("AWS.Lambda.Function.NotPublic", ":function:seed-0-function-private"),
+    ("AWS.Lambda.Function.SupportedRuntime", ":function:seed-0-function-private"),
+    ("AWS.SNS.Topic.NotPublic", ":seed-0-topic-private"),
+    ("AWS.SQS.Queue.NotPublic", ":seed-0-queue-private"),
+    ("AWS.CloudWatch.LogGroup.Retention", ":log-group:/caracal/seed-0/kept"),
+    ("AWS.IAM.User.PermissionsThroughGroupsOnly", ":user/seed-0-mfa-ok"),
+    ("AWS.IAM.User.OneActiveAccessKey", ":user/seed-0-keys-admin"),
+    ("AWS.EKS.Cluster.EndpointNotPublic", ":cluster/seed-0-eks-private"),
+    ("AWS.S3.Bucket.PublicAccessBlock", ":::caracal-seed-0-compliant"),
 ];
 
 #[test]
@@ -86,6 +116,23 @@ async fn scan_reports_failing_findings_as_json_and_exits_1() {
     for (policy, resource) in SEEDED_FAILURES {
         assert_eq!(status(policy, resource).as_deref(), Some("FAIL"), "{policy} on {resource}");
     }
+    for (policy, resource) in SEEDED_PASSES {
+        assert_eq!(status(policy, resource).as_deref(), Some("PASS"), "{policy} on {resource}");
+    }
+    // Seeded resources whose ids the emulator picks.
+    let instance = format!("instance/{}", manifest.instances[0]);
+    assert_eq!(status("AWS.EC2.Instance.IMDSv2", &instance).as_deref(), Some("FAIL"));
+    let vpc = format!("vpc/{}", manifest.vpcs[0]);
+    assert_eq!(status("AWS.VPC.FlowLogs", &vpc).as_deref(), Some("FAIL"));
+    for snapshot in &manifest.snapshots {
+        let want = if snapshot.public { "FAIL" } else { "PASS" };
+        let id = format!("snapshot/{}", snapshot.id);
+        assert_eq!(status("AWS.EC2.Snapshot.NotPublic", &id).as_deref(), Some(want), "{id}");
+    }
+    // The bundled pack gives no ERROR on the seeded account.
+    let errors: Vec<&Value> =
+        findings.iter().filter(|f| f["status"]["status"] == "ERROR").collect();
+    assert!(errors.is_empty(), "{errors:?}");
     let compliant = manifest.buckets.iter().find(|b| b.public_access_block).unwrap();
     let suffix = format!(":::{}", compliant.name);
     assert_eq!(status("AWS.S3.Bucket.NoPublicACL", &suffix).as_deref(), Some("PASS"));

@@ -16,12 +16,14 @@ use crate::target::Target;
 
 mod cloudtrail_enable_log_file_validation;
 mod cloudtrail_start_logging;
+mod cloudwatch_set_log_group_retention;
 mod config_start_recorder;
 mod dynamodb_enable_point_in_time_recovery;
 mod ec2_enable_ebs_encryption_by_default;
 mod ec2_enable_snapshot_block_public_access;
 mod ec2_enable_vpc_flow_logs;
 mod ec2_make_ami_private;
+mod ec2_make_snapshot_private;
 mod ec2_make_volume_snapshots_private;
 mod ec2_require_imdsv2;
 mod ec2_revoke_world_admin_ingress;
@@ -31,22 +33,31 @@ mod iam_delete_unused_login_profile;
 mod iam_detach_user_admin_policy;
 mod iam_set_password_policy;
 mod kms_enable_key_rotation;
+mod lambda_remove_public_permissions;
+mod rds_disable_public_access;
+mod rds_enable_auto_minor_version_upgrade;
+mod rds_enable_deletion_protection;
+mod s3_block_account_public_access;
 mod s3_block_bucket_public_access;
 mod s3_enable_bucket_access_logging;
 mod s3_enable_bucket_default_encryption;
 mod s3_enable_bucket_versioning;
 mod s3_make_bucket_acl_private;
+mod sns_remove_public_policy_statements;
+mod sqs_remove_public_policy_statements;
 
 /// Every remediation, sorted by id; `caracal remediate list` prints it.
 pub static REMEDIATIONS: &[&dyn Remediation] = &[
     &cloudtrail_enable_log_file_validation::EnableLogFileValidation,
     &cloudtrail_start_logging::StartLogging,
+    &cloudwatch_set_log_group_retention::SetLogGroupRetention,
     &config_start_recorder::StartRecorder,
     &dynamodb_enable_point_in_time_recovery::EnablePointInTimeRecovery,
     &ec2_enable_ebs_encryption_by_default::EnableEbsEncryptionByDefault,
     &ec2_enable_snapshot_block_public_access::EnableSnapshotBlockPublicAccess,
     &ec2_enable_vpc_flow_logs::EnableVpcFlowLogs,
     &ec2_make_ami_private::MakeAmiPrivate,
+    &ec2_make_snapshot_private::MakeSnapshotPrivate,
     &ec2_make_volume_snapshots_private::MakeVolumeSnapshotsPrivate,
     &ec2_require_imdsv2::RequireImdsV2,
     &ec2_revoke_world_admin_ingress::RevokeWorldAdminIngress,
@@ -56,11 +67,18 @@ pub static REMEDIATIONS: &[&dyn Remediation] = &[
     &iam_detach_user_admin_policy::DetachUserAdminPolicy,
     &iam_set_password_policy::SetPasswordPolicy,
     &kms_enable_key_rotation::EnableKeyRotation,
+    &lambda_remove_public_permissions::RemovePublicPermissions,
+    &rds_disable_public_access::DisablePublicAccess,
+    &rds_enable_auto_minor_version_upgrade::EnableAutoMinorVersionUpgrade,
+    &rds_enable_deletion_protection::EnableDeletionProtection,
+    &s3_block_account_public_access::BlockAccountPublicAccess,
     &s3_block_bucket_public_access::BlockBucketPublicAccess,
     &s3_enable_bucket_access_logging::EnableBucketAccessLogging,
     &s3_enable_bucket_default_encryption::EnableBucketDefaultEncryption,
     &s3_enable_bucket_versioning::EnableBucketVersioning,
     &s3_make_bucket_acl_private::MakeBucketAclPrivate,
+    &sns_remove_public_policy_statements::RemovePublicPolicyStatements,
+    &sqs_remove_public_policy_statements::RemovePublicPolicyStatements,
 ];
 
 /// The remediation with this id.

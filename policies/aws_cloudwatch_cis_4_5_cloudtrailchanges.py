@@ -1,0 +1,5 @@
+from caracal_cis_monitoring import monitored
+
+
+def policy(resource):
+    return monitored(resource, "4.5")

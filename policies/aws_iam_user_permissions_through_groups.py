@@ -1,0 +1,2 @@
+def policy(resource):
+    return not resource.get("InlinePolicies") and not resource.get("ManagedPolicyNames")

@@ -1,0 +1,2 @@
+def policy(resource):
+    return bool(resource.get("Rules"))
