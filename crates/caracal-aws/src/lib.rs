@@ -9,12 +9,15 @@
 //! same name, so a crate compiles only the SDK crates it calls. Every request, retries
 //! included, is counted by a [`RequestCounter`]. Every client also refuses a JSON-protocol
 //! read answered `200` with a body that is not a JSON document (`response_check.rs`), so
-//! a broken answer is a failed call, never an empty listing.
+//! a broken answer is a failed call, never an empty listing. [`organization::discover`]
+//! lists the member accounts `[organization]` selects (feature `organizations`).
 #![deny(missing_docs)]
 
 mod clients;
 mod counter;
 mod error;
+#[cfg(feature = "organizations")]
+pub mod organization;
 mod response_check;
 #[cfg(feature = "s3control")]
 mod s3control;

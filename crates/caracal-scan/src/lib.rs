@@ -25,6 +25,7 @@
 pub mod collectors;
 mod error;
 mod events;
+mod regions;
 mod rescan;
 mod resource_id;
 mod scanner;

@@ -58,6 +58,8 @@ mod kms;
 mod lambda;
 mod logs;
 mod manifest;
+mod posture;
+mod posture_account;
 mod rds;
 mod run;
 mod s3;
@@ -68,8 +70,8 @@ mod sqs;
 pub use self::error::SeedError;
 pub use self::manifest::{
     Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster, SeededFunction,
-    SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot,
-    SeededTopic, SeededUser, SeededVolume,
+    SeededKey, SeededLogGroup, SeededQueue, SeededResource, SeededSecret, SeededSecurityGroup,
+    SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, Mix, seed, seed_mix};
 
