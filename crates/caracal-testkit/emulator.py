@@ -10,6 +10,12 @@ keeps analyzers in memory and answers CreateAnalyzer, ListAnalyzers, GetAnalyzer
 DeleteAnalyzer in AWS's REST-JSON shapes, so scans and the seeder meet the service; its
 answers are checked against a recorded AWS answer in caracal-scan's tests.
 
+aws-sdk-rust's CloudWatch client speaks the Smithy RPC v2 CBOR protocol, which moto does
+not parse (it answers XML). `CborBridge` decodes such a request, hands it to moto as the
+same operation in the JSON protocol (which CloudWatch also serves), and encodes moto's
+JSON answer back to CBOR against the operation's output shape (timestamps as tag 1), with
+botocore's own CBOR parser and serializer.
+
 Usage: python emulator.py PORT
 """
 
@@ -159,6 +165,79 @@ class AccessAnalyzer:
             self.analyzers.clear()
 
 
+class CborBridge:
+    """CloudWatch over Smithy RPC v2 CBOR, answered by moto's JSON protocol."""
+
+    PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+
+    def __init__(self, app):
+        self.app = app
+        self.model = None
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(self.PREFIX) or "cbor" not in environ.get("CONTENT_TYPE", "") + \
+                environ.get("HTTP_SMITHY_PROTOCOL", ""):
+            return self.app(environ, start_response)
+        import io
+
+        import botocore.session
+        from botocore.parsers import RpcV2CBORParser
+        from botocore.serialize import RpcV2CBORSerializer
+
+        if self.model is None:
+            self.model = botocore.session.get_session().get_service_model("cloudwatch")
+        operation = path[len(self.PREFIX):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        parser = RpcV2CBORParser()
+        params = parser.parse_data_item(parser.get_peekable_stream_from_bytes(raw)) if raw else {}
+        body = json.dumps(params, default=str).encode()
+        inner = dict(environ)
+        inner.update({
+            "PATH_INFO": "/",
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_X_AMZ_TARGET": f"GraniteServiceVersion20100801.{operation}",
+            "wsgi.input": io.BytesIO(body),
+        })
+        inner.pop("HTTP_SMITHY_PROTOCOL", None)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            return lambda data: None
+
+        chunks = self.app(inner, capture)
+        try:
+            answer = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        document = json.loads(answer or b"{}")
+        out = bytearray()
+        serializer = RpcV2CBORSerializer()
+        if captured["status"].startswith("2"):
+            shape = self.model.operation_model(operation).output_shape
+            if shape is not None:
+                document = {k: v for k, v in document.items() if k in shape.members}
+                serializer._serialize_data_item(out, document, shape)
+        else:
+            error = {"__type": document.get("__type", "InternalFailure"),
+                     "message": document.get("message", document.get("Message", ""))}
+            out.extend(serializer._get_initial_byte(serializer.MAP_MAJOR_TYPE, len(error)))
+            for k, v in error.items():
+                serializer._serialize_type_string(out, k, None, None)
+                serializer._serialize_type_string(out, str(v), None, None)
+        start_response(captured["status"], [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Length", str(len(out))),
+        ])
+        return [bytes(out)]
+
+
 class Reset:
     """Clears the launcher's own state on moto's `POST /moto-api/reset` too."""
 
@@ -174,7 +253,7 @@ class Reset:
 def main():
     port = int(sys.argv[1])
     app = DomainDispatcherApplication(create_backend_app)
-    analyzer = AccessAnalyzer(Corrections(app))
+    analyzer = AccessAnalyzer(CborBridge(Corrections(app)))
     run_simple(
         "127.0.0.1",
         port,

@@ -291,18 +291,24 @@ async fn regions_come_from_describe_regions_minus_excluded_and_denied_ones() {
     let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
     // No `[aws] regions`: the account's enabled regions are scanned.
     let session = session_with(&emulator, &proxy.endpoint(), &[]).await;
-    let enabled: Vec<String> = session
-        .home()
-        .ec2()
-        .describe_regions()
-        .send()
-        .await
-        .expect("regions")
+    let listed = session.home().ec2().describe_regions().send().await.expect("regions");
+    let opted_in =
+        |s: Option<&str>| s.is_none_or(|s| s == "opt-in-not-required" || s == "opted-in");
+    let enabled: Vec<String> = listed
         .regions()
         .iter()
+        .filter(|r| opted_in(r.opt_in_status()))
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    let not_opted_in: Vec<String> = listed
+        .regions()
+        .iter()
+        .filter(|r| !opted_in(r.opt_in_status()))
         .filter_map(|r| r.region_name().map(str::to_owned))
         .collect();
     assert!(enabled.len() > 3, "{enabled:?}");
+    // The emulator reports some regions as not opted in (ap-east-1, me-south-1, ...).
+    assert!(!not_opted_in.is_empty(), "{:?}", listed.regions());
     let (_dir, store) = store().await;
     let hubs = |o: &ScanOutcome| -> Vec<String> {
         let mut r: Vec<String> = o.resources.iter().map(|r| r.region.clone()).collect();
@@ -314,6 +320,7 @@ async fn regions_come_from_describe_regions_minus_excluded_and_denied_ones() {
     let mut want = enabled.clone();
     want.sort();
     assert_eq!(hubs(&first), want);
+    assert!(not_opted_in.iter().all(|r| !hubs(&first).contains(r)));
 
     // A service control policy denying eu-west-1: every call there is refused. The region
     // is reported, not an error, and its stored resources stay live.
