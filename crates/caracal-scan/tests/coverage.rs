@@ -58,7 +58,7 @@ async fn scan_into(store: &Arc<dyn Store>, session: &Session, types: &[&str]) ->
         .expect("scan")
 }
 
-fn find<'a>(outcome: &'a ScanOutcome, id: &str) -> Value {
+fn find(outcome: &ScanOutcome, id: &str) -> Value {
     outcome
         .resources
         .iter()
@@ -355,7 +355,7 @@ async fn regions_come_from_describe_regions_minus_excluded_and_denied_ones() {
         .await
         .expect("get")
         .expect("stored");
-    assert!(kept.to_json()["Enabled"] == false);
+    assert_eq!(kept.to_json()["Enabled"], false);
     // One DescribeRegions and one check per candidate region, outside every type's count.
     assert_eq!(second.report.scope_requests, want.len() as u64);
 
