@@ -1,7 +1,7 @@
 //! `AWS.GuardDuty.Detector`: ListDetectors, then GetDetector per detector (a region has
 //! at most one). Attributes keep GuardDuty's names (Panther's): `Status`,
 //! `FindingPublishingFrequency`, `ServiceRole`, `DataSources`, `Features`, `CreatedAt`,
-//! `UpdatedAt`. The detectors of a region are read once per scan ([`Shared`](super::Shared))
+//! `UpdatedAt` (the detector id is the envelope's `Id`). The detectors of a region are read once per scan ([`Shared`](super::Shared))
 //! and also feed `AWS.GuardDuty.Detector.Meta`.
 
 use async_trait::async_trait;
@@ -90,7 +90,6 @@ pub(super) async fn fetch(gd: &Client) -> Result<Vec<Detector>, CollectError> {
         #[allow(deprecated)]
         let sources = d.data_sources();
         let attributes = json!({
-            "Id": id,
             "Status": e(d.status()),
             "FindingPublishingFrequency": e(d.finding_publishing_frequency()),
             "ServiceRole": d.service_role(),

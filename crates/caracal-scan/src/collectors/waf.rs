@@ -4,7 +4,8 @@
 //! AWS retired WAF Classic (the API behind Panther's `AWS.WAF.WebACL` and
 //! `AWS.WAF.Regional.WebACL`) in 2025; caracal keeps the two type names and reads WAFv2:
 //! scope `CLOUDFRONT` for the global type, `REGIONAL` for the regional one. Panther's field
-//! names are kept where WAFv2 has the value (`WebACLId`, `WebACLArn`, `Name`,
+//! names are kept where WAFv2 has the value (`WebACLId`, `WebACLArn`, `Name` (the
+//! envelope's),
 //! `MetricName`, `DefaultAction {Type}`, `Rules[] {Name, Priority, Action {Type}}`);
 //! WAFv2 adds `Capacity`, `VisibilityConfig`, `ManagedByFirewallManager` and caracal adds
 //! `LoggingConfiguration` (null when the web ACL does not log). A web ACL whose tags
@@ -155,7 +156,6 @@ fn attributes(acl: &WebAcl, logging: Option<&LoggingConfiguration>) -> Value {
     json!({
         "WebACLId": acl.id(),
         "WebACLArn": acl.arn(),
-        "Name": acl.name(),
         "Description": acl.description(),
         "MetricName": visibility.map(|v| v.metric_name()),
         "DefaultAction": acl.default_action().map(default_action),
