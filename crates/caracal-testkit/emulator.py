@@ -5,11 +5,26 @@ moto answers a few S3 reads with an XML root that AWS does not use (for example
 mind; aws-sdk-rust rejects them with "encountered invalid XML root". Each correction below
 is named, limited to one operation, and covered by a test in caracal-testkit.
 
+moto has no IAM Access Analyzer at all (every call answers 500). `AccessAnalyzer` below
+keeps analyzers in memory and answers CreateAnalyzer, ListAnalyzers, GetAnalyzer and
+DeleteAnalyzer in AWS's REST-JSON shapes, so scans and the seeder meet the service; its
+answers are checked against a recorded AWS answer in caracal-scan's tests.
+
+aws-sdk-rust's CloudWatch client speaks the Smithy RPC v2 CBOR protocol, which moto does
+not parse (it answers XML). `CborBridge` decodes such a request, hands it to moto as the
+same operation in the JSON protocol (which CloudWatch also serves), and encodes moto's
+JSON answer back to CBOR against the operation's output shape (timestamps as tag 1), with
+botocore's own CBOR parser and serializer.
+
 Usage: python emulator.py PORT
 """
 
+import datetime
+import json
 import re
 import sys
+import threading
+from urllib.parse import parse_qs, unquote
 
 from werkzeug.serving import run_simple
 
@@ -81,13 +96,168 @@ class Corrections:
         return [body]
 
 
+def credential_service(environ):
+    """The service named in the request's SigV4 credential scope."""
+    match = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/aws4_request",
+                      environ.get("HTTP_AUTHORIZATION", ""))
+    return (match.group(2), match.group(1)) if match else (None, None)
+
+
+class AccessAnalyzer:
+    """IAM Access Analyzer's analyzers, per account and region, in memory."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.analyzers = {}  # (region, name) -> summary
+
+    def __call__(self, environ, start_response):
+        service, region = credential_service(environ)
+        if service != "access-analyzer":
+            return self.app(environ, start_response)
+        method = environ.get("REQUEST_METHOD")
+        path = unquote(environ.get("PATH_INFO", ""))
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+        with self.lock:
+            status, answer = self.handle(method, path, query, body, region)
+        data = json.dumps(answer).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        errors = {"404": "ResourceNotFoundException", "409": "ConflictException",
+                  "400": "ValidationException"}
+        if status[:3] in errors:
+            headers.append(("x-amzn-ErrorType", errors[status[:3]]))
+        start_response(status, headers)
+        return [data]
+
+    def handle(self, method, path, query, body, region):
+        account = "123456789012"
+        if path == "/analyzer" and method == "PUT":
+            name = body.get("analyzerName", "")
+            if (region, name) in self.analyzers:
+                return "409 Conflict", {"message": f"analyzer {name} exists"}
+            arn = f"arn:aws:access-analyzer:{region}:{account}:analyzer/{name}"
+            now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self.analyzers[(region, name)] = {
+                "arn": arn, "name": name, "type": body.get("type", "ACCOUNT"),
+                "createdAt": now, "status": "ACTIVE", "tags": body.get("tags") or {},
+            }
+            return "200 OK", {"arn": arn}
+        if path == "/analyzer" and method == "GET":
+            kind = (query.get("type") or [None])[0]
+            found = [a for (r, _), a in sorted(self.analyzers.items())
+                     if r == region and (kind is None or a["type"] == kind)]
+            return "200 OK", {"analyzers": found}
+        if path.startswith("/analyzer/"):
+            name = path[len("/analyzer/"):]
+            if (region, name) not in self.analyzers:
+                return "404 Not Found", {"message": f"analyzer {name} not found"}
+            if method == "GET":
+                return "200 OK", {"analyzer": self.analyzers[(region, name)]}
+            if method == "DELETE":
+                del self.analyzers[(region, name)]
+                return "200 OK", {}
+        return "400 Bad Request", {"message": f"{method} {path} is not emulated"}
+
+    def reset(self):
+        with self.lock:
+            self.analyzers.clear()
+
+
+class CborBridge:
+    """CloudWatch over Smithy RPC v2 CBOR, answered by moto's JSON protocol."""
+
+    PREFIX = "/service/GraniteServiceVersion20100801/operation/"
+
+    def __init__(self, app):
+        self.app = app
+        self.model = None
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(self.PREFIX) or "cbor" not in environ.get("CONTENT_TYPE", "") + \
+                environ.get("HTTP_SMITHY_PROTOCOL", ""):
+            return self.app(environ, start_response)
+        import io
+
+        import botocore.session
+        from botocore.parsers import RpcV2CBORParser
+        from botocore.serialize import RpcV2CBORSerializer
+
+        if self.model is None:
+            self.model = botocore.session.get_session().get_service_model("cloudwatch")
+        operation = path[len(self.PREFIX):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        parser = RpcV2CBORParser()
+        params = parser.parse_data_item(parser.get_peekable_stream_from_bytes(raw)) if raw else {}
+        body = json.dumps(params, default=str).encode()
+        inner = dict(environ)
+        inner.update({
+            "PATH_INFO": "/",
+            "QUERY_STRING": "",
+            "CONTENT_TYPE": "application/x-amz-json-1.0",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_X_AMZ_TARGET": f"GraniteServiceVersion20100801.{operation}",
+            "wsgi.input": io.BytesIO(body),
+        })
+        inner.pop("HTTP_SMITHY_PROTOCOL", None)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            return lambda data: None
+
+        chunks = self.app(inner, capture)
+        try:
+            answer = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        document = json.loads(answer or b"{}")
+        out = bytearray()
+        serializer = RpcV2CBORSerializer()
+        if captured["status"].startswith("2"):
+            shape = self.model.operation_model(operation).output_shape
+            if shape is not None:
+                document = {k: v for k, v in document.items() if k in shape.members}
+                serializer._serialize_data_item(out, document, shape)
+        else:
+            error = {"__type": document.get("__type", "InternalFailure"),
+                     "message": document.get("message", document.get("Message", ""))}
+            out.extend(serializer._get_initial_byte(serializer.MAP_MAJOR_TYPE, len(error)))
+            for k, v in error.items():
+                serializer._serialize_type_string(out, k, None, None)
+                serializer._serialize_type_string(out, str(v), None, None)
+        start_response(captured["status"], [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Length", str(len(out))),
+        ])
+        return [bytes(out)]
+
+
+class Reset:
+    """Clears the launcher's own state on moto's `POST /moto-api/reset` too."""
+
+    def __init__(self, app, analyzer):
+        self.app, self.analyzer = app, analyzer
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            self.analyzer.reset()
+        return self.app(environ, start_response)
+
+
 def main():
     port = int(sys.argv[1])
     app = DomainDispatcherApplication(create_backend_app)
+    analyzer = AccessAnalyzer(CborBridge(Corrections(app)))
     run_simple(
         "127.0.0.1",
         port,
-        Corrections(app),
+        Reset(analyzer, analyzer),
         threaded=True,
         request_handler=MotoRequestHandler,
     )

@@ -4,6 +4,8 @@
 //!
 //! - [`Context::from_config`] builds the AWS entry point and the store once (on first
 //!   use), and keeps compiled policy packs; [`Context::from_parts`] takes them ready-made (demo, tests).
+//! - Organizations: [`organization::sessions`] opens the member accounts `[organization]`
+//!   selects; an unreachable account is reported, the others are scanned.
 //! - Posture: [`posture::scan_and_evaluate`] (scan a [`ScanScope`], evaluate a
 //!   [`PolicySource`], store verdicts), [`posture::evaluate`] and
 //!   [`posture::evaluate_ids`] (re-evaluate stored snapshots).
@@ -35,6 +37,7 @@ pub mod detect_sink;
 pub mod error;
 pub mod fanout;
 pub mod logs;
+pub mod organization;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;

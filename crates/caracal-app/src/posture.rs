@@ -196,11 +196,23 @@ pub async fn scan_and_evaluate(
     policies: Option<&PolicySource>,
     progress: &dyn Progress,
 ) -> Result<ScanResult> {
-    let sessions = ctx.sessions(&scope.accounts).await?;
+    let config = ctx.config();
+    let (sessions, unreachable, accounts_at_once) = match &config.organization {
+        Some(org) => {
+            let (sessions, errors) =
+                crate::organization::sessions(ctx, org, &scope.accounts).await?;
+            (sessions, errors, org.concurrency)
+        }
+        None => (ctx.sessions(&scope.accounts).await?, Vec::new(), 1),
+    };
     let scan_id = new_scan_id(Utc::now())?;
-    let outcome = Scanner::new(ctx.store().await?.clone(), ctx.config().scan.concurrency)
+    let mut outcome = Scanner::new(ctx.store().await?.clone(), config.scan.concurrency)
+        .excluding(&config.scan.exclude_types, &config.scan.exclude_regions)?
+        .accounts_at_once(accounts_at_once)
         .scan(&sessions, &scope.request, progress)
         .await?;
+    // Accounts that could not be reached are scan errors of their own.
+    outcome.report.errors.extend(unreachable);
     let evaluation = match policies {
         Some(source) => {
             let cause = Cause {

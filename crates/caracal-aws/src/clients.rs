@@ -129,6 +129,15 @@ impl Clients {
     client!("eks", eks, aws_sdk_eks);
     client!("ecs", ecs, aws_sdk_ecs);
     client!("securityhub", securityhub, aws_sdk_securityhub);
+    client!("acm", acm, aws_sdk_acm);
+    client!("cloudformation", cloudformation, aws_sdk_cloudformation);
+    client!("elbv2", elbv2, aws_sdk_elasticloadbalancingv2);
+    client!("guardduty", guardduty, aws_sdk_guardduty);
+    client!("redshift", redshift, aws_sdk_redshift);
+    client!("wafv2", wafv2, aws_sdk_wafv2);
+    client!("accessanalyzer", accessanalyzer, aws_sdk_accessanalyzer);
+    client!("cloudwatch", cloudwatch, aws_sdk_cloudwatch);
+    client!("organizations", organizations, aws_sdk_organizations);
 
     /// An S3 Control client (account-level S3 settings). S3 Control puts the account id in
     /// front of the endpoint's host; with an endpoint override whose host is an IP address

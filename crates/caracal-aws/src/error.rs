@@ -25,4 +25,12 @@ pub enum Error {
         /// What STS said.
         reason: String,
     },
+    /// Discovering the organization's accounts failed.
+    #[error("cannot list the organization's accounts ({operation}): {reason}")]
+    Organization {
+        /// The failing operation, such as `organizations:ListAccounts`.
+        operation: &'static str,
+        /// What the SDK said.
+        reason: String,
+    },
 }

@@ -11,11 +11,15 @@
 //! read answered `200` with a body that is not a JSON document (`response_check.rs`), so
 //! a broken answer is a failed call, never an empty listing. Clients of a remediation
 //! session retry only calls that AWS answered with throttling (`throttle.rs`).
+//! [`organization::discover`] lists the member accounts `[organization]` selects
+//! (feature `organizations`).
 #![deny(missing_docs)]
 
 mod clients;
 mod counter;
 mod error;
+#[cfg(feature = "organizations")]
+pub mod organization;
 mod response_check;
 #[cfg(feature = "s3control")]
 mod s3control;

@@ -113,6 +113,12 @@ impl Aws {
         }
     }
 
+    /// The regions listed in `[aws] regions`; empty when none are, in which case a scan
+    /// asks each account which regions it has enabled.
+    pub fn listed_regions(&self) -> &[String] {
+        &self.settings.regions
+    }
+
     /// The endpoint override in force, if any (also from `AWS_ENDPOINT_URL`).
     pub fn endpoint_url(&self) -> Option<&str> {
         self.base.endpoint_url()

@@ -16,7 +16,7 @@ use crate::error::Error;
 pub const EXAMPLE: &str = r#"# caracal.toml: every key is optional; shown values are the defaults unless noted.
 
 [aws]
-# Regions to scan. Empty means the SDK's configured region only.
+# Regions to scan. Empty means every region enabled for the account (DescribeRegions).
 regions = ["us-east-1"]
 # Send every AWS call to this endpoint (an emulator). AWS_ENDPOINT_URL is honoured too.
 # endpoint_url = "http://127.0.0.1:5000"
@@ -41,6 +41,20 @@ operation_timeout_secs = 60
 # remediation_role_name = "CaracalFix" # role assumed for remediation (optional)
 # external_id = "shared-secret"        # optional
 
+# Scan every member account of an AWS Organization (instead of, or beside, [[accounts]]):
+# ListAccounts from the credentials' account (the management account or a delegated
+# administrator), then the named role is assumed in each. An account that cannot be
+# reached (role missing, access denied) is reported and the others are scanned.
+# [organization]
+# role_name = "CaracalAudit"           # required: role assumed in every member account
+# remediation_role_name = "CaracalFix" # optional
+# external_id = "shared-secret"        # optional
+# organizational_units = ["ou-ab12-cdef3456"]  # only accounts under these OUs (nested too)
+# tags = ["Environment=prod"]          # only accounts with one of these tags ("Key" or "Key=Value")
+# statuses = ["ACTIVE"]                # account statuses to scan
+# exclude_accounts = []                # never these account ids
+# concurrency = 4                      # accounts scanned at once
+
 [store]
 # "sqlite" (embedded file, the default) or "dynamodb".
 backend = "sqlite"
@@ -61,6 +75,11 @@ table_prefix = "caracal"
 concurrency = 8
 # Resource types to scan; empty means every type caracal knows.
 types = []
+# Types never scanned, and regions never scanned. Regions come from [aws] regions, or when
+# that is empty from DescribeRegions (the regions enabled for each account). A region
+# where AWS denies the account (a service control policy) is reported and skipped.
+exclude_types = []
+exclude_regions = []
 
 [policies]
 # Policy pack folders evaluated after each scan.
@@ -105,6 +124,8 @@ pub struct Config {
     pub aws: AwsConfig,
     /// Accounts to scan through an assumed role.
     pub accounts: Vec<AccountConfig>,
+    /// Member accounts discovered from AWS Organizations.
+    pub organization: Option<OrganizationConfig>,
     /// Where state is kept.
     pub store: StoreConfig,
     /// Scanner settings.
@@ -123,7 +144,7 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AwsConfig {
-    /// Regions to scan; empty means the SDK's configured region.
+    /// Regions to scan; empty means every region enabled for the account (DescribeRegions).
     pub regions: Vec<String>,
     /// Endpoint override for every service (an emulator).
     pub endpoint_url: Option<String>,
@@ -176,6 +197,53 @@ pub struct AccountConfig {
     pub remediation_role_name: Option<String>,
     /// External id required by the role's trust policy.
     pub external_id: Option<String>,
+}
+
+/// Member accounts discovered from AWS Organizations (`[organization]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// Role assumed for scanning in every discovered account.
+    pub role_name: String,
+    /// Role assumed for remediation; falls back to `role_name`.
+    pub remediation_role_name: Option<String>,
+    /// External id required by the role's trust policy.
+    pub external_id: Option<String>,
+    /// Only accounts under one of these OU ids (directly or in a nested OU); empty: all.
+    #[serde(default)]
+    pub organizational_units: Vec<String>,
+    /// Only accounts carrying one of these tags (`Key` or `Key=Value`); empty: all.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Account statuses to scan (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`).
+    #[serde(default = "active_only")]
+    pub statuses: Vec<String>,
+    /// Account ids never scanned.
+    #[serde(default)]
+    pub exclude_accounts: Vec<String>,
+    /// Accounts scanned at once.
+    #[serde(default = "four")]
+    pub concurrency: usize,
+}
+
+fn active_only() -> Vec<String> {
+    vec!["ACTIVE".to_owned()]
+}
+
+fn four() -> usize {
+    4
+}
+
+impl OrganizationConfig {
+    /// The [`AccountConfig`] of a discovered account: this table's roles and external id.
+    pub fn account(&self, id: &str) -> AccountConfig {
+        AccountConfig {
+            id: id.to_owned(),
+            role_name: Some(self.role_name.clone()),
+            remediation_role_name: self.remediation_role_name.clone(),
+            external_id: self.external_id.clone(),
+        }
+    }
 }
 
 /// Which store backend to use.
@@ -243,11 +311,21 @@ pub struct ScanConfig {
     pub concurrency: usize,
     /// Types to scan; empty means all.
     pub types: Vec<String>,
+    /// Types never scanned.
+    pub exclude_types: Vec<String>,
+    /// Regions never scanned.
+    pub exclude_regions: Vec<String>,
 }
 
 impl Default for ScanConfig {
     fn default() -> Self {
-        Self { schedule: None, concurrency: 8, types: Vec::new() }
+        Self {
+            schedule: None,
+            concurrency: 8,
+            types: Vec::new(),
+            exclude_types: Vec::new(),
+            exclude_regions: Vec::new(),
+        }
     }
 }
 
@@ -405,6 +483,29 @@ impl Config {
                 return Err(format!("accounts: id {:?} is not a 12-digit account id", account.id));
             }
         }
+        if let Some(org) = &self.organization {
+            if org.role_name.trim().is_empty() {
+                return Err("organization.role_name must not be empty".into());
+            }
+            if org.concurrency == 0 {
+                return Err("organization.concurrency must be at least 1".into());
+            }
+            for id in &org.exclude_accounts {
+                if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "organization.exclude_accounts: {id:?} is not a 12-digit account id"
+                    ));
+                }
+            }
+            if let Some(tag) =
+                org.tags.iter().find(|t| t.split('=').next().is_none_or(str::is_empty))
+            {
+                return Err(format!("organization.tags: {tag:?} is not \"Key\" or \"Key=Value\""));
+            }
+        }
+        for region in &self.scan.exclude_regions {
+            check_region(region).map_err(|e| format!("scan.exclude_regions: {region:?} {e}"))?;
+        }
         if let Some(schedule) = &self.scan.schedule {
             parse_schedule(schedule).map_err(|e| format!("scan.schedule {schedule:?}: {e}"))?;
         }
@@ -508,6 +609,28 @@ mod tests {
         let mut expected = Config::default();
         expected.aws.regions = vec!["us-east-1".into()];
         assert_eq!(parsed, expected);
+    }
+
+    #[test]
+    fn organization_table_parses_with_defaults_and_rejects_bad_values() {
+        let parsed = Config::from_toml(
+            "[organization]\nrole_name = \"CaracalAudit\"\ntags = [\"env=prod\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        let org = parsed.organization.unwrap();
+        assert_eq!(org.statuses, ["ACTIVE"]);
+        assert_eq!(org.concurrency, 4);
+        assert_eq!(org.account("111122223333").role_name.as_deref(), Some("CaracalAudit"));
+        for bad in [
+            "[organization]\nrole_name = \"\"\n",
+            "[organization]\nrole_name = \"r\"\nconcurrency = 0\n",
+            "[organization]\nrole_name = \"r\"\nexclude_accounts = [\"12\"]\n",
+            "[organization]\nrole_name = \"r\"\ntags = [\"=x\"]\n",
+            "[organization]\nrole_name = \"r\"\nou = []\n",
+        ] {
+            assert!(Config::from_toml(bad, Path::new("c.toml")).is_err(), "{bad}");
+        }
     }
 
     #[test]

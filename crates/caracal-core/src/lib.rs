@@ -28,5 +28,5 @@ pub use crate::{
     config::Config,
     error::Error,
     resource::{ChangeKind, Resource, ResourceChange, ResourceType},
-    scan::{ScanError, ScanReport, TypeSummary},
+    scan::{BlockedRegion, ScanError, ScanReport, TypeSummary},
 };

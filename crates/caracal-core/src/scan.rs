@@ -70,6 +70,25 @@ pub struct ScanReport {
     pub types: BTreeMap<String, TypeSummary>,
     /// Every failed call.
     pub errors: Vec<ScanError>,
+    /// Regions left out of this scan because the account may not call AWS there (a
+    /// service control policy denying the region): reported, not errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_regions: Vec<BlockedRegion>,
+    /// Requests spent deciding where to scan (DescribeRegions, one region check per
+    /// account and region), included in `requests` but in no type's count.
+    #[serde(default)]
+    pub scope_requests: u64,
+}
+
+/// A region the scan skipped in one account because AWS denied the region check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockedRegion {
+    /// The account.
+    pub account_id: String,
+    /// The region.
+    pub region: String,
+    /// What AWS said to the region check.
+    pub reason: String,
 }
 
 impl ScanReport {

@@ -11,6 +11,12 @@
 //! [`ScanReport`](caracal_core::ScanReport); a resource whose detail call failed may be
 //! kept with what was read, the failure listed on it under [`ERRORS_ATTRIBUTE`].
 //!
+//! Where: the named regions, else `[aws] regions`, else each account's enabled regions
+//! (DescribeRegions), minus excluded ones ([`Scanner::excluding`]); a region AWS denies
+//! the account (a service control policy) is skipped and reported as a
+//! [`BlockedRegion`](caracal_core::BlockedRegion). Accounts are scanned
+//! [`Scanner::accounts_at_once`] at a time.
+//!
 //! Targeted rescans: [`rescan_resource`] (one resource by id, for remediation) and a
 //! [`ScanRequest`] narrowed to one account, region and type.
 //!
@@ -25,6 +31,7 @@
 pub mod collectors;
 mod error;
 mod events;
+mod regions;
 mod rescan;
 mod resource_id;
 mod scanner;

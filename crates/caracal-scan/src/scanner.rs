@@ -24,11 +24,12 @@ use caracal_store::Store;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::Semaphore;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, Shared, collector};
 use crate::error::{CollectError, Error};
 use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
+use crate::regions;
 
 /// What to scan. Empty lists mean "everything configured".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,6 +76,9 @@ impl Progress for () {}
 pub struct Scanner {
     store: Arc<dyn Store>,
     concurrency: usize,
+    exclude_types: Vec<String>,
+    exclude_regions: Vec<String>,
+    accounts: usize,
 }
 
 struct Task<'a> {
@@ -139,7 +143,33 @@ impl Scanner {
     /// A scanner writing to `store`, with at most `concurrency` tasks and per-resource
     /// calls in flight (`[scan] concurrency`).
     pub fn new(store: Arc<dyn Store>, concurrency: usize) -> Self {
-        Self { store, concurrency: concurrency.max(1) }
+        Self {
+            store,
+            concurrency: concurrency.max(1),
+            exclude_types: Vec::new(),
+            exclude_regions: Vec::new(),
+            accounts: 1,
+        }
+    }
+
+    /// Scans up to `n` accounts at once (`[organization] concurrency`; default one at a
+    /// time), each with the scanner's concurrency; the limit on per-resource calls in
+    /// flight stays shared by the whole scan.
+    pub fn accounts_at_once(mut self, n: usize) -> Self {
+        self.accounts = n.max(1);
+        self
+    }
+
+    /// Never scans these types (`[scan] exclude_types`) or regions (`[scan]
+    /// exclude_regions`), whatever a request names. An excluded type caracal does not know
+    /// is an error.
+    pub fn excluding(mut self, types: &[String], regions: &[String]) -> Result<Self, Error> {
+        if let Some(t) = types.iter().find(|t| collector(t).is_none()) {
+            return Err(Error::UnknownType(t.clone()));
+        }
+        self.exclude_types = types.to_vec();
+        self.exclude_regions = regions.to_vec();
+        Ok(self)
     }
 
     /// Scans every session's account for `request`.
@@ -151,17 +181,38 @@ impl Scanner {
     ) -> Result<ScanOutcome, Error> {
         let started = Instant::now();
         let observed_at = Utc::now();
-        let collectors = select(&request.types)?;
+        let collectors: Vec<&'static dyn Collector> = select(&request.types)?
+            .into_iter()
+            .filter(|c| !self.exclude_types.iter().any(|t| t == c.resource_type()))
+            .collect();
         let Some(first) = sessions.first() else {
             return Ok(ScanOutcome::default());
         };
         let requests_before = first.aws().requests().get();
         let throttled_before = first.aws().requests().throttled();
-        let plan = plan(&collectors, &request.regions, &first.aws().regions());
-        let regions: Arc<[String]> = plan.regions.into();
-        let account_regions: Arc<[String]> = plan.account_regions.into();
+        // Regions are asked for (and checked) only when some type looks at them.
+        let needed = collectors.iter().any(|c| {
+            c.listing_scope() != ListingScope::Global || c.resource_type().ends_with(".Meta")
+        });
+        let resolved = futures::future::join_all(
+            sessions
+                .iter()
+                .map(|s| regions::resolve(s, &request.regions, &self.exclude_regions, needed)),
+        )
+        .await;
         let mut tasks = Vec::new();
-        for session in sessions {
+        let mut blocked_regions = Vec::new();
+        let mut scope_errors = Vec::new();
+        for (session, account) in sessions.iter().zip(resolved) {
+            // Every candidate region blocked or excluded: no regional task at all.
+            let named = if account.regions.is_empty() {
+                vec![GLOBAL_REGION.to_owned()]
+            } else {
+                account.regions.clone()
+            };
+            let plan = plan(&collectors, &named, &account.account);
+            let regions: Arc<[String]> = plan.regions.into();
+            let account_regions: Arc<[String]> = plan.account_regions.into();
             for (c, region) in &plan.tasks {
                 let scope_regions = match c.listing_scope() {
                     ListingScope::Global => Arc::clone(&account_regions),
@@ -169,7 +220,13 @@ impl Scanner {
                 };
                 tasks.push(Task { session, collector: *c, region: region.clone(), scope_regions });
             }
+            for b in &account.blocked {
+                warn!(account = %b.account_id, region = %b.region, reason = %b.reason, "Region denied; skipping it.");
+            }
+            blocked_regions.extend(account.blocked);
+            scope_errors.extend(account.error);
         }
+        let scope_requests = first.aws().requests().get() - requests_before;
         progress.start(tasks.len() as u64);
         info!(tasks = tasks.len(), accounts = sessions.len(), "Scan started.");
 
@@ -184,30 +241,46 @@ impl Scanner {
             ..ScanReport::default()
         };
         let mut resources = Vec::new();
-        let mut results = futures::stream::iter(tasks)
-            .map(|task| {
-                let scope = Scope::new(
-                    task.session,
-                    &task.region,
-                    task.scope_regions,
-                    Arc::clone(&limit),
-                    self.concurrency,
-                )
-                .sharing(Arc::clone(&shared));
-                async move {
-                    let mut result = self.run(task.collector, &scope, observed_at).await;
-                    result.summary.requests = scope.requests().get();
-                    result.summary.throttled = scope.requests().throttled();
-                    result.summary.operations = scope.requests().by_operation();
-                    progress.task_done(
-                        scope.account_id(),
-                        scope.region(),
-                        task.collector.resource_type(),
-                    );
-                    (task.collector.resource_type(), result)
+        // One stream of tasks per account; at most `accounts` accounts in flight, each
+        // with at most `concurrency` tasks (and the shared limit on per-resource calls).
+        let mut by_account: Vec<Vec<Task<'_>>> = Vec::new();
+        for task in tasks {
+            match by_account.last_mut() {
+                Some(group) if group[0].session.account_id() == task.session.account_id() => {
+                    group.push(task)
                 }
+                _ => by_account.push(vec![task]),
+            }
+        }
+        let (limit, shared) = (&limit, &shared);
+        let mut results = futures::stream::iter(by_account)
+            .map(|group| {
+                futures::stream::iter(group)
+                    .map(move |task| {
+                        let scope = Scope::new(
+                            task.session,
+                            &task.region,
+                            task.scope_regions,
+                            Arc::clone(limit),
+                            self.concurrency,
+                        )
+                        .sharing(Arc::clone(shared));
+                        async move {
+                            let mut result = self.run(task.collector, &scope, observed_at).await;
+                            result.summary.requests = scope.requests().get();
+                            result.summary.throttled = scope.requests().throttled();
+                            result.summary.operations = scope.requests().by_operation();
+                            progress.task_done(
+                                scope.account_id(),
+                                scope.region(),
+                                task.collector.resource_type(),
+                            );
+                            (task.collector.resource_type(), result)
+                        }
+                    })
+                    .buffer_unordered(self.concurrency)
             })
-            .buffer_unordered(self.concurrency);
+            .flatten_unordered(self.accounts);
         while let Some((resource_type, result)) = results.next().await {
             let summary = report.types.entry(resource_type.to_owned()).or_default();
             add(summary, &result.summary);
@@ -215,6 +288,9 @@ impl Scanner {
             resources.extend(result.resources);
         }
         drop(results);
+        report.errors.extend(scope_errors);
+        report.blocked_regions = blocked_regions;
+        report.scope_requests = scope_requests;
         report.errors.sort_by(|a, b| {
             (&a.resource_type, &a.region, &a.operation).cmp(&(
                 &b.resource_type,

@@ -381,8 +381,9 @@ async fn seeded_account_is_snapshotted_with_policy_fields_in_both_stores() {
     assert_eq!(ops.get("ec2:DescribeSnapshots"), Some(&1), "{ops:?}");
     assert_eq!(ops.get("s3:GetBucketLocation"), None, "{ops:?}");
     // Every type's requests, plus the session's own (none here: the session was opened
-    // before the scan), are the scan's total.
-    assert_eq!(totals.requests, first.report.requests);
+    // before the scan) and the region checks deciding where to scan, are the scan's total.
+    assert_eq!(totals.requests + first.report.scope_requests, first.report.requests);
+    assert_eq!(first.report.scope_requests, 1, "one region, checked once");
     let s3 = &first.report.types[T::S3_BUCKET].operations;
     assert!(s3.keys().all(|op| op.starts_with("s3:")), "{s3:?}");
     assert_eq!(s3.get("s3:GetBucketAcl"), Some(&(manifest.buckets.len() as u64 + 1)), "{s3:?}");

@@ -39,6 +39,15 @@ pub enum Matcher {
     /// 5th, 10th, ... request, 20% of them), retries included. Deterministic, so a
     /// throttled run is repeatable.
     EveryNth(u64),
+    /// A request whose path (before any query) is this one: REST-JSON operations such as
+    /// Access Analyzer's `GET /analyzer`.
+    Path(String),
+    /// A request whose body holds this text: one query-protocol call among many of the same
+    /// action, such as the AssumeRole of one role ARN (URL-encoded as sent).
+    BodyContains(String),
+    /// A request signed for this region (SigV4 credential scope `.../REGION/SERVICE/...`):
+    /// every call into one region, as a service control policy denying it would answer.
+    Region(String),
 }
 
 /// What a matching request gets instead of the upstream's answer.
@@ -218,6 +227,13 @@ impl Request {
                 k == want || want.split_once('=').is_some_and(|(wk, wv)| k == wk && v == wv)
             }),
             Matcher::EveryNth(n) => *n > 0 && index.is_multiple_of(*n),
+            Matcher::Path(want) => self.target.split('?').next() == Some(want.as_str()),
+            Matcher::Region(want) => {
+                self.header("authorization").is_some_and(|a| a.contains(&format!("/{want}/")))
+            }
+            Matcher::BodyContains(want) => {
+                std::str::from_utf8(&self.body).is_ok_and(|b| b.contains(want.as_str()))
+            }
         }
     }
 
@@ -238,7 +254,9 @@ impl Request {
             Some("s3" | "s3control") => Protocol::S3,
             Some("ec2") => Protocol::Ec2,
             // REST-JSON services among the clients caracal builds.
-            Some("lambda" | "eks" | "securityhub" | "guardduty" | "acm-pca") => Protocol::RestJson,
+            Some("lambda" | "eks" | "securityhub" | "guardduty" | "access-analyzer") => {
+                Protocol::RestJson
+            }
             _ => Protocol::Query,
         }
     }
@@ -575,6 +593,23 @@ mod tests {
         assert!(list.matches(&Matcher::QueryKey("x-id=ListBuckets".into()), 1));
         assert!(!list.matches(&Matcher::QueryKey("x-id=GetObject".into()), 1));
         assert!(!s3.matches(&Matcher::QueryKey("acl".into()), 1));
+        let rest = request("/analyzer?type=ACCOUNT", &[], "");
+        assert!(rest.matches(&Matcher::Path("/analyzer".into()), 1));
+        assert!(!rest.matches(&Matcher::Path("/analyzer/a".into()), 1));
+        let sts =
+            request("/", &[], "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111%3Arole%2Fx");
+        assert!(sts.matches(&Matcher::BodyContains("111%3Arole".into()), 1));
+        assert!(!sts.matches(&Matcher::BodyContains("222%3Arole".into()), 1));
+        let signed = request(
+            "/",
+            &[(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20261207/eu-west-1/ec2/aws4_request",
+            )],
+            "",
+        );
+        assert!(signed.matches(&Matcher::Region("eu-west-1".into()), 1));
+        assert!(!signed.matches(&Matcher::Region("us-east-1".into()), 1));
         // Every n-th request: by the proxy's count, whatever the operation.
         let every_fifth: Vec<u64> =
             (1..=12).filter(|&i| kms.matches(&Matcher::EveryNth(5), i)).collect();

@@ -1,6 +1,12 @@
 //! `AWS.IAM.RootUser`: the credential report's `<root_account>` row and the root's virtual
 //! MFA device. The root user always exists; a report without its row (the emulator's)
 //! gives `CredentialReport: null`.
+//!
+//! `AccountSummary` holds GetAccountSummary's account-level flags (`AccountMFAEnabled`,
+//! `AccountAccessKeysPresent`, `AccountSigningCertificatesPresent`, 0 or 1), the source
+//! CIS's own audit commands use for root MFA and root keys (the map's entity counts and
+//! quotas are left out: they would make every IAM change a root user change); it is present even where the credential report has no root row. When it cannot
+//! be read the root user is kept without it, the failure under `caracal:errors`.
 
 use async_trait::async_trait;
 use caracal_core::resource::GLOBAL_REGION;
@@ -8,8 +14,9 @@ use caracal_core::{Resource, ResourceType};
 use serde_json::Value;
 
 use super::iam::ROOT_ROW;
-use super::{Collected, Collector, IdShape, ListingScope, Scope};
+use super::{Collected, Collector, DetailErrors, IdShape, ListingScope, Scope};
 use crate::error::CollectError;
+use crate::sdk::CallResult;
 
 pub(crate) struct RootUser;
 
@@ -24,7 +31,12 @@ impl Collector for RootUser {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:ListVirtualMFADevices"]
+        &[
+            "iam:GenerateCredentialReport",
+            "iam:GetCredentialReport",
+            "iam:ListVirtualMFADevices",
+            "iam:GetAccountSummary",
+        ]
     }
 
     fn listing_scope(&self) -> ListingScope {
@@ -36,10 +48,31 @@ impl Collector for RootUser {
         let mfa = scope.shared().virtual_mfa(scope).await?;
         let arn = format!("arn:aws:iam::{}:root", scope.account_id());
         let row = report.get(ROOT_ROW).cloned();
-        Ok(Collected {
-            resources: vec![root(scope.account_id(), row, mfa.get(&arn).cloned())],
-            ..Default::default()
-        })
+        let mut failed = DetailErrors::default();
+        let summary = failed.keep(
+            scope
+                .clients()
+                .iam()
+                .get_account_summary()
+                .send()
+                .await
+                .op("iam:GetAccountSummary")
+                .map(|o| {
+                    o.summary_map()
+                        .map(|m| {
+                            m.iter()
+                                .filter(|(k, _)| k.as_str().starts_with("Account"))
+                                .map(|(k, v)| (k.as_str().to_owned(), Value::from(*v)))
+                                .collect::<serde_json::Map<_, _>>()
+                        })
+                        .unwrap_or_default()
+                }),
+        );
+        let mut r = root(scope.account_id(), row, mfa.get(&arn).cloned());
+        if let Some(summary) = summary {
+            r = r.with("AccountSummary", Value::Object(summary));
+        }
+        Ok(Collected::from_described([Ok(failed.finish(r))]))
     }
 }
 

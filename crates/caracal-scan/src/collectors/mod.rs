@@ -23,9 +23,13 @@ use crate::error::CollectError;
 pub use crate::resource_id::IdShape;
 pub(crate) use shared::Shared;
 
+mod accessanalyzer_analyzer;
+mod acm_certificate;
+mod cloudformation_stack;
 mod cloudtrail;
 mod cloudtrail_meta;
 mod cloudwatch_log_group;
+mod cloudwatch_metric_filters;
 mod config_recorder;
 mod config_recorder_meta;
 mod dynamodb_table;
@@ -40,6 +44,9 @@ mod ec2_volume;
 mod ec2_vpc;
 mod ecs_cluster;
 mod eks_cluster;
+mod elbv2_load_balancer;
+mod guardduty_detector;
+mod guardduty_detector_meta;
 mod iam;
 mod iam_group;
 mod iam_policy;
@@ -50,18 +57,28 @@ mod kms_key;
 mod lambda_function;
 mod password_policy;
 mod rds_instance;
+mod rds_snapshot;
+mod redshift_cluster;
 mod s3_account_settings;
 mod s3_bucket;
 mod secretsmanager_secret;
+mod securityhub_hub;
 mod shared;
 mod sns_topic;
 mod sqs_queue;
+mod waf;
+mod waf_regional_web_acl;
+mod waf_web_acl;
 
 /// Every collector, sorted by resource type.
 pub static COLLECTORS: &[&dyn Collector] = &[
+    &acm_certificate::Certificates,
+    &accessanalyzer_analyzer::Analyzers,
+    &cloudformation_stack::Stacks,
     &cloudtrail::Trails,
     &cloudtrail_meta::TrailMeta,
     &cloudwatch_log_group::LogGroups,
+    &cloudwatch_metric_filters::MetricFilters,
     &config_recorder::Recorders,
     &config_recorder_meta::RecorderMeta,
     &dynamodb_table::Tables,
@@ -75,6 +92,9 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &ec2_volume::Volumes,
     &ecs_cluster::Clusters,
     &eks_cluster::Clusters,
+    &elbv2_load_balancer::LoadBalancers,
+    &guardduty_detector::Detectors,
+    &guardduty_detector_meta::DetectorMeta,
     &iam_group::Groups,
     &iam_policy::Policies,
     &iam_role::Roles,
@@ -84,11 +104,16 @@ pub static COLLECTORS: &[&dyn Collector] = &[
     &lambda_function::Functions,
     &password_policy::PasswordPolicy,
     &rds_instance::Instances,
+    &rds_snapshot::Snapshots,
+    &redshift_cluster::Clusters,
     &s3_account_settings::AccountSettings,
     &s3_bucket::Buckets,
     &sns_topic::Topics,
     &sqs_queue::Queues,
     &secretsmanager_secret::Secrets,
+    &securityhub_hub::Hubs,
+    &waf_regional_web_acl::WebAcls,
+    &waf_web_acl::WebAcls,
 ];
 
 /// The collector of a resource type, such as `AWS.S3.Bucket`.

@@ -1,7 +1,8 @@
 //! Answers that several collectors need, fetched once per scan and account (and region):
 //! IAM's authorization details, credential report and virtual MFA devices (users, roles,
 //! groups, policies and the root user), and the account's EBS snapshots with their
-//! create-volume permissions (snapshots and volumes).
+//! create-volume permissions (snapshots and volumes), and each region's GuardDuty detectors
+//! (the detector collector and its `.Meta`).
 //!
 //! The first collector to ask makes the calls, so their requests count under its type; a
 //! failed fetch is not kept, the next collector asking tries again.
@@ -15,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::Scope;
+use super::guardduty_detector::{Detector, fetch as fetch_detectors};
 use super::iam::{AuthDetails, credential_report, virtual_mfa};
 use crate::error::CollectError;
 use crate::sdk::CallResult;
@@ -63,6 +65,7 @@ pub(crate) struct Shared {
     credential_report: Cells<HashMap<String, Value>>,
     virtual_mfa: Cells<HashMap<String, Value>>,
     snapshots: Cells<Vec<SnapshotPermissions>>,
+    detectors: Cells<Vec<Detector>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -152,6 +155,19 @@ impl Shared {
                         (s, permissions)
                     })
                     .await)
+            })
+            .await
+    }
+
+    /// The GuardDuty detectors of `region`, each described (ListDetectors, GetDetector).
+    pub(super) async fn detectors(
+        &self,
+        scope: &Scope,
+        region: &str,
+    ) -> Result<Arc<Vec<Detector>>, CollectError> {
+        self.detectors
+            .get_or_try_init(scope.account_id(), region, || async {
+                fetch_detectors(&scope.clients_in(region).guardduty()).await
             })
             .await
     }

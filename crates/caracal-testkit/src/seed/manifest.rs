@@ -57,6 +57,11 @@ pub struct Manifest {
     pub config_recorder: String,
     /// Whether an account password policy exists (never, by design).
     pub password_policy: bool,
+    /// Resources of the types added with #14 (certificates, stacks, load balancers,
+    /// Redshift clusters, RDS snapshots, web ACLs, the GuardDuty detector, the Access
+    /// Analyzer analyzer, the monitoring filter and alarm), each with its type.
+    #[serde(default)]
+    pub resources: Vec<SeededResource>,
     /// Wall time spent seeding, in milliseconds.
     pub seconds: f64,
 }
@@ -88,6 +93,7 @@ impl Manifest {
             + self.topics.len()
             + self.queues.len()
             + self.trails.len()
+            + self.resources.len()
             + 2
     }
 }
@@ -268,4 +274,28 @@ pub struct SeededKey {
     pub arn: String,
     /// Rotation enabled.
     pub rotation: bool,
+}
+
+/// One seeded resource of a type added with #14.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeededResource {
+    /// Its type, such as `AWS.Redshift.Cluster`.
+    pub resource_type: String,
+    /// Its name.
+    pub name: String,
+    /// Its ARN (its `ResourceId`), or the account/region singleton id.
+    pub id: String,
+    /// Whether it was made misconfigured on purpose.
+    pub misconfigured: bool,
+}
+
+impl SeededResource {
+    pub(super) fn new(resource_type: &str, name: &str, id: &str, misconfigured: bool) -> Self {
+        Self {
+            resource_type: resource_type.to_owned(),
+            name: name.to_owned(),
+            id: id.to_owned(),
+            misconfigured,
+        }
+    }
 }

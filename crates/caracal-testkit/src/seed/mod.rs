@@ -24,10 +24,17 @@
 //! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
+//! | ACM certificate | `seed-{i}.caracal.test` | none |
+//! | CloudFormation stacks | `stack-protected`, `stack-plain` | none; no termination protection |
+//! | Redshift clusters | `redshift-public`, `redshift-private` | public and unencrypted; none |
+//! | RDS snapshots (of `db-private`) | `dbsnap-public`, `dbsnap-private` | restorable by anyone; none |
 //!
 //! Once per account: a CloudTrail trail that is not logging and lacks log file validation,
 //! a Config recorder that is defined but stopped, no password policy and no account-level
 //! S3 public access block.
+//! Also once per account (`posture_account.rs`): two load balancers, a GuardDuty
+//! detector, a global and a regional web ACL, an Access Analyzer analyzer and one CIS
+//! monitoring filter with its alarm; Security Hub stays disabled.
 //!
 //! With [`Mix::Realistic`] each unit also holds what real accounts hold many of (#17):
 //! 15 more buckets in mixed configurations (encryption, versioning, public access block,
@@ -58,6 +65,8 @@ mod kms;
 mod lambda;
 mod logs;
 mod manifest;
+mod posture;
+mod posture_account;
 mod rds;
 mod run;
 mod s3;
@@ -68,8 +77,8 @@ mod sqs;
 pub use self::error::SeedError;
 pub use self::manifest::{
     Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster, SeededFunction,
-    SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup, SeededSnapshot,
-    SeededTopic, SeededUser, SeededVolume,
+    SeededKey, SeededLogGroup, SeededQueue, SeededResource, SeededSecret, SeededSecurityGroup,
+    SeededSnapshot, SeededTopic, SeededUser, SeededVolume,
 };
 pub use self::run::{MAX_SCALE, Mix, seed, seed_mix};
 

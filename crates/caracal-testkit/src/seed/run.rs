@@ -9,9 +9,10 @@ use tracing::info;
 
 use super::{
     Manifest, SeedError, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster,
-    SeededFunction, SeededKey, SeededLogGroup, SeededQueue, SeededSecret, SeededSecurityGroup,
-    SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, bulk, dynamodb, ec2, ecs, eks,
-    iam, kms, lambda, logs, rds, s3, secretsmanager, sns, sqs,
+    SeededFunction, SeededKey, SeededLogGroup, SeededQueue, SeededResource, SeededSecret,
+    SeededSecurityGroup, SeededSnapshot, SeededTopic, SeededUser, SeededVolume, account, bulk,
+    dynamodb, ec2, ecs, eks, iam, kms, lambda, logs, posture, posture_account, rds, s3,
+    secretsmanager, sns, sqs,
 };
 
 /// Requests in flight while seeding; moto is one Python process.
@@ -85,8 +86,10 @@ pub async fn seed_mix(session: &Session, scale: u32, mix: Mix) -> Result<Manifes
         manifest.ecs_clusters.extend(unit.ecs_clusters);
         manifest.topics.extend(unit.topics);
         manifest.queues.extend(unit.queues);
+        manifest.resources.extend(unit.resources);
     }
     manifest.trails.push(account::seed(&clients, &manifest.config_recorder).await?);
+    manifest.resources.extend(posture_account::seed(&clients).await?);
     manifest.seconds = started.elapsed().as_secs_f64();
     info!(scale, resources = manifest.resource_count(), "Seeded account.");
     Ok(manifest)
@@ -115,6 +118,7 @@ struct Unit {
     ecs_clusters: Vec<SeededEcsCluster>,
     topics: Vec<SeededTopic>,
     queues: Vec<SeededQueue>,
+    resources: Vec<SeededResource>,
 }
 
 async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit, SeedError> {
@@ -131,6 +135,7 @@ async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit,
         ecs_clusters,
         topics,
         queues,
+        mut resources,
     ) = tokio::try_join!(
         s3::seed(c, i),
         ec2::seed(c, i),
@@ -144,7 +149,10 @@ async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit,
         ecs::seed(c, i),
         sns::seed(c, account, i),
         sqs::seed(c, account, i),
+        posture::seed(c, i),
     )?;
+    // The RDS snapshots are of the unit's private database, so they come after it.
+    resources.extend(posture::db_snapshots(c, i).await?);
     // EKS needs the unit's subnet and a role, so it runs once those exist.
     let role = format!("arn:aws:iam::{account}:role/seed-{i}-ec2");
     let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet)).await?;
@@ -186,5 +194,6 @@ async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit,
         ecs_clusters,
         topics,
         queues,
+        resources,
     })
 }

@@ -294,6 +294,12 @@ fn print_table(outcome: &ScanOutcome) {
         report.throttled,
         report.duration_ms as f64 / 1000.0
     );
+    if !report.blocked_regions.is_empty() {
+        println!("\nRegions skipped, AWS denied them (a service control policy?):");
+        for b in &report.blocked_regions {
+            println!("  {} {}: {}", b.account_id, b.region, b.reason);
+        }
+    }
     if !report.errors.is_empty() {
         println!("\nErrors (nothing in these scopes was marked deleted):");
         for e in &report.errors {
