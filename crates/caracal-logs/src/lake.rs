@@ -242,7 +242,15 @@ enum Body {
     /// A log type's table: typed columns and `extra`.
     Typed(TypedRows),
     /// A match table: the fields as JSON text, then the match's columns.
-    Matches { event: StringBuilder, matches: MatchColumns, scratch: Vec<u8> },
+    Matches(Box<MatchRows>),
+}
+
+/// A match table's own builders.
+struct MatchRows {
+    event: StringBuilder,
+    matches: MatchColumns,
+    /// Reused for each event's JSON text.
+    scratch: Vec<u8>,
 }
 
 /// The builders of the columns a rule match adds.
@@ -297,11 +305,11 @@ impl Columns {
                 .collect(),
             body: match layout {
                 Some(layout) => Body::Typed(TypedRows::new(layout)),
-                None => Body::Matches {
+                None => Body::Matches(Box::new(MatchRows {
                     event: StringBuilder::new(),
                     matches: MatchColumns::new(),
                     scratch: Vec::new(),
-                },
+                })),
             },
         }
     }
@@ -310,7 +318,8 @@ impl Columns {
     fn push(&mut self, event: &Event, rule_match: Option<&RuleMatch>) -> Result<usize, String> {
         let bytes = match (&mut self.body, rule_match) {
             (Body::Typed(rows), None) => rows.push(&event.fields),
-            (Body::Matches { event: json, matches, scratch }, Some(m)) => {
+            (Body::Matches(rows), Some(m)) => {
+                let MatchRows { event: json, matches, scratch } = &mut **rows;
                 scratch.clear();
                 serde_json::to_writer(&mut *scratch, &event.fields).map_err(|e| e.to_string())?;
                 let text = std::str::from_utf8(scratch).map_err(|e| e.to_string())?;
@@ -353,7 +362,8 @@ impl Columns {
                 rows.finish(&mut columns).map_err(|e| e.to_string())?;
                 rows.schema()
             }
-            Body::Matches { event, matches, .. } => {
+            Body::Matches(rows) => {
+                let MatchRows { event, matches, .. } = &mut **rows;
                 columns.push(Arc::new(event.finish()));
                 matches.finish(&mut columns);
                 match_schema()

@@ -13,6 +13,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::logical_expr::{Expr, col, lit};
+use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::functions_nested::expr_fn::array_has;
 
 use crate::error::Error;
@@ -81,7 +82,7 @@ pub async fn search(lake: &Lake, value: &str, limit: usize) -> Result<Found, Err
         .await?;
     let counts = rows
         .clone()
-        .aggregate(vec![col(p::P_LOG_TYPE)], vec![datafusion::functions_aggregate::count::count_all()])?
+        .aggregate(vec![col(p::P_LOG_TYPE)], vec![count(col(p::P_ROW_ID))])?
         .collect()
         .await?;
     for batch in &counts {

@@ -129,7 +129,7 @@ impl TypedRows {
                     let mut lossy = false;
                     bytes += builder.append(v, &mut lossy);
                     if lossy {
-                        extra.push((&column.name, v));
+                        extra.push((column.name.as_str(), v));
                     }
                 }
                 None => builder.append_null(),
