@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use caracal_logs::poll::Message;
 use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
 use caracal_logs::{
-    Catalog, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, Parser, PollOptions, Tables,
-    PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, parse_notification,
+    Catalog, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, Parser, PollOptions,
+    PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, Tables, parse_notification,
     process_path,
 };
 use std::sync::Arc;

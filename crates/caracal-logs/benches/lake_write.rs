@@ -18,8 +18,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use caracal_logs::indicators::Field as IndicatorField;
 use caracal_logs::{
-    Event, EventSink, LakeConfig, LakeStore, LakeWriter, ObjectInfo, PARSERS, Processor,
-    SourceInfo,
+    Event, EventSink, LakeConfig, LakeStore, LakeWriter, ObjectInfo, PARSERS, Processor, SourceInfo,
 };
 use chrono::Utc;
 use parquet::arrow::ArrowWriter;
@@ -185,7 +184,9 @@ fn encode(schema: &Arc<Schema>, batches: &[RecordBatch]) -> Vec<u8> {
 }
 
 fn main() {
-    for (name, bytes) in [("aws_cloudtrail", cloudtrail_lines()), ("aws_vpc_flow", vpc_flow_lines())] {
+    for (name, bytes) in
+        [("aws_cloudtrail", cloudtrail_lines()), ("aws_vpc_flow", vpc_flow_lines())]
+    {
         let events = events(&bytes);
         let n = events.len() as f64;
         let time = |f: fn(Vec<Event>) -> usize| {

@@ -42,14 +42,14 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use tracing::info;
 
+pub use self::columns::{Column, LakeType};
+use self::typed::TypedRows;
+pub use self::typed::{EXTRA, TableLayout};
 use crate::error::Error;
 use crate::event::{Event, Origin, RowId};
 use crate::indicators::Field as IndicatorField;
 use crate::parsers::Parser;
 use crate::sink::EventSink;
-pub use self::columns::{Column, LakeType};
-pub use self::typed::{EXTRA, TableLayout};
-use self::typed::TypedRows;
 
 /// Where finished Parquet files go: a local folder ([`LocalLake`]) or an S3 bucket
 /// (`s3::S3Lake`, with the `aws` feature).

@@ -43,7 +43,9 @@ fn every_log_type_has_its_golden_schema() {
         }
         match std::fs::read_to_string(&path) {
             Ok(want) if want == got => {}
-            Ok(_) => mismatched.push(format!("{}: differs from {}", layout.log_type(), path.display())),
+            Ok(_) => {
+                mismatched.push(format!("{}: differs from {}", layout.log_type(), path.display()))
+            }
             Err(_) => mismatched.push(format!("{}: no {}", layout.log_type(), path.display())),
         }
         // Every table ends with `extra` and has typed columns of its own.
@@ -68,14 +70,22 @@ fn key_columns_have_their_arrow_types() {
     let mut tables = tables;
     let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let trail = tables.layout("AWS.CloudTrail").schema();
-    assert_eq!(trail.field_with_name("eventTime").map(|f| f.data_type().clone()).ok(), Some(utc.clone()));
+    assert_eq!(
+        trail.field_with_name("eventTime").map(|f| f.data_type().clone()).ok(),
+        Some(utc.clone())
+    );
     let identity = trail.field_with_name("userIdentity").expect("userIdentity");
     let DataType::Struct(fields) = identity.data_type() else { panic!("{identity:?}") };
     assert!(fields.iter().any(|f| f.name() == "sessionContext"));
     let resources = trail.field_with_name("resources").expect("resources");
-    assert!(matches!(resources.data_type(), DataType::List(item) if matches!(item.data_type(), DataType::Struct(_))));
+    assert!(
+        matches!(resources.data_type(), DataType::List(item) if matches!(item.data_type(), DataType::Struct(_)))
+    );
     let flow = tables.layout("AWS.VPCFlow").schema();
-    assert_eq!(flow.field_with_name("srcPort").map(|f| f.data_type().clone()).ok(), Some(DataType::Int64));
+    assert_eq!(
+        flow.field_with_name("srcPort").map(|f| f.data_type().clone()).ok(),
+        Some(DataType::Int64)
+    );
     assert_eq!(flow.field_with_name("start").map(|f| f.data_type().clone()).ok(), Some(utc));
 }
 
@@ -84,7 +94,10 @@ fn read(root: &Path, keys: &[String], table: &str) -> Vec<RecordBatch> {
         .filter(|k| k.starts_with(&format!("{table}/")))
         .flat_map(|k| {
             let file = File::open(root.join(k)).expect("written file");
-            ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet").build().expect("reader")
+            ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet")
+                .build()
+                .expect("reader")
         })
         .map(|b| b.expect("batch"))
         .collect()
@@ -122,7 +135,8 @@ fn samples_fill_typed_columns_and_keep_the_rest_in_extra() {
     let extra = b.column_by_name(EXTRA).expect("extra").as_string::<i32>();
     for row in 0..b.num_rows() {
         if !extra.is_null(row) {
-            let v: serde_json::Value = serde_json::from_str(extra.value(row)).expect("extra is JSON");
+            let v: serde_json::Value =
+                serde_json::from_str(extra.value(row)).expect("extra is JSON");
             assert!(v.is_object());
         }
     }

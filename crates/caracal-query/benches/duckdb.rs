@@ -15,8 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use caracal_logs::{
-    Event, EventSink, LakeConfig, LakeWriter, LocalLake, ObjectInfo, PARSERS, Processor,
-    SourceInfo,
+    Event, EventSink, LakeConfig, LakeWriter, LocalLake, ObjectInfo, PARSERS, Processor, SourceInfo,
 };
 use caracal_query::{Bounds, Lake};
 use chrono::Utc;
@@ -73,7 +72,8 @@ fn make_lake(root: &Path, bytes: u64) {
             let mut r = records[(i % records.len() as u64) as usize].clone();
             let t = start + chrono::Duration::seconds((i / 4) as i64);
             r["eventTime"] = Value::from(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-            r["eventID"] = Value::from(format!("{:08x}-{:04x}-4000-8000-{:012x}", i, i % 65536, i * 7919));
+            r["eventID"] =
+                Value::from(format!("{:08x}-{:04x}-4000-8000-{:012x}", i, i % 65536, i * 7919));
             r["requestID"] = Value::from(format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
             r["sourceIPAddress"] =
                 Value::from(format!("10.{}.{}.{}", (i >> 16) % 256, (i >> 8) % 256, i % 256));
@@ -128,7 +128,8 @@ print(best, len(rows), rows[0][1])
 
 fn main() {
     let root = lake_dir();
-    let gb: f64 = std::env::var("CARACAL_BENCH_GB").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let gb: f64 =
+        std::env::var("CARACAL_BENCH_GB").ok().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let want = (gb * (1u64 << 30) as f64) as u64;
     if size(&root) < want {
         let _ = std::fs::remove_dir_all(&root);
@@ -137,7 +138,8 @@ fn main() {
         eprintln!("lake written in {:.0} s", start.elapsed().as_secs_f64());
     }
     let bytes = size(&root);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let runs = 5;
     let (ours, rows, top) = runtime.block_on(async {
         let lake = Lake::open(&root, Bounds::default()).await.expect("open");

@@ -39,7 +39,10 @@ pub fn write(batches: &[RecordBatch], format: Format, out: &mut dyn Write) -> Re
     }
 }
 
-fn write_csv(batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), Box<dyn std::error::Error>> {
+fn write_csv(
+    batches: &[RecordBatch],
+    out: &mut dyn Write,
+) -> Result<(), Box<dyn std::error::Error>> {
     let Some(first) = batches.first() else { return Ok(()) };
     let header: Vec<String> = first.schema().fields().iter().map(|f| quote(f.name())).collect();
     writeln!(out, "{}", header.join(","))?;
@@ -51,11 +54,18 @@ fn write_csv(batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), Box<dyn
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<Result<Vec<_>, _>>()?;
         for row in 0..batch.num_rows() {
-            let cells: Vec<String> = formatters
-                .iter()
-                .zip(batch.columns())
-                .map(|(f, c)| if c.is_null(row) { String::new() } else { quote(&f.value(row).to_string()) })
-                .collect();
+            let cells: Vec<String> =
+                formatters
+                    .iter()
+                    .zip(batch.columns())
+                    .map(|(f, c)| {
+                        if c.is_null(row) {
+                            String::new()
+                        } else {
+                            quote(&f.value(row).to_string())
+                        }
+                    })
+                    .collect();
             writeln!(out, "{}", cells.join(","))?;
         }
     }

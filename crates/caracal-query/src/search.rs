@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
-use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::functions_nested::expr_fn::array_has;
+use datafusion::logical_expr::{Expr, col, lit};
 
 use crate::error::Error;
 use crate::session::{ALL_LOGS, Lake};
@@ -76,10 +76,8 @@ pub async fn search(lake: &Lake, value: &str, limit: usize) -> Result<Found, Err
         return Ok(found);
     }
     let matching = lake.context().table(ALL_LOGS).await?.filter(condition)?;
-    let rows = matching
-        .select_columns(&[p::P_LOG_TYPE, p::P_EVENT_TIME, p::P_ROW_ID])?
-        .cache()
-        .await?;
+    let rows =
+        matching.select_columns(&[p::P_LOG_TYPE, p::P_EVENT_TIME, p::P_ROW_ID])?.cache().await?;
     let counts = rows
         .clone()
         .aggregate(vec![col(p::P_LOG_TYPE)], vec![count(col(p::P_ROW_ID))])?
@@ -122,7 +120,8 @@ pub async fn search(lake: &Lake, value: &str, limit: usize) -> Result<Found, Err
 
 /// A text column of `batch` as strings (whatever string type the reader chose).
 fn text(batch: &RecordBatch, i: usize) -> Result<Vec<String>, Error> {
-    let column = cast(batch.column(i), &DataType::Utf8).map_err(|e| Error::Output(e.to_string()))?;
+    let column =
+        cast(batch.column(i), &DataType::Utf8).map_err(|e| Error::Output(e.to_string()))?;
     let strings = column
         .as_string_opt::<i32>()
         .ok_or_else(|| Error::Output(format!("column {i} is not text")))?;

@@ -96,7 +96,8 @@ impl Lake {
             if table.files(Bounds::default())?.is_empty() {
                 continue;
             }
-            lake.ctx.register_table(TableReference::partial(RAW, name.as_str()), Arc::new(table))?;
+            lake.ctx
+                .register_table(TableReference::partial(RAW, name.as_str()), Arc::new(table))?;
             let mut df = lake.ctx.table(TableReference::partial(RAW, name.as_str())).await?;
             if let Some(lower) = window.lower {
                 df = df.filter(col(p::P_EVENT_TIME).gt_eq(lit(utc(lower))))?;

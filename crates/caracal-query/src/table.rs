@@ -224,7 +224,9 @@ impl TableProvider for LakeTable {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let bounds = self.window.with_filters(filters);
-        let files = self.files(bounds).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        let files = self
+            .files(bounds)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         if files.is_empty() {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),

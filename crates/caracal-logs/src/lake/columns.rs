@@ -60,7 +60,9 @@ impl LakeType {
             LakeType::Double => DataType::Float64,
             LakeType::Boolean => DataType::Boolean,
             LakeType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-            LakeType::Array(item) => DataType::List(Arc::new(Field::new("item", item.arrow(), true))),
+            LakeType::Array(item) => {
+                DataType::List(Arc::new(Field::new("item", item.arrow(), true)))
+            }
             LakeType::Struct(fields) => {
                 DataType::Struct(fields.iter().map(Column::arrow).collect())
             }
@@ -131,7 +133,9 @@ fn type_at(rest: &mut &str) -> Result<LakeType, String> {
             let mut fields: Vec<Column> = Vec::new();
             loop {
                 *rest = rest.trim_start();
-                let colon = rest.find(':').ok_or_else(|| format!("struct field without `:` at {rest:?}"))?;
+                let colon = rest
+                    .find(':')
+                    .ok_or_else(|| format!("struct field without `:` at {rest:?}"))?;
                 let name = rest[..colon].trim().to_owned();
                 *rest = &rest[colon + 1..];
                 if name.is_empty() || fields.iter().any(|f| f.name == name) {
@@ -226,10 +230,18 @@ mod tests {
             Column::new("y", LakeType::Array(Box::new(LakeType::String))),
         ])));
         assert_eq!(columns[1].kind, want);
-        assert_eq!(
-            columns[2].arrow().data_type().to_string(),
-            "Struct(\"t\": nullable Timestamp(µs, \"UTC\"), \"j\": nullable Utf8)"
+        let want = DataType::Struct(
+            vec![
+                Field::new(
+                    "t",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    true,
+                ),
+                Field::new("j", DataType::Utf8, true),
+            ]
+            .into(),
         );
+        assert_eq!(columns[2].arrow().data_type(), &want);
     }
 
     #[test]

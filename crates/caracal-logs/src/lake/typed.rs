@@ -12,7 +12,9 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, ListArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields as ArrowFields, Schema, SchemaRef};
+use arrow_schema::{
+    ArrowError, DataType, Field, FieldRef, Fields as ArrowFields, Schema, SchemaRef,
+};
 use serde::Serializer;
 use serde_json::Value;
 
@@ -313,7 +315,9 @@ impl Builder {
             }
             (_, Value::String(s)) => self.append_text(s, lossy),
             (Builder::Bigint(b), Value::Number(n)) => {
-                match n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)) {
+                match n.as_i64().or_else(|| {
+                    n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)
+                }) {
                     Some(x) => b.append_value(x),
                     None => {
                         *lossy = true;
@@ -333,7 +337,9 @@ impl Builder {
             (Builder::Timestamp(b), Value::Number(n)) => {
                 let t = match n.as_i64() {
                     Some(i) => epoch(i),
-                    None => n.as_f64().and_then(|f| chrono::DateTime::from_timestamp_micros((f * 1e6) as i64)),
+                    None => n
+                        .as_f64()
+                        .and_then(|f| chrono::DateTime::from_timestamp_micros((f * 1e6) as i64)),
                 };
                 match t {
                     Some(t) => b.append_value(t.timestamp_micros()),
@@ -426,7 +432,12 @@ impl Builder {
             Builder::Array { item, offsets, nulls, values } => {
                 let offsets = std::mem::replace(offsets, vec![0]);
                 let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-                Arc::new(ListArray::try_new(item.clone(), offsets, values.finish()?, nulls.finish())?)
+                Arc::new(ListArray::try_new(
+                    item.clone(),
+                    offsets,
+                    values.finish()?,
+                    nulls.finish(),
+                )?)
             }
             Builder::Struct { fields, children, nulls } => {
                 let len = nulls.len();

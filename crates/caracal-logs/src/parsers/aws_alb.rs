@@ -8,9 +8,9 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 use super::util::{fields, parse_time, put, split_quoted};
-use crate::lake::{Column, LakeType};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::{Kind, parse_ip};
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct Alb;
 pub(crate) static PARSER: Alb = Alb;

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::util::{fields, has_all, object, put, split_quoted, take_object, value_time};
-use crate::lake::{Column, LakeType};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct S3ServerAccess;
 pub(crate) static PARSER: S3ServerAccess = S3ServerAccess;

@@ -8,10 +8,10 @@ use std::sync::{Arc, LazyLock};
 use serde_json::Map;
 
 use super::util::{epoch, field_value, fields};
-use crate::lake::{Column, LakeType};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::columns::{self, ColumnType, Fields, MAX_COLUMNS, Record, SharedLayout};
 use crate::indicators::{Field, Indicators, Kind, is_canonical_ipv4, parse_ip};
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct VpcFlow;
 pub(crate) static PARSER: VpcFlow = VpcFlow;

@@ -3,9 +3,9 @@
 use std::sync::LazyLock;
 
 use super::util::{fields, has_all, object, take_object, value_time};
-use crate::lake::Column;
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct WebAcl;
 pub(crate) static PARSER: WebAcl = WebAcl;

@@ -3,9 +3,9 @@
 use std::sync::LazyLock;
 
 use super::util::{fields, object, take_object, value_time};
-use crate::lake::Column;
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct SystemLog;
 pub(crate) static PARSER: SystemLog = SystemLog;

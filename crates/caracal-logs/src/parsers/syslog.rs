@@ -10,9 +10,9 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::util::{fields, parse_time, put};
-use crate::lake::{Column, LakeType};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct Syslog {
     rfc5424: bool,

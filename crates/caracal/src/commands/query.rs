@@ -28,7 +28,13 @@ pub enum QueryFormat {
 #[derive(Debug, clap::Args)]
 pub struct LakeArgs {
     /// The lake folder (as `caracal logs process --lake DIR` writes it)
-    #[arg(long, env = "CARACAL_LAKE", value_name = "DIR", default_value = "lake", help_heading = "SCOPE")]
+    #[arg(
+        long,
+        env = "CARACAL_LAKE",
+        value_name = "DIR",
+        default_value = "lake",
+        help_heading = "SCOPE"
+    )]
     pub lake: PathBuf,
 
     /// Only events at or after this time: RFC 3339 or an age such as 30m, 24h, 7d

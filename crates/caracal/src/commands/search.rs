@@ -60,7 +60,13 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             writeln!(out, "{n:>8}  {log_type}")?;
         }
         for hit in &found.hits {
-            writeln!(out, "{}  {:<24}  {}", format_p_time(&hit.event_time), hit.log_type, hit.row_id)?;
+            writeln!(
+                out,
+                "{}  {:<24}  {}",
+                format_p_time(&hit.event_time),
+                hit.log_type,
+                hit.row_id
+            )?;
         }
     }
     out.flush()?;
