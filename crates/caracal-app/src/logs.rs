@@ -7,7 +7,7 @@ use caracal_logs::poll::Message;
 use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
 use caracal_logs::{
     Catalog, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, Parser, PollOptions,
-    PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, parse_notification,
+    PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, Tables, parse_notification,
     process_path,
 };
 use std::sync::Arc;
@@ -128,12 +128,18 @@ impl LogPipeline {
     pub async fn lake(&self, ctx: &Context) -> Result<Box<dyn EventSink + Send>> {
         let Some(lake) = &self.options.lake else { return Ok(Box::new(Discard)) };
         if !lake.starts_with("s3://") {
-            return Ok(Box::new(LakeWriter::new(LocalLake::new(lake), LakeConfig::default())));
+            let writer = LakeWriter::new(LocalLake::new(lake), LakeConfig::default());
+            return Ok(Box::new(writer.with_tables(self.tables())));
         }
         let (bucket, prefix) = parse_s3_url(lake)
             .ok_or_else(|| Error::Invalid(format!("--lake {lake}: expected s3://bucket/prefix")))?;
         let store = S3Lake::new(ctx.home_clients().await?.s3(), bucket, prefix);
-        Ok(Box::new(LakeWriter::new(store, LakeConfig::default())))
+        Ok(Box::new(LakeWriter::new(store, LakeConfig::default()).with_tables(self.tables())))
+    }
+
+    /// The lake's typed table layouts: every type of the catalog, user schemas included.
+    fn tables(&self) -> Tables {
+        Tables::new(self.catalog.parsers())
     }
 }
 

@@ -170,6 +170,9 @@ mod tests {
         fn indicator_fields(&self) -> &[IndicatorField] {
             &[]
         }
+        fn columns(&self) -> &[crate::lake::Column] {
+            &[]
+        }
         fn specificity(&self) -> u32 {
             self.1.len() as u32
         }
@@ -214,6 +217,9 @@ mod tests {
             self.0
         }
         fn indicator_fields(&self) -> &[IndicatorField] {
+            &[]
+        }
+        fn columns(&self) -> &[crate::lake::Column] {
             &[]
         }
         fn specificity(&self) -> u32 {

@@ -7,14 +7,24 @@
 //! folder in the same layout (`caracal logs process --rescue-dir`).
 //!
 //! Columns: the `p_` fields (times as UTC microsecond timestamps, indicators as string
-//! lists) and `event`, the log's own fields as JSON text (one schema for every log type;
-//! Athena reads it with `json_extract`).
+//! lists, [`p_columns`]), then the log type's own typed columns as its parser declares
+//! them ([`Parser::columns`](crate::Parser::columns): nested structs and lists, times as
+//! timestamps; [`columns`]), then `extra`: the fields the parser does not declare and
+//! the values that did not fit their column, as a JSON object ([`typed`]). Which layout a
+//! log type gets comes from [`Tables`] (the native parsers and bundled schemas unless
+//! [`LakeWriter::with_tables`] names others, such as a catalog with user schemas). A
+//! column added to a declaration later is simply absent from older files: readers that
+//! merge the files' schemas (the query engine) see it as null there.
 //!
 //! Events that rules matched go again to the match tables `rule_matches`, `rule_errors`
-//! and `signals` ([`EventSink::accept_match`]): the same columns plus `p_rule_id`,
+//! and `signals` ([`EventSink::accept_match`]). These mix log types, so they keep the
+//! event as JSON text in `event`: the `p_` columns, `event`, then `p_rule_id`,
 //! `p_alert_id`, `p_alert_creation_time`, `p_rule_severity` and `p_rule_error`
 //! ([`match_schema`]), so every event behind an alert can be pulled back
 //! ([`crate::matches`]).
+
+pub mod columns;
+pub mod typed;
 
 use std::collections::HashMap;
 use std::fs;
@@ -32,9 +42,13 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use tracing::info;
 
+pub use self::columns::{Column, LakeType};
+use self::typed::TypedRows;
+pub use self::typed::{EXTRA, TableLayout};
 use crate::error::Error;
 use crate::event::{Event, Origin, RowId};
 use crate::indicators::Field as IndicatorField;
+use crate::parsers::Parser;
 use crate::sink::EventSink;
 
 /// Where finished Parquet files go: a local folder ([`LocalLake`]) or an S3 bucket
@@ -120,16 +134,80 @@ pub fn partition(table: &str, t: &DateTime<Utc>) -> String {
     )
 }
 
-/// The Arrow schema of every lake table.
-pub fn schema() -> Arc<Schema> {
-    static SCHEMA: std::sync::LazyLock<Arc<Schema>> = std::sync::LazyLock::new(build_schema);
-    SCHEMA.clone()
+/// The typed layout of each log type's table, by log type.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    layouts: HashMap<String, Arc<TableLayout>>,
 }
 
-/// The Arrow schema of the match tables: [`schema`] plus the match's columns.
+impl Tables {
+    /// The tables of these parsers (a [`crate::Catalog`]'s, for user schemas).
+    pub fn new<'a>(parsers: impl IntoIterator<Item = &'a dyn Parser>) -> Self {
+        let p = p_columns();
+        let layouts = parsers
+            .into_iter()
+            .map(|parser| {
+                let layout = TableLayout::new(parser.log_type(), parser.columns(), &p);
+                (parser.log_type().to_owned(), Arc::new(layout))
+            })
+            .collect();
+        Tables { layouts }
+    }
+
+    /// The tables of the native parsers and the bundled schemas.
+    pub fn builtin() -> Self {
+        static BUILTIN: std::sync::LazyLock<Tables> = std::sync::LazyLock::new(|| {
+            let bundled = crate::catalog::bundled().unwrap_or_default();
+            Tables::new(
+                crate::parsers::PARSERS
+                    .iter()
+                    .copied()
+                    .chain(bundled.iter().map(|b| b as &dyn Parser)),
+            )
+        });
+        BUILTIN.clone()
+    }
+
+    /// The layout of `log_type`: its declared columns, or for a log type no parser here
+    /// knows, none (every field then goes to `extra`).
+    pub fn layout(&mut self, log_type: &str) -> Arc<TableLayout> {
+        if let Some(layout) = self.layouts.get(log_type) {
+            return layout.clone();
+        }
+        let layout = Arc::new(TableLayout::new(log_type, &[], &p_columns()));
+        self.layouts.insert(log_type.to_owned(), layout.clone());
+        layout
+    }
+
+    /// The known layouts, sorted by log type.
+    pub fn layouts(&self) -> Vec<Arc<TableLayout>> {
+        let mut all: Vec<_> = self.layouts.values().cloned().collect();
+        all.sort_by(|a, b| a.log_type().cmp(b.log_type()));
+        all
+    }
+}
+
+/// The `p_` columns every table starts with.
+pub fn p_columns() -> Vec<Field> {
+    let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let mut fields = vec![
+        Field::new(p::P_LOG_TYPE, DataType::Utf8, false),
+        Field::new(p::P_ROW_ID, DataType::Utf8, false),
+        Field::new(p::P_EVENT_TIME, utc(), false),
+        Field::new(p::P_PARSE_TIME, utc(), false),
+        Field::new(p::P_SOURCE_ID, DataType::Utf8, false),
+        Field::new(p::P_SOURCE_LABEL, DataType::Utf8, false),
+    ];
+    fields.extend(p::INDICATOR_FIELDS.iter().map(|name| Field::new(*name, list(), true)));
+    fields
+}
+
+/// The Arrow schema of the match tables: the `p_` columns, `event` (the event's own
+/// fields as JSON text) and the match's columns.
 pub fn match_schema() -> Arc<Schema> {
     static SCHEMA: std::sync::LazyLock<Arc<Schema>> = std::sync::LazyLock::new(|| {
-        let mut fields: Vec<Field> = schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields = p_columns();
+        fields.push(Field::new("event", DataType::Utf8, false));
         fields.extend([
             Field::new(p::P_RULE_ID, DataType::Utf8, false),
             Field::new(p::P_ALERT_ID, DataType::Utf8, false),
@@ -146,23 +224,8 @@ fn utc() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-fn build_schema() -> Arc<Schema> {
-    let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
-    let mut fields = vec![
-        Field::new(p::P_LOG_TYPE, DataType::Utf8, false),
-        Field::new(p::P_ROW_ID, DataType::Utf8, false),
-        Field::new(p::P_EVENT_TIME, utc(), false),
-        Field::new(p::P_PARSE_TIME, utc(), false),
-        Field::new(p::P_SOURCE_ID, DataType::Utf8, false),
-        Field::new(p::P_SOURCE_LABEL, DataType::Utf8, false),
-    ];
-    fields.extend(p::INDICATOR_FIELDS.iter().map(|name| Field::new(*name, list(), true)));
-    fields.push(Field::new("event", DataType::Utf8, false));
-    Arc::new(Schema::new(fields))
-}
-
-/// The Arrow builders of one partition: events go straight into columns, with the log's
-/// own fields as JSON text.
+/// The Arrow builders of one partition: the `p_` columns, then the log's own fields as
+/// typed columns (a log table) or as JSON text (a match table).
 struct Columns {
     log_type: StringBuilder,
     row_id: StringBuilder,
@@ -171,9 +234,23 @@ struct Columns {
     source_id: StringBuilder,
     source_label: StringBuilder,
     indicators: Vec<ListBuilder<StringBuilder>>,
+    body: Body,
+}
+
+/// How a table holds the events' own fields.
+enum Body {
+    /// A log type's table: typed columns and `extra`.
+    Typed(TypedRows),
+    /// A match table: the fields as JSON text, then the match's columns.
+    Matches(Box<MatchRows>),
+}
+
+/// A match table's own builders.
+struct MatchRows {
     event: StringBuilder,
-    /// The match tables' extra columns.
-    matches: Option<MatchColumns>,
+    matches: MatchColumns,
+    /// Reused for each event's JSON text.
+    scratch: Vec<u8>,
 }
 
 /// The builders of the columns a rule match adds.
@@ -214,7 +291,7 @@ impl MatchColumns {
 }
 
 impl Columns {
-    fn new(matches: bool) -> Self {
+    fn new(layout: Option<Arc<TableLayout>>) -> Self {
         let utc = || TimestampMicrosecondBuilder::new().with_timezone("UTC");
         Columns {
             log_type: StringBuilder::new(),
@@ -226,15 +303,32 @@ impl Columns {
             indicators: (0..IndicatorField::ALL.len())
                 .map(|_| ListBuilder::new(StringBuilder::new()))
                 .collect(),
-            event: StringBuilder::new(),
-            matches: matches.then(MatchColumns::new),
+            body: match layout {
+                Some(layout) => Body::Typed(TypedRows::new(layout)),
+                None => Body::Matches(Box::new(MatchRows {
+                    event: StringBuilder::new(),
+                    matches: MatchColumns::new(),
+                    scratch: Vec::new(),
+                })),
+            },
         }
     }
 
-    fn push(&mut self, event: &Event, json: &str, rule_match: Option<&RuleMatch>) {
-        if let (Some(columns), Some(m)) = (&mut self.matches, rule_match) {
-            columns.push(m);
-        }
+    /// Appends one row; returns about how many bytes its own fields added.
+    fn push(&mut self, event: &Event, rule_match: Option<&RuleMatch>) -> Result<usize, String> {
+        let bytes = match (&mut self.body, rule_match) {
+            (Body::Typed(rows), None) => rows.push(&event.fields),
+            (Body::Matches(rows), Some(m)) => {
+                let MatchRows { event: json, matches, scratch } = &mut **rows;
+                scratch.clear();
+                serde_json::to_writer(&mut *scratch, &event.fields).map_err(|e| e.to_string())?;
+                let text = std::str::from_utf8(scratch).map_err(|e| e.to_string())?;
+                json.append_value(text);
+                matches.push(m);
+                text.len()
+            }
+            _ => return Err("a match row in a log table or a log row in a match table".into()),
+        };
         self.log_type.append_value(&*event.origin.log_type);
         self.row_id.append_value(event.row_id.as_str());
         self.event_time.append_value(event.event_time.timestamp_micros());
@@ -249,7 +343,7 @@ impl Columns {
             }
             builder.append(true);
         }
-        self.event.append_value(json);
+        Ok(bytes)
     }
 
     /// The rows pushed so far as one batch; the builders start over.
@@ -263,13 +357,17 @@ impl Columns {
             Arc::new(self.source_label.finish()),
         ];
         columns.extend(self.indicators.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        columns.push(Arc::new(self.event.finish()));
-        let schema = match &mut self.matches {
-            Some(m) => {
-                m.finish(&mut columns);
+        let schema = match &mut self.body {
+            Body::Typed(rows) => {
+                rows.finish(&mut columns).map_err(|e| e.to_string())?;
+                rows.schema()
+            }
+            Body::Matches(rows) => {
+                let MatchRows { event, matches, .. } = &mut **rows;
+                columns.push(Arc::new(event.finish()));
+                matches.finish(&mut columns);
                 match_schema()
             }
-            None => schema(),
         };
         RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
     }
@@ -295,8 +393,8 @@ pub struct LakeWriter<S: LakeStore> {
     written: Vec<String>,
     /// The partition of the previous event (events come in runs of one log type and hour).
     last_partition: Option<(Arc<Origin>, i64, String)>,
-    /// Reused for each event's JSON text.
-    scratch: Vec<u8>,
+    /// The typed layout per log type.
+    tables: Tables,
 }
 
 impl<S: LakeStore> std::fmt::Debug for LakeWriter<S> {
@@ -319,8 +417,14 @@ impl<S: LakeStore> LakeWriter<S> {
             buffered_bytes: 0,
             written: Vec::new(),
             last_partition: None,
-            scratch: Vec::new(),
+            tables: Tables::builtin(),
         }
+    }
+
+    /// The same writer with these table layouts (such as a catalog's, with user schemas).
+    pub fn with_tables(mut self, tables: Tables) -> Self {
+        self.tables = tables;
+        self
     }
 
     /// Keys of the files written so far.
@@ -401,18 +505,6 @@ fn put_buffer(
 impl<S: LakeStore> LakeWriter<S> {
     /// Buffers one row: an event, or with `rule_match` an event in a match table.
     fn accept_row(&mut self, event: &Event, rule_match: Option<&RuleMatch>) -> Result<(), Error> {
-        self.scratch.clear();
-        serde_json::to_writer(&mut self.scratch, &event.fields).map_err(|e| Error::Lake {
-            key: table_name(event.log_type()),
-            reason: format!("cannot serialize an event: {e}"),
-        })?;
-        // serde_json writes UTF-8; the check is cheap next to the serialization.
-        let json = std::str::from_utf8(&self.scratch).map_err(|e| Error::Lake {
-            key: table_name(event.log_type()),
-            reason: format!("an event serialized to invalid UTF-8: {e}"),
-        })?;
-        // What the row adds to the builders: text, offsets, times and list entries.
-        let bytes = json.len() + 32 + 64 + event.indicators.heap_bytes() + 8 * 16;
         let hour = event.event_time.timestamp().div_euclid(3600);
         let key = match (rule_match, &self.last_partition) {
             (Some(m), _) => partition(p::match_table(m.kind), &event.event_time),
@@ -428,7 +520,9 @@ impl<S: LakeStore> LakeWriter<S> {
         let buffer = match self.buffers.get_mut(&key) {
             Some(buffer) => buffer,
             None => self.buffers.entry(key.clone()).or_insert_with(|| Buffer {
-                columns: Columns::new(rule_match.is_some()),
+                columns: Columns::new(
+                    rule_match.is_none().then(|| self.tables.layout(event.log_type())),
+                ),
                 pending: 0,
                 batches: Vec::new(),
                 first_row_id: event.row_id,
@@ -436,7 +530,12 @@ impl<S: LakeStore> LakeWriter<S> {
                 opened: Instant::now(),
             }),
         };
-        buffer.columns.push(event, json, rule_match);
+        let own = buffer.columns.push(event, rule_match).map_err(|reason| Error::Lake {
+            key: key.clone(),
+            reason: format!("cannot buffer an event: {reason}"),
+        })?;
+        // What the row adds to the builders: its fields, ids, times and list entries.
+        let bytes = own + 32 + 64 + event.indicators.heap_bytes() + 8 * 16;
         buffer.pending += 1;
         buffer.bytes += bytes;
         self.buffered_bytes += bytes;
@@ -506,7 +605,9 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
 fn encode(batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     let level = ZstdLevel::try_new(3).map_err(|e| e.to_string())?;
     let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
-    let schema = batches.first().map_or_else(schema, RecordBatch::schema);
+    let Some(schema) = batches.first().map(RecordBatch::schema) else {
+        return Err("no rows to write".into());
+    };
     let mut writer =
         ArrowWriter::try_new(Vec::new(), schema, Some(props)).map_err(|e| e.to_string())?;
     for batch in batches {

@@ -55,7 +55,7 @@ pub use crate::{
     event::Event,
     events::{STATS, Stats},
     indicators::{Indicators, Kind},
-    lake::{LakeConfig, LakeStore, LakeWriter, LocalLake},
+    lake::{LakeConfig, LakeStore, LakeWriter, LocalLake, Tables},
     local::{files_under, process_path},
     normalize::{SourceInfo, normalize},
     parsers::{PARSERS, Parser},

@@ -58,6 +58,10 @@ enum Command {
     /// Check or print configuration
     #[command(subcommand)]
     Config(commands::config::Command),
+    /// Run SQL over the local data lake
+    Query(commands::query::Args),
+    /// Find an IP, domain, ARN, account, instance, hash, email or user in every log type
+    Search(commands::search::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +94,8 @@ fn main() -> ExitCode {
             #[cfg(feature = "demo")]
             Command::Demo(args) => commands::demo::run(args, &global).await,
             Command::Config(cmd) => commands::config::run(cmd, &global).await,
+            Command::Query(args) => commands::query::run(args, &global).await,
+            Command::Search(args) => commands::search::run(args, &global).await,
         }
     });
     match result {

@@ -217,6 +217,18 @@ impl Record {
         })
     }
 
+    /// The present columns in layout order: each one's name and text as written (a
+    /// typed reader, such as the lake's columns, converts the text itself).
+    pub fn texts(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut spans = [(0, 0); MAX_COLUMNS];
+        let n = split_tokens(&self.text, &mut spans).unwrap_or(MAX_COLUMNS);
+        (0..n.min(self.layout.len())).filter_map(move |i| {
+            let (a, b) = spans[i];
+            let text = present(self.text.get(a as usize..b as usize)?)?;
+            Some((self.layout.names[i].as_str(), text))
+        })
+    }
+
     /// The record as a JSON object (the present columns only).
     pub fn to_map(&self) -> Map<String, Value> {
         self.entries().map(|(name, v)| (name.to_owned(), v.into_value())).collect()

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::util::{fields, parse_time, put, split_quoted};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::{Kind, parse_ip};
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct Alb;
 pub(crate) static PARSER: Alb = Alb;
@@ -114,6 +115,52 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+/// The table columns: every line shape's fields, with `host:port` and the request line
+/// split as the parser splits them.
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let mut columns = vec![Column::new("logKind", LakeType::String)];
+    for name in ACCESS.iter().chain(NLB).chain(CONNECTION) {
+        let split: &[(&str, LakeType)] = match *name {
+            "client:port" => &[("clientIp", LakeType::String), ("clientPort", LakeType::Bigint)],
+            "target:port" => &[("targetIp", LakeType::String), ("targetPort", LakeType::Bigint)],
+            "destination:port" => {
+                &[("destinationIp", LakeType::String), ("destinationPort", LakeType::Bigint)]
+            }
+            "request" => &[
+                ("requestHttpMethod", LakeType::String),
+                ("requestUrl", LakeType::String),
+                ("requestHttpVersion", LakeType::String),
+            ],
+            _ => &[],
+        };
+        let one;
+        let split = if split.is_empty() {
+            let kind = match *name {
+                "timestamp" | "requestCreationTime" | "tlsConnectionCreationTime" => {
+                    LakeType::Timestamp
+                }
+                "alpnClientPreferenceList" => LakeType::Json,
+                n if NUMERIC.contains(&n) && (n.ends_with("Time") || n.ends_with("Latency")) => {
+                    LakeType::Double
+                }
+                n if NUMERIC.contains(&n) => LakeType::Bigint,
+                _ => LakeType::String,
+            };
+            one = [(*name, kind)];
+            &one[..]
+        } else {
+            split
+        };
+        for (name, kind) in split {
+            if !columns.iter().any(|c| c.name == *name) {
+                columns.push(Column::new(*name, kind.clone()));
+            }
+        }
+    }
+    columns.push(Column::new("extraFields", LakeType::Array(Box::new(LakeType::String))));
+    columns
+});
+
 impl Parser for Alb {
     fn log_type(&self) -> &str {
         "AWS.ALB"
@@ -121,6 +168,10 @@ impl Parser for Alb {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn parse(&self, input: &mut Input<'_>, _state: &mut ObjectState) -> Parse {

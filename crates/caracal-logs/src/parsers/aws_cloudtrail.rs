@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::util::{fields, has_all, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct CloudTrail;
 pub(crate) static PARSER: CloudTrail = CloudTrail;
@@ -39,6 +40,44 @@ fn is_digest(map: &Map<String, Value>) -> bool {
     has_all(map, &["digestStartTime", "digestEndTime", "digestS3Object"])
 }
 
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "\
+         additionalEventData json\n\
+         addendum json\n\
+         apiVersion string\n\
+         awsRegion string\n\
+         edgeDeviceDetails json\n\
+         errorCode string\n\
+         errorMessage string\n\
+         eventCategory string\n\
+         eventID string\n\
+         eventName string\n\
+         eventSource string\n\
+         eventTime timestamp\n\
+         eventType string\n\
+         eventVersion string\n\
+         insightDetails json\n\
+         managementEvent boolean\n\
+         readOnly boolean\n\
+         recipientAccountId string\n\
+         requestID string\n\
+         requestParameters json\n\
+         resources array<struct<ARN:string, accountId:string, type:string>>\n\
+         responseElements json\n\
+         serviceEventDetails json\n\
+         sessionCredentialFromConsole string\n\
+         sharedEventID string\n\
+         sourceIPAddress string\n\
+         tlsDetails struct<tlsVersion:string, cipherSuite:string, clientProvidedHostHeader:string>\n\
+         userAgent string\n\
+         userIdentity struct<type:string, principalId:string, arn:string, accountId:string, accessKeyId:string, userName:string, invokedBy:string, identityProvider:string, credentialId:string, onBehalfOf:json, sessionContext:struct<attributes:struct<creationDate:timestamp, mfaAuthenticated:string>, sessionIssuer:struct<type:string, principalId:string, arn:string, accountId:string, userName:string>, webIdFederationData:json, sourceIdentity:string, ec2RoleDelivery:string, assumedRoot:string>>\n\
+         vpcEndpointAccountId string\n\
+         vpcEndpointId string\n\
+         ",
+    )
+});
+
 impl Parser for CloudTrail {
     fn log_type(&self) -> &str {
         "AWS.CloudTrail"
@@ -46,6 +85,10 @@ impl Parser for CloudTrail {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

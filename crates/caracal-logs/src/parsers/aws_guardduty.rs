@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::util::{eventbridge_detail, fields, has_all, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct GuardDuty;
 pub(crate) static PARSER: GuardDuty = GuardDuty;
@@ -45,6 +46,27 @@ fn is_finding(map: &Map<String, Value>) -> bool {
                 .is_some_and(|n| n == "guardduty"))
 }
 
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "\
+         accountId string\n\
+         arn string\n\
+         createdAt timestamp\n\
+         description string\n\
+         id string\n\
+         partition string\n\
+         region string\n\
+         resource json\n\
+         schemaVersion string\n\
+         service json\n\
+         severity double\n\
+         title string\n\
+         type string\n\
+         updatedAt timestamp\n\
+         ",
+    )
+});
+
 impl Parser for GuardDuty {
     fn log_type(&self) -> &str {
         "AWS.GuardDuty"
@@ -52,6 +74,10 @@ impl Parser for GuardDuty {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::util::{fields, has_all, object, put, split_quoted, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct S3ServerAccess;
 pub(crate) static PARSER: S3ServerAccess = S3ServerAccess;
@@ -56,6 +57,23 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+/// The table columns: the fields in log order, numbers as bigint, `time` a timestamp.
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let mut columns: Vec<Column> = NAMES
+        .iter()
+        .map(|name| {
+            let kind = match *name {
+                "time" => LakeType::Timestamp,
+                n if NUMERIC.contains(&n) => LakeType::Bigint,
+                _ => LakeType::String,
+            };
+            Column::new(*name, kind)
+        })
+        .collect();
+    columns.push(Column::new("extraFields", LakeType::Array(Box::new(LakeType::String))));
+    columns
+});
+
 impl Parser for S3ServerAccess {
     fn log_type(&self) -> &str {
         "AWS.S3ServerAccess"
@@ -63,6 +81,10 @@ impl Parser for S3ServerAccess {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

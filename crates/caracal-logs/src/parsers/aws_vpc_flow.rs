@@ -11,6 +11,7 @@ use super::util::{epoch, field_value, fields};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::columns::{self, ColumnType, Fields, MAX_COLUMNS, Record, SharedLayout};
 use crate::indicators::{Field, Indicators, Kind, is_canonical_ipv4, parse_ip};
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct VpcFlow;
 pub(crate) static PARSER: VpcFlow = VpcFlow;
@@ -301,6 +302,25 @@ impl Layout {
 static CANONICAL_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::built_in(CANONICAL));
 static TGW_LAYOUT: LazyLock<Layout> = LazyLock::new(|| Layout::built_in(TGW));
 
+/// The table columns: every VPC and Transit Gateway field under its output name, numbers
+/// as bigint, `start` and `end` as timestamps.
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let mut columns: Vec<Column> = Vec::new();
+    for aws in CANONICAL.iter().chain(TGW) {
+        let name = output_name(aws);
+        if columns.iter().any(|c| c.name == name) {
+            continue;
+        }
+        let kind = match *aws {
+            "start" | "end" => LakeType::Timestamp,
+            n if NUMERIC.contains(&n) => LakeType::Bigint,
+            _ => LakeType::String,
+        };
+        columns.push(Column::new(name, kind));
+    }
+    columns
+});
+
 impl Parser for VpcFlow {
     fn log_type(&self) -> &str {
         LOG_TYPE
@@ -308,6 +328,10 @@ impl Parser for VpcFlow {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     /// Text lines are offered by specificity too (#19): a VPC Flow line (a number first,

@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::columns::Fields;
 use crate::indicators::{Indicators, Kind};
+use crate::lake::Column;
 
 /// One input record handed to parsers: a JSON value or a text line.
 #[derive(Debug)]
@@ -95,6 +96,9 @@ pub trait Parser: Send + Sync {
     fn log_type(&self) -> &str;
     /// The fields the indicator arrays are filled from.
     fn indicator_fields(&self) -> &[IndicatorField];
+    /// The typed columns of this log type's lake table (see [`crate::lake`]); fields it
+    /// does not declare are kept in the table's `extra` column.
+    fn columns(&self) -> &[Column];
     /// Parses one record, or says it is not of this type.
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse;
     /// How many distinguishing fields a JSON record must hold for this parser to claim it.
@@ -144,6 +148,17 @@ mod tests {
     fn parsers_are_sorted_unique_and_declare_indicators() {
         assert!(PARSERS.windows(2).all(|w| w[0].log_type() < w[1].log_type()));
         assert!(PARSERS.iter().all(|p| !p.indicator_fields().is_empty()));
+    }
+
+    #[test]
+    fn every_parser_declares_its_columns() {
+        for p in PARSERS {
+            let columns = p.columns();
+            assert!(columns.len() >= 4, "{}: {columns:?}", p.log_type());
+            let mut names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            names.sort_unstable();
+            assert!(names.windows(2).all(|w| w[0] != w[1]), "{}: {names:?}", p.log_type());
+        }
     }
 
     #[test]

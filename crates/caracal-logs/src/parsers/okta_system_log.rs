@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use super::util::{fields, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct SystemLog;
 pub(crate) static PARSER: SystemLog = SystemLog;
@@ -22,6 +23,29 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "\
+         actor struct<id:string, type:string, alternateId:string, displayName:string, detailEntry:json>\n\
+         authenticationContext struct<authenticationProvider:string, credentialProvider:string, credentialType:string, issuer:json, interface:string, authenticationStep:bigint, externalSessionId:string>\n\
+         client struct<id:string, userAgent:struct<rawUserAgent:string, os:string, browser:string>, zone:string, device:string, ipAddress:string, geographicalContext:struct<city:string, state:string, country:string, postalCode:string, geolocation:struct<lat:double, lon:double>>>\n\
+         debugContext struct<debugData:json>\n\
+         displayMessage string\n\
+         eventType string\n\
+         legacyEventType string\n\
+         outcome struct<result:string, reason:string>\n\
+         published timestamp\n\
+         request struct<ipChain:json>\n\
+         securityContext struct<asNumber:bigint, asOrg:string, isp:string, domain:string, isProxy:boolean>\n\
+         severity string\n\
+         target array<struct<id:string, type:string, alternateId:string, displayName:string, detailEntry:json>>\n\
+         transaction struct<type:string, id:string, detail:json>\n\
+         uuid string\n\
+         version string\n\
+         ",
+    )
+});
+
 impl Parser for SystemLog {
     fn log_type(&self) -> &str {
         "Okta.SystemLog"
@@ -29,6 +53,10 @@ impl Parser for SystemLog {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::util::{fields, has_all, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct Osquery {
     snapshot: bool,
@@ -31,6 +32,25 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
     ])
 });
 
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "\
+         action string\n\
+         calendarTime string\n\
+         columns json\n\
+         counter bigint\n\
+         decorations json\n\
+         epoch bigint\n\
+         hostIdentifier string\n\
+         log_type string\n\
+         name string\n\
+         numerics boolean\n\
+         snapshot json\n\
+         unixTime timestamp\n\
+         ",
+    )
+});
+
 impl Parser for Osquery {
     fn log_type(&self) -> &str {
         if self.snapshot { "Osquery.Snapshot" } else { "Osquery.Differential" }
@@ -38,6 +58,10 @@ impl Parser for Osquery {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::util::{fields, has_all, object, take_object, value_time};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::Column;
 
 pub(crate) struct Eve;
 pub(crate) static PARSER: Eve = Eve;
@@ -42,6 +43,41 @@ fn is_eve(map: &Map<String, Value>) -> bool {
         || map.get(event_type.as_str()).is_some_and(Value::is_object)
 }
 
+static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "\
+         alert json\n\
+         anomaly json\n\
+         app_proto string\n\
+         community_id string\n\
+         dest_ip string\n\
+         dest_port bigint\n\
+         dns json\n\
+         event_type string\n\
+         fileinfo json\n\
+         flow json\n\
+         flow_id bigint\n\
+         host string\n\
+         http json\n\
+         in_iface string\n\
+         metadata json\n\
+         netflow json\n\
+         packet string\n\
+         pcap_cnt bigint\n\
+         proto string\n\
+         smtp json\n\
+         src_ip string\n\
+         src_port bigint\n\
+         ssh json\n\
+         stats json\n\
+         timestamp timestamp\n\
+         tls json\n\
+         tx_id bigint\n\
+         vlan array<bigint>\n\
+         ",
+    )
+});
+
 impl Parser for Eve {
     fn log_type(&self) -> &str {
         "Suricata.EVE"
@@ -49,6 +85,10 @@ impl Parser for Eve {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        &COLUMNS
     }
 
     fn specificity(&self) -> u32 {

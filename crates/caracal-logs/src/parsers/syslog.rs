@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::util::{fields, parse_time, put};
 use super::{IndicatorField, Input, ObjectState, Parse, Parsed, Parser};
 use crate::indicators::Kind;
+use crate::lake::{Column, LakeType};
 
 pub(crate) struct Syslog {
     rfc5424: bool,
@@ -165,6 +166,22 @@ fn parse_5424(line: &str) -> Parse {
     Parse::Event(Parsed { fields: map.into(), event_time: time, indicators: None })
 }
 
+static RFC3164_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    super::util::declare(
+        "priority bigint\n facility bigint\n severity bigint\n timestamp timestamp\n \
+         hostname string\n appname string\n procid string\n message string",
+    )
+});
+static RFC5424_COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
+    let mut columns = RFC3164_COLUMNS.clone();
+    columns.extend([
+        Column::new("version", LakeType::Bigint),
+        Column::new("msgid", LakeType::String),
+        Column::new("structured_data", LakeType::Json),
+    ]);
+    columns
+});
+
 impl Parser for Syslog {
     fn log_type(&self) -> &str {
         if self.rfc5424 { "Syslog.RFC5424" } else { "Syslog.RFC3164" }
@@ -172,6 +189,10 @@ impl Parser for Syslog {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &INDICATORS
+    }
+
+    fn columns(&self) -> &[Column] {
+        if self.rfc5424 { &RFC5424_COLUMNS } else { &RFC3164_COLUMNS }
     }
 
     fn parse(&self, input: &mut Input<'_>, state: &mut ObjectState) -> Parse {

@@ -7,6 +7,15 @@ use super::{IndicatorField, Input};
 use crate::indicators::Kind;
 
 /// Builds a static list of indicator fields.
+/// Reads a built-in column declaration ([`crate::lake::columns::parse_columns`]); the
+/// declarations are constants, checked by `every_parser_declares_its_columns`.
+pub(crate) fn declare(text: &str) -> Vec<crate::lake::Column> {
+    match crate::lake::columns::parse_columns(text) {
+        Ok(columns) => columns,
+        Err(reason) => panic!("invalid built-in column declaration: {reason}"),
+    }
+}
+
 pub(crate) fn fields(list: &[(&str, Kind)]) -> Vec<IndicatorField> {
     list.iter()
         .map(|(path, kind)| IndicatorField { path: (*path).to_owned(), kind: *kind })

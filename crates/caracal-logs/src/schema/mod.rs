@@ -170,6 +170,8 @@ pub struct CustomParser {
     indicators: Vec<IndicatorField>,
     nulls: Vec<String>,
     specificity: u32,
+    /// The lake table's typed columns, from the declared fields.
+    columns: Vec<crate::lake::Column>,
 }
 
 impl CustomParser {
@@ -280,7 +282,9 @@ impl CustomParser {
         });
         let computed = u32::try_from(conditions.len()).unwrap_or(u32::MAX) + u32::from(text_mode);
         let specificity = schema.specificity.unwrap_or(computed);
+        let columns = crate::lake::columns::from_schema_fields(&schema.fields);
         let mut parser = CustomParser {
+            columns,
             schema,
             mode,
             conditions,
@@ -595,6 +599,10 @@ impl Parser for CustomParser {
 
     fn indicator_fields(&self) -> &[IndicatorField] {
         &self.indicators
+    }
+
+    fn columns(&self) -> &[crate::lake::Column] {
+        &self.columns
     }
 
     /// The number of match conditions (plus one for text formats), unless the schema

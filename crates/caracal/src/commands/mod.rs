@@ -10,9 +10,11 @@ pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod logs;
+pub mod query;
 pub mod remediate;
 pub mod report;
 pub mod scan;
+pub mod search;
 pub mod serve;
 pub mod test;
 pub mod token;

@@ -1,0 +1,218 @@
+//! Lake write speed: normalized events into Parquet bytes, the typed tables (#18: the
+//! parser's columns, nested structs and lists, `extra`) beside the layout the lake had
+//! before them (the `p_` columns and the whole event as one JSON text column, rebuilt here
+//! with the same builders and Parquet settings), on the same events in the same run.
+//!
+//! Run (release build without the emulator kit and the SDK):
+//! `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-logs --no-default-features --bench lake_write`
+//!
+//! Each prints events/s of both and the ratio typed/json (target >= 0.8x), the fastest of
+//! 9 alternating runs so that load elsewhere on a shared machine hits both.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow_array::builder::{ListBuilder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use caracal_logs::indicators::Field as IndicatorField;
+use caracal_logs::{
+    Event, EventSink, LakeConfig, LakeStore, LakeWriter, ObjectInfo, PARSERS, Processor, SourceInfo,
+};
+use chrono::Utc;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use serde_json::Value;
+
+/// Keeps only the byte count.
+struct Counting(usize);
+
+impl LakeStore for Counting {
+    fn put(&mut self, _key: &str, bytes: Vec<u8>) -> Result<(), caracal_logs::Error> {
+        self.0 += bytes.len();
+        Ok(())
+    }
+}
+
+fn events(bytes: &[u8]) -> Vec<Event> {
+    let mut out = Vec::new();
+    let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("bench", "bench"));
+    let object = ObjectInfo { name: "bench".into(), reference_time: Utc::now() };
+    p.process(&object, bytes, &mut out).expect("a Vec sink never fails");
+    out
+}
+
+/// About 8 MB of CloudTrail JSON lines from the stratus-red-team samples.
+fn cloudtrail_lines() -> Vec<u8> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/AWS.CloudTrail");
+    let mut records = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("stratus_"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let v: Value = serde_json::from_slice(&std::fs::read(path).expect("sample")).expect("json");
+        records
+            .extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|r| r.to_string()));
+    }
+    let mut out = Vec::new();
+    while out.len() < 8 << 20 {
+        for r in &records {
+            out.extend_from_slice(r.as_bytes());
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// About 8 MB of default-format (v2) VPC flow lines.
+fn vpc_flow_lines() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i: u64 = 0;
+    while out.len() < 8 << 20 {
+        let line = format!(
+            "2 123456789010 eni-1235b8ca123456789 172.31.{}.{} 10.0.{}.{} {} 443 6 {} {} {} {} ACCEPT OK\n",
+            i % 200,
+            i % 251,
+            i % 7,
+            i % 97,
+            1024 + i % 60000,
+            i % 50 + 1,
+            (i % 50 + 1) * 512,
+            1_700_000_000 + i,
+            1_700_000_060 + i
+        );
+        out.extend_from_slice(line.as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// The typed lake writer.
+fn typed(events: Vec<Event>) -> usize {
+    let mut lake = LakeWriter::new(Counting(0), LakeConfig::default());
+    for e in events {
+        lake.accept(e).expect("accept");
+    }
+    lake.finish().expect("finish").0
+}
+
+/// The layout before typed tables: `p_` columns and `event` as JSON text, one file per
+/// 16 MB of rows (the writer's default `max_file_bytes`).
+fn json_column(events: Vec<Event>) -> usize {
+    let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let mut fields = vec![
+        Field::new("p_log_type", DataType::Utf8, false),
+        Field::new("p_row_id", DataType::Utf8, false),
+        Field::new("p_event_time", utc(), false),
+        Field::new("p_parse_time", utc(), false),
+        Field::new("p_source_id", DataType::Utf8, false),
+        Field::new("p_source_label", DataType::Utf8, false),
+    ];
+    fields.extend(IndicatorField::ALL.iter().map(|f| Field::new(f.name(), list(), true)));
+    fields.push(Field::new("event", DataType::Utf8, false));
+    let schema = Arc::new(Schema::new(fields));
+    let ts = || TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let (mut log_type, mut row_id, mut source_id, mut source_label, mut event) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    let (mut event_time, mut parse_time) = (ts(), ts());
+    let mut indicators: Vec<ListBuilder<StringBuilder>> =
+        IndicatorField::ALL.iter().map(|_| ListBuilder::new(StringBuilder::new())).collect();
+    let mut scratch = Vec::new();
+    let mut bytes = 0;
+    let mut written = 0;
+    let mut batches = Vec::new();
+    let n = events.len();
+    for (i, e) in events.into_iter().enumerate() {
+        scratch.clear();
+        serde_json::to_writer(&mut scratch, &e.fields).expect("json");
+        let json = std::str::from_utf8(&scratch).expect("utf8");
+        log_type.append_value(&*e.origin.log_type);
+        row_id.append_value(e.row_id.as_str());
+        event_time.append_value(e.event_time.timestamp_micros());
+        parse_time.append_value(e.parse_time.timestamp_micros());
+        source_id.append_value(&*e.origin.source_id);
+        source_label.append_value(&*e.origin.source_label);
+        let mut items = e.indicators.iter().peekable();
+        for (builder, field) in indicators.iter_mut().zip(IndicatorField::ALL) {
+            while let Some((_, v)) = items.next_if(|(f, _)| *f == field) {
+                builder.values().append_value(v);
+            }
+            builder.append(true);
+        }
+        event.append_value(json);
+        bytes += json.len() + 32 + 64 + e.indicators.heap_bytes() + 8 * 16;
+        if bytes >= 16 << 20 || i + 1 == n {
+            let mut columns: Vec<ArrayRef> = vec![
+                Arc::new(log_type.finish()),
+                Arc::new(row_id.finish()),
+                Arc::new(event_time.finish()),
+                Arc::new(parse_time.finish()),
+                Arc::new(source_id.finish()),
+                Arc::new(source_label.finish()),
+            ];
+            columns.extend(indicators.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+            columns.push(Arc::new(event.finish()));
+            batches.push(RecordBatch::try_new(schema.clone(), columns).expect("batch"));
+            written += encode(&schema, &batches).len();
+            batches.clear();
+            bytes = 0;
+        }
+    }
+    written
+}
+
+fn encode(schema: &Arc<Schema>, batches: &[RecordBatch]) -> Vec<u8> {
+    let level = ZstdLevel::try_new(3).expect("level");
+    let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+    let mut writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some(props)).expect("writer");
+    for b in batches {
+        writer.write(b).expect("write");
+    }
+    writer.into_inner().expect("finish")
+}
+
+fn main() {
+    for (name, bytes) in
+        [("aws_cloudtrail", cloudtrail_lines()), ("aws_vpc_flow", vpc_flow_lines())]
+    {
+        let events = events(&bytes);
+        let n = events.len() as f64;
+        let time = |f: fn(Vec<Event>) -> usize| {
+            let input = events.clone();
+            let start = Instant::now();
+            let size = black_box(f(input));
+            (start.elapsed(), size)
+        };
+        let (mut t_typed, mut t_json) = (Duration::MAX, Duration::MAX);
+        let (mut s_typed, mut s_json) = (0, 0);
+        for _ in 0..9 {
+            let (t, s) = time(typed);
+            t_typed = t_typed.min(t);
+            s_typed = s;
+            let (t, s) = time(json_column);
+            t_json = t_json.min(t);
+            s_json = s;
+        }
+        println!(
+            "{name}: {} events; typed tables {:.0} k events/s ({} KB), JSON column {:.0} k events/s ({} KB), ratio {:.2}x (fastest of 9 alternating runs)",
+            events.len(),
+            n / t_typed.as_secs_f64() / 1e3,
+            s_typed / 1024,
+            n / t_json.as_secs_f64() / 1e3,
+            s_json / 1024,
+            t_json.as_secs_f64() / t_typed.as_secs_f64(),
+        );
+    }
+}

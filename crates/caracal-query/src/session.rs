@@ -1,0 +1,163 @@
+//! The lake as a DataFusion session: one table per folder of the lake root (a log type's
+//! `table_name()` such as `aws_cloudtrail`, or a match table such as `rule_matches`), the
+//! `all_logs` view over the log tables' `p_` columns, and the `--since/--until` window.
+//!
+//! Each table's provider ([`LakeTable`]) sits in the `raw` schema; the name users query is
+//! a view of it filtered to the window, so the window both prunes hour folders and drops
+//! the rows outside it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use caracal_core::event as p;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::common::TableReference;
+use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::logical_expr::{col, lit};
+use datafusion::physical_plan::displayable;
+use datafusion::prelude::DataFrame;
+use datafusion::scalar::ScalarValue;
+
+use crate::error::Error;
+use crate::table::{Bounds, LakeTable};
+
+/// The match tables: events that rules matched, with the alert's columns.
+pub const MATCH_TABLES: &[&str] = &["rule_matches", "rule_errors", "signals"];
+
+/// The view over every log table's `p_` columns.
+pub const ALL_LOGS: &str = "all_logs";
+
+const RAW: &str = "raw";
+
+/// A lake opened for queries.
+pub struct Lake {
+    ctx: SessionContext,
+    log_tables: Vec<String>,
+    match_tables: Vec<String>,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake")
+            .field("log_tables", &self.log_tables)
+            .field("match_tables", &self.match_tables)
+            .finish()
+    }
+}
+
+/// The `p_` columns `all_logs` holds, in table order.
+pub fn p_columns() -> Vec<&'static str> {
+    let mut columns = vec![
+        p::P_LOG_TYPE,
+        p::P_ROW_ID,
+        p::P_EVENT_TIME,
+        p::P_PARSE_TIME,
+        p::P_SOURCE_ID,
+        p::P_SOURCE_LABEL,
+    ];
+    columns.extend(p::INDICATOR_FIELDS);
+    columns
+}
+
+fn is_table_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != RAW
+        && name != ALL_LOGS
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl Lake {
+    /// Opens the local lake under `root`; only rows within `window` are seen.
+    pub async fn open(root: &Path, window: Bounds) -> Result<Self, Error> {
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Log fields are camelCase (`eventName`): keep identifiers as written.
+        config.options_mut().sql_parser.enable_ident_normalization = false;
+        let ctx = SessionContext::new_with_config(config);
+        let catalog = ctx
+            .catalog("datafusion")
+            .ok_or_else(|| Error::Output("the session has no default catalog".into()))?;
+        catalog.register_schema(RAW, Arc::new(MemorySchemaProvider::new()))?;
+
+        let io = |source| Error::Io { path: root.display().to_string(), source };
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(root).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().is_dir() && is_table_name(&name) {
+                names.push(name);
+            }
+        }
+        names.sort();
+
+        let mut lake = Lake { ctx, log_tables: Vec::new(), match_tables: Vec::new() };
+        for name in names {
+            let table = LakeTable::open(&lake.ctx.state(), &root.join(&name), window).await?;
+            if table.files(Bounds::default())?.is_empty() {
+                continue;
+            }
+            lake.ctx
+                .register_table(TableReference::partial(RAW, name.as_str()), Arc::new(table))?;
+            let mut df = lake.ctx.table(TableReference::partial(RAW, name.as_str())).await?;
+            if let Some(lower) = window.lower {
+                df = df.filter(col(p::P_EVENT_TIME).gt_eq(lit(utc(lower))))?;
+            }
+            if let Some(upper) = window.upper {
+                df = df.filter(col(p::P_EVENT_TIME).lt_eq(lit(utc(upper))))?;
+            }
+            lake.ctx.register_table(name.as_str(), df.into_view())?;
+            if MATCH_TABLES.contains(&name.as_str()) {
+                lake.match_tables.push(name);
+            } else {
+                lake.log_tables.push(name);
+            }
+        }
+        lake.register_all_logs().await?;
+        Ok(lake)
+    }
+
+    async fn register_all_logs(&self) -> Result<(), Error> {
+        let mut union: Option<DataFrame> = None;
+        for name in &self.log_tables {
+            let df = self.ctx.table(name.as_str()).await?.select_columns(&p_columns())?;
+            union = Some(match union {
+                Some(all) => all.union(df)?,
+                None => df,
+            });
+        }
+        if let Some(all) = union {
+            self.ctx.register_table(ALL_LOGS, all.into_view())?;
+        }
+        Ok(())
+    }
+
+    /// The log tables found (one per log type with files), sorted.
+    pub fn log_tables(&self) -> &[String] {
+        &self.log_tables
+    }
+
+    /// The match tables found, sorted.
+    pub fn match_tables(&self) -> &[String] {
+        &self.match_tables
+    }
+
+    /// The DataFusion session, for callers that build their own plans.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs one SQL statement and collects its rows.
+    pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
+        Ok(self.ctx.sql(sql).await?.collect().await?)
+    }
+
+    /// The physical plan of `sql`, as `EXPLAIN` prints it (file groups included).
+    pub async fn physical_plan(&self, sql: &str) -> Result<String, Error> {
+        let plan = self.ctx.sql(sql).await?.create_physical_plan().await?;
+        Ok(displayable(plan.as_ref()).indent(true).to_string())
+    }
+}
+
+fn utc(micros: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+}
