@@ -12,6 +12,10 @@
 //!   queue messages → report, done and failed message ids, retryable or not).
 //!   [`Outputs`] sends events to the lake and through the rules (`caracal-detect`),
 //!   delivering the alerts they open.
+//! - Lake maintenance: [`lake_ops`] describes a lake's tables as Athena / Glue DDL or
+//!   CloudFormation and compacts a local lake.
+//! - Sources: [`sources`] reads each log source through its own role, records what it
+//!   delivered, and checks its role, bucket and key (`caracal sources list|check`).
 //! - Alerts: [`alerts`] lists, shows and updates them.
 //! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
 //!   changed, coalesces them and rescans and re-evaluates just those.
@@ -31,11 +35,13 @@ pub mod changes;
 pub mod context;
 pub mod detect_sink;
 pub mod error;
+pub mod lake_ops;
 pub mod logs;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;
 pub mod report;
+pub mod sources;
 pub mod tokens;
 
 pub use crate::{

@@ -9,11 +9,13 @@ pub mod compliance;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod lake;
 pub mod logs;
 pub mod remediate;
 pub mod report;
 pub mod scan;
 pub mod serve;
+pub mod sources;
 pub mod test;
 pub mod token;
 
