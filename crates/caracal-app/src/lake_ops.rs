@@ -64,7 +64,9 @@ pub async fn tables(ctx: &Context, lake: &str) -> Result<Vec<LakeTable>> {
                     .range(format!("bytes=-{want}"))
                     .send()
                     .await
-                    .map_err(|e| Error::Invalid(format!("reading s3://{bucket}/{key}: {}", chain(&e))))?;
+                    .map_err(|e| {
+                        Error::Invalid(format!("reading s3://{bucket}/{key}: {}", chain(&e)))
+                    })?;
                 let tail = out
                     .body
                     .collect()

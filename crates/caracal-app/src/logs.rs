@@ -179,7 +179,10 @@ pub async fn process_paths(
     let mut report = Report::default();
     let result = process_all(ctx, pipeline, paths, &mut router, sink, &mut report).await;
     let Err(err) = result else {
-        crate::sources::record(ctx, &report).await;
+        // Activity is kept per configured source; ad-hoc runs have none to keep.
+        if pipeline.options.sources.is_some() {
+            crate::sources::record(ctx, &report).await;
+        }
         return Ok(report);
     };
     if tokio::task::block_in_place(|| sink.flush()).is_ok() {

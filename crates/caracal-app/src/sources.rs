@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use caracal_aws::{Purpose, Session};
 use caracal_core::config::AccountConfig;
 use caracal_core::error::chain;
@@ -112,7 +114,10 @@ impl ObjectStore for SourceStores {
 async fn assume(ctx: &Context, source: &SourceConfig) -> Result<Session> {
     let aws = ctx.aws().await?;
     let Some(arn) = &source.role_arn else {
-        return aws.session(None, Purpose::Scan).await.map_err(Error::aws("opening the home session"));
+        return aws
+            .session(None, Purpose::Scan)
+            .await
+            .map_err(Error::aws("opening the home session"));
     };
     let (account, role) = role_account(arn)
         .ok_or_else(|| Error::Invalid(format!("source {}: bad role_arn {arn}", source.id)))?;
@@ -149,9 +154,13 @@ pub async fn record_activity(kv: &dyn KvStore, report: &Report, now: DateTime<Ut
         for (what, n) in [("events", stats.events), ("errors", stats.errors)] {
             let n = i64::try_from(n).unwrap_or(i64::MAX);
             let five = key(source, &format!("{what}:5m:{}", t.div_euclid(FIVE_MINUTES)));
-            kv.incr(&five, n, Some(Duration::from_secs(2 * 3600))).await.map_err(store_err(what))?;
+            kv.incr(&five, n, Some(Duration::from_secs(2 * 3600)))
+                .await
+                .map_err(store_err(what))?;
             let hour = key(source, &format!("{what}:1h:{}", t.div_euclid(HOUR)));
-            kv.incr(&hour, n, Some(Duration::from_secs(26 * 3600))).await.map_err(store_err(what))?;
+            kv.incr(&hour, n, Some(Duration::from_secs(26 * 3600)))
+                .await
+                .map_err(store_err(what))?;
         }
         if let Some(object) = &stats.last_object {
             let last = LastObject { object: object.clone(), at: now };
@@ -201,11 +210,13 @@ pub async fn activity(kv: &dyn KvStore, source: &str, now: DateTime<Utc>) -> Res
         let mut sums = [0i64; 4];
         let now5 = t.div_euclid(FIVE_MINUTES);
         for b in (now5 - 11)..=now5 {
-            sums[hour] += kv.counter(&key(source, &format!("{what}:5m:{b}"))).await.map_err(store_err())?;
+            sums[hour] +=
+                kv.counter(&key(source, &format!("{what}:5m:{b}"))).await.map_err(store_err())?;
         }
         let now1 = t.div_euclid(HOUR);
         for b in (now1 - 23)..=now1 {
-            sums[day] += kv.counter(&key(source, &format!("{what}:1h:{b}"))).await.map_err(store_err())?;
+            sums[day] +=
+                kv.counter(&key(source, &format!("{what}:1h:{b}"))).await.map_err(store_err())?;
         }
         if what == "events" {
             (out.events_hour, out.events_day) = (sums[hour], sums[day]);
@@ -271,7 +282,9 @@ impl SourceStatus {
     /// True when every check that ran passed and the source is not silent.
     pub fn healthy(&self) -> bool {
         !self.silent
-            && [&self.role, &self.bucket_readable, &self.kms].iter().all(|h| h.as_ref().is_none_or(Health::is_ok))
+            && [&self.role, &self.bucket_readable, &self.kms]
+                .iter()
+                .all(|h| h.as_ref().is_none_or(Health::is_ok))
     }
 }
 
@@ -291,7 +304,11 @@ pub async fn list(ctx: &Context, sources: &SourcesFile) -> Result<Vec<SourceStat
             name: source.name().to_owned(),
             account: source.account.clone(),
             bucket: source.bucket.clone(),
-            prefixes: source.prefixes.iter().map(|p| (p.prefix.clone(), p.log_types.clone())).collect(),
+            prefixes: source
+                .prefixes
+                .iter()
+                .map(|p| (p.prefix.clone(), p.log_types.clone()))
+                .collect(),
             role_arn: source.role_arn.clone(),
             kms_key: source.kms_key.clone(),
             activity,
@@ -349,9 +366,16 @@ async fn role_exists(session: &Session, arn: &str) -> Health {
         Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => {
             Health::Failed(format!("role {arn} does not exist"))
         }
-        Err(err) if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Health::Ok,
+        Err(err) if denied(&err) => Health::Ok,
         Err(err) => Health::Failed(format!("role {arn}: GetRole failed: {}", chain(&err))),
     }
+}
+
+/// Whether a call was refused for lack of permission: HTTP 403, or the `AccessDenied` code
+/// (moto answers a cross-account S3 refusal with 400 and that code).
+fn denied<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.raw_response().is_some_and(|r| r.status().as_u16() == 403)
+        || err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("AccessDenied")
 }
 
 /// ListObjectsV2 (one key) under each prefix of the source, through its session.
@@ -373,7 +397,7 @@ async fn bucket_health(session: &Session, source: &SourceConfig) -> Health {
         };
         let message = if err.as_service_error().is_some_and(|e| e.is_no_such_bucket()) {
             format!("bucket {bucket} does not exist")
-        } else if err.raw_response().is_some_and(|r| r.status().as_u16() == 403) {
+        } else if denied(&err) {
             format!("access denied listing s3://{bucket}/{}{via}", rule.prefix)
         } else if err.raw_response().is_some_and(|r| r.status().as_u16() == 404) {
             format!("bucket {bucket} does not exist")

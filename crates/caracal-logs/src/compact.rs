@@ -124,12 +124,12 @@ struct Manifest {
     output: String,
 }
 
-/// Where a simulated crash stops a merge (tests only pass `Some`).
+/// The step after which a simulated crash stops a merge (tests only pass `Some`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
-    AfterManifest,
-    AfterOutput,
-    AfterDeletes,
+    Manifest,
+    Output,
+    Deletes,
 }
 
 /// Compacts and applies retention to every hour partition under `root`.
@@ -332,8 +332,10 @@ fn compact_partition(
         if options.dry_run {
             continue;
         }
-        let manifest =
-            Manifest { inputs: group.iter().map(|f| f.0.clone()).collect(), output: output.clone() };
+        let manifest = Manifest {
+            inputs: group.iter().map(|f| f.0.clone()).collect(),
+            output: output.clone(),
+        };
         // 1. The manifest.
         let manifest_path = dir.join(format!("_compact-{hash}.json"));
         let text = serde_json::to_vec_pretty(&manifest).map_err(|e| CompactError::Manifest {
@@ -341,7 +343,7 @@ fn compact_partition(
             reason: e.to_string(),
         })?;
         write_then_rename(&manifest_path, &text)?;
-        if stop == Some(Stop::AfterManifest) {
+        if stop == Some(Stop::Manifest) {
             return Ok(());
         }
         // 2. The merged file.
@@ -350,14 +352,14 @@ fn compact_partition(
         let rows = merge_files(&inputs, &out_path)?;
         report.rows += rows;
         report.bytes_out += fs::metadata(&out_path).map_err(io(&out_path))?.len();
-        if stop == Some(Stop::AfterOutput) {
+        if stop == Some(Stop::Output) {
             return Ok(());
         }
         // 3. The inputs.
         for input in &inputs {
             remove(input)?;
         }
-        if stop == Some(Stop::AfterDeletes) {
+        if stop == Some(Stop::Deletes) {
             return Ok(());
         }
         // 4. Done.
@@ -476,8 +478,8 @@ pub fn rows_by_table(root: &Path) -> Result<BTreeMap<String, Vec<String>>, Compa
             .map_err(|e| CompactError::Parquet { path: key.clone(), reason: e.to_string() })?;
         let rows = out.entry(parsed.table).or_default();
         for batch in reader {
-            let batch =
-                batch.map_err(|e| CompactError::Parquet { path: key.clone(), reason: e.to_string() })?;
+            let batch = batch
+                .map_err(|e| CompactError::Parquet { path: key.clone(), reason: e.to_string() })?;
             let schema: &Schema = &batch.schema();
             let options = FormatOptions::default();
             // Named time zones need chrono-tz to print; UTC instants print the same bare.
@@ -562,12 +564,12 @@ mod tests {
 
     #[test]
     fn a_crash_between_any_two_steps_is_settled_by_the_next_run_without_doubling() {
-        for stop in [Stop::AfterManifest, Stop::AfterOutput, Stop::AfterDeletes] {
+        for stop in [Stop::Manifest, Stop::Output, Stop::Deletes] {
             let dir = lake();
             let before = rows_by_table(dir.path()).expect("rows");
             let options = CompactOptions::default();
             compact_until(dir.path(), &options, Some(stop)).expect("crashed run");
-            if stop == Stop::AfterOutput {
+            if stop == Stop::Output {
                 // Inputs and output side by side: the state the recovery exists for.
                 assert_eq!(names(dir.path()).len(), 5, "{:?}", names(dir.path()));
             }

@@ -295,7 +295,11 @@ mod tests {
         LakeTable {
             name: "aws_cloudtrail".into(),
             schema: Arc::new(Schema::new(vec![
-                Field::new("p_event_time", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+                Field::new(
+                    "p_event_time",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    false,
+                ),
                 Field::new("p_any_ip_addresses", DataType::List(item), true),
                 Field::new("userIdentity", DataType::Struct(inner), true),
                 Field::new("bytes", DataType::Int64, true),
@@ -324,8 +328,12 @@ mod tests {
     #[test]
     fn ddl_has_partitions_projection_and_location() {
         let text = ddl(&[table()], &options()).expect("ddl");
-        assert!(text.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `caracal`.`aws_cloudtrail` ("));
-        assert!(text.contains("PARTITIONED BY (`year` STRING, `month` STRING, `day` STRING, `hour` STRING)"));
+        assert!(
+            text.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `caracal`.`aws_cloudtrail` (")
+        );
+        assert!(text.contains(
+            "PARTITIONED BY (`year` STRING, `month` STRING, `day` STRING, `hour` STRING)"
+        ));
         assert!(text.contains("LOCATION 's3://lake/prefix/aws_cloudtrail/'"));
         assert!(text.contains("'projection.year.range'='2023,"), "{text}");
         assert!(text.contains(
@@ -339,7 +347,10 @@ mod tests {
         let t = &res["GlueTableAwsCloudtrail"];
         assert_eq!(t["Type"], "AWS::Glue::Table");
         let input = &t["Properties"]["TableInput"];
-        assert_eq!(input["StorageDescriptor"]["Columns"][2]["Type"], "struct<username:string,mfa:boolean>");
+        assert_eq!(
+            input["StorageDescriptor"]["Columns"][2]["Type"],
+            "struct<username:string,mfa:boolean>"
+        );
         assert_eq!(input["PartitionKeys"].as_array().map(Vec::len), Some(4));
         assert_eq!(input["Parameters"]["projection.enabled"], "true");
     }

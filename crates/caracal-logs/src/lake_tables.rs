@@ -176,12 +176,15 @@ pub struct LakeTable {
     pub first_hour: DateTime<Utc>,
 }
 
+/// A file's key and its schema.
+type KeyedSchema = (String, SchemaRef);
+
 /// Builds tables from `(key, schema)` pairs of lake files; keys that are not lake files
 /// are ignored.
 pub fn tables_from_footers(
     files: impl IntoIterator<Item = (String, SchemaRef)>,
 ) -> Result<Vec<LakeTable>, LakeTablesError> {
-    let mut by_table: BTreeMap<String, (Vec<(String, SchemaRef)>, DateTime<Utc>)> = BTreeMap::new();
+    let mut by_table: BTreeMap<String, (Vec<KeyedSchema>, DateTime<Utc>)> = BTreeMap::new();
     for (key, schema) in files {
         let Some(parsed) = LakeKey::parse(&key) else { continue };
         let entry = by_table.entry(parsed.table).or_insert_with(|| (Vec::new(), parsed.hour));

@@ -437,7 +437,8 @@ log_types = ["AWS.CloudTrail"]
         assert!(parse(&bad_arn).expect_err("bad arn").to_string().contains("role_arn"));
         let bad_account = text.replace("account: \"222222222222\"", "account: \"22\"");
         assert!(parse(&bad_account).expect_err("bad account").to_string().contains("12-digit"));
-        let lone_id = text.replace("    role_arn: arn:aws:iam::222222222222:role/path/Reader\n", "");
+        let lone_id =
+            text.replace("    role_arn: arn:aws:iam::222222222222:role/path/Reader\n", "");
         assert!(parse(&lone_id).expect_err("external id").to_string().contains("external_id"));
     }
 

@@ -49,7 +49,11 @@ fn compaction_keeps_every_row_and_leaves_one_file_per_partition() {
         .into_iter()
         .map(|(k, _)| k.rsplit_once('/').map(|(p, _)| p.to_owned()).unwrap_or_default())
         .collect();
-    assert!(files_before > partitions.len() + 10, "{files_before} files in {} partitions", partitions.len());
+    assert!(
+        files_before > partitions.len() + 10,
+        "{files_before} files in {} partitions",
+        partitions.len()
+    );
 
     let dry = compact(dir.path(), &CompactOptions { dry_run: true, ..CompactOptions::default() })
         .expect("dry run");

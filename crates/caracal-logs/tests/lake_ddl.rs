@@ -69,7 +69,11 @@ fn typed_file(root: &Path) {
     tags.append(true).expect("map row");
     let tags = tags.finish();
     let schema = Arc::new(Schema::new(vec![
-        Field::new("p_event_time", DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "p_event_time",
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         Field::new("userIdentity", DataType::Struct(who), true),
         Field::new("resources", resources.data_type().clone(), true),
         Field::new("tags", tags.data_type().clone(), true),
@@ -80,13 +84,17 @@ fn typed_file(root: &Path) {
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(TimestampMicrosecondArray::from(vec![1_709_247_600_000_000]).with_timezone("UTC")),
+            Arc::new(
+                TimestampMicrosecondArray::from(vec![1_709_247_600_000_000]).with_timezone("UTC"),
+            ),
             Arc::new(who_array),
             Arc::new(resources),
             Arc::new(tags),
             Arc::new(Int64Array::from(vec![5])),
             Arc::new(Float64Array::from(vec![0.5])),
-            Arc::new(Decimal128Array::from(vec![1234]).with_precision_and_scale(10, 2).expect("decimal")),
+            Arc::new(
+                Decimal128Array::from(vec![1234]).with_precision_and_scale(10, 2).expect("decimal"),
+            ),
         ],
     )
     .expect("batch");
@@ -219,4 +227,3 @@ fn cloudformation_tables_match_the_ddl_columns() {
         );
     }
 }
-
