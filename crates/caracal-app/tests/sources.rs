@@ -96,9 +96,7 @@ async fn a_cross_account_source_is_read_through_its_role_and_check_names_what_is
         external_id: Some("caracal-test".into()),
     };
     let other = aws.session(Some(&other), Purpose::Scan).await.expect("second account");
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::123456789012:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"caracal-test"}}}}}}]}}"#
-    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"caracal-test"}}}]}"#;
     let clients = other.home();
     clients
         .iam()
