@@ -16,6 +16,10 @@
 //!   delivering the alerts they open.
 //! - Serverless fan-out: [`fanout::scan_targets`] splits a scan into one
 //!   [`fanout::ScanTarget`] per account and region, [`fanout::scan_target`] runs one.
+//! - Lake maintenance: [`lake_ops`] describes a lake's tables as Athena / Glue DDL or
+//!   CloudFormation and compacts a local lake.
+//! - Sources: [`sources`] reads each log source through its own role, records what it
+//!   delivered, and checks its role, bucket and key (`caracal sources list|check`).
 //! - Alerts: [`alerts`] lists, shows and updates them.
 //! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
 //!   changed, coalesces them and rescans and re-evaluates just those.
@@ -36,12 +40,14 @@ pub mod context;
 pub mod detect_sink;
 pub mod error;
 pub mod fanout;
+pub mod lake_ops;
 pub mod logs;
 pub mod organization;
 pub mod outputs;
 pub mod posture;
 pub mod remediation;
 pub mod report;
+pub mod sources;
 pub mod tokens;
 
 pub use crate::{

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use caracal_logs::poll::Message;
-use caracal_logs::s3::{S3Lake, S3Store, SqsQueue, parse_s3_url};
+use caracal_logs::s3::{S3Lake, SqsQueue, parse_s3_url};
 use caracal_logs::{
     Catalog, Discard, EventSink, LakeConfig, LakeWriter, LocalLake, Parser, PollOptions,
     PollOutcome, Processor, Report, Router, SourceInfo, SourcesFile, Tables, parse_notification,
@@ -19,6 +19,7 @@ use tracing::warn;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::outputs::Outputs;
+use crate::sources::SourceStores;
 
 /// How logs are read and where they go.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +38,12 @@ pub struct LogOptions {
     pub rules: Option<RuleSource>,
     /// Events per rule-engine batch (0: the configured `[rules] batch_size`).
     pub batch_size: usize,
+}
+
+impl LogOptions {
+    fn sources_display(&self) -> String {
+        self.sources.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+    }
 }
 
 /// The parsers of one configuration, loaded once: the native parsers, the bundled schemas
@@ -89,15 +96,28 @@ impl LogPipeline {
 
     /// One processor for every object, or with a sources file one per configured prefix.
     pub fn router(&self) -> Result<Router<'_>> {
-        let Some(path) = &self.options.sources else {
+        let Some(sources) = self.sources_file()? else {
             let id = &self.options.source_id;
             return Ok(Processor::new(self.candidates()?, SourceInfo::new(id, id)).into());
         };
         let all = self.all_parsers();
-        let context = format!("loading sources {}", path.display());
-        let sources =
-            SourcesFile::load(path, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))?;
-        Router::from_sources(&sources, &all).map_err(|e| Error::Invalid(format!("{context}: {e}")))
+        Router::from_sources(&sources, &all).map_err(|e| {
+            Error::Invalid(format!("loading sources {}: {e}", self.options.sources_display()))
+        })
+    }
+
+    /// The sources file of the options, checked against this configuration's log types.
+    pub fn sources_file(&self) -> Result<Option<SourcesFile>> {
+        let Some(path) = &self.options.sources else { return Ok(None) };
+        let all = self.all_parsers();
+        SourcesFile::load(path, &all)
+            .map(Some)
+            .map_err(|e| Error::Invalid(format!("loading sources {}: {e}", path.display())))
+    }
+
+    /// The object store reading each source's bucket (through its role, if it has one).
+    async fn object_store(&self, ctx: &Context) -> Result<SourceStores> {
+        SourceStores::open(ctx, self.sources_file()?.as_ref()).await
     }
 
     /// Where events go: the lake, and the rules (compiled here, with the configured
@@ -163,8 +183,14 @@ pub async fn process_paths(
     }
     let mut router = pipeline.router()?;
     let mut report = Report::default();
-    let result = process_all(ctx, paths, &mut router, sink, &mut report).await;
-    let Err(err) = result else { return Ok(report) };
+    let result = process_all(ctx, pipeline, paths, &mut router, sink, &mut report).await;
+    let Err(err) = result else {
+        // Activity is kept per configured source; ad-hoc runs have none to keep.
+        if pipeline.options.sources.is_some() {
+            crate::sources::record(ctx, &report).await;
+        }
+        return Ok(report);
+    };
     if tokio::task::block_in_place(|| sink.flush()).is_ok() {
         return Err(err);
     }
@@ -185,16 +211,21 @@ pub async fn process_paths(
 
 async fn process_all(
     ctx: &Context,
+    pipeline: &LogPipeline,
     paths: &[String],
     router: &mut Router<'_>,
     sink: &mut (dyn EventSink + Send),
     report: &mut Report,
 ) -> Result<()> {
+    let mut store = None;
     for path in paths {
         if let Some(rest) = path.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let store = S3Store::new(ctx.home_clients().await?.s3());
-            let r = caracal_logs::poll::process_prefix(router, &store, bucket, prefix, sink)
+            let store = match &mut store {
+                Some(store) => store,
+                None => store.insert(pipeline.object_store(ctx).await?),
+            };
+            let r = caracal_logs::poll::process_prefix(router, &*store, bucket, prefix, sink)
                 .await
                 .map_err(Error::logs(format!("processing {path}")))?;
             report.merge(r);
@@ -223,12 +254,13 @@ pub async fn poll(
 ) -> Result<PollOutcome> {
     let mut router = pipeline.router()?;
     let clients = ctx.home_clients().await?;
-    let store = S3Store::new(clients.s3());
+    let store = pipeline.object_store(ctx).await?;
     let queue = SqsQueue::new(clients.sqs(), queue_url);
     let outcome = caracal_logs::poll(&mut router, &store, &queue, options, sink)
         .await
         .map_err(Error::logs(format!("polling {queue_url}")))?;
     tokio::task::block_in_place(|| sink.flush()).map_err(Error::logs("writing the data lake"))?;
+    crate::sources::record(ctx, &outcome.report).await;
     Ok(outcome)
 }
 
@@ -266,7 +298,7 @@ pub async fn process_batch(
     sink: &mut (dyn EventSink + Send),
 ) -> Result<BatchOutcome> {
     let mut router = pipeline.router()?;
-    let store = S3Store::new(ctx.home_clients().await?.s3());
+    let store = pipeline.object_store(ctx).await?;
     let mut outcome = BatchOutcome::default();
     for message in messages {
         let objects = match parse_notification(&message.body) {
@@ -319,6 +351,8 @@ pub async fn process_batch(
         for id in outcome.done.drain(..) {
             outcome.failed.push(FailedMessage { id, error: error.clone(), retryable: true });
         }
+    } else {
+        crate::sources::record(ctx, &outcome.report).await;
     }
     Ok(outcome)
 }

@@ -26,6 +26,7 @@
 
 pub mod catalog;
 pub mod classify;
+pub mod compact;
 /// The event types, defined in `caracal-core` (re-exported here for the parsers' paths).
 pub use caracal_core::event::{columns, indicators};
 /// The normalized event, defined in `caracal-core`.
@@ -34,7 +35,9 @@ pub mod event {
 }
 pub mod error;
 mod events;
+pub mod glue;
 pub mod lake;
+pub mod lake_tables;
 pub mod local;
 pub mod matches;
 pub mod normalize;

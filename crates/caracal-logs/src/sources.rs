@@ -13,7 +13,23 @@
 //!         log_types: [AWS.CloudTrail]
 //!       - prefix: vpcflow/
 //!         log_types: [AWS.VPCFlow]
+//!   - id: audit-logs
+//!     name: Audit account logs
+//!     account: "222222222222"
+//!     bucket: audit-logs
+//!     role_arn: arn:aws:iam::222222222222:role/CaracalLogReader
+//!     external_id: caracal
+//!     kms_key: arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab
+//!     expected_interval_minutes: 60
+//!     prefixes:
+//!       - prefix: ""
+//!         log_types: [AWS.CloudTrail]
 //! ```
+//!
+//! A source in another account is read through `role_arn` (with `external_id` when its
+//! trust policy asks for one); `kms_key` names the key its objects are encrypted with, which
+//! that role must be allowed to use. `caracal sources check` verifies each of these, and
+//! `expected_interval_minutes` makes a source that stops delivering show as silent.
 //!
 //! An object is read with the candidates of the longest prefix that matches its key,
 //! among the sources for its bucket, and its events get that source's `p_source_id` and
@@ -47,13 +63,69 @@ pub struct SourcesFile {
 pub struct SourceConfig {
     /// `p_source_id` of its events: a stable name.
     pub id: String,
-    /// `p_source_label` of its events; the id when left out.
-    #[serde(default)]
+    /// `p_source_label` of its events, the name shown for it; the id when left out.
+    #[serde(default, alias = "name")]
     pub label: Option<String>,
+    /// The 12-digit AWS account the bucket lives in, if known.
+    #[serde(default)]
+    pub account: Option<String>,
     /// The S3 bucket the objects are in.
     pub bucket: String,
     /// Key prefixes and the log types each allows; `""` matches every key.
     pub prefixes: Vec<PrefixRule>,
+    /// A role to assume for reading the bucket (a log bucket in another account).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// The KMS key (id or ARN) the objects are encrypted with; the reading role needs
+    /// `kms:Decrypt` on it.
+    #[serde(default)]
+    pub kms_key: Option<String>,
+    /// How often objects normally arrive; longer without one and the source is silent.
+    #[serde(default)]
+    pub expected_interval_minutes: Option<u64>,
+}
+
+impl SourceConfig {
+    /// The name shown for the source: its label, else its id.
+    pub fn name(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Checks the reading settings: a role ARN's shape, an external id only with a role,
+    /// a 12-digit account.
+    fn validate(&self) -> Result<(), String> {
+        if let Some(account) = &self.account
+            && !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("source {:?}: account {account:?} is not a 12-digit id", self.id));
+        }
+        if let Some(arn) = &self.role_arn
+            && role_account(arn).is_none()
+        {
+            return Err(format!(
+                "source {:?}: role_arn {arn:?} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                self.id
+            ));
+        }
+        if self.external_id.is_some() && self.role_arn.is_none() {
+            return Err(format!("source {:?}: external_id is set without role_arn", self.id));
+        }
+        Ok(())
+    }
+}
+
+/// The account id and role name (with its path) of an IAM role ARN.
+pub fn role_account(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let name = resource.strip_prefix("role/")?;
+    let ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    (ok && !name.is_empty()).then_some((account, name))
 }
 
 /// The log types allowed under one key prefix.
@@ -128,6 +200,7 @@ impl SourcesFile {
         };
         let mut seen = std::collections::HashSet::new();
         for source in &file.sources {
+            source.validate().map_err(invalid)?;
             if source.prefixes.is_empty() {
                 return Err(invalid(format!("source {:?} has no prefixes", source.id)));
             }
@@ -344,6 +417,29 @@ log_types = ["AWS.CloudTrail"]
         assert!(parse(&dup).expect_err("duplicate").to_string().contains("twice"));
         let empty = YAML.replace("[AWS.ALB, AWS.S3ServerAccess]", "[]");
         assert!(parse(&empty).expect_err("empty").to_string().contains("no log types"));
+    }
+
+    #[test]
+    fn reading_settings_parse_and_bad_ones_are_named() {
+        let text = YAML.replace(
+            "  - id: other\n",
+            "  - id: other\n    name: Other logs\n    account: \"222222222222\"\n    role_arn: arn:aws:iam::222222222222:role/path/Reader\n    external_id: x\n    kms_key: alias/logs\n    expected_interval_minutes: 15\n",
+        );
+        let file = parse(&text).expect("valid");
+        let other = &file.sources[1];
+        assert_eq!(other.name(), "Other logs");
+        assert_eq!(other.expected_interval_minutes, Some(15));
+        assert_eq!(
+            role_account(other.role_arn.as_deref().expect("role")),
+            Some(("222222222222", "path/Reader"))
+        );
+        let bad_arn = text.replace("arn:aws:iam::222222222222:role/", "arn:aws:iam::2222:role/");
+        assert!(parse(&bad_arn).expect_err("bad arn").to_string().contains("role_arn"));
+        let bad_account = text.replace("account: \"222222222222\"", "account: \"22\"");
+        assert!(parse(&bad_account).expect_err("bad account").to_string().contains("12-digit"));
+        let lone_id =
+            text.replace("    role_arn: arn:aws:iam::222222222222:role/path/Reader\n", "");
+        assert!(parse(&lone_id).expect_err("external id").to_string().contains("external_id"));
     }
 
     #[test]

@@ -39,6 +39,12 @@ enum Command {
     /// Process security logs into normalized events, run rules, open alerts
     #[command(subcommand)]
     Logs(commands::logs::Command),
+    /// Describe the data lake for Athena / Glue; compact it and apply retention
+    #[command(subcommand)]
+    Lake(commands::lake::Command),
+    /// List log sources with what they delivered; check their roles and buckets
+    #[command(subcommand)]
+    Sources(commands::sources::Command),
     /// List, show and triage alerts; retry their deliveries
     #[command(subcommand)]
     Alerts(commands::alerts::Command),
@@ -86,6 +92,8 @@ fn main() -> ExitCode {
             Command::Report(args) => commands::report::run(args, &global).await,
             Command::Remediate(cmd) => commands::remediate::run(cmd, &global).await,
             Command::Logs(cmd) => commands::logs::run(cmd, &global).await,
+            Command::Lake(cmd) => commands::lake::run(cmd, &global).await,
+            Command::Sources(cmd) => commands::sources::run(cmd, &global).await,
             Command::Alerts(cmd) => commands::alerts::run(cmd, &global).await,
             Command::Compliance(cmd) => commands::compliance::run(cmd, &global).await,
             Command::Test(args) => commands::test::run(args, &global).await,

@@ -16,4 +16,4 @@ mod report;
 
 pub use self::decode::decode;
 pub use self::processor::{DEFAULT_MAX_LINE, ObjectInfo, Processor};
-pub use self::report::{KEPT_ERRORS, Report, TypeStats};
+pub use self::report::{KEPT_ERRORS, Report, SourceStats, TypeStats};

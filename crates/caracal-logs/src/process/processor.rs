@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::decode::decode;
-use super::report::{Report, UNCLASSIFIED};
+use super::report::{Report, SourceStats, UNCLASSIFIED};
 use crate::classify::{Classified, Classifier};
 use crate::error::{Error, RecordError, RejectCode};
 use crate::event::{Origin, RowIdBlock, RowIds};
@@ -139,7 +139,16 @@ impl<'p> Processor<'p> {
         for (code, count) in std::mem::take(&mut run.rejected) {
             RecordsRejected { object: run.object, code, count }.emit();
         }
-        let report = run.report;
+        let mut report = run.report;
+        report.by_source.insert(
+            run.proc.source.id.to_string(),
+            SourceStats {
+                objects: 1,
+                events: report.events,
+                errors: report.errors,
+                last_object: Some(object.name.clone()),
+            },
+        );
         ObjectProcessed {
             object: &object.name,
             records: report.records,

@@ -20,6 +20,19 @@ pub struct TypeStats {
     pub bytes: u64,
 }
 
+/// Counts for one source (`p_source_id`), with the last object read from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStats {
+    /// Objects read.
+    pub objects: u64,
+    /// Events produced.
+    pub events: u64,
+    /// Records rejected.
+    pub errors: u64,
+    /// The object read last.
+    pub last_object: Option<String>,
+}
+
 /// What reading one or more objects produced. `events + errors == records` always.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -45,6 +58,9 @@ pub struct Report {
     /// `(unclassified)` in `by_type`), so a source sending a format it was not set up for
     /// shows.
     pub unclassified: BTreeMap<String, u64>,
+    /// Per `p_source_id`: objects, events, errors and the last object (what
+    /// `caracal sources` shows for a source).
+    pub by_source: BTreeMap<String, SourceStats>,
 }
 
 impl Report {
@@ -85,6 +101,15 @@ impl Report {
         }
         for (source, n) in other.unclassified {
             *self.unclassified.entry(source).or_default() += n;
+        }
+        for (source, v) in other.by_source {
+            let s = self.by_source.entry(source).or_default();
+            s.objects += v.objects;
+            s.events += v.events;
+            s.errors += v.errors;
+            if v.last_object.is_some() {
+                s.last_object = v.last_object;
+            }
         }
         let room = KEPT_ERRORS.saturating_sub(self.first_errors.len());
         self.first_errors.extend(other.first_errors.into_iter().take(room));

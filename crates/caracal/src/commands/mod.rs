@@ -9,6 +9,7 @@ pub mod compliance;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod lake;
 pub mod logs;
 pub mod query;
 pub mod remediate;
@@ -16,6 +17,7 @@ pub mod report;
 pub mod scan;
 pub mod search;
 pub mod serve;
+pub mod sources;
 pub mod test;
 pub mod token;
 
