@@ -77,7 +77,7 @@ fn make_lake(root: &Path, bytes: u64) {
             r["requestID"] = Value::from(format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
             r["sourceIPAddress"] =
                 Value::from(format!("10.{}.{}.{}", (i >> 16) % 256, (i >> 8) % 256, i % 256));
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 r["errorCode"] = Value::from("AccessDenied");
             }
             chunk.extend_from_slice(r.to_string().as_bytes());
@@ -86,11 +86,11 @@ fn make_lake(root: &Path, bytes: u64) {
         }
         let mut events: Vec<Event> = Vec::new();
         let object = ObjectInfo { name: "bench".into(), reference_time: Utc::now() };
-        processor.process(&object, &chunk, &mut events).expect("process");
+        processor.process(&object, chunk.as_slice(), &mut events).expect("process");
         for e in events {
             lake.accept(e).expect("accept");
         }
-        if i % 1_000_000 == 0 {
+        if i.is_multiple_of(1_000_000) {
             lake.flush().expect("flush");
             written = size(root);
             eprintln!("lake: {i} events, {} MB", written >> 20);

@@ -86,9 +86,9 @@ pub async fn search(lake: &Lake, value: &str, limit: usize) -> Result<Found, Err
     for batch in &counts {
         let types = text(batch, 0)?;
         let n = batch.column(1).as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>();
-        for row in 0..batch.num_rows() {
+        for (row, log_type) in types.iter().enumerate().take(batch.num_rows()) {
             let count = n.map_or(0, |n| n.value(row));
-            found.counts.insert(types[row].clone(), u64::try_from(count).unwrap_or(0));
+            found.counts.insert(log_type.clone(), u64::try_from(count).unwrap_or(0));
         }
     }
     let first = rows
