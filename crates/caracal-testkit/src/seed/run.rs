@@ -39,6 +39,12 @@ pub async fn seed(session: &Session, scale: u32) -> Result<Manifest, SeedError> 
 
 /// Seeds `scale` units of `mix` into the account behind `session`, in its home region.
 pub async fn seed_mix(session: &Session, scale: u32, mix: Mix) -> Result<Manifest, SeedError> {
+    // Boxed: the seeding future holds dozens of SDK calls; inline, its state lands on the
+    // caller's stack (a test thread's 2 MiB in a debug build) and overflowed it.
+    Box::pin(seed_all(session, scale, mix)).await
+}
+
+async fn seed_all(session: &Session, scale: u32, mix: Mix) -> Result<Manifest, SeedError> {
     let endpoint = session.aws().endpoint_url().map(str::to_owned);
     let loopback = endpoint
         .as_deref()
@@ -60,7 +66,7 @@ pub async fn seed_mix(session: &Session, scale: u32, mix: Mix) -> Result<Manifes
     };
 
     let units: Vec<Unit> = stream::iter(0..scale)
-        .map(|i| seed_unit(&clients, session.account_id(), i, mix))
+        .map(|i| Box::pin(seed_unit(&clients, session.account_id(), i, mix)))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -88,8 +94,8 @@ pub async fn seed_mix(session: &Session, scale: u32, mix: Mix) -> Result<Manifes
         manifest.queues.extend(unit.queues);
         manifest.resources.extend(unit.resources);
     }
-    manifest.trails.push(account::seed(&clients, &manifest.config_recorder).await?);
-    manifest.resources.extend(posture_account::seed(&clients).await?);
+    manifest.trails.push(Box::pin(account::seed(&clients, &manifest.config_recorder)).await?);
+    manifest.resources.extend(Box::pin(posture_account::seed(&clients)).await?);
     manifest.seconds = started.elapsed().as_secs_f64();
     info!(scale, resources = manifest.resource_count(), "Seeded account.");
     Ok(manifest)
