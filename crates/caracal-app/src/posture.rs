@@ -250,7 +250,12 @@ async fn prune_history(ctx: &Context) -> Result<()> {
     if days == 0 {
         return Ok(());
     }
-    let before = Utc::now() - chrono::Duration::days(i64::from(days));
+    // A horizon before the representable past keeps everything.
+    let Some(before) = chrono::Duration::try_days(i64::from(days))
+        .and_then(|age| Utc::now().checked_sub_signed(age))
+    else {
+        return Ok(());
+    };
     let store = ctx.store().await?;
     let pruned = store
         .compliance()

@@ -296,8 +296,11 @@ pub async fn list(ctx: &Context, sources: &SourcesFile) -> Result<Vec<SourceStat
     for source in &sources.sources {
         let activity = activity(store.kv(), &source.id, now).await?;
         let silent = source.expected_interval_minutes.is_some_and(|minutes| {
-            let limit = chrono::Duration::minutes(i64::try_from(minutes).unwrap_or(i64::MAX / 120));
-            activity.last_object.as_ref().is_none_or(|last| now - last.at > limit)
+            // An interval too large to represent can never have elapsed.
+            let limit = i64::try_from(minutes).ok().and_then(chrono::Duration::try_minutes);
+            limit.is_some_and(|limit| {
+                activity.last_object.as_ref().is_none_or(|last| now - last.at > limit)
+            })
         });
         out.push(SourceStatus {
             id: source.id.clone(),

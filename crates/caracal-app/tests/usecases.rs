@@ -305,7 +305,8 @@ async fn a_posture_join_rule_fires_only_where_the_scanned_store_says_the_resourc
     .await
     .expect("processed");
 
-    let alerts = store.alerts().list_recent(100).await.expect("alerts");
+    // The scan also raises one policy alert per failing resource: read them all.
+    let alerts = store.alerts().list_recent(10_000).await.expect("alerts");
     let joined: Vec<_> = alerts
         .iter()
         .filter(|a| a.rule_id == "AWS.CloudTrail.IngressOnFailingSecurityGroup")

@@ -42,8 +42,8 @@ pub(crate) fn is_throttle(response: &HttpResponse) -> bool {
     )
 }
 
-/// HTTP 429, or an error status whose code (in `x-amzn-ErrorType`, a JSON `__type` or
-/// `code`, or an XML `<Code>`) is a throttling code.
+/// HTTP 429, or an error status whose code (in `x-amzn-ErrorType`, a JSON or CBOR
+/// `__type`, a JSON `code`, or an XML `<Code>`) is a throttling code.
 fn answer_is_throttle(status: u16, error_type: Option<&str>, body: &[u8]) -> bool {
     if status == 429 {
         return true;
@@ -58,12 +58,28 @@ fn answer_is_throttle(status: u16, error_type: Option<&str>, body: &[u8]) -> boo
             return true;
         }
     }
+    if cbor_error_type(body).is_some_and(|t| code_is(t.rsplit('#').next().unwrap_or(t))) {
+        return true;
+    }
     let text = String::from_utf8_lossy(body);
     THROTTLE_CODES.iter().any(|code| {
         text.contains(&format!("<Code>{code}</Code>"))
             || text.contains(&format!("\"{code}\""))
             || text.contains(&format!("#{code}\""))
     })
+}
+
+/// The `__type` of a Smithy RPC v2 CBOR error body (CloudWatch speaks it): the text string
+/// right after the key `__type`. Only the short (< 256 bytes) text headers errors use.
+fn cbor_error_type(body: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\x66__type";
+    let at = body.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let (start, len) = match *body.get(at)? {
+        h @ 0x60..=0x77 => (at + 1, usize::from(h - 0x60)),
+        0x78 => (at + 2, usize::from(*body.get(at + 1)?)),
+        _ => return None,
+    };
+    std::str::from_utf8(body.get(start..start + len)?).ok()
 }
 
 /// Retries a failed call only when AWS answered it with a throttling error; forbids every
@@ -118,5 +134,16 @@ mod tests {
         assert!(!answer_is_throttle(400, None, b"<Error><Code>AccessDenied</Code></Error>"));
         assert!(!answer_is_throttle(200, None, br#"{"Throttling":"Throttling"}"#));
         assert!(!answer_is_throttle(500, None, b"<Error><Code>InternalError</Code></Error>"));
+        // CBOR: {"__type": "ThrottlingException"} and the shape-id form.
+        let mut cbor = b"\xa1\x66__type\x73".to_vec();
+        cbor.extend_from_slice(b"ThrottlingException");
+        assert!(answer_is_throttle(400, None, &cbor));
+        let mut shape = b"\xa1\x66__type\x78\x25".to_vec();
+        shape.extend_from_slice(b"com.amazonaws.cloudwatch#Throttling00");
+        assert!(!answer_is_throttle(400, None, &shape));
+        let mut shape = b"\xa1\x66__type\x78\x23".to_vec();
+        shape.extend_from_slice(b"com.amazonaws.cloudwatch#Throttling");
+        assert!(answer_is_throttle(400, None, &shape));
+        assert!(!answer_is_throttle(400, None, b"\xa1\x66__type\x78\xff"));
     }
 }

@@ -7,17 +7,19 @@ pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: i64 =
-        number.parse().map_err(|_| format!("{text:?}: expected RFC 3339 or an age like 7d"))?;
+    let bad = || format!("{text:?}: expected RFC 3339 or an age like 7d");
+    let unit_at = text.char_indices().last().map_or(0, |(i, _)| i);
+    let (number, unit) = text.split_at(unit_at);
+    let n: i64 = number.parse().map_err(|_| bad())?;
     let age = match unit {
-        "s" => chrono::Duration::seconds(n),
-        "m" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
+        "s" => chrono::Duration::try_seconds(n),
+        "m" => chrono::Duration::try_minutes(n),
+        "h" => chrono::Duration::try_hours(n),
+        "d" => chrono::Duration::try_days(n),
         _ => return Err(format!("{text:?}: the age unit is s, m, h or d")),
     };
-    Ok(Utc::now() - age)
+    age.and_then(|age| Utc::now().checked_sub_signed(age))
+        .ok_or_else(|| format!("{text:?}: the age is out of range"))
 }
 
 #[cfg(test)]
@@ -31,5 +33,11 @@ mod tests {
         assert!((chrono::Utc::now() - week).num_days() == 7);
         assert!(parse_since("7w").is_err());
         assert!(parse_since("soon").is_err());
+        // Input from the network: multi-byte characters and huge ages are errors, not panics.
+        assert!(parse_since("\u{80}").is_err());
+        assert!(parse_since("7\u{e9}").is_err());
+        assert!(parse_since("9223372036854775807d").is_err());
+        assert!(parse_since("-9223372036854775808s").is_err());
+        assert!(parse_since("").is_err());
     }
 }

@@ -96,7 +96,8 @@ fn place_arn(resource_id: &str) -> Option<PlacedId> {
         .map(|(_, c, n)| (c, n))?;
     let region = match (c.listing_scope(), region.is_empty()) {
         (ListingScope::Regional, false) | (ListingScope::AccountWide, _) => region,
-        (ListingScope::Global, true) => GLOBAL_REGION,
+        // Most global ARNs have no region; CloudFront-scope web ACLs name us-east-1.
+        (ListingScope::Global, _) => GLOBAL_REGION,
         _ => return None,
     };
     Some(PlacedId {

@@ -29,6 +29,14 @@ fn masks() -> Vec<(Regex, &'static str)> {
     [
         // RFC 3339 times (and Lambda's `+0000`), with or without fractions.
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})", "<time>"),
+        // Automated RDS snapshots are named after their instance and creation minute.
+        (r"(\brds:[a-z0-9-]+?)-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}\b", "$1-<minute>"),
+        // Load balancer and listener ids in ELBv2 ARNs.
+        (r"/(app|net)/([a-z0-9-]+)/[0-9a-f]{16}(/[0-9a-f]{16})?\b", "/$1/$2/<elb-id>"),
+        // GuardDuty detector ids.
+        (r"\b[0-9a-f]{32}\b", "<hex-id>"),
+        // Certificate serial numbers.
+        (r"^\d{30,}$", "<serial>"),
         // Secrets Manager's random ARN suffix.
         (r"(:secret:.+)-[A-Za-z0-9]{6}$", "$1-<suffix>"),
         // The emulator's address and port (queue URLs).

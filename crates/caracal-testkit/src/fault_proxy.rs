@@ -250,6 +250,9 @@ impl Request {
         if self.header("x-amz-target").is_some() {
             return Protocol::Json;
         }
+        if self.header("smithy-protocol") == Some("rpc-v2-cbor") {
+            return Protocol::Cbor;
+        }
         match self.service() {
             Some("s3" | "s3control") => Protocol::S3,
             Some("ec2") => Protocol::Ec2,
@@ -266,6 +269,8 @@ impl Request {
 enum Protocol {
     /// awsJson 1.0 / 1.1 (`X-Amz-Target`).
     Json,
+    /// Smithy RPC v2 CBOR (CloudWatch): a CBOR map with `__type`.
+    Cbor,
     /// REST-JSON: the error code travels in `x-amzn-ErrorType`.
     RestJson,
     /// REST-XML (S3, S3 Control).
@@ -499,11 +504,43 @@ fn response_with(status: u16, content_type: &str, extra: &[(&str, &str)], body: 
     out
 }
 
+/// `{"__type": code, "message": message}` in CBOR (definite-length text strings).
+fn cbor_error(code: &str, message: &str) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        match s.len() {
+            n @ 0..24 => out.push(0x60 | n as u8),
+            n @ 24..256 => out.extend_from_slice(&[0x78, n as u8]),
+            n => {
+                out.push(0x79);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut out = vec![0xa2];
+    for s in ["__type", code, "message", message] {
+        text(&mut out, s);
+    }
+    out
+}
+
 fn fault_response(fault: &Fault, protocol: Protocol) -> Vec<u8> {
     const JSON: &str = "application/x-amz-json-1.1";
+    const CBOR: &str = "application/cbor";
+    const RPC_V2: &[(&str, &str)] = &[("smithy-protocol", "rpc-v2-cbor")];
     match (fault, protocol) {
         (Fault::EmptyOk, Protocol::Json | Protocol::RestJson) => simple_response(200, JSON, b""),
+        (Fault::EmptyOk, Protocol::Cbor) => response_with(200, CBOR, RPC_V2, b""),
         (Fault::EmptyOk, _) => simple_response(200, "text/xml", b""),
+        (Fault::ServerError, Protocol::Cbor) => response_with(
+            500,
+            CBOR,
+            RPC_V2,
+            &cbor_error("InternalFailure", "injected by the fault proxy"),
+        ),
+        (Fault::Throttling, Protocol::Cbor) => {
+            response_with(400, CBOR, RPC_V2, &cbor_error("ThrottlingException", "Rate exceeded"))
+        }
         (Fault::ServerError, Protocol::Json) => simple_response(
             500,
             JSON,
@@ -633,6 +670,15 @@ mod tests {
         assert!(matches!(kind("s3"), (_, Protocol::S3)));
         assert!(matches!(kind("lambda"), (_, Protocol::RestJson)));
         assert!(matches!(kind("iam"), (_, Protocol::Query)));
+        let cw = request(
+            "/service/GraniteServiceVersion20100801/operation/DescribeAlarms",
+            &[("smithy-protocol", "rpc-v2-cbor")],
+            "",
+        );
+        assert!(matches!(cw.protocol(), Protocol::Cbor));
+        let cbor = fault_response(&Fault::Throttling, Protocol::Cbor);
+        let want = b"\x66__type\x73ThrottlingException";
+        assert!(cbor.windows(want.len()).any(|w| w == want));
         let ec2 = String::from_utf8_lossy(&fault_response(&Fault::Throttling, Protocol::Ec2))
             .into_owned();
         assert!(ec2.contains("<Errors><Error><Code>RequestLimitExceeded"), "{ec2}");

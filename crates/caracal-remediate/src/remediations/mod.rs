@@ -34,9 +34,7 @@ mod iam_detach_user_admin_policy;
 mod iam_set_password_policy;
 mod kms_enable_key_rotation;
 mod lambda_remove_public_permissions;
-mod rds_disable_public_access;
-mod rds_enable_auto_minor_version_upgrade;
-mod rds_enable_deletion_protection;
+mod rds_instance_settings;
 mod s3_block_account_public_access;
 mod s3_block_bucket_public_access;
 mod s3_enable_bucket_access_logging;
@@ -68,9 +66,9 @@ pub static REMEDIATIONS: &[&dyn Remediation] = &[
     &iam_set_password_policy::SetPasswordPolicy,
     &kms_enable_key_rotation::EnableKeyRotation,
     &lambda_remove_public_permissions::RemovePublicPermissions,
-    &rds_disable_public_access::DisablePublicAccess,
-    &rds_enable_auto_minor_version_upgrade::EnableAutoMinorVersionUpgrade,
-    &rds_enable_deletion_protection::EnableDeletionProtection,
+    &rds_instance_settings::SetInstance::<rds_instance_settings::PubliclyAccessible>::NEW,
+    &rds_instance_settings::SetInstance::<rds_instance_settings::AutoMinorVersionUpgrade>::NEW,
+    &rds_instance_settings::SetInstance::<rds_instance_settings::DeletionProtection>::NEW,
     &s3_block_account_public_access::BlockAccountPublicAccess,
     &s3_block_bucket_public_access::BlockBucketPublicAccess,
     &s3_enable_bucket_access_logging::EnableBucketAccessLogging,

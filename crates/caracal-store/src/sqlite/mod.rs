@@ -199,7 +199,7 @@ impl Inner {
         let mut conn = connect(&path, false)?;
         // Reading the journal mode is the first read of the header: a file that is not a
         // database fails here with SQLITE_NOTADB.
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode = wal_mode(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode.");
         }
@@ -207,6 +207,23 @@ impl Inner {
         quick_check(&conn)?;
         migrate(&mut conn, &path)?;
         Ok(Self { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+    }
+}
+
+/// `PRAGMA journal_mode = WAL`, retried while another process holds the lock: switching
+/// modes takes an exclusive lock without going through the busy handler, so two processes
+/// opening a fresh file at once would otherwise see "database is locked".
+fn wal_mode(conn: &Connection) -> FResult<String> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::DatabaseBusy && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 
