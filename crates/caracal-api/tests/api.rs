@@ -137,7 +137,9 @@ async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
     assert_eq!(status, StatusCode::OK);
     assert!(overview["by_policy"]["AWS.EC2.SecurityGroup.NoOpenSSH"]["fail"].as_u64() >= Some(1));
     assert!(
-        overview["by_control"].as_object().is_some_and(|c| c.keys().any(|k| k.starts_with("CIS ")))
+        overview["by_control"]
+            .as_object()
+            .is_some_and(|c| c.keys().any(|k| k.starts_with("CIS-AWS-3.0 ")))
     );
     assert!(overview["by_resource_type"]["AWS.EC2.SecurityGroup"]["fail"].as_u64() >= Some(1));
 

@@ -9,6 +9,8 @@
 //! Each prints events/s of both and the ratio typed/json (target >= 0.8x), the fastest of
 //! 9 alternating runs so that load elsewhere on a shared machine hits both.
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +26,6 @@ use chrono::Utc;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use serde_json::Value;
 
 /// Keeps only the byte count.
 struct Counting(usize);
@@ -41,55 +42,6 @@ fn events(bytes: &[u8]) -> Vec<Event> {
     let mut p = Processor::new(PARSERS.to_vec(), SourceInfo::new("bench", "bench"));
     let object = ObjectInfo { name: "bench".into(), reference_time: Utc::now() };
     p.process(&object, bytes, &mut out).expect("a Vec sink never fails");
-    out
-}
-
-/// About 8 MB of CloudTrail JSON lines from the stratus-red-team samples.
-fn cloudtrail_lines() -> Vec<u8> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/AWS.CloudTrail");
-    let mut records = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("data dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().contains("stratus_"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let v: Value = serde_json::from_slice(&std::fs::read(path).expect("sample")).expect("json");
-        records
-            .extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|r| r.to_string()));
-    }
-    let mut out = Vec::new();
-    while out.len() < 8 << 20 {
-        for r in &records {
-            out.extend_from_slice(r.as_bytes());
-            out.push(b'\n');
-        }
-    }
-    out
-}
-
-/// About 8 MB of default-format (v2) VPC flow lines.
-fn vpc_flow_lines() -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i: u64 = 0;
-    while out.len() < 8 << 20 {
-        let line = format!(
-            "2 123456789010 eni-1235b8ca123456789 172.31.{}.{} 10.0.{}.{} {} 443 6 {} {} {} {} ACCEPT OK\n",
-            i % 200,
-            i % 251,
-            i % 7,
-            i % 97,
-            1024 + i % 60000,
-            i % 50 + 1,
-            (i % 50 + 1) * 512,
-            1_700_000_000 + i,
-            1_700_000_060 + i
-        );
-        out.extend_from_slice(line.as_bytes());
-        i += 1;
-    }
     out
 }
 
@@ -185,7 +137,7 @@ fn encode(schema: &Arc<Schema>, batches: &[RecordBatch]) -> Vec<u8> {
 
 fn main() {
     for (name, bytes) in
-        [("aws_cloudtrail", cloudtrail_lines()), ("aws_vpc_flow", vpc_flow_lines())]
+        [("aws_cloudtrail", common::cloudtrail_lines()), ("aws_vpc_flow", common::vpc_flow_lines())]
     {
         let events = events(&bytes);
         let n = events.len() as f64;

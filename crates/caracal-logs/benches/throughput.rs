@@ -29,6 +29,8 @@
 //! are inline arrays from per-reader blocks, one `Origin` is shared per parser, lines are
 //! parsed in place in the reader's buffer and the parse time is read once per 256 events.
 
+mod common;
+
 use std::hint::black_box;
 
 use caracal_logs::{
@@ -37,54 +39,6 @@ use caracal_logs::{
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
-
-/// About 8 MB of CloudTrail JSON lines, made from the stratus-red-team samples.
-fn cloudtrail_lines() -> Vec<u8> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/AWS.CloudTrail");
-    let mut records = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("data dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
-    paths.sort();
-    for path in paths.iter().filter(|p| p.to_string_lossy().contains("stratus_")) {
-        let v: Value = serde_json::from_slice(&std::fs::read(path).expect("sample")).expect("json");
-        records
-            .extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|r| r.to_string()));
-    }
-    let mut out = Vec::new();
-    while out.len() < 8 << 20 {
-        for r in &records {
-            out.extend_from_slice(r.as_bytes());
-            out.push(b'\n');
-        }
-    }
-    out
-}
-
-/// About 8 MB of default-format (v2) VPC flow lines.
-fn vpc_flow_lines() -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut i: u64 = 0;
-    while out.len() < 8 << 20 {
-        let line = format!(
-            "2 123456789010 eni-1235b8ca123456789 172.31.{}.{} 10.0.{}.{} {} 443 6 {} {} {} {} ACCEPT OK\n",
-            i % 200,
-            i % 251,
-            i % 7,
-            i % 97,
-            1024 + i % 60000,
-            i % 50 + 1,
-            (i % 50 + 1) * 512,
-            1_700_000_000 + i,
-            1_700_000_060 + i
-        );
-        out.extend_from_slice(line.as_bytes());
-        i += 1;
-    }
-    out
-}
 
 fn count_lines(bytes: &[u8]) -> u64 {
     bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() as u64
@@ -125,7 +79,7 @@ fn line_split_baseline(bytes: &[u8]) -> u64 {
 
 /// CloudTrail parse + normalize vs. a bare serde_json parse of the same bytes.
 fn cloudtrail(c: &mut Criterion) {
-    let bytes = cloudtrail_lines();
+    let bytes = common::cloudtrail_lines();
     let mut group = c.benchmark_group("caracal_logs::parsers::aws_cloudtrail");
     group.throughput(Throughput::Elements(count_lines(&bytes)));
     group.bench_function("baseline/serde_json", |b| {
@@ -137,7 +91,7 @@ fn cloudtrail(c: &mut Criterion) {
 
 /// VPC Flow parse + normalize vs. a bare line split of the same bytes.
 fn vpc_flow(c: &mut Criterion) {
-    let bytes = vpc_flow_lines();
+    let bytes = common::vpc_flow_lines();
     let mut group = c.benchmark_group("caracal_logs::parsers::aws_vpc_flow");
     group.throughput(Throughput::Elements(count_lines(&bytes)));
     group.bench_function("baseline/line_split", |b| {
@@ -171,8 +125,8 @@ fn interleaved_ratio(name: &str, bytes: &[u8], baseline: fn(&[u8]) -> u64) {
 }
 
 fn ratios(_: &mut Criterion) {
-    interleaved_ratio("aws_cloudtrail", &cloudtrail_lines(), serde_json_baseline);
-    interleaved_ratio("aws_vpc_flow", &vpc_flow_lines(), line_split_baseline);
+    interleaved_ratio("aws_cloudtrail", &common::cloudtrail_lines(), serde_json_baseline);
+    interleaved_ratio("aws_vpc_flow", &common::vpc_flow_lines(), line_split_baseline);
 }
 
 fn bench_schema(file: &str) -> CustomParser {
@@ -186,8 +140,8 @@ fn bench_schema(file: &str) -> CustomParser {
 fn schema_vs_native(_: &mut Criterion) {
     let catalog = Catalog::new(Vec::new()).expect("bundled schemas load");
     for (name, bytes, native, file) in [
-        ("aws_cloudtrail", cloudtrail_lines(), "AWS.CloudTrail", "cloudtrail.yml"),
-        ("aws_vpc_flow", vpc_flow_lines(), "AWS.VPCFlow", "vpcflow.yml"),
+        ("aws_cloudtrail", common::cloudtrail_lines(), "AWS.CloudTrail", "cloudtrail.yml"),
+        ("aws_vpc_flow", common::vpc_flow_lines(), "AWS.VPCFlow", "vpcflow.yml"),
     ] {
         let schema = bench_schema(file);
         let native = PARSERS.iter().copied().find(|p| p.log_type() == native).expect("native");

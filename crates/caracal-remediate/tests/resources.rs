@@ -220,3 +220,73 @@ async fn log_retention_snapshot_and_account_block_are_fixed_once() {
         (Some(true), Some(true), Some(true), Some(true))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_rds_snapshot_is_unshared_and_a_suspended_detector_enabled() {
+    let h = Harness::start().await;
+    let c = h.clients();
+    let seeded = |kind: &str, misconfigured: bool| {
+        h.manifest
+            .resources
+            .iter()
+            .find(|r| r.resource_type == kind && r.misconfigured == misconfigured)
+            .unwrap_or_else(|| panic!("the seeder made a {kind} (misconfigured: {misconfigured})"))
+    };
+
+    // Restorable by anyone; an account it is shared with by id keeps its access.
+    let snapshot = seeded("AWS.RDS.Snapshot", true);
+    let rds = c.rds();
+    rds.modify_db_snapshot_attribute()
+        .db_snapshot_identifier(&snapshot.name)
+        .attribute_name("restore")
+        .values_to_add("210987654321")
+        .send()
+        .await
+        .unwrap();
+    let restore = || async {
+        let out = rds
+            .describe_db_snapshot_attributes()
+            .db_snapshot_identifier(&snapshot.name)
+            .send()
+            .await
+            .unwrap();
+        let mut values: Vec<String> = out
+            .db_snapshot_attributes_result
+            .and_then(|r| r.db_snapshot_attributes)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|a| a.attribute_values.unwrap_or_default())
+            .collect();
+        values.sort();
+        values
+    };
+    assert_eq!(restore().await, ["210987654321", "all"]);
+    h.fix(&snapshot.id, "AWS.RDS.MakeSnapshotPrivate", &[], |plan| {
+        assert_eq!(actions(plan), ["rds:ModifyDBSnapshotAttribute"]);
+        assert_eq!(plan.calls[0].params["ValuesToRemove"], json!(["all"]));
+        assert_eq!(plan.changes[0].after, json!(["210987654321"]));
+    })
+    .await;
+    assert_eq!(restore().await, ["210987654321"]);
+    let private = seeded("AWS.RDS.Snapshot", false);
+    let req = h.request(&private.id, "AWS.RDS.MakeSnapshotPrivate", &[]);
+    assert!(h.exec.plan(&req).await.unwrap().is_noop());
+
+    // The seeded detector is on: plan nothing; suspend it and the fix turns it back on.
+    let detector = seeded("AWS.GuardDuty.Detector", false);
+    let req = h.request(&detector.id, "AWS.GuardDuty.EnableDetector", &[]);
+    assert!(h.exec.plan(&req).await.unwrap().is_noop());
+    let gd = c.guardduty();
+    gd.update_detector().detector_id(&detector.name).enable(false).send().await.unwrap();
+    let status = || async {
+        let out = gd.get_detector().detector_id(&detector.name).send().await.unwrap();
+        out.status.map(|s| s.as_str().to_owned())
+    };
+    assert_eq!(status().await.as_deref(), Some("DISABLED"));
+    h.fix(&detector.id, "AWS.GuardDuty.EnableDetector", &[], |plan| {
+        assert_eq!(actions(plan), ["guardduty:UpdateDetector"]);
+        assert_eq!(plan.calls[0].params["Enable"], true);
+    })
+    .await;
+    assert_eq!(status().await.as_deref(), Some("ENABLED"));
+}

@@ -189,6 +189,7 @@ async fn deployed_store() -> (Arc<dyn Store>, Emulator) {
 
 #[path = "../../../caracal-store/tests/stores/conformance.rs"]
 #[allow(dead_code)]
+#[macro_use]
 mod conformance;
 
 /// Every case of the store's conformance suite on freshly deployed tables.
@@ -206,31 +207,4 @@ macro_rules! conformance_on_deployed_tables {
     };
 }
 
-conformance_on_deployed_tables!(
-    put_batch_reports_created_then_unchanged_then_modified,
-    retried_batch_writes_no_duplicate_history,
-    repeated_id_in_one_batch_counts_once_and_last_wins,
-    deleted_resources_leave_get_but_stay_readable,
-    deleted_resource_that_reappears_is_created_again,
-    writes_never_move_a_resource_back_in_time,
-    list_pages_through_every_filter_once_each,
-    list_pages_stay_stable_while_other_resources_are_written,
-    a_page_token_from_elsewhere_is_refused,
-    ids_in_scope_are_the_live_ids_of_one_scope,
-    compliance_keeps_the_last_verdict_per_resource_and_policy,
-    every_status_change_is_one_transition_with_its_cause,
-    a_snapshot_with_an_envelope_key_among_its_attributes_is_refused,
-    overviews_count_verdicts_and_keep_suppressed_out_of_fail,
-    deleting_a_resources_findings_leaves_others,
-    alerts_upsert_by_id_and_list_newest_first,
-    alerts_write_only_on_the_expected_revision,
-    matches_within_the_window_share_one_alert,
-    a_match_after_the_window_opens_a_new_alert,
-    the_threshold_is_reached_once_per_window,
-    matches_counted_together_cross_the_threshold_once,
-    audit_appends_once_and_lists_newest_first,
-    kv_strings_put_get_replace_and_delete,
-    kv_expired_keys_read_as_absent,
-    kv_counters_add_up_and_reset,
-    kv_sets_add_and_remove_members,
-);
+with_every_case!(conformance_on_deployed_tables);

@@ -28,6 +28,7 @@ mod ec2_make_volume_snapshots_private;
 mod ec2_require_imdsv2;
 mod ec2_revoke_world_admin_ingress;
 mod ec2_stop_instance;
+mod guardduty_enable_detector;
 mod iam_deactivate_unused_access_keys;
 mod iam_delete_unused_login_profile;
 mod iam_detach_user_admin_policy;
@@ -35,6 +36,7 @@ mod iam_set_password_policy;
 mod kms_enable_key_rotation;
 mod lambda_remove_public_permissions;
 mod rds_instance_settings;
+mod rds_make_snapshot_private;
 mod s3_block_account_public_access;
 mod s3_block_bucket_public_access;
 mod s3_enable_bucket_access_logging;
@@ -60,6 +62,7 @@ pub static REMEDIATIONS: &[&dyn Remediation] = &[
     &ec2_require_imdsv2::RequireImdsV2,
     &ec2_revoke_world_admin_ingress::RevokeWorldAdminIngress,
     &ec2_stop_instance::StopInstance,
+    &guardduty_enable_detector::EnableDetector,
     &iam_deactivate_unused_access_keys::DeactivateUnusedAccessKeys,
     &iam_delete_unused_login_profile::DeleteUnusedLoginProfile,
     &iam_detach_user_admin_policy::DetachUserAdminPolicy,
@@ -69,6 +72,7 @@ pub static REMEDIATIONS: &[&dyn Remediation] = &[
     &rds_instance_settings::SetInstance::<rds_instance_settings::PubliclyAccessible>::NEW,
     &rds_instance_settings::SetInstance::<rds_instance_settings::AutoMinorVersionUpgrade>::NEW,
     &rds_instance_settings::SetInstance::<rds_instance_settings::DeletionProtection>::NEW,
+    &rds_make_snapshot_private::MakeSnapshotPrivate,
     &s3_block_account_public_access::BlockAccountPublicAccess,
     &s3_block_bucket_public_access::BlockBucketPublicAccess,
     &s3_enable_bucket_access_logging::EnableBucketAccessLogging,
