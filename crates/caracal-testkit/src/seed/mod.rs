@@ -18,15 +18,15 @@
 //! | DynamoDB table | `table` | no point-in-time recovery |
 //! | Lambda functions | `function-public`, `function-private` (and role `lambda`) | anyone may invoke, end-of-life runtime `python3.7`; none |
 //! | CloudWatch log groups | `/caracal/seed-{i}/short`, `/caracal/seed-{i}/kept` | events expire after 7 days; none (731 days) |
-//! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection; none |
+//! | RDS instances | `db-public`, `db-private` | public, unencrypted, no backups, no deletion protection, single-AZ; none |
 //! | Secrets Manager secret | `secret` | never rotates |
 //! | ECS clusters | `ecs-plain`, `ecs-insights` | no Container Insights; none |
-//! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs; none |
+//! | EKS clusters | `eks-public`, `eks-private` (in the unit's subnet, role `ec2`) | public API endpoint, no control-plane logs, unencrypted secrets; none |
 //! | SNS topics | `topic-public`, `topic-private` | anyone may publish, unencrypted; none |
 //! | SQS queues | `queue-public`, `queue-private` | anyone may send, unencrypted; none |
 //! | ACM certificate | `seed-{i}.caracal.test` | none |
 //! | CloudFormation stacks | `stack-protected`, `stack-plain` | none; no termination protection |
-//! | Redshift clusters | `redshift-public`, `redshift-private` | public and unencrypted; none |
+//! | Redshift clusters | `redshift-public`, `redshift-private` | public, unencrypted, no audit logs; none |
 //! | RDS snapshots (of `db-private`) | `dbsnap-public`, `dbsnap-private` | restorable by anyone; none |
 //!
 //! Once per account: a CloudTrail trail that is not logging and lacks log file validation,

@@ -1,6 +1,6 @@
 //! The types added with #14, per unit: an ACM certificate, CloudFormation stacks
 //! (`stack-protected` with termination protection, `stack-plain` without), Redshift
-//! clusters (`redshift-public`: public and unencrypted; `redshift-private`: neither) and
+//! clusters (`redshift-public`: public, unencrypted, unlogged; `redshift-private`: none of it) and
 //! RDS snapshots of the unit's private database (`dbsnap-public`: restorable by anyone;
 //! `dbsnap-private`).
 
@@ -84,6 +84,17 @@ async fn redshift(c: &Clients, i: u32) -> Result<Vec<SeededResource>, SeedError>
             .send()
             .await
             .map_err(call(format!("Redshift cluster {name}")))?;
+        if !public {
+            // Audit logs to the unit's log bucket.
+            redshift
+                .enable_logging()
+                .cluster_identifier(&name)
+                .bucket_name(format!("caracal-seed-{i}-logs"))
+                .s3_key_prefix(format!("redshift/{name}/"))
+                .send()
+                .await
+                .map_err(call(format!("logging of Redshift cluster {name}")))?;
+        }
         let arn = format!("arn:aws:redshift:{}:{}:cluster:{name}", c.region(), crate::ACCOUNT_ID);
         out.push(SeededResource::new("AWS.Redshift.Cluster", &name, &arn, public));
     }

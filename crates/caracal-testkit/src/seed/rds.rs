@@ -25,6 +25,7 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Vec<SeededDatabase>, See
             .storage_encrypted(!public)
             .backup_retention_period(if public { 0 } else { 7 })
             .deletion_protection(!public)
+            .multi_az(!public)
             .tags(aws_sdk_rds::types::Tag::builder().key("caracal:seed").value("true").build())
             .send()
             .await

@@ -161,7 +161,8 @@ async fn seed_unit(c: &Clients, account: &str, i: u32, mix: Mix) -> Result<Unit,
     resources.extend(posture::db_snapshots(c, i).await?);
     // EKS needs the unit's subnet and a role, so it runs once those exist.
     let role = format!("arn:aws:iam::{account}:role/seed-{i}-ec2");
-    let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet)).await?;
+    let key = keys.iter().find(|k| k.rotation).map(|k| k.arn.as_str()).unwrap_or_default();
+    let clusters = eks::seed(c, i, &role, std::slice::from_ref(&ec2.subnet), key).await?;
     let filler = match mix {
         Mix::Misconfigured => bulk::BulkUnit::default(),
         Mix::Realistic => {

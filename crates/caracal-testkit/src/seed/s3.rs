@@ -165,6 +165,16 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Vec<SeededBucket>, SeedE
         .send()
         .await
         .map_err(call(format!("logging of {compliant}")))?;
+    // TLS only: plain-HTTP requests are denied to everyone.
+    let tls_only = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"TlsOnly","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{compliant}","arn:aws:s3:::{compliant}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+    );
+    s3.put_bucket_policy()
+        .bucket(&compliant)
+        .policy(tls_only)
+        .send()
+        .await
+        .map_err(call(format!("policy of {compliant}")))?;
 
     Ok(vec![
         SeededBucket { public_acl: true, ..bucket("public-acl") },
