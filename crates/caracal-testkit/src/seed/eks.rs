@@ -41,7 +41,6 @@ pub(super) async fn seed(
             .build();
         let secrets = (!public).then(|| {
             EncryptionConfig::builder()
-                .resources("secrets")
                 .provider(Provider::builder().key_arn(key_arn).build())
                 .build()
         });
