@@ -52,9 +52,14 @@ async fn assert_matches_manifest(store: &Arc<dyn Store>, m: &Manifest) {
             })
         });
         assert_eq!(all_users_read, b.public_acl, "{}: Grants {}", b.name, v["Grants"]);
-        assert_eq!(v["Policy"].is_string(), b.public_policy, "{}: Policy", b.name);
+        assert_eq!(v["Policy"].is_string(), b.public_policy || b.tls_only, "{}: Policy", b.name);
         if b.public_policy {
             assert_eq!(parse(&v["Policy"])["Statement"][0]["Principal"], "*");
+        }
+        if b.tls_only {
+            let statement = &parse(&v["Policy"])["Statement"][0];
+            assert_eq!(statement["Effect"], "Deny", "{}", b.name);
+            assert_eq!(statement["Condition"]["Bool"]["aws:SecureTransport"], "false");
         }
         assert_eq!(v["EncryptionRules"].is_array(), b.encrypted, "{}: EncryptionRules", b.name);
         if b.encrypted {

@@ -75,6 +75,7 @@ async fn buckets(c: &Clients, i: u32, log_bucket: &str) -> Result<Vec<SeededBuck
             versioned: k % 3 == 0,
             public_access_block: k % 4 == 0,
             logging: k % 7 == 0,
+            tls_only: false,
         };
         if seeded.encrypted {
             encrypt(&s3, &name).await?;

@@ -228,6 +228,9 @@ pub struct SeededBucket {
     pub public_access_block: bool,
     /// Writes access logs.
     pub logging: bool,
+    /// Has a policy that denies every request without TLS (and allows nothing).
+    #[serde(default)]
+    pub tls_only: bool,
 }
 
 /// One seeded security group.

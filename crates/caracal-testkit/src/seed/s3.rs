@@ -89,6 +89,7 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Vec<SeededBucket>, SeedE
         versioned: false,
         public_access_block: false,
         logging: false,
+        tls_only: false,
     };
 
     // The log target first: logging to it needs the log-delivery grants.
@@ -185,6 +186,7 @@ pub(super) async fn seed(c: &Clients, i: u32) -> Result<Vec<SeededBucket>, SeedE
             versioned: true,
             public_access_block: true,
             logging: true,
+            tls_only: true,
             ..bucket("compliant")
         },
         SeededBucket { encrypted: true, versioned: true, ..bucket("logs") },
