@@ -10,10 +10,9 @@ use async_trait::async_trait;
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::{aws_err, not_found};
@@ -21,11 +20,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct EnableLogFileValidation;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for EnableLogFileValidation {
@@ -37,7 +31,7 @@ impl Fix for EnableLogFileValidation {
         permissions: &["cloudtrail:DescribeTrails", "cloudtrail:UpdateTrail"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -59,7 +53,7 @@ impl Fix for EnableLogFileValidation {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state["LogFileValidationEnabled"] == true {

@@ -11,10 +11,9 @@ use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::{Error, bad_param};
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -22,11 +21,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct EnablePointInTimeRecovery;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 const STATUS: &str =
     "ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
@@ -41,7 +35,7 @@ impl Fix for EnablePointInTimeRecovery {
         permissions: &["dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -68,7 +62,7 @@ impl Fix for EnablePointInTimeRecovery {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state.pointer(&format!("/{STATUS}")).is_some_and(|s| s == "ENABLED") {

@@ -10,10 +10,9 @@
 use async_trait::async_trait;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -21,11 +20,6 @@ use crate::target::{REGION_SETTINGS, Target};
 
 /// See the module doc.
 pub(crate) struct EnableEbsEncryptionByDefault;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for EnableEbsEncryptionByDefault {
@@ -37,7 +31,7 @@ impl Fix for EnableEbsEncryptionByDefault {
         permissions: &["ec2:GetEbsEncryptionByDefault", "ec2:EnableEbsEncryptionByDefault"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -53,7 +47,7 @@ impl Fix for EnableEbsEncryptionByDefault {
         &self,
         _: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state["EbsEncryptionByDefault"] == true {

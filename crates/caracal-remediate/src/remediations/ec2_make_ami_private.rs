@@ -11,10 +11,9 @@ use aws_sdk_ec2::types::{LaunchPermission, LaunchPermissionModifications, Permis
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::{aws_err, not_found};
@@ -22,11 +21,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct MakeAmiPrivate;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for MakeAmiPrivate {
@@ -38,7 +32,7 @@ impl Fix for MakeAmiPrivate {
         permissions: &["ec2:DescribeImages", "ec2:ModifyImageAttribute"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -59,7 +53,7 @@ impl Fix for MakeAmiPrivate {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state["Public"] != true {

@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{OperationType, SnapshotAttributeName};
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -22,11 +21,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct MakeSnapshotPrivate;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for MakeSnapshotPrivate {
@@ -38,7 +32,7 @@ impl Fix for MakeSnapshotPrivate {
         permissions: &["ec2:DescribeSnapshotAttribute", "ec2:ModifySnapshotAttribute"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let attr = c
@@ -65,7 +59,7 @@ impl Fix for MakeSnapshotPrivate {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let perms = state["CreateVolumePermissions"].as_array().cloned().unwrap_or_default();

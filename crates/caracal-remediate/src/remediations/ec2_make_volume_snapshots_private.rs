@@ -12,10 +12,9 @@ use aws_sdk_ec2::types::{Filter, OperationType, SnapshotAttributeName};
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct MakeVolumeSnapshotsPrivate;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 fn is_public(snapshot: &Value) -> bool {
     snapshot["CreateVolumePermissions"]
@@ -51,7 +45,7 @@ impl Fix for MakeVolumeSnapshotsPrivate {
         ],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let ec2 = c.ec2();
@@ -87,7 +81,7 @@ impl Fix for MakeVolumeSnapshotsPrivate {
         &self,
         _: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let snapshots = state["Snapshots"].as_array().cloned().unwrap_or_default();

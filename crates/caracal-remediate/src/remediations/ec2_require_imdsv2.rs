@@ -12,11 +12,10 @@ use aws_sdk_ec2::types::{HttpTokensState, InstanceMetadataEndpointState};
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ec2_stop_instance::describe_instance;
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -24,11 +23,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct RequireImdsV2;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for RequireImdsV2 {
@@ -40,7 +34,7 @@ impl Fix for RequireImdsV2 {
         permissions: &["ec2:DescribeInstances", "ec2:ModifyInstanceMetadataOptions"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         describe_instance(c, t, |i| {
@@ -59,7 +53,7 @@ impl Fix for RequireImdsV2 {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let m = &state["MetadataOptions"];

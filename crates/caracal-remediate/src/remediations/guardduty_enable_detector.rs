@@ -9,10 +9,9 @@
 use async_trait::async_trait;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -20,11 +19,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct EnableDetector;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for EnableDetector {
@@ -36,7 +30,7 @@ impl Fix for EnableDetector {
         permissions: &["guardduty:GetDetector", "guardduty:UpdateDetector"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -54,7 +48,7 @@ impl Fix for EnableDetector {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state["Status"] == "ENABLED" {

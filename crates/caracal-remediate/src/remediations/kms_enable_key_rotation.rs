@@ -11,10 +11,9 @@ use async_trait::async_trait;
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -22,11 +21,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct EnableKeyRotation;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for EnableKeyRotation {
@@ -38,7 +32,7 @@ impl Fix for EnableKeyRotation {
         permissions: &["kms:DescribeKey", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let kms = c.kms();
@@ -83,7 +77,7 @@ impl Fix for EnableKeyRotation {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state["KeyRotationEnabled"] == true {

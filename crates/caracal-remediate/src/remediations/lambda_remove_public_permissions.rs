@@ -11,10 +11,9 @@
 use async_trait::async_trait;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::resource_policy;
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct RemovePublicPermissions;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for RemovePublicPermissions {
@@ -39,7 +33,7 @@ impl Fix for RemovePublicPermissions {
         permissions: &["lambda:GetPolicy", "lambda:RemovePermission"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = absent(
@@ -61,7 +55,7 @@ impl Fix for RemovePublicPermissions {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let public: Vec<Value> = resource_policy::statements(&state["Policy"])

@@ -160,6 +160,11 @@ pub trait Remediation: Send + Sync {
     async fn apply(&self, clients: &Clients, target: &Target, call: &ApiCall) -> Result<(), Error>;
 }
 
+/// The parameters of a remediation that takes none: `{}` and nothing else.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoParams {}
+
 /// A remediation with typed parameters; every module implements this and gets
 /// [`Remediation`] for free.
 #[async_trait]

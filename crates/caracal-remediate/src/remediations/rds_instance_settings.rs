@@ -22,10 +22,9 @@ use aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluent
 use aws_sdk_rds::types::DbInstance;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::{aws_err, not_found};
@@ -122,15 +121,10 @@ impl<S> SetInstance<S> {
     pub(crate) const NEW: Self = Self(PhantomData);
 }
 
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
-
 #[async_trait]
 impl<S: Setting> Fix for SetInstance<S> {
     const META: Meta = S::META;
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -150,7 +144,7 @@ impl<S: Setting> Fix for SetInstance<S> {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if state[S::FIELD] == S::WANT {

@@ -10,10 +10,9 @@
 use async_trait::async_trait;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -25,11 +24,6 @@ const RESTORE: &str = "restore";
 /// See the module doc.
 pub(crate) struct MakeSnapshotPrivate;
 
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
-
 #[async_trait]
 impl Fix for MakeSnapshotPrivate {
     const META: Meta = Meta {
@@ -40,7 +34,7 @@ impl Fix for MakeSnapshotPrivate {
         permissions: &["rds:DescribeDBSnapshotAttributes", "rds:ModifyDBSnapshotAttribute"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -66,7 +60,7 @@ impl Fix for MakeSnapshotPrivate {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let values = state["RestoreAttributeValues"].as_array().cloned().unwrap_or_default();

@@ -12,10 +12,9 @@ use async_trait::async_trait;
 use aws_sdk_s3control::types::PublicAccessBlockConfiguration;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::{absent, aws_err};
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct BlockAccountPublicAccess;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 const SETTINGS: [&str; 4] =
     ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
@@ -42,7 +36,7 @@ impl Fix for BlockAccountPublicAccess {
         permissions: &["s3:GetAccountPublicAccessBlock", "s3:PutAccountPublicAccessBlock"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = absent(
@@ -65,7 +59,7 @@ impl Fix for BlockAccountPublicAccess {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let config = &state["PublicAccessBlockConfiguration"];

@@ -12,10 +12,9 @@ use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk, is_true};
+use super::{Fix, Meta, NoParams, Risk, is_true};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::{absent, aws_err};
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct BlockBucketPublicAccess;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 const FLAGS: [&str; 4] =
     ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
@@ -42,7 +36,7 @@ impl Fix for BlockBucketPublicAccess {
         permissions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = absent(
@@ -65,7 +59,7 @@ impl Fix for BlockBucketPublicAccess {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         if FLAGS.iter().all(|f| is_true(state, &format!("/PublicAccessBlockConfiguration/{f}"))) {

@@ -12,10 +12,9 @@ use aws_sdk_s3::types::{AccessControlPolicy, Grant, Grantee, Owner, Permission, 
 use caracal_aws::Clients;
 use caracal_core::ResourceType;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::sdk::aws_err;
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct MakeBucketAclPrivate;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 const PUBLIC_GROUPS: [&str; 2] = [
     "http://acs.amazonaws.com/groups/global/AllUsers",
@@ -48,7 +42,7 @@ impl Fix for MakeBucketAclPrivate {
         permissions: &["s3:GetBucketAcl", "s3:PutBucketAcl"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let out = c
@@ -84,7 +78,7 @@ impl Fix for MakeBucketAclPrivate {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let grants = state["Grants"].as_array().cloned().unwrap_or_default();

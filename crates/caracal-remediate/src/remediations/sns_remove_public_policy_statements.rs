@@ -11,10 +11,9 @@
 use async_trait::async_trait;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::resource_policy;
@@ -23,11 +22,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct RemovePublicPolicyStatements;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 /// The policy left when every statement was public: the owning account only.
 fn owner_only(t: &Target) -> Value {
@@ -57,7 +51,7 @@ impl Fix for RemovePublicPolicyStatements {
         permissions: &["sns:GetTopicAttributes", "sns:SetTopicAttributes"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let attrs = c
@@ -85,7 +79,7 @@ impl Fix for RemovePublicPolicyStatements {
         &self,
         t: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let policy = &state["Policy"];

@@ -12,10 +12,9 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use caracal_aws::Clients;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Fix, Meta, Risk};
+use super::{Fix, Meta, NoParams, Risk};
 use crate::error::Error;
 use crate::plan::{ApiCall, Planned};
 use crate::resource_policy;
@@ -24,11 +23,6 @@ use crate::target::Target;
 
 /// See the module doc.
 pub(crate) struct RemovePublicPolicyStatements;
-
-/// No parameters.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {}
 
 #[async_trait]
 impl Fix for RemovePublicPolicyStatements {
@@ -40,7 +34,7 @@ impl Fix for RemovePublicPolicyStatements {
         permissions: &["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes"],
         parameters: &[],
     };
-    type Params = Params;
+    type Params = NoParams;
 
     async fn check(&self, c: &Clients, t: &Target) -> Result<Value, Error> {
         let sqs = c.sqs();
@@ -76,7 +70,7 @@ impl Fix for RemovePublicPolicyStatements {
         &self,
         _: &Target,
         state: &Value,
-        _: &Params,
+        _: &NoParams,
         _: DateTime<Utc>,
     ) -> Result<Planned, Error> {
         let policy = &state["Policy"];
