@@ -4,6 +4,9 @@
 
 use serde_json::Value;
 
+use crate::error::Error;
+use crate::target::Target;
+
 /// Whether `statement` admits any principal unconditionally.
 pub(crate) fn is_public(statement: &Value) -> bool {
     if statement["Effect"] != "Allow" || statement.get("Condition").is_some_and(|c| !c.is_null()) {
@@ -35,6 +38,22 @@ pub(crate) fn parse(text: Option<&str>) -> Result<Value, serde_json::Error> {
         Some(t) => serde_json::from_str(t),
         None => Ok(Value::Null),
     }
+}
+
+/// [`parse`] for a policy `operation` just read from `target`: text that is not JSON is
+/// an error naming the call and the resource, with `what` ("the queue policy") in it.
+pub(crate) fn parse_read(
+    text: Option<&str>,
+    operation: &str,
+    target: &Target,
+    what: &str,
+) -> Result<Value, Error> {
+    parse(text).map_err(|e| Error::Aws {
+        operation: operation.into(),
+        resource_id: target.resource_id.clone(),
+        code: None,
+        message: format!("{what} is not JSON: {e}"),
+    })
 }
 
 /// `document` without its public statements, or `None` when none would be left.
@@ -83,5 +102,15 @@ mod tests {
         let only_public = json!({"Statement": {"Effect": "Allow", "Principal": "*"}});
         assert_eq!(without_public(&only_public), None);
         assert_eq!(parse(Some("  ")).unwrap(), Value::Null);
+        let queue = Target::parse("arn:aws:sqs:us-east-1:123456789012:q").unwrap();
+        let err =
+            parse_read(Some("{not json"), "sqs:GetQueueAttributes", &queue, "the queue policy")
+                .unwrap_err();
+        assert!(
+            matches!(&err, Error::Aws { operation, resource_id, message, .. }
+                if operation == "sqs:GetQueueAttributes" && resource_id == &queue.resource_id
+                    && message.starts_with("the queue policy is not JSON")),
+            "{err}"
+        );
     }
 }

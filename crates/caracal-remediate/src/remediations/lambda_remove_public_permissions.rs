@@ -42,12 +42,12 @@ impl Fix for RemovePublicPermissions {
         )
         .map_err(aws_err("lambda:GetPolicy", t))?;
         let text = out.and_then(|o| o.policy);
-        let policy = resource_policy::parse(text.as_deref()).map_err(|e| Error::Aws {
-            operation: "lambda:GetPolicy".into(),
-            resource_id: t.resource_id.clone(),
-            code: None,
-            message: format!("the function policy is not JSON: {e}"),
-        })?;
+        let policy = resource_policy::parse_read(
+            text.as_deref(),
+            "lambda:GetPolicy",
+            t,
+            "the function policy",
+        )?;
         Ok(json!({ "FunctionName": t.name, "Policy": policy }))
     }
 

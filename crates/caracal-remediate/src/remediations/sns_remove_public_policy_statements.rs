@@ -63,15 +63,12 @@ impl Fix for RemovePublicPolicyStatements {
             .map_err(aws_err("sns:GetTopicAttributes", t))?
             .attributes
             .unwrap_or_default();
-        let policy =
-            resource_policy::parse(attrs.get("Policy").map(String::as_str)).map_err(|e| {
-                Error::Aws {
-                    operation: "sns:GetTopicAttributes".into(),
-                    resource_id: t.resource_id.clone(),
-                    code: None,
-                    message: format!("the topic policy is not JSON: {e}"),
-                }
-            })?;
+        let policy = resource_policy::parse_read(
+            attrs.get("Policy").map(String::as_str),
+            "sns:GetTopicAttributes",
+            t,
+            "the topic policy",
+        )?;
         Ok(json!({ "TopicArn": t.resource_id, "Policy": policy }))
     }
 

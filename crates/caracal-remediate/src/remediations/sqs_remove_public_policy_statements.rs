@@ -57,12 +57,8 @@ impl Fix for RemovePublicPolicyStatements {
             .attributes
             .unwrap_or_default();
         let text = attrs.get(&QueueAttributeName::Policy).map(String::as_str);
-        let policy = resource_policy::parse(text).map_err(|e| Error::Aws {
-            operation: "sqs:GetQueueAttributes".into(),
-            resource_id: t.resource_id.clone(),
-            code: None,
-            message: format!("the queue policy is not JSON: {e}"),
-        })?;
+        let policy =
+            resource_policy::parse_read(text, "sqs:GetQueueAttributes", t, "the queue policy")?;
         Ok(json!({ "QueueUrl": url, "Policy": policy }))
     }
 
