@@ -33,7 +33,7 @@ pub use crate::{
     dynamodb::DynamoStore,
     error::{Error, Result},
     kv::KvStore,
-    resources::{Page, PageRequest, ResourceFilter, ResourceStore, StoredResource},
+    resources::{Page, PageRequest, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot},
     sqlite::SqliteStore,
     store::{Store, open},
 };

@@ -19,6 +19,35 @@ pub struct StoredResource {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+/// A stored resource with its snapshot left as the stored JSON text: for callers that
+/// pass snapshots on unread (the API's listing), which then skip building and dropping
+/// a value tree per resource.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    /// The resource's id.
+    pub resource_id: String,
+    /// The latest snapshot as stored: a JSON object in the shape policies receive.
+    pub snapshot: Box<serde_json::value::RawValue>,
+    /// When it was first stored.
+    pub first_seen: DateTime<Utc>,
+    /// The `observed_at` of the latest `put_batch` that carried it.
+    pub last_seen: DateTime<Utc>,
+    /// When a complete listing last lacked it; `None` while live.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl StoredSnapshot {
+    /// Reads the snapshot into a [`StoredResource`].
+    pub fn parse(&self) -> serde_json::Result<StoredResource> {
+        Ok(StoredResource {
+            resource: serde_json::from_str(self.snapshot.get())?,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
 /// Which resources [`ResourceStore::list`] returns; `None` fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceFilter {
@@ -105,6 +134,13 @@ pub trait ResourceStore: Send + Sync {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredResource>>;
+
+    /// [`ResourceStore::list`] with each snapshot as its stored JSON text.
+    async fn list_snapshots(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredSnapshot>>;
 
     /// Marks live resources deleted at `at` and writes a `Deleted` history entry holding
     /// the last snapshot. Unknown and already deleted ids are skipped, and so are ids

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use caracal_app::tokens::Scope;
 use caracal_core::{ComplianceStatus, Finding, ResourceChange};
-use caracal_store::{PageRequest, ResourceFilter, StoredResource};
+use caracal_store::{PageRequest, ResourceFilter, StoredResource, StoredSnapshot};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -43,9 +43,9 @@ pub struct ResourceQuery {
 /// One stored resource.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResourceItem {
-    /// The latest snapshot, in the shape policies receive.
+    /// The latest snapshot, in the shape policies receive (passed on as stored).
     #[schema(value_type = Object)]
-    pub resource: serde_json::Value,
+    pub resource: Box<serde_json::value::RawValue>,
     /// When first stored.
     pub first_seen: DateTime<Utc>,
     /// When last seen by a scan.
@@ -77,14 +77,29 @@ pub struct ResourceDetail {
     pub history: Vec<ResourceChange>,
 }
 
-fn item(stored: StoredResource) -> Result<ResourceItem, ApiError> {
-    Ok(ResourceItem {
-        resource: serde_json::to_value(&stored.resource)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        first_seen: stored.first_seen,
-        last_seen: stored.last_seen,
-        deleted_at: stored.deleted_at,
-    })
+impl From<StoredSnapshot> for ResourceItem {
+    fn from(stored: StoredSnapshot) -> Self {
+        ResourceItem {
+            resource: stored.snapshot,
+            first_seen: stored.first_seen,
+            last_seen: stored.last_seen,
+            deleted_at: stored.deleted_at,
+        }
+    }
+}
+
+impl TryFrom<StoredResource> for ResourceItem {
+    type Error = ApiError;
+
+    fn try_from(stored: StoredResource) -> Result<Self, ApiError> {
+        Ok(ResourceItem {
+            resource: serde_json::value::to_raw_value(&stored.resource)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            first_seen: stored.first_seen,
+            last_seen: stored.last_seen,
+            deleted_at: stored.deleted_at,
+        })
+    }
 }
 
 /// Which verdicts make a resource match `?compliance=`.
@@ -127,12 +142,11 @@ pub async fn list(
     };
     let page = PageRequest { token: q.cursor, limit };
     let store = state.ctx().store().await?;
-    let found = store.resources().list(&filter, &page).await?;
+    let found = store.resources().list_snapshots(&filter, &page).await?;
     // One store read for the whole page's verdicts, not one per resource.
     let verdicts = match &compliance {
         Some(_) => {
-            let ids: Vec<String> =
-                found.items.iter().map(|s| s.resource.resource_id.clone()).collect();
+            let ids: Vec<String> = found.items.iter().map(|s| s.resource_id.clone()).collect();
             store.compliance().for_resources(&ids).await?
         }
         None => Default::default(),
@@ -141,12 +155,12 @@ pub async fn list(
     for stored in found.items {
         if let Some(wanted) = &compliance {
             let none = Vec::new();
-            let own = verdicts.get(&stored.resource.resource_id).unwrap_or(&none);
+            let own = verdicts.get(&stored.resource_id).unwrap_or(&none);
             if !compliance_matches(wanted, own) {
                 continue;
             }
         }
-        items.push(item(stored)?);
+        items.push(stored.into());
     }
     Ok(Json(ResourcePage { items, next: found.next }))
 }
@@ -169,5 +183,5 @@ pub async fn get(
     };
     let verdicts = store.compliance().for_resource(&id).await?;
     let history = store.resources().history(&id).await?;
-    Ok(Json(ResourceDetail { item: item(stored)?, verdicts, history }))
+    Ok(Json(ResourceDetail { item: stored.try_into()?, verdicts, history }))
 }

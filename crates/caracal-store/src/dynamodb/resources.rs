@@ -12,8 +12,8 @@ use super::{DynamoStore, Item, alerts::is_condition_failure, get_s, key, s};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, check_envelope,
-        classify, dedupe, first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot,
+        check_envelope, classify, dedupe, first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -63,17 +63,113 @@ fn access(filter: &ResourceFilter) -> Access {
 
 impl DynamoStore {
     fn stored(&self, item: &Item) -> Result<StoredResource> {
+        let stored = self.snapshot(item)?;
+        stored.parse().map_err(|e| {
+            self.malformed(&self.tables().resources, &stored.resource_id, e.to_string())
+        })
+    }
+
+    fn snapshot(&self, item: &Item) -> Result<StoredSnapshot> {
         let table = &self.tables().resources;
         let id = get_s(item, "resource_id").unwrap_or_default();
         let bad = |reason: String| self.malformed(table, id, reason);
         let text = |name: &str| get_s(item, name).ok_or_else(|| bad(format!("missing {name}")));
         let when = |t: &str| time::parse(t).map_err(bad);
-        Ok(StoredResource {
-            resource: serde_json::from_str(text("snapshot")?).map_err(|e| bad(e.to_string()))?,
+        Ok(StoredSnapshot {
+            snapshot: serde_json::value::RawValue::from_string(text("snapshot")?.to_owned())
+                .map_err(|e| bad(e.to_string()))?,
             first_seen: when(text("first_seen")?)?,
             last_seen: when(text("last_seen")?)?,
             deleted_at: get_s(item, "deleted_at").map(when).transpose()?,
+            resource_id: id.to_owned(),
         })
+    }
+
+    /// One page of [`ResourceStore::list`] as the stored items.
+    async fn list_items(&self, filter: &ResourceFilter, page: &PageRequest) -> Result<Page<Item>> {
+        let table = &self.tables().resources;
+        let limit = page.limit.max(1);
+        let access = access(filter);
+        let mut start: Option<Item> = match &page.token {
+            Some(t) => {
+                let key: HashMap<String, String> = token::decode(t)?;
+                Some(key.into_iter().map(|(k, v)| (k, s(v))).collect())
+            }
+            None => None,
+        };
+        let mut conditions = Vec::new();
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        for (i, (attr, value)) in access.equal.iter().enumerate() {
+            conditions.push(format!("#f{i} = :f{i}"));
+            names.insert(format!("#f{i}"), (*attr).to_owned());
+            values.insert(format!(":f{i}"), s(value));
+        }
+        if !filter.include_deleted {
+            conditions.push("attribute_not_exists(deleted_at)".to_owned());
+        }
+        let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
+        // Key attributes of the position after an item: the table key plus the index's.
+        let key_attrs: Vec<&str> =
+            ["resource_id"].into_iter().chain(access.partition.as_ref().map(|(a, _)| *a)).collect();
+
+        let mut items = Vec::new();
+        loop {
+            let (found, last_key) = match &access.partition {
+                Some((attr, value)) => {
+                    let mut values = values.clone();
+                    values.insert(":p".to_owned(), s(value));
+                    let mut names = names.clone();
+                    names.insert("#p".to_owned(), (*attr).to_owned());
+                    let out = self
+                        .client()
+                        .query()
+                        .table_name(table)
+                        .set_index_name(access.index.map(str::to_owned))
+                        .key_condition_expression("#p = :p")
+                        .set_filter_expression(filter_expression.clone())
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values(Some(values))
+                        .set_exclusive_start_key(start.take())
+                        .limit(limit as i32)
+                        .send()
+                        .await
+                        .map_err(|e| self.err("Query", table, e))?;
+                    (out.items.unwrap_or_default(), out.last_evaluated_key)
+                }
+                None => {
+                    let out = self
+                        .client()
+                        .scan()
+                        .table_name(table)
+                        .set_filter_expression(filter_expression.clone())
+                        .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                        .set_expression_attribute_values(
+                            (!values.is_empty()).then(|| values.clone()),
+                        )
+                        .set_exclusive_start_key(start.take())
+                        .limit(limit as i32)
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| self.err("Scan", table, e))?;
+                    (out.items.unwrap_or_default(), out.last_evaluated_key)
+                }
+            };
+            let total = found.len();
+            for (i, item) in found.into_iter().enumerate() {
+                items.push(item);
+                if items.len() == limit {
+                    let exhausted = i + 1 == total && last_key.is_none();
+                    let next = (!exhausted).then(|| position_token(&items[limit - 1], &key_attrs));
+                    return Ok(Page { items, next });
+                }
+            }
+            match last_key {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
     }
 
     fn prior(&self, item: &Item) -> Result<Prior> {
@@ -251,93 +347,19 @@ impl ResourceStore for DynamoStore {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredResource>> {
-        let table = &self.tables().resources;
-        let limit = page.limit.max(1);
-        let access = access(filter);
-        let mut start: Option<Item> = match &page.token {
-            Some(t) => {
-                let key: HashMap<String, String> = token::decode(t)?;
-                Some(key.into_iter().map(|(k, v)| (k, s(v))).collect())
-            }
-            None => None,
-        };
-        let mut conditions = Vec::new();
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        for (i, (attr, value)) in access.equal.iter().enumerate() {
-            conditions.push(format!("#f{i} = :f{i}"));
-            names.insert(format!("#f{i}"), (*attr).to_owned());
-            values.insert(format!(":f{i}"), s(value));
-        }
-        if !filter.include_deleted {
-            conditions.push("attribute_not_exists(deleted_at)".to_owned());
-        }
-        let filter_expression = (!conditions.is_empty()).then(|| conditions.join(" AND "));
-        // Key attributes of the position after an item: the table key plus the index's.
-        let key_attrs: Vec<&str> =
-            ["resource_id"].into_iter().chain(access.partition.as_ref().map(|(a, _)| *a)).collect();
+        let page = self.list_items(filter, page).await?;
+        let items = page.items.iter().map(|i| self.stored(i)).collect::<Result<_>>()?;
+        Ok(Page { items, next: page.next })
+    }
 
-        let mut items = Vec::new();
-        loop {
-            let (found, last_key) = match &access.partition {
-                Some((attr, value)) => {
-                    let mut values = values.clone();
-                    values.insert(":p".to_owned(), s(value));
-                    let mut names = names.clone();
-                    names.insert("#p".to_owned(), (*attr).to_owned());
-                    let out = self
-                        .client()
-                        .query()
-                        .table_name(table)
-                        .set_index_name(access.index.map(str::to_owned))
-                        .key_condition_expression("#p = :p")
-                        .set_filter_expression(filter_expression.clone())
-                        .set_expression_attribute_names(Some(names))
-                        .set_expression_attribute_values(Some(values))
-                        .set_exclusive_start_key(start.take())
-                        .limit(limit as i32)
-                        .send()
-                        .await
-                        .map_err(|e| self.err("Query", table, e))?;
-                    (out.items.unwrap_or_default(), out.last_evaluated_key)
-                }
-                None => {
-                    let out = self
-                        .client()
-                        .scan()
-                        .table_name(table)
-                        .set_filter_expression(filter_expression.clone())
-                        .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
-                        .set_expression_attribute_values(
-                            (!values.is_empty()).then(|| values.clone()),
-                        )
-                        .set_exclusive_start_key(start.take())
-                        .limit(limit as i32)
-                        .consistent_read(true)
-                        .send()
-                        .await
-                        .map_err(|e| self.err("Scan", table, e))?;
-                    (out.items.unwrap_or_default(), out.last_evaluated_key)
-                }
-            };
-            let total = found.len();
-            for (i, item) in found.into_iter().enumerate() {
-                items.push(item);
-                if items.len() == limit {
-                    let exhausted = i + 1 == total && last_key.is_none();
-                    let next = (!exhausted).then(|| position_token(&items[limit - 1], &key_attrs));
-                    let items = items.iter().map(|i| self.stored(i)).collect::<Result<_>>()?;
-                    return Ok(Page { items, next });
-                }
-            }
-            match last_key {
-                Some(k) => start = Some(k),
-                None => {
-                    let items = items.iter().map(|i| self.stored(i)).collect::<Result<_>>()?;
-                    return Ok(Page { items, next: None });
-                }
-            }
-        }
+    async fn list_snapshots(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredSnapshot>> {
+        let page = self.list_items(filter, page).await?;
+        let items = page.items.iter().map(|i| self.snapshot(i)).collect::<Result<_>>()?;
+        Ok(Page { items, next: page.next })
     }
 
     async fn mark_deleted(
@@ -460,7 +482,8 @@ impl ResourceStore for DynamoStore {
 
 /// A page token resuming after `item`: its table and index key attributes.
 fn position_token(item: &Item, key_attrs: &[&str]) -> String {
-    let key: HashMap<&str, &str> = key_attrs
+    // Sorted, so one position always gives one token.
+    let key: std::collections::BTreeMap<&str, &str> = key_attrs
         .iter()
         .filter_map(|a| item.get(*a).and_then(|v| v.as_s().ok()).map(|v| (*a, v.as_str())))
         .collect();

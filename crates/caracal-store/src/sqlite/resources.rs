@@ -9,8 +9,8 @@ use super::{FResult, Fail, SqliteStore};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, check_envelope,
-        classify, dedupe, first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot,
+        check_envelope, classify, dedupe, first_seen, hash_text, newer_state_stored,
     },
     time, token,
 };
@@ -18,15 +18,75 @@ use crate::{
 const STORED_COLUMNS: &str = "resource_id, snapshot, first_seen, last_seen, deleted_at";
 
 fn stored_from_row(row: &Row<'_>) -> FResult<StoredResource> {
+    let stored = snapshot_from_row(row)?;
+    stored.parse().map_err(|e| Fail::malformed(&stored.resource_id, e))
+}
+
+fn snapshot_from_row(row: &Row<'_>) -> FResult<StoredSnapshot> {
     let id: String = row.get(0)?;
     let snapshot: String = row.get(1)?;
     let parse_time = |t: String| time::parse(&t).map_err(|e| Fail::malformed(&id, e));
-    Ok(StoredResource {
-        resource: serde_json::from_str(&snapshot).map_err(|e| Fail::malformed(&id, e))?,
+    Ok(StoredSnapshot {
+        snapshot: serde_json::value::RawValue::from_string(snapshot)
+            .map_err(|e| Fail::malformed(&id, e))?,
         first_seen: parse_time(row.get(2)?)?,
         last_seen: parse_time(row.get(3)?)?,
         deleted_at: row.get::<_, Option<String>>(4)?.map(parse_time).transpose()?,
+        resource_id: id,
     })
+}
+
+impl SqliteStore {
+    /// One page of [`ResourceStore::list`], each row read by `read` (its columns are
+    /// `STORED_COLUMNS`).
+    async fn list_rows<T: Send + 'static>(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+        read: fn(&Row<'_>) -> FResult<T>,
+    ) -> Result<Page<T>> {
+        let after: String = match &page.token {
+            Some(t) => token::decode(t)?,
+            None => String::new(),
+        };
+        let filter = filter.clone();
+        let limit = page.limit.max(1);
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {STORED_COLUMNS} FROM resources
+                 WHERE resource_id > ?1
+                   AND (?2 IS NULL OR resource_type = ?2)
+                   AND (?3 IS NULL OR account_id = ?3)
+                   AND (?4 IS NULL OR region = ?4)
+                   AND (?5 OR deleted_at IS NULL)
+                 ORDER BY resource_id LIMIT ?6"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params![
+                after,
+                filter.resource_type,
+                filter.account_id,
+                filter.region,
+                filter.include_deleted,
+                limit as i64 + 1,
+            ])?;
+            let mut items = Vec::with_capacity(limit);
+            let mut last_id = String::new();
+            let mut more = false;
+            while let Some(row) = rows.next()? {
+                if items.len() == limit {
+                    more = true;
+                    break;
+                }
+                if items.len() + 1 == limit {
+                    last_id = row.get(0)?;
+                }
+                items.push(read(row)?);
+            }
+            Ok(Page { items, next: more.then(|| token::encode(&last_id)) })
+        })
+        .await
+    }
 }
 
 fn kind(id: &str, text: &str) -> FResult<ChangeKind> {
@@ -158,47 +218,15 @@ impl ResourceStore for SqliteStore {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredResource>> {
-        let after: String = match &page.token {
-            Some(t) => token::decode(t)?,
-            None => String::new(),
-        };
-        let filter = filter.clone();
-        let limit = page.limit.max(1);
-        self.read(move |conn| {
-            let sql = format!(
-                "SELECT {STORED_COLUMNS} FROM resources
-                 WHERE resource_id > ?1
-                   AND (?2 IS NULL OR resource_type = ?2)
-                   AND (?3 IS NULL OR account_id = ?3)
-                   AND (?4 IS NULL OR region = ?4)
-                   AND (?5 OR deleted_at IS NULL)
-                 ORDER BY resource_id LIMIT ?6"
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![
-                after,
-                filter.resource_type,
-                filter.account_id,
-                filter.region,
-                filter.include_deleted,
-                limit as i64 + 1,
-            ])?;
-            let mut items = Vec::with_capacity(limit);
-            let mut more = false;
-            while let Some(row) = rows.next()? {
-                if items.len() == limit {
-                    more = true;
-                    break;
-                }
-                items.push(stored_from_row(row)?);
-            }
-            let next = match items.last() {
-                Some(last) if more => Some(token::encode(&last.resource.resource_id)),
-                _ => None,
-            };
-            Ok(Page { items, next })
-        })
-        .await
+        self.list_rows(filter, page, stored_from_row).await
+    }
+
+    async fn list_snapshots(
+        &self,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredSnapshot>> {
+        self.list_rows(filter, page, snapshot_from_row).await
     }
 
     async fn mark_deleted(

@@ -204,6 +204,12 @@ async fn list_all(store: &dyn Store, filter: &ResourceFilter, limit: usize) -> V
     for _ in 0..100 {
         let got = store.resources().list(filter, &page).await.unwrap();
         assert!(got.items.len() <= limit, "page over its limit");
+        // The same page with the snapshots as stored text: the same resources and cursor.
+        let raw = store.resources().list_snapshots(filter, &page).await.unwrap();
+        assert_eq!(raw.next, got.next, "{filter:?} limit {limit}");
+        let parsed: Vec<_> = raw.items.iter().map(|s| s.parse().unwrap()).collect();
+        assert_eq!(parsed, got.items, "{filter:?} limit {limit}");
+        assert!(raw.items.iter().all(|s| s.resource_id == s.parse().unwrap().resource.resource_id));
         out.extend(got.items.into_iter().map(|s| s.resource.resource_id));
         match got.next {
             Some(token) => page = PageRequest::after(token, limit),
