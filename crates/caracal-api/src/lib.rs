@@ -145,9 +145,6 @@ async fn count(State(state): State<ApiState>, request: Request, next: Next) -> R
     let response = next.run(request).await;
     let status = response.status().as_u16();
     state.metrics().requests.get_or_create(&metrics::RequestLabels { method, route, status }).inc();
-    if response.status().is_server_error() {
-        state.metrics().error("api");
-    }
     response
 }
 

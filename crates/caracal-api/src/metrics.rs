@@ -1,12 +1,17 @@
 //! Prometheus counters of the service, served at `/metrics` in the text exposition
-//! format: requests by route and status, scans, remediations, alerts, deliveries and
-//! errors. The daemon's loops (scheduler, poller) count into the same [`Metrics`].
+//! format: the API's requests by route and status, then every counter the process's
+//! internal events keep (`caracal-telemetry`: scans, policy verdicts, log objects and
+//! events, rejected records, rule matches and errors, alerts, deliveries, remediations,
+//! queue messages), whichever loop or handler raised them.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use caracal_telemetry::{Counters, Sample};
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
@@ -21,35 +26,11 @@ pub struct RequestLabels {
     pub status: u16,
 }
 
-/// Labels of work with an outcome.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct OutcomeLabels {
-    /// `ok`, `failed`, ...
-    pub outcome: String,
-}
-
-/// Labels of an error count.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct ErrorLabels {
-    /// Where: `scan`, `poll`, `delivery`, `api` ...
-    pub source: String,
-}
-
 /// The service's counters.
 pub struct Metrics {
     registry: Mutex<Registry>,
     /// HTTP requests answered.
     pub requests: Family<RequestLabels, Counter>,
-    /// Scans finished.
-    pub scans: Family<OutcomeLabels, Counter>,
-    /// Remediations applied through the API.
-    pub remediations: Family<OutcomeLabels, Counter>,
-    /// Alerts opened by the daemon's rules.
-    pub alerts_opened: Counter,
-    /// Alert deliveries that went through.
-    pub deliveries: Family<OutcomeLabels, Counter>,
-    /// Errors by where they happened.
-    pub errors: Family<ErrorLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -62,40 +43,13 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("caracal");
         let requests = Family::<RequestLabels, Counter>::default();
-        let scans = Family::<OutcomeLabels, Counter>::default();
-        let remediations = Family::<OutcomeLabels, Counter>::default();
-        let alerts_opened = Counter::default();
-        let deliveries = Family::<OutcomeLabels, Counter>::default();
-        let errors = Family::<ErrorLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("scans", "Scans finished", scans.clone());
-        registry.register("remediations", "Remediations applied", remediations.clone());
-        registry.register("alerts_opened", "Alerts opened", alerts_opened.clone());
-        registry.register("deliveries", "Alert deliveries", deliveries.clone());
-        registry.register("errors", "Errors by source", errors.clone());
-        Metrics {
-            registry: Mutex::new(registry),
-            requests,
-            scans,
-            remediations,
-            alerts_opened,
-            deliveries,
-            errors,
-        }
+        registry.register_collector(Box::new(InternalCounters(Counters::global())));
+        Metrics { registry: Mutex::new(registry), requests }
     }
 }
 
 impl Metrics {
-    /// Counts one outcome of `family`.
-    pub fn outcome(family: &Family<OutcomeLabels, Counter>, outcome: &str) {
-        family.get_or_create(&OutcomeLabels { outcome: outcome.to_owned() }).inc();
-    }
-
-    /// Counts one error from `source`.
-    pub fn error(&self, source: &str) {
-        self.errors.get_or_create(&ErrorLabels { source: source.to_owned() }).inc();
-    }
-
     /// The text exposition of every counter.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -103,5 +57,33 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &registry);
         out
+    }
+}
+
+/// The internal events' counters, read at each scrape.
+#[derive(Debug)]
+struct InternalCounters(&'static Counters);
+
+impl Collector for InternalCounters {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut by_counter: BTreeMap<&str, Vec<Sample>> = BTreeMap::new();
+        for sample in self.0.samples() {
+            by_counter.entry(sample.counter.name).or_default().push(sample);
+        }
+        for samples in by_counter.values() {
+            let counter = samples[0].counter;
+            let mut family = encoder.encode_descriptor(
+                counter.name,
+                counter.help,
+                None,
+                prometheus_client::metrics::MetricType::Counter,
+            )?;
+            for sample in samples {
+                let labels: Vec<(&str, &str)> =
+                    sample.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ConstCounter::new(sample.value).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        Ok(())
     }
 }

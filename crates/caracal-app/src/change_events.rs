@@ -17,6 +17,7 @@ use tracing::{debug, warn};
 
 use crate::changes::{self, RescanQueue};
 use crate::context::Context;
+use crate::events::{MessagesHandled, PollFailed};
 use crate::posture::PolicySource;
 
 /// The EventBridge detail type of CloudTrail API calls.
@@ -110,12 +111,14 @@ pub async fn consume(
             Ok(messages) => messages,
             Err(err) => {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
-                warn!(error = %err, "Receiving change events failed; retrying.");
+                let error = err.to_string();
+                caracal_telemetry::emit(PollFailed { queue: "change_events", error: &error });
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 continue;
             }
         };
         let mut done = Vec::new();
+        let received = messages.len() as u64;
         for message in messages {
             stats.messages.fetch_add(1, Ordering::Relaxed);
             match parse(&message.body) {
@@ -132,14 +135,21 @@ pub async fn consume(
             }
         }
         if done.is_empty() {
+            caracal_telemetry::emit(MessagesHandled {
+                queue: "change_events",
+                done: 0,
+                kept: received,
+            });
             continue;
         }
         tokio::time::sleep(delay).await;
         changes::run_due(&ctx, &rescans, policies.as_ref()).await;
+        let mut deleted = 0;
         for receipt in done {
             match queue.delete(&receipt).await {
                 Ok(()) => {
                     stats.deleted.fetch_add(1, Ordering::Relaxed);
+                    deleted += 1;
                 }
                 Err(err) => {
                     stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -147,6 +157,11 @@ pub async fn consume(
                 }
             }
         }
+        caracal_telemetry::emit(MessagesHandled {
+            queue: "change_events",
+            done: deleted,
+            kept: received - deleted,
+        });
     }
 }
 

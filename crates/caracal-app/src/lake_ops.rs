@@ -116,7 +116,7 @@ pub async fn ddl(
     if tables.is_empty() {
         return Err(Error::Invalid(format!("lake {lake} holds no Parquet tables")));
     }
-    let options = GlueOptions { database: database.to_owned(), location };
+    let options = GlueOptions { database: database.to_owned(), location, last_year: None };
     let invalid = |e: glue::UnsupportedType| Error::Invalid(e.to_string());
     match format {
         DdlFormat::Hive => glue::ddl(&tables, &options).map_err(invalid),

@@ -39,6 +39,7 @@ pub mod changes;
 pub mod context;
 pub mod detect_sink;
 pub mod error;
+pub mod events;
 pub mod fanout;
 pub mod lake_ops;
 pub mod logs;

@@ -18,6 +18,7 @@ use tracing::warn;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::events::{MessagesHandled, PollFailed};
 use crate::outputs::Outputs;
 use crate::sources::SourceStores;
 
@@ -252,6 +253,21 @@ pub async fn poll(
     options: &PollOptions,
     sink: &mut (dyn EventSink + Send),
 ) -> Result<PollOutcome> {
+    let result = poll_queue(ctx, pipeline, queue_url, options, sink).await;
+    if let Err(err) = &result {
+        let error = caracal_core::error::chain(err);
+        caracal_telemetry::emit(PollFailed { queue: "logs", error: &error });
+    }
+    result
+}
+
+async fn poll_queue(
+    ctx: &Context,
+    pipeline: &LogPipeline,
+    queue_url: &str,
+    options: &PollOptions,
+    sink: &mut (dyn EventSink + Send),
+) -> Result<PollOutcome> {
     let mut router = pipeline.router()?;
     let clients = ctx.home_clients().await?;
     let store = pipeline.object_store(ctx).await?;
@@ -261,6 +277,11 @@ pub async fn poll(
         .map_err(Error::logs(format!("polling {queue_url}")))?;
     tokio::task::block_in_place(|| sink.flush()).map_err(Error::logs("writing the data lake"))?;
     crate::sources::record(ctx, &outcome.report).await;
+    caracal_telemetry::emit(MessagesHandled {
+        queue: "logs",
+        done: outcome.deleted,
+        kept: outcome.failed.len() as u64,
+    });
     Ok(outcome)
 }
 
@@ -354,5 +375,10 @@ pub async fn process_batch(
     } else {
         crate::sources::record(ctx, &outcome.report).await;
     }
+    caracal_telemetry::emit(MessagesHandled {
+        queue: "logs",
+        done: outcome.done.len() as u64,
+        kept: outcome.failed.len() as u64,
+    });
     Ok(outcome)
 }

@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use crate::auto_remediate::{self, AutoReport, AutoSpec};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::events::{PoliciesEvaluated, ScanFinished};
 
 /// Which policies to evaluate: pack folders, a virtualenv for their imports, and an
 /// optional pack selection. Also the key under which a [`Context`] keeps the compiled
@@ -191,6 +192,21 @@ impl ScanResult {
 /// Scans `scope` into the store with the configured concurrency, then evaluates
 /// `policies` (if any) on the snapshots the scan wrote and stores the verdicts.
 pub async fn scan_and_evaluate(
+    ctx: &Arc<Context>,
+    scope: &ScanScope,
+    policies: Option<&PolicySource>,
+    progress: &dyn Progress,
+) -> Result<ScanResult> {
+    let result = Box::pin(scan_then_evaluate(ctx, scope, policies, progress)).await;
+    let error = result.as_ref().err().map(|e| caracal_core::error::chain(e));
+    caracal_telemetry::emit(ScanFinished {
+        scan_id: result.as_ref().ok().map(|r| r.scan_id.as_str()),
+        error: error.as_deref(),
+    });
+    result
+}
+
+async fn scan_then_evaluate(
     ctx: &Arc<Context>,
     scope: &ScanScope,
     policies: Option<&PolicySource>,
@@ -412,6 +428,7 @@ async fn evaluate_once(
     .await
     .map_err(|e| Error::Task("policy evaluation", e.to_string()))??;
     let (mut evaluation, specs) = evaluation;
+    caracal_telemetry::emit(PoliciesEvaluated { findings: &evaluation.findings });
     evaluation.transitions = store
         .compliance()
         .record(&evaluation.findings, cause)

@@ -4,12 +4,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use caracal_app::{Context, LogOptions, LogPipeline, PolicySource, ScanScope, logs, posture};
+use caracal_app::{
+    Context, LogOptions, LogPipeline, PolicySource, ScanScope, events, logs, posture,
+};
 use caracal_aws::Purpose;
 use caracal_core::config::{StoreBackend, StoreConfig};
 use caracal_core::{ComplianceStatus, Config};
 use caracal_logs::poll::Message;
 use caracal_logs::{EventSink, LakeConfig, LakeWriter, LocalLake};
+use caracal_telemetry::Counters;
 use caracal_testkit::{Emulator, seed};
 
 fn repo(path: &str) -> PathBuf {
@@ -97,6 +100,13 @@ async fn scan_and_evaluate_stores_verdicts_and_a_broken_policy_errors_instead_of
     assert!(broken_verdicts.iter().all(|f| matches!(&f.status,
         ComplianceStatus::Error(m) if m.contains("caracal_no_such_module"))));
     assert!(evaluation.invalid.iter().any(|i| i.message.contains("caracal_no_such_module")));
+    // The run's internal events counted what it did (this test's process has its own).
+    let counters = Counters::global();
+    assert_eq!(counters.get(&events::SCANS, &["ok"]), 1);
+    assert!(counters.get(&events::POLICY_VERDICTS, &["error"]) >= buckets as u64);
+    assert!(counters.get(&events::POLICY_VERDICTS, &["fail"]) > 0);
+    let seen = counters.get(&caracal_scan::events::SCAN_RESOURCES, &["AWS.S3.Bucket", "seen"]);
+    assert_eq!(seen, buckets as u64);
 
     // Stored, and re-evaluating one resource from the store gives the same verdicts.
     let bucket = format!("arn:aws:s3:::{}", manifest.buckets[0].name);
@@ -186,6 +196,11 @@ async fn process_batch_fails_only_the_messages_that_cannot_finish() {
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .count();
     assert!(parquet > 0, "the good object's events are in the lake");
+    let counters = Counters::global();
+    assert_eq!(counters.get(&events::QUEUE_MESSAGES, &["logs", "done"]), 1);
+    assert_eq!(counters.get(&events::QUEUE_MESSAGES, &["logs", "kept"]), 2);
+    assert_eq!(counters.get(&caracal_logs::events::LOG_OBJECTS, &["test"]), 1);
+    assert_eq!(counters.get(&caracal_logs::events::LOG_EVENTS, &["AWS.CloudTrail"]), events);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -9,10 +9,11 @@ use caracal_core::{Alert, AlertChange, AlertStatus, Delivery, DeliveryStatus};
 use caracal_store::Store;
 use chrono::Utc;
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::destinations::{Action, Router};
 use crate::error::{Error, Result};
+use crate::events::DeliveryAttempted;
 use crate::state;
 
 /// How hard to try one delivery before leaving it pending.
@@ -114,13 +115,18 @@ async fn deliver_alert(
                 delivery.status = DeliveryStatus::Delivered;
                 delivery.last_error = None;
                 report.delivered += 1;
-                info!(alert = %snapshot.id, destination = %delivery.destination, "Alert delivered.");
+                caracal_telemetry::emit(DeliveryAttempted {
+                    alert_id: &snapshot.id,
+                    destination: &delivery.destination,
+                    error: None,
+                });
             }
             Err(err) => {
-                warn!(
-                    alert = %snapshot.id, destination = %delivery.destination, error = %err,
-                    "Delivery failed; the alert stays pending."
-                );
+                caracal_telemetry::emit(DeliveryAttempted {
+                    alert_id: &snapshot.id,
+                    destination: &delivery.destination,
+                    error: Some(err.as_str()),
+                });
                 report.pending.push(format!("{} → {}: {err}", snapshot.id, delivery.destination));
                 delivery.last_error = Some(err);
             }

@@ -17,10 +17,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::runtime::Handle;
-use tracing::{info, warn};
 
 use crate::destinations::Router;
 use crate::error::{Error, Result};
+use crate::events::{AlertOpened, BatchEvaluated, MatchesCounted, RuleRaised};
 use crate::posture::{StoreKv, StoreLookup};
 use crate::rules::{RuleMeta, Rules};
 use crate::state;
@@ -163,8 +163,17 @@ impl Detector {
                 group.log_types.push(t);
             }
         }
+        caracal_telemetry::emit(BatchEvaluated {
+            events: events.len() as u64,
+            outcomes: outcomes.len() as u64,
+        });
         let mut matches = Vec::with_capacity(outcomes.len());
         for group in &groups {
+            caracal_telemetry::emit(MatchesCounted {
+                rule_id: &group.meta.id,
+                kind: group.kind,
+                count: group.count,
+            });
             let (alert_id, created) = self.runtime.block_on(self.record(group, &mut summary))?;
             matches.extend(group.members.iter().map(|&(event, severity, error)| RuleMatch {
                 event,
@@ -223,7 +232,13 @@ impl Detector {
             if create {
                 let mut alert = self.new_alert(group, &counted, log_types.clone());
                 if state::create(store, &mut alert).await? {
-                    info!(alert = %alert.id, rule = %meta.id, kind = kind.as_str(), "Alert opened.");
+                    caracal_telemetry::emit(AlertOpened {
+                        alert_id: &alert.id,
+                        detection_id: &meta.id,
+                        resource_id: None,
+                        kind,
+                        severity: alert.severity,
+                    });
                     let created = alert.created_at;
                     summary.opened.push(alert.id);
                     return Ok((counted.alert_id, created));
@@ -330,7 +345,7 @@ fn classify(
         Some(message) => {
             summary.rule_errors += 1;
             let exception = exception_type(message);
-            warn!(rule = %meta.id, error = %message, "Rule raised.");
+            caracal_telemetry::emit(RuleRaised { rule_id: &meta.id, error: message });
             (AlertKind::RuleError, format!("error:{exception}"), Severity::Info)
         }
         None => {

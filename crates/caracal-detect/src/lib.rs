@@ -28,6 +28,7 @@ pub mod delivery;
 pub mod destinations;
 pub mod detector;
 pub mod error;
+pub mod events;
 pub mod policy_alerts;
 pub mod posture;
 pub mod rules;

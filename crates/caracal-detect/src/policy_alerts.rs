@@ -19,6 +19,7 @@ use tracing::info;
 use crate::delivery::{AlertUpdate, update_alert};
 use crate::destinations::Router;
 use crate::error::{Error, Result};
+use crate::events::AlertOpened;
 use crate::state;
 
 /// What a policy alert needs of its policy's spec.
@@ -122,7 +123,13 @@ async fn open(
     let id = alert.id.clone();
     // A retried batch finds its own alert already stored: nothing new to deliver.
     if state::create(store, &mut alert).await? {
-        info!(alert = %id, policy = %t.policy_id, resource = %t.resource_id, "Policy alert opened.");
+        caracal_telemetry::emit(AlertOpened {
+            alert_id: &id,
+            detection_id: &t.policy_id,
+            resource_id: Some(&t.resource_id),
+            kind: AlertKind::Policy,
+            severity: alert.severity,
+        });
         report.opened.push(id.clone());
     }
     kv.put(key, &id, None).await.map_err(Error::store("remembering the open policy alert"))

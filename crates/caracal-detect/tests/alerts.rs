@@ -279,6 +279,13 @@ async fn deliveries_reach_real_receivers_and_a_down_one_stays_pending_until_it_i
     pager.restart().await.unwrap();
     let report = deliver_pending(store.as_ref(), &router, &fast_retry()).await.unwrap();
     assert!(report.pending.is_empty(), "{report:?}");
+    // Counted by destination and outcome: the down one failed once, then went through.
+    let counters = caracal_telemetry::Counters::global();
+    let deliveries = |d: &str, outcome: &str| {
+        counters.get(&caracal_detect::events::ALERT_DELIVERIES, &[d, outcome])
+    };
+    assert_eq!((deliveries("pager", "failed"), deliveries("pager", "delivered")), (1, 1));
+    assert!(deliveries("hook", "delivered") >= 2 && deliveries("hook", "failed") == 0);
     let event = pager.received().pop().expect("pagerduty event").json();
     assert_eq!(event["event_action"], "trigger");
     assert_eq!(event["dedup_key"], routed.id.as_str());

@@ -20,6 +20,7 @@ pub mod error;
 pub mod event;
 pub mod function;
 pub mod functions;
+pub mod glue_tables;
 pub mod handlers;
 pub mod iam;
 pub mod runtime;
@@ -45,4 +46,15 @@ pub fn init_tracing() {
         .without_time()
         .with_ansi(false)
         .try_init();
+}
+
+/// The text of the generated block `name` in `infra/*.yaml` (between
+/// `# BEGIN generated: NAME` and `# END generated: NAME`), indented by `indent` spaces:
+/// `scan-actions` and `remediation-actions` ([`iam`]), `glue-tables` ([`glue_tables`]).
+/// `None` for an unknown name.
+pub fn generated_block(name: &str, indent: usize) -> Option<String> {
+    match name {
+        "glue-tables" => glue_tables::block(indent).ok(),
+        _ => iam::generated_block(name, indent),
+    }
 }

@@ -1,72 +1,56 @@
-//! Counted internal events: each logs and counts together, with closed-set labels.
+//! The log processor's internal events (see `caracal-telemetry`): each logs and counts,
+//! with closed-set labels (log type, reject code, source id).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
+use caracal_telemetry::{Counter, Counters, InternalEvent};
 use tracing::{info, warn};
 
+use crate::Report;
 use crate::error::RejectCode;
 
-/// Process-wide counters, read by `caracal serve` metrics and tests.
-#[derive(Debug, Default)]
-pub struct Stats {
-    objects: AtomicU64,
-    events: AtomicU64,
-    rejected: [AtomicU64; 7],
-}
-
-/// The counters of this process.
-pub static STATS: Stats = Stats {
-    objects: AtomicU64::new(0),
-    events: AtomicU64::new(0),
-    rejected: [const { AtomicU64::new(0) }; 7],
+/// Objects read to their end, by source.
+pub static LOG_OBJECTS: Counter = Counter {
+    name: "log_objects",
+    help: "Log objects read to their end, by source",
+    labels: &["source"],
 };
 
-fn code_index(code: RejectCode) -> usize {
-    match code {
-        RejectCode::Unclassified => 0,
-        RejectCode::Malformed => 1,
-        RejectCode::NotUtf8 => 2,
-        RejectCode::TooLong => 3,
-        RejectCode::InvalidJson => 4,
-        RejectCode::Unreadable => 5,
-        RejectCode::Unrouted => 6,
-    }
-}
+/// Events produced, by log type.
+pub static LOG_EVENTS: Counter =
+    Counter { name: "log_events", help: "Events produced, by log type", labels: &["log_type"] };
 
-impl Stats {
-    /// Objects processed so far.
-    pub fn objects(&self) -> u64 {
-        self.objects.load(Ordering::Relaxed)
-    }
-    /// Events produced so far.
-    pub fn events(&self) -> u64 {
-        self.events.load(Ordering::Relaxed)
-    }
-    /// Records rejected with `code` so far.
-    pub fn rejected(&self, code: RejectCode) -> u64 {
-        self.rejected[code_index(code)].load(Ordering::Relaxed)
-    }
-}
+/// Records that did not become events, by reject code.
+pub static LOG_RECORDS_REJECTED: Counter = Counter {
+    name: "log_records_rejected",
+    help: "Log records that did not become events, by reason",
+    labels: &["code"],
+};
 
 /// One object was read to its end.
 pub(crate) struct ObjectProcessed<'a> {
     pub object: &'a str,
-    pub records: u64,
-    pub events: u64,
-    pub errors: u64,
+    pub source: &'a str,
+    pub report: &'a Report,
 }
 
-impl ObjectProcessed<'_> {
-    pub(crate) fn emit(self) {
+impl InternalEvent for ObjectProcessed<'_> {
+    fn log(&self) {
         info!(
             object = self.object,
-            records = self.records,
-            events = self.events,
-            errors = self.errors,
+            source = self.source,
+            records = self.report.records,
+            events = self.report.events,
+            errors = self.report.errors,
             "Object processed."
         );
-        STATS.objects.fetch_add(1, Ordering::Relaxed);
-        STATS.events.fetch_add(self.events, Ordering::Relaxed);
+    }
+
+    fn count(&self, counters: &Counters) {
+        counters.add(&LOG_OBJECTS, &[self.source], 1);
+        for (log_type, t) in &self.report.by_type {
+            if t.events > 0 {
+                counters.add(&LOG_EVENTS, &[log_type], t.events);
+            }
+        }
     }
 }
 
@@ -77,9 +61,17 @@ pub(crate) struct RecordsRejected<'a> {
     pub count: u64,
 }
 
-impl RecordsRejected<'_> {
-    pub(crate) fn emit(self) {
+impl InternalEvent for RecordsRejected<'_> {
+    fn log(&self) {
         warn!(object = self.object, code = %self.code, count = self.count, "Records rejected.");
-        STATS.rejected[code_index(self.code)].fetch_add(self.count, Ordering::Relaxed);
+    }
+
+    fn count(&self, counters: &Counters) {
+        counters.add(&LOG_RECORDS_REJECTED, &[self.code.as_str()], self.count);
+    }
+
+    // A stream of bad objects logs a line every few seconds, not one per object.
+    fn log_every(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(5)
     }
 }

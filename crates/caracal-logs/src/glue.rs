@@ -36,6 +36,9 @@ pub struct GlueOptions {
     /// The lake's root location, such as `s3://bucket/prefix` (no trailing slash
     /// needed); each table is the folder of its name under it.
     pub location: String,
+    /// The last year partition projection covers; `None`: ten years from now (a
+    /// template that must not change with the clock gives one).
+    pub last_year: Option<i32>,
 }
 
 impl GlueOptions {
@@ -124,7 +127,7 @@ fn literal(value: &str) -> String {
 /// columns (from the table's first year to ten years ahead) and the folder template.
 pub fn projection_properties(table: &LakeTable, options: &GlueOptions) -> Vec<(String, String)> {
     let first_year = table.first_hour.year();
-    let last_year = Utc::now().year().max(first_year) + 10;
+    let last_year = options.last_year.unwrap_or_else(|| Utc::now().year() + 10).max(first_year);
     let location = options.table_location(&table.name);
     let mut props = vec![
         ("classification".to_owned(), "parquet".to_owned()),
@@ -310,7 +313,11 @@ mod tests {
     }
 
     fn options() -> GlueOptions {
-        GlueOptions { database: "caracal".into(), location: "s3://lake/prefix/".into() }
+        GlueOptions {
+            database: "caracal".into(),
+            location: "s3://lake/prefix/".into(),
+            last_year: None,
+        }
     }
 
     #[test]

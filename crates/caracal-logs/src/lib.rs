@@ -34,7 +34,7 @@ pub mod event {
     pub use caracal_core::event::{Event, Origin, RowId, RowIdBlock, RowIds, format_p_time};
 }
 pub mod error;
-mod events;
+pub mod events;
 pub mod glue;
 pub mod lake;
 pub mod lake_tables;
@@ -56,7 +56,6 @@ pub use crate::{
     columns::Fields,
     error::{Error, RecordError, RejectCode},
     event::Event,
-    events::{STATS, Stats},
     indicators::{Indicators, Kind},
     lake::{LakeConfig, LakeStore, LakeWriter, LocalLake, Tables},
     local::{files_under, process_path},

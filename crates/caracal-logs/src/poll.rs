@@ -245,7 +245,11 @@ pub async fn process_prefix(
         match process_object(router, store, bucket, &key, sink).await {
             Err(err @ Error::Unrouted { .. }) => {
                 let object = format!("s3://{bucket}/{key}");
-                RecordsRejected { object: &object, code: RejectCode::Unrouted, count: 1 }.emit();
+                caracal_telemetry::emit(RecordsRejected {
+                    object: &object,
+                    code: RejectCode::Unrouted,
+                    count: 1,
+                });
                 report.merge(Report::object_error(&object, RejectCode::Unrouted, err.to_string()));
             }
             r => report.merge(r?),

@@ -162,7 +162,11 @@ print(json.dumps(tables))
 }
 
 fn options() -> GlueOptions {
-    GlueOptions { database: "caracal".into(), location: "s3://lake-bucket/lake".into() }
+    GlueOptions {
+        database: "caracal".into(),
+        location: "s3://lake-bucket/lake".into(),
+        last_year: None,
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ use tokio::sync::Mutex;
 use tracing::{info, warn};
 
 use crate::error::Error;
+use crate::events::RemediationAudited;
 use crate::params;
 use crate::plan::{ApiCall, Plan, fingerprint};
 use crate::remediations::{self, Remediation};
@@ -245,7 +246,6 @@ impl Executor {
             .plan(&target, &before, &parameters, (self.clock)())
             .map_err(|e| (e, None, None))?;
         if fresh.calls.is_empty() {
-            info!(resource = %target.resource_id, remediation = remediation.id(), "Already compliant.");
             let id = self
                 .audit(
                     req,
@@ -325,7 +325,6 @@ impl Executor {
                 }
                 Err((err, completed)) => return Err((err, completed, Some(intent))),
             };
-        info!(resource = %target.resource_id, remediation = remediation.id(), outcome = outcome.as_str(), "Applied.");
         let id = self
             .audit(req, outcome, Some(approved), Some(total), &before, &after, note, Some(&intent))
             .await
@@ -456,11 +455,6 @@ impl Executor {
         intent: Option<&str>,
     ) -> Error {
         let outcome = err.outcome();
-        if outcome == AuditOutcome::Failed {
-            warn!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation failed.");
-        } else {
-            info!(resource = %req.resource_id, remediation = %req.remediation_id, error = %err, "Remediation refused.");
-        }
         let before = plan.map(|p| p.before.clone()).unwrap_or(Value::Null);
         match self
             .audit(
@@ -514,6 +508,12 @@ impl Executor {
             intent: intent.map(str::to_owned),
         };
         self.store.audit().append(&record).await?;
+        caracal_telemetry::emit(RemediationAudited {
+            resource_id: &record.resource_id,
+            remediation_id: &record.remediation_id,
+            outcome,
+            error: record.error.as_deref(),
+        });
         Ok(record.id)
     }
 }

@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod events;
 mod executor;
 mod params;
 mod plan;

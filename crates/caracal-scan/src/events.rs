@@ -1,8 +1,35 @@
-//! Counted events: each logs and counts together, into the scan report's per-type summary.
-//! Labels are closed sets (type, region, operation); error text goes to the log only.
+//! The scanner's internal events. Each logs and counts (see `caracal-telemetry`), and
+//! also tallies into the scan report's per-type summary. Labels are closed sets (type,
+//! call kind); error text goes to the log only.
 
 use caracal_core::{ScanError, TypeSummary};
+use caracal_telemetry::{Counter, Counters, InternalEvent};
 use tracing::{info, warn};
+
+/// Resources scans saw, by type and change.
+pub static SCAN_RESOURCES: Counter = Counter {
+    name: "scan_resources",
+    help: "Resources scans saw, by type and change (seen, new, changed, deleted)",
+    labels: &["resource_type", "change"],
+};
+
+/// Failed AWS calls of scans, by type and call kind.
+pub static SCAN_ERRORS: Counter = Counter {
+    name: "scan_errors",
+    help: "Failed AWS calls of scans, by type and call (listing: the scope deletes nothing; detail: the resource is kept)",
+    labels: &["resource_type", "call"],
+};
+
+/// An event that also counts into the scan report's summary of its type.
+pub(crate) trait Tally: InternalEvent {
+    fn tally(&self, summary: &mut TypeSummary);
+}
+
+/// Tallies `event` into `summary`, then emits it.
+pub(crate) fn record<E: Tally>(event: E, summary: &mut TypeSummary) {
+    event.tally(summary);
+    caracal_telemetry::emit(event);
+}
 
 /// One (account, region, type) was listed and written.
 pub(crate) struct ScopeScanned<'a> {
@@ -15,8 +42,8 @@ pub(crate) struct ScopeScanned<'a> {
     pub deleted: u64,
 }
 
-impl ScopeScanned<'_> {
-    pub(crate) fn emit(self, summary: &mut TypeSummary) {
+impl InternalEvent for ScopeScanned<'_> {
+    fn log(&self) {
         info!(
             account = self.account_id,
             region = self.region,
@@ -27,6 +54,22 @@ impl ScopeScanned<'_> {
             deleted = self.deleted,
             "Scanned scope."
         );
+    }
+
+    fn count(&self, counters: &Counters) {
+        for (change, n) in [
+            ("seen", self.seen),
+            ("new", self.new),
+            ("changed", self.changed),
+            ("deleted", self.deleted),
+        ] {
+            counters.add(&SCAN_RESOURCES, &[self.resource_type, change], n);
+        }
+    }
+}
+
+impl Tally for ScopeScanned<'_> {
+    fn tally(&self, summary: &mut TypeSummary) {
         summary.seen += self.seen;
         summary.new += self.new;
         summary.changed += self.changed;
@@ -40,8 +83,8 @@ pub(crate) struct CallFailed<'a> {
     pub error: &'a ScanError,
 }
 
-impl CallFailed<'_> {
-    pub(crate) fn emit(self, summary: &mut TypeSummary) {
+impl InternalEvent for CallFailed<'_> {
+    fn log(&self) {
         let e = self.error;
         warn!(
             account = %e.account_id,
@@ -51,6 +94,15 @@ impl CallFailed<'_> {
             error = %e.message,
             "Call failed; nothing in this scope is marked deleted."
         );
+    }
+
+    fn count(&self, counters: &Counters) {
+        counters.add(&SCAN_ERRORS, &[&self.error.resource_type, "listing"], 1);
+    }
+}
+
+impl Tally for CallFailed<'_> {
+    fn tally(&self, summary: &mut TypeSummary) {
         summary.errors += 1;
     }
 }
@@ -61,8 +113,8 @@ pub(crate) struct DetailCallFailed<'a> {
     pub error: &'a ScanError,
 }
 
-impl DetailCallFailed<'_> {
-    pub(crate) fn emit(self, summary: &mut TypeSummary) {
+impl InternalEvent for DetailCallFailed<'_> {
+    fn log(&self) {
         let e = self.error;
         warn!(
             account = %e.account_id,
@@ -72,6 +124,15 @@ impl DetailCallFailed<'_> {
             error = %e.message,
             "Detail call failed; the resource is kept with the failure noted."
         );
+    }
+
+    fn count(&self, counters: &Counters) {
+        counters.add(&SCAN_ERRORS, &[&self.error.resource_type, "detail"], 1);
+    }
+}
+
+impl Tally for DetailCallFailed<'_> {
+    fn tally(&self, summary: &mut TypeSummary) {
         summary.errors += 1;
     }
 }

@@ -30,7 +30,7 @@
 
 pub mod collectors;
 mod error;
-mod events;
+pub mod events;
 mod regions;
 mod rescan;
 mod resource_id;

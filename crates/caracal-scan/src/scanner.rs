@@ -28,7 +28,7 @@ use tracing::{info, warn};
 
 use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, Shared, collector};
 use crate::error::{CollectError, Error};
-use crate::events::{CallFailed, DetailCallFailed, ScopeScanned};
+use crate::events::{CallFailed, DetailCallFailed, ScopeScanned, record};
 use crate::regions;
 
 /// What to scan. Empty lists mean "everything configured".
@@ -336,7 +336,7 @@ impl Scanner {
         };
         let fail = |out: &mut TaskResult, e: CollectError| {
             let error = scan_error(e);
-            CallFailed { error: &error }.emit(&mut out.summary);
+            record(CallFailed { error: &error }, &mut out.summary);
             out.errors.push(error);
         };
         let collected = match collector.collect(scope).await {
@@ -365,7 +365,7 @@ impl Scanner {
         // do not hold deletions back.
         for e in collected.partial {
             let error = scan_error(e);
-            DetailCallFailed { error: &error }.emit(&mut out.summary);
+            record(DetailCallFailed { error: &error }, &mut out.summary);
             out.errors.push(error);
         }
         let mut deleted = 0;
@@ -410,7 +410,7 @@ impl Scanner {
                 }
             }
         }
-        ScopeScanned {
+        let scanned = ScopeScanned {
             account_id: scope.account_id(),
             region: scope.region(),
             resource_type,
@@ -418,8 +418,8 @@ impl Scanner {
             new,
             changed,
             deleted,
-        }
-        .emit(&mut out.summary);
+        };
+        record(scanned, &mut out.summary);
         out.resources = collected.resources;
         out
     }

@@ -16,7 +16,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::metrics::Metrics;
 use crate::state::ApiState;
 
 /// One remediation of the catalog.
@@ -164,17 +163,8 @@ pub async fn apply(
         remediation::apply(ctx, &req, &plan).await
     }
     .await;
-    let report = match result {
-        Ok(report) => report,
-        Err(err) => {
-            Metrics::outcome(&state.metrics().remediations, "failed");
-            return Err(err.into());
-        }
-    };
-    Metrics::outcome(
-        &state.metrics().remediations,
-        &format!("{:?}", report.outcome).to_lowercase(),
-    );
+    // The executor's audit counts the outcome (`caracal_remediations_total`).
+    let report = result?;
     let mut verdicts = Vec::new();
     if let (Some(policies), Some(_)) = (state.policies(), &report.snapshot) {
         let id = report.plan.target.resource_id.clone();

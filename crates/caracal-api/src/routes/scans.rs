@@ -12,7 +12,6 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::metrics::Metrics;
 use crate::state::{ApiState, ScanRun};
 
 /// What to scan; empty lists mean everything configured.
@@ -67,18 +66,13 @@ pub async fn start(
             Ok(result) => {
                 let totals = result.outcome.report.totals();
                 let failing = result.evaluation.as_ref().map_or(0, |e| e.reportable().len());
-                Metrics::outcome(&task_state.metrics().scans, "ok");
                 Ok(serde_json::json!({
                     "seen": totals.seen, "new": totals.new, "changed": totals.changed,
                     "deleted": totals.deleted, "errors": result.outcome.report.errors.len(),
                     "failing": failing,
                 }))
             }
-            Err(err) => {
-                Metrics::outcome(&task_state.metrics().scans, "failed");
-                task_state.metrics().error("scan");
-                Err(caracal_core::error::chain(&err))
-            }
+            Err(err) => Err(caracal_core::error::chain(&err)),
         };
         task_state.scan_finished(id, outcome);
     });

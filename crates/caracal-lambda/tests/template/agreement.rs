@@ -104,9 +104,9 @@ fn every_function_has_its_binary_and_exactly_the_environment_it_reads() {
 }
 
 /// `# BEGIN generated: NAME` ... `# END generated: NAME` blocks hold exactly what
-/// [`iam::generated_block`] makes; `CARACAL_BLESS=1` rewrites them.
+/// [`caracal_lambda::generated_block`] makes; `CARACAL_BLESS=1` rewrites them.
 #[test]
-fn generated_iam_blocks_are_current() {
+fn generated_blocks_are_current() {
     let bless = std::env::var_os("CARACAL_BLESS").is_some();
     let mut blocks = 0;
     for path in templates() {
@@ -118,7 +118,7 @@ fn generated_iam_blocks_are_current() {
             out.push_str(line);
             let Some(name) = line.trim().strip_prefix("# BEGIN generated: ") else { continue };
             let indent = line.len() - line.trim_start().len();
-            let want = iam::generated_block(name, indent)
+            let want = caracal_lambda::generated_block(name, indent)
                 .unwrap_or_else(|| panic!("unknown block {name}"));
             let end = format!("# END generated: {name}");
             let mut have = String::new();
@@ -149,7 +149,7 @@ fn generated_iam_blocks_are_current() {
             );
         }
     }
-    assert!(blocks >= 4, "the templates hold their generated blocks");
+    assert!(blocks >= 5, "the templates hold their generated blocks");
 }
 
 fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {

@@ -137,7 +137,7 @@ impl<'p> Processor<'p> {
             return Err(err);
         }
         for (code, count) in std::mem::take(&mut run.rejected) {
-            RecordsRejected { object: run.object, code, count }.emit();
+            caracal_telemetry::emit(RecordsRejected { object: run.object, code, count });
         }
         let mut report = run.report;
         report.by_source.insert(
@@ -149,13 +149,11 @@ impl<'p> Processor<'p> {
                 last_object: Some(object.name.clone()),
             },
         );
-        ObjectProcessed {
+        caracal_telemetry::emit(ObjectProcessed {
             object: &object.name,
-            records: report.records,
-            events: report.events,
-            errors: report.errors,
-        }
-        .emit();
+            source: &run.proc.source.id,
+            report: &report,
+        });
         Ok(report)
     }
 }

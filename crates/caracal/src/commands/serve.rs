@@ -96,8 +96,8 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         let scope =
             ScanScope { accounts: Vec::new(), request: ScanRequest { regions: Vec::new(), types } };
         eprintln!("serve: scheduler on {text:?}");
-        let (ctx, policies, metrics) = (ctx.clone(), policies.clone(), metrics.clone());
-        scheduling = Some(scheduler(ctx, schedule, scope, policies, metrics, stop.clone()));
+        let (ctx, policies) = (ctx.clone(), policies.clone());
+        scheduling = Some(scheduler(ctx, schedule, scope, policies, stop.clone()));
     }
     if !args.scheduler_only {
         let queue = Arc::new(RescanQueue::new(Duration::from_secs(args.rescan_delay)));
@@ -115,8 +115,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             eprintln!("serve: polling {url}");
             let mut outputs = pipeline.open(&ctx).await?;
             outputs.watch_changes(queue.clone());
-            polling =
-                Some(poller(ctx.clone(), pipeline, outputs, url, metrics.clone(), stop.clone()));
+            polling = Some(poller(ctx.clone(), pipeline, outputs, url, stop.clone()));
             let mut until = stop.clone();
             let rescans = changes::run(
                 ctx.clone(),
@@ -212,7 +211,6 @@ async fn scheduler(
     schedule: cron::Schedule,
     scope: ScanScope,
     policies: PolicySource,
-    metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -230,7 +228,6 @@ async fn scheduler(
             Ok(result) => {
                 let t = result.outcome.report.totals();
                 let failing = result.evaluation.as_ref().map_or(0, |e| e.reportable().len());
-                Metrics::outcome(&metrics.scans, "ok");
                 info!(
                     seen = t.seen,
                     new = t.new,
@@ -243,8 +240,6 @@ async fn scheduler(
                 );
             }
             Err(err) => {
-                Metrics::outcome(&metrics.scans, "failed");
-                metrics.error("scan");
                 warn!(error = %caracal_core::error::chain(&err), "Scheduled scan failed; will retry at the next run.");
             }
         }
@@ -255,50 +250,20 @@ async fn scheduler(
 }
 
 /// Polls the queue until stopped: each round long-polls until the queue is empty, so a
-/// stop request waits at most for the round in progress.
+/// stop request waits at most for the round in progress. Messages, alerts and deliveries
+/// are counted by the use cases' internal events.
 async fn poller(
     ctx: Arc<Context>,
     pipeline: LogPipeline,
     mut outputs: caracal_app::Outputs,
     url: String,
-    metrics: Arc<Metrics>,
     stop: watch::Receiver<bool>,
 ) {
     let options = PollOptions { until_empty: true, ..PollOptions::default() };
-    let (mut opened, mut delivered) = (0usize, 0u64);
     while !*stop.borrow() {
-        match logs::poll(&ctx, &pipeline, &url, &options, &mut outputs).await {
-            Ok(outcome) => {
-                if !outcome.failed.is_empty() {
-                    metrics
-                        .errors
-                        .get_or_create(&caracal_api::metrics::ErrorLabels { source: "poll".into() })
-                        .inc_by(outcome.failed.len() as u64);
-                }
-            }
-            Err(err) => {
-                metrics.error("poll");
-                warn!(error = %caracal_core::error::chain(&err), "Polling failed; retrying.");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        }
-        if let Some(summary) = outputs.summary() {
-            metrics
-                .alerts_opened
-                .inc_by((summary.opened.len() - opened.min(summary.opened.len())) as u64);
-            opened = summary.opened.len();
-        }
-        if let Some(report) = outputs.deliveries() {
-            let fresh = report.delivered.saturating_sub(delivered);
-            if fresh > 0 {
-                metrics
-                    .deliveries
-                    .get_or_create(&caracal_api::metrics::OutcomeLabels {
-                        outcome: "delivered".into(),
-                    })
-                    .inc_by(fresh);
-            }
-            delivered = report.delivered;
+        // A failed poll is logged and counted by the use case; wait, then retry.
+        if logs::poll(&ctx, &pipeline, &url, &options, &mut outputs).await.is_err() {
+            tokio::time::sleep(Duration::from_secs(5)).await;
         }
     }
 }
