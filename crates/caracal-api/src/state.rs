@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use caracal_app::fanout::TargetQueue;
 use caracal_app::{Context, PolicySource};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -44,6 +45,7 @@ struct Inner {
     policies: Option<PolicySource>,
     rules: Vec<PathBuf>,
     lake: Option<PathBuf>,
+    scan_queue: Option<Arc<dyn TargetQueue>>,
     metrics: Arc<Metrics>,
     scans: Mutex<BTreeMap<u64, ScanRun>>,
     next_scan: AtomicU64,
@@ -62,6 +64,9 @@ pub struct ApiOptions {
     pub rules: Vec<PathBuf>,
     /// The local lake whose match tables hold alerts' events.
     pub lake: Option<PathBuf>,
+    /// Where `POST /v1/scans` queues its targets instead of scanning in this process
+    /// (Lambda, which freezes a function once it has answered).
+    pub scan_queue: Option<Arc<dyn TargetQueue>>,
 }
 
 impl ApiState {
@@ -72,6 +77,7 @@ impl ApiState {
             policies: options.policies,
             rules: options.rules,
             lake: options.lake,
+            scan_queue: options.scan_queue,
             metrics,
             scans: Mutex::default(),
             next_scan: AtomicU64::new(1),
@@ -113,6 +119,11 @@ impl ApiState {
         self.inner.lake.as_ref()
     }
 
+    /// The queue scans are handed to, when they don't run in this process.
+    pub fn scan_queue(&self) -> Option<&Arc<dyn TargetQueue>> {
+        self.inner.scan_queue.as_ref()
+    }
+
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
@@ -138,6 +149,15 @@ impl ApiState {
             scans.pop_first();
         }
         id
+    }
+
+    /// Records that scan `id` was handed to the scan queue as `targets` targets; its
+    /// results show in the resources and compliance it updates, not here.
+    pub(crate) fn scan_queued(&self, id: u64, targets: usize) {
+        if let Some(run) = self.scans().get_mut(&id) {
+            run.status = ScanStatus::Queued;
+            run.summary = Some(serde_json::json!({ "queued_targets": targets }));
+        }
     }
 
     /// Records how scan `id` ended.
@@ -177,7 +197,7 @@ impl ApiState {
 pub struct ScanRun {
     /// Its id.
     pub id: u64,
-    /// running, finished or failed.
+    /// running, queued, finished or failed.
     pub status: ScanStatus,
     /// What was asked.
     #[schema(value_type = Object)]
@@ -201,6 +221,9 @@ pub struct ScanRun {
 pub enum ScanStatus {
     /// Still running.
     Running,
+    /// Handed to the scan queue, one message per account and region; the scanner
+    /// function runs them.
+    Queued,
     /// Done; see the summary.
     Finished,
     /// Failed; see the error.

@@ -34,6 +34,7 @@ async fn every_operation_answers_within_its_schema_and_never_5xx() {
         policies: Some(policies),
         rules: vec![repo("rules")],
         lake: Some(dir.path().join("lake")),
+        ..ApiOptions::default()
     };
     let server = common::serve(ctx.clone(), options).await;
     let base = server.base.clone();

@@ -1,11 +1,14 @@
 //! Scan fan-out for the serverless shape: a schedule splits one scan of every configured
 //! account and region into [`ScanTarget`]s (one queue message each), and a scanner runs
-//! one target at a time with [`scan_target`].
+//! one target at a time with [`scan_target`]. A [`TargetQueue`] carries them between the
+//! two (the scheduler's, and the API's `POST /v1/scans` on Lambda).
 //!
 //! Global types (IAM, account singletons, `.Meta` aggregates) get one target per account
 //! (region `global`), so that scanning N regions does not list them N times; every other
 //! type (regional, and account-wide listings such as S3's) gets one target per region.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use caracal_scan::{COLLECTORS, ListingScope, ScanRequest};
@@ -30,13 +33,38 @@ pub struct ScanTarget {
     pub types: Vec<String>,
 }
 
-/// Splits a scan of `accounts` (empty: every configured account, or the credentials'
-/// own) into targets: per account one `global` target and one per scan region, each
-/// with the configured types (`[scan] types`, empty: every type) that list there.
-pub async fn scan_targets(ctx: &Context, accounts: &[String]) -> Result<Vec<ScanTarget>> {
-    let sessions = ctx.sessions(accounts).await?;
-    let regions = ctx.aws().await?.regions();
-    let (global, regional) = split_types(&ctx.config().scan.types)?;
+/// Where targets go to be scanned by other processes (the serverless scan queue, which
+/// the scanner function consumes).
+pub trait TargetQueue: Send + Sync + std::fmt::Debug {
+    /// Queues every target; the error says why it could not (the caller names the queue).
+    fn send<'a>(
+        &'a self,
+        targets: &'a [ScanTarget],
+    ) -> Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+}
+
+/// Splits a scan into targets: per account of `scope` (empty: every configured account,
+/// or the credentials' own) one `global` target and one per region, each with the types
+/// that list there. Regions are the scope's (`global` among them adds nothing: global
+/// types always get their one target, as in a local scan) or the configured ones; types
+/// are the scope's or `[scan] types` (empty: every type).
+pub async fn scan_targets(ctx: &Context, scope: &ScanScope) -> Result<Vec<ScanTarget>> {
+    let sessions = ctx.sessions(&scope.accounts).await?;
+    let named = &scope.request.regions;
+    let regions: Vec<String> = match named.is_empty() {
+        true => ctx.aws().await?.regions(),
+        false => named.iter().filter(|r| *r != GLOBAL).fold(Vec::new(), |mut out, r| {
+            if !out.contains(r) {
+                out.push(r.clone());
+            }
+            out
+        }),
+    };
+    let types = match scope.request.types.is_empty() {
+        true => &ctx.config().scan.types,
+        false => &scope.request.types,
+    };
+    let (global, regional) = split_types(types)?;
     let mut targets = Vec::new();
     for session in &sessions {
         let account_id = session.account_id().to_owned();
@@ -60,13 +88,13 @@ pub async fn scan_targets(ctx: &Context, accounts: &[String]) -> Result<Vec<Scan
     Ok(targets)
 }
 
-/// The configured types (empty: every collector) split into those listed once per
-/// account and those listed per region, each sorted.
+/// The wanted types (empty: every collector) split into those listed once per account
+/// and those listed per region, each sorted.
 fn split_types(configured: &[String]) -> Result<(Vec<String>, Vec<String>)> {
     let (mut global, mut regional) = (Vec::new(), Vec::new());
     for name in configured {
         if caracal_scan::collector(name).is_none() {
-            return Err(Error::Invalid(format!("[scan] types: unknown resource type {name:?}")));
+            return Err(Error::Invalid(format!("unknown resource type {name:?}")));
         }
     }
     for collector in COLLECTORS {

@@ -126,6 +126,7 @@ impl Clients {
     client!("rds", rds, aws_sdk_rds);
     client!("logs", logs, aws_sdk_cloudwatchlogs);
     client!("secretsmanager", secretsmanager, aws_sdk_secretsmanager);
+    client!("ssm", ssm, aws_sdk_ssm);
     client!("eks", eks, aws_sdk_eks);
     client!("ecs", ecs, aws_sdk_ecs);
     client!("securityhub", securityhub, aws_sdk_securityhub);

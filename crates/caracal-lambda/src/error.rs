@@ -15,12 +15,12 @@ pub enum Error {
         reason: String,
     },
     /// A destination secret could not be read.
-    #[error("secret {name} ({arn}): {reason}")]
+    #[error("secret {name} ({id}): {reason}")]
     Secret {
         /// The name the configuration refers to (`env:NAME`).
         name: String,
-        /// The Secrets Manager id.
-        arn: String,
+        /// The Secrets Manager secret or SSM parameter (name or ARN).
+        id: String,
         /// Why it failed.
         reason: String,
     },

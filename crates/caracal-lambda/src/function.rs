@@ -29,7 +29,7 @@ impl std::fmt::Debug for Function {
 }
 
 impl Function {
-    /// Reads the environment, resolves the destination secrets from Secrets Manager and
+    /// Reads the environment, resolves the destination secrets (Secrets Manager, SSM) and
     /// prepares the context (clients and store open on first use).
     pub async fn from_env(spec: &'static FunctionSpec) -> Result<Self> {
         let mut settings = Settings::from_env(spec)?;
@@ -43,7 +43,7 @@ impl Function {
         if let Some(aws) = &aws
             && !settings.secrets.is_empty()
         {
-            resolve_secrets(aws, &mut settings).await?;
+            crate::secrets::resolve(aws, &mut settings).await?;
         }
         let mut ctx = Context::from_config(settings.config.clone());
         if let (Some(aws), Some(queue)) = (&aws, &settings.remediation_queue_url) {
@@ -110,26 +110,4 @@ impl Function {
             .await?;
         Ok(slot.lock().await)
     }
-}
-
-/// Reads each `CARACAL_SECRETS` secret and puts its value where the configuration names
-/// `env:NAME`.
-async fn resolve_secrets(aws: &Aws, settings: &mut Settings) -> Result<()> {
-    let session = aws.session(None, Purpose::Scan).await.map_err(|e| {
-        Error::App(caracal_app::Error::Invalid(format!("resolving the AWS account: {e}")))
-    })?;
-    let client = session.home().secretsmanager();
-    for (name, id) in settings.secrets.clone() {
-        let fail = |reason: String| Error::Secret { name: name.clone(), arn: id.clone(), reason };
-        let out = client
-            .get_secret_value()
-            .secret_id(&id)
-            .send()
-            .await
-            .map_err(|e| fail(caracal_core::error::chain(&e)))?;
-        let value =
-            out.secret_string().ok_or_else(|| fail("the secret has no string value".into()))?;
-        settings.set_secret(&name, value.trim())?;
-    }
-    Ok(())
 }

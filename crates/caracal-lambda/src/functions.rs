@@ -62,9 +62,13 @@ pub const LOG_PROCESSOR: FunctionSpec = FunctionSpec {
     env: &["CARACAL_LAKE"],
 };
 
-/// The HTTP API behind an API Gateway HTTP API.
-pub const API: FunctionSpec =
-    FunctionSpec { name: "api", binary: "caracal-api", resource: "ApiFunction", env: &[] };
+/// The HTTP API behind an API Gateway HTTP API; `POST /v1/scans` queues scan targets.
+pub const API: FunctionSpec = FunctionSpec {
+    name: "api",
+    binary: "caracal-api",
+    resource: "ApiFunction",
+    env: &["CARACAL_SCAN_QUEUE_URL"],
+};
 
 /// Remediation requests from a queue or a direct invoke: plan, re-check, apply, verify, audit.
 pub const REMEDIATOR: FunctionSpec = FunctionSpec {

@@ -5,7 +5,8 @@
 //!   reads. `infra/caracal.yaml` must agree with it (a test checks).
 //! - [`Settings`] is the configuration of one function: `caracal.toml` (path in
 //!   `CARACAL_CONFIG`) with the `CARACAL_*` overrides, the queues and the lake from the
-//!   environment, and destination secrets from Secrets Manager (`CARACAL_SECRETS`).
+//!   environment, and destination secrets from Secrets Manager or SSM parameters
+//!   (`CARACAL_SECRETS`, [`secrets`]).
 //! - [`Function`] holds what a function builds once per cold start: the application
 //!   [`Context`](caracal_app::Context), the log pipeline and its outputs.
 //! - [`handlers`]: one module per function. SQS-fed handlers answer a
@@ -24,6 +25,7 @@ pub mod glue_tables;
 pub mod handlers;
 pub mod iam;
 pub mod runtime;
+pub mod secrets;
 pub mod settings;
 
 pub use crate::{
@@ -51,10 +53,10 @@ pub fn init_tracing() {
 /// The text of the generated block `name` in `infra/*.yaml` (between
 /// `# BEGIN generated: NAME` and `# END generated: NAME`), indented by `indent` spaces:
 /// `scan-actions` and `remediation-actions` ([`iam`]), `glue-tables` ([`glue_tables`]).
-/// `None` for an unknown name.
-pub fn generated_block(name: &str, indent: usize) -> Option<String> {
+/// An error names an unknown block, or the column a Glue table can't type.
+pub fn generated_block(name: &str, indent: usize) -> std::result::Result<String, String> {
     match name {
-        "glue-tables" => glue_tables::block(indent).ok(),
-        _ => iam::generated_block(name, indent),
+        "glue-tables" => glue_tables::block(indent).map_err(|e| format!("glue-tables: {e}")),
+        _ => iam::generated_block(name, indent).ok_or_else(|| format!("unknown block {name}")),
     }
 }

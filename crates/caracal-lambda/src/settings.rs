@@ -5,7 +5,7 @@
 //! | `CARACAL_CONFIG` | the `caracal.toml` in the image (policies, rules, accounts, destinations) |
 //! | `CARACAL_STORE`, `CARACAL_DYNAMODB_TABLE_PREFIX`, `CARACAL_REGIONS`, ... | the usual `caracal.toml` overrides ([`Config::apply_env`]) |
 //! | `CARACAL_ALERTS_TOPIC_ARN` | the alerts SNS topic: an `sns` destination `alerts-topic` (empty: none) |
-//! | `CARACAL_SECRETS` | `NAME=SECRET_ID,...`: a destination secret `env:NAME` takes the value of that Secrets Manager secret (empty: none) |
+//! | `CARACAL_SECRETS` | `NAME=ID,...`: a destination secret `env:NAME` takes the value of that Secrets Manager secret, or of the SSM parameter `ssm:/name` (or its ARN) (empty: none) |
 //! | `CARACAL_LAKE` | the lake, `s3://bucket/prefix` (log processor) |
 //! | `CARACAL_SCAN_QUEUE_URL` | where scan targets go (scan scheduler) |
 //! | `CARACAL_REMEDIATION_QUEUE_URL` | where automatic fixes go (scanner, change events) |
@@ -18,6 +18,7 @@ use caracal_core::config::{DestinationConfig, Secret};
 
 use crate::error::{Error, Result};
 use crate::functions::FunctionSpec;
+use crate::secrets::SecretRef;
 
 /// The id of the destination made from `CARACAL_ALERTS_TOPIC_ARN`.
 pub const ALERTS_TOPIC_DESTINATION: &str = "alerts-topic";
@@ -37,8 +38,8 @@ pub struct Settings {
     pub scan_queue_url: Option<String>,
     /// The remediator's queue, which automatic fixes are sent to.
     pub remediation_queue_url: Option<String>,
-    /// `(NAME, secret id)` pairs of `CARACAL_SECRETS`.
-    pub secrets: Vec<(String, String)>,
+    /// `(NAME, where its value is kept)` pairs of `CARACAL_SECRETS`.
+    pub secrets: Vec<(String, SecretRef)>,
 }
 
 impl Settings {
@@ -102,7 +103,7 @@ impl Settings {
         if value.starts_with("env:") || value.starts_with("file:") {
             return Err(Error::Secret {
                 name: name.to_owned(),
-                arn: String::new(),
+                id: String::new(),
                 reason: "the value starts with env: or file: and would be read as a reference"
                     .into(),
             });
@@ -119,8 +120,8 @@ impl Settings {
     }
 }
 
-/// `NAME=SECRET_ID,NAME2=SECRET_ID2` (secret ids are names or ARNs, which hold no comma).
-fn parse_secrets(text: &str) -> Result<Vec<(String, String)>> {
+/// `NAME=ID,NAME2=ID2` (ids are names or ARNs, which hold no comma).
+fn parse_secrets(text: &str) -> Result<Vec<(String, SecretRef)>> {
     let mut out = Vec::new();
     for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
         let Some((name, id)) = entry.split_once('=') else {
@@ -139,7 +140,7 @@ fn parse_secrets(text: &str) -> Result<Vec<(String, String)>> {
                 reason: format!("{entry:?} is not NAME=SECRET_ID"),
             });
         }
-        out.push((name.to_owned(), id.to_owned()));
+        out.push((name.to_owned(), SecretRef::parse(id)));
     }
     Ok(out)
 }
@@ -183,7 +184,10 @@ mod tests {
         assert_eq!(s.config.store.dynamodb.table_prefix, "prod");
         assert_eq!(s.config.aws.regions, ["us-east-1", "eu-west-1"]);
         assert_eq!(s.lake.as_deref(), Some("s3://lake/events"));
-        assert_eq!(s.secrets, [("HOOK_URL".to_owned(), "caracal/hook".to_owned())]);
+        assert_eq!(
+            s.secrets,
+            [("HOOK_URL".to_owned(), SecretRef::SecretsManager("caracal/hook".to_owned()))]
+        );
         let topic = s.config.destinations.iter().find(|d| d.id == ALERTS_TOPIC_DESTINATION);
         assert_eq!(
             topic.and_then(|d| d.topic_arn.as_deref()),

@@ -1,11 +1,13 @@
 //! Scans started through the API: trigger one for accounts / regions / types (it runs in
-//! the background, then evaluates the configured policies), and follow its status.
+//! the background, then evaluates the configured policies), and follow its status. With
+//! a scan queue (Lambda) the scan is split into account × region targets and queued for
+//! the scanner function instead.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use caracal_app::tokens::Scope;
-use caracal_app::{ScanScope, posture};
+use caracal_app::{ScanScope, fanout, posture};
 use caracal_scan::ScanRequest;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -30,6 +32,7 @@ pub struct ScanBody {
 }
 
 /// Start a scan (`remediate` scope); 202 with its id, then poll `GET /v1/scans/{id}`.
+/// Where scans are queued (Lambda), the answer says `queued` with the target count.
 #[utoipa::path(post, path = "/v1/scans", tag = "scans", request_body = ScanBody,
     security(("bearer" = [])),
     responses((status = 202, body = ScanRun), (status = 400, body = ErrorBody),
@@ -44,11 +47,24 @@ pub async fn start(
         return Err(ApiError::BadRequest(format!("unknown resource type {bad:?}")));
     }
     let request = serde_json::to_value(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let id = state.scan_started(request, caller.actor().audit_name());
     let scope = ScanScope {
         accounts: body.accounts,
         request: ScanRequest { regions: body.regions, types: body.types },
     };
+    if let Some(queue) = state.scan_queue() {
+        // Split and queue before answering: a refused target fails the request, so
+        // nothing is reported as started that was not handed over.
+        let targets = fanout::scan_targets(state.ctx(), &scope).await?;
+        queue
+            .send(&targets)
+            .await
+            .map_err(|reason| ApiError::Unavailable(format!("queueing the scan: {reason}")))?;
+        let id = state.scan_started(request, caller.actor().audit_name());
+        state.scan_queued(id, targets.len());
+        let run = state.scan(id).ok_or_else(|| ApiError::Internal("scan vanished".into()))?;
+        return Ok((StatusCode::ACCEPTED, Json(run)));
+    }
+    let id = state.scan_started(request, caller.actor().audit_name());
     let task_state = state.clone();
     let runtime = tokio::runtime::Handle::current();
     // The scan future is not provably `Send` for every lifetime it borrows (the rustc

@@ -8,7 +8,7 @@ use caracal_lambda::{Function, functions::API, handlers::api};
 fn main() -> ExitCode {
     caracal_lambda::host(|| async {
         let function = Function::from_env(&API).await?;
-        let router = api::router(&function)?;
+        let router = api::router(&function).await?;
         lambda_http::run(router).await
     })
 }

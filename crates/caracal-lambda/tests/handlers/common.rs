@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use caracal_app::Context;
-use caracal_lambda::{Function, FunctionSpec, Settings};
+use caracal_lambda::{Function, FunctionSpec, Settings, SqsRecord};
 use caracal_testkit::Emulator;
 
 pub const ACCOUNT: &str = caracal_testkit::ACCOUNT_ID;
@@ -103,4 +103,24 @@ pub fn trail_object() -> (Vec<u8>, usize) {
         .and_then(|v| v.as_array().map(Vec::len))
         .unwrap_or_default();
     (format!("{{\"Records\":{}}}", String::from_utf8_lossy(&sample)).into_bytes(), records)
+}
+
+/// Up to ten messages waiting on `queue_url`, as the Lambda SQS event would carry them.
+pub async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<SqsRecord> {
+    let received = sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive");
+    received
+        .messages()
+        .iter()
+        .map(|m| SqsRecord {
+            message_id: m.message_id().unwrap_or_default().to_owned(),
+            receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
+            body: m.body().unwrap_or_default().to_owned(),
+        })
+        .collect()
 }

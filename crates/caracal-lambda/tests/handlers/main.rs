@@ -109,22 +109,7 @@ async fn the_schedule_fans_out_and_the_scanner_scans_each_target() {
         .expect("scheduled");
     // One global target (IAM) and one per region (S3) for the one account.
     assert_eq!(scheduled.targets, 2);
-    let received = sqs
-        .receive_message()
-        .queue_url(&queue_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .expect("receive");
-    let mut records: Vec<SqsRecord> = received
-        .messages()
-        .iter()
-        .map(|m| SqsRecord {
-            message_id: m.message_id().unwrap_or_default().to_owned(),
-            receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
-            body: m.body().unwrap_or_default().to_owned(),
-        })
-        .collect();
+    let mut records = receive(&sqs, &queue_url).await;
     assert_eq!(records.len(), 2);
     let mut regions: Vec<serde_json::Value> = records
         .iter()
@@ -202,7 +187,10 @@ async fn the_api_answers_an_http_api_request_through_the_router() {
     let aws = emulator.aws().await.unwrap();
     let s3 = aws_sdk_s3::Client::new(aws.sdk_config());
     s3.create_bucket().bucket("caracal-test-api").send().await.expect("bucket");
-    let vars = env(&emulator, &config, &[]);
+    let sqs = aws_sdk_sqs::Client::new(aws.sdk_config());
+    let queue = sqs.create_queue().queue_name("caracal-api-scans").send().await.expect("queue");
+    let queue_url = queue.queue_url().expect("url").to_owned();
+    let vars = env(&emulator, &config, &[("CARACAL_SCAN_QUEUE_URL", &queue_url)]);
     let function = function(&emulator, &API, &vars).await;
     let target = caracal_app::fanout::ScanTarget {
         account_id: ACCOUNT.into(),
@@ -219,7 +207,7 @@ async fn the_api_answers_an_http_api_request_through_the_router() {
     .expect("token")
     .token;
 
-    let router = api::router(&function).expect("router");
+    let router = api::router(&function).await.expect("router");
     let payload = fixture("apigw_v2_http_request.json", &[("TOKEN", &token)]);
     let request = lambda_http::request::from_str(&payload.to_string()).expect("HTTP API request");
     let response = tower::ServiceExt::oneshot(router.clone(), request).await.expect("answered");
@@ -232,8 +220,48 @@ async fn the_api_answers_an_http_api_request_through_the_router() {
     let anonymous =
         fixture("apigw_v2_http_request.json", &[("Bearer TOKEN", "Bearer cct_nope_nope")]);
     let request = lambda_http::request::from_str(&anonymous.to_string()).expect("request");
-    let response = tower::ServiceExt::oneshot(router, request).await.expect("answered");
+    let response = tower::ServiceExt::oneshot(router.clone(), request).await.expect("answered");
     assert_eq!(response.status(), 401);
+
+    // A scan started through the API is queued for the scanner function, not run in the
+    // invocation (which Lambda freezes once it has answered).
+    s3.create_bucket().bucket("caracal-test-api-new").send().await.expect("bucket");
+    let remediate = caracal_app::tokens::create(
+        function.ctx(),
+        "lambda-scan",
+        &[caracal_app::tokens::Scope::Remediate],
+    )
+    .await
+    .expect("token")
+    .token;
+    let payload = fixture("apigw_v2_post_scan.json", &[("TOKEN", &remediate)]);
+    let request = lambda_http::request::from_str(&payload.to_string()).expect("HTTP API request");
+    let response = tower::ServiceExt::oneshot(router, request).await.expect("answered");
+    assert_eq!(response.status(), 202);
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    let run: serde_json::Value = serde_json::from_slice(&body).expect("JSON answer");
+    assert_eq!(run["status"], "queued", "{run}");
+    assert_eq!(run["summary"]["queued_targets"], 1, "{run}");
+    assert_eq!(run["started_by"], "token:lambda-scan", "{run}");
+    let records = receive(&sqs, &queue_url).await;
+    let bodies: Vec<serde_json::Value> =
+        records.iter().map(|r| serde_json::from_str(&r.body).expect("json body")).collect();
+    assert_eq!(
+        bodies,
+        [
+            serde_json::json!({"account_id": ACCOUNT, "region": "us-east-1", "types": ["AWS.S3.Bucket"]})
+        ]
+    );
+    let store = function.ctx().store().await.unwrap();
+    let new_bucket = "arn:aws:s3:::caracal-test-api-new";
+    assert!(store.resources().get(new_bucket).await.expect("get").is_none(), "not scanned yet");
+    let scanner = common::function(&emulator, &SCANNER, &vars).await;
+    let response = scanner::handle(&scanner, SqsEvent { records }).await.expect("scanned");
+    assert!(response.failed_ids().is_empty());
+    assert!(
+        store.resources().get(new_bucket).await.expect("get").is_some(),
+        "scanned by the scanner"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,4 +383,65 @@ async fn the_scanner_queues_automatic_fixes_and_the_remediator_applies_them() {
     let versioning = s3.get_bucket_versioning().bucket(bucket).send().await.expect("versioning");
     assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
     assert!(!store.audit().list(&filter).await.expect("audit").is_empty(), "the fix is audited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destination_secrets_come_from_secrets_manager_and_ssm_parameters() {
+    let emulator = Emulator::start().expect("emulator starts (run scripts/setup first)");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("caracal.toml");
+    std::fs::write(
+        &config,
+        "[[destinations]]\nid = \"soc\"\nkind = \"webhook\"\nurl = \"env:HOOK_URL\"\n\
+         secret = \"env:HOOK_KEY\"\n\n[[destinations]]\nid = \"pager\"\nkind = \"pagerduty\"\n\
+         routing_key = \"env:PD_KEY\"\n",
+    )
+    .unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let home = aws.session(None, caracal_aws::Purpose::Scan).await.expect("session").home();
+    home.secretsmanager()
+        .create_secret()
+        .name("caracal/hook-url")
+        .secret_string("http://127.0.0.1:9/hook\n")
+        .send()
+        .await
+        .expect("secret");
+    for (name, value, kind) in [
+        ("/caracal/hook-key", "signing-key", aws_sdk_ssm::types::ParameterType::SecureString),
+        ("/caracal/pd-key", "routing-key", aws_sdk_ssm::types::ParameterType::String),
+    ] {
+        home.ssm()
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(kind)
+            .send()
+            .await
+            .expect("parameter");
+    }
+    let parameter_arn = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/caracal/pd-key");
+    let secrets =
+        format!("HOOK_URL=caracal/hook-url,HOOK_KEY=ssm:/caracal/hook-key,PD_KEY={parameter_arn}");
+    let vars = env(&emulator, &config, &[("CARACAL_SECRETS", &secrets)]);
+    let mut settings =
+        Settings::from_lookup(&REMEDIATOR, |k| vars.get(k).cloned()).expect("settings");
+    caracal_lambda::secrets::resolve(&aws, &mut settings).await.expect("resolved");
+    let destination = |id: &str| {
+        settings.config.destinations.iter().find(|d| d.id == id).expect("destination").clone()
+    };
+    let value = |secret: Option<caracal_core::config::Secret>| {
+        secret.expect("set").resolve().expect("a value, not a reference")
+    };
+    assert_eq!(value(destination("soc").url), "http://127.0.0.1:9/hook");
+    assert_eq!(value(destination("soc").secret), "signing-key");
+    assert_eq!(value(destination("pager").routing_key), "routing-key");
+
+    // A parameter that does not exist fails the cold start naming it, not a value.
+    let vars = env(&emulator, &config, &[("CARACAL_SECRETS", "HOOK_KEY=ssm:/caracal/missing")]);
+    let mut settings =
+        Settings::from_lookup(&REMEDIATOR, |k| vars.get(k).cloned()).expect("settings");
+    let err = caracal_lambda::secrets::resolve(&aws, &mut settings).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("secret HOOK_KEY (/caracal/missing): "), "{text}");
+    assert!(text.contains("ParameterNotFound"), "{text}");
 }

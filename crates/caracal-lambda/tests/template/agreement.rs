@@ -119,7 +119,7 @@ fn generated_blocks_are_current() {
             let Some(name) = line.trim().strip_prefix("# BEGIN generated: ") else { continue };
             let indent = line.len() - line.trim_start().len();
             let want = caracal_lambda::generated_block(name, indent)
-                .unwrap_or_else(|| panic!("unknown block {name}"));
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let end = format!("# END generated: {name}");
             let mut have = String::new();
             let mut end_line = None;

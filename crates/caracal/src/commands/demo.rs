@@ -137,6 +137,7 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             policies: Some(source),
             rules: vec![rules],
             lake: Some(lake),
+            scan_queue: None,
         };
         serve(ctx, options, args.listen).await?;
         return Ok(ExitCode::SUCCESS);

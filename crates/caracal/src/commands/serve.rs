@@ -152,6 +152,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             policies: Some(policies.clone()),
             rules: rule_dirs,
             lake: args.lake.clone(),
+            scan_queue: None,
         };
         let state = ApiState::new(ctx.clone(), options, metrics.clone());
         let http =
