@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 use tracing::{info, warn};
 
 use crate::error::Error;
-use crate::events::RemediationAudited;
+use crate::events::{AuditNotWritten, RemediationAudited};
 use crate::params;
 use crate::plan::{ApiCall, Plan, fingerprint};
 use crate::remediations::{self, Remediation};
@@ -507,7 +507,15 @@ impl Executor {
             error,
             intent: intent.map(str::to_owned),
         };
-        self.store.audit().append(&record).await?;
+        if let Err(err) = self.store.audit().append(&record).await {
+            caracal_telemetry::emit(AuditNotWritten {
+                resource_id: &record.resource_id,
+                remediation_id: &record.remediation_id,
+                outcome,
+                error: &caracal_core::error::chain(&err),
+            });
+            return Err(err.into());
+        }
         caracal_telemetry::emit(RemediationAudited {
             resource_id: &record.resource_id,
             remediation_id: &record.remediation_id,

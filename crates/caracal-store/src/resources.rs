@@ -95,6 +95,17 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The same page with each item converted by `f`; the first error fails it.
+    pub fn try_map<U, E>(
+        self,
+        f: impl FnMut(T) -> std::result::Result<U, E>,
+    ) -> std::result::Result<Page<U>, E> {
+        let items = self.items.into_iter().map(f).collect::<std::result::Result<_, _>>()?;
+        Ok(Page { items, next: self.next })
+    }
+}
+
 /// The latest snapshot of every resource, with history.
 ///
 /// Writes are idempotent: repeating a `put_batch` or `mark_deleted` (say after a batch

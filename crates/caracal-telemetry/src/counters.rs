@@ -71,12 +71,6 @@ impl Counters {
         map.get(&key).map_or(0, |(_, v)| *v)
     }
 
-    /// The sum of `counter` over every label value.
-    pub fn total(&self, counter: &Counter) -> u64 {
-        let map = self.values.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter().filter(|((name, _), _)| *name == counter.name).map(|(_, (_, v))| *v).sum()
-    }
-
     /// Every value, grouped by counter name, then by label values.
     pub fn samples(&self) -> Vec<Sample> {
         let map = self.values.lock().unwrap_or_else(|p| p.into_inner());
@@ -113,7 +107,6 @@ mod tests {
         c.add(&OTHER, &["ignored"], 7);
         assert_eq!(c.get(&SEEN, &["AWS.S3.Bucket", "new"]), 5);
         assert_eq!(c.get(&SEEN, &["AWS.S3.Bucket", "changed"]), 0);
-        assert_eq!(c.total(&SEEN), 6);
         assert_eq!(c.get(&OTHER, &[]), 7);
         let samples = c.samples();
         let names: Vec<_> = samples.iter().map(|s| s.counter.name).collect();

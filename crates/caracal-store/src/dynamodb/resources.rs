@@ -347,9 +347,7 @@ impl ResourceStore for DynamoStore {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredResource>> {
-        let page = self.list_items(filter, page).await?;
-        let items = page.items.iter().map(|i| self.stored(i)).collect::<Result<_>>()?;
-        Ok(Page { items, next: page.next })
+        self.list_items(filter, page).await?.try_map(|i| self.stored(&i))
     }
 
     async fn list_snapshots(
@@ -357,9 +355,7 @@ impl ResourceStore for DynamoStore {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredSnapshot>> {
-        let page = self.list_items(filter, page).await?;
-        let items = page.items.iter().map(|i| self.snapshot(i)).collect::<Result<_>>()?;
-        Ok(Page { items, next: page.next })
+        self.list_items(filter, page).await?.try_map(|i| self.snapshot(&i))
     }
 
     async fn mark_deleted(
