@@ -22,6 +22,7 @@ pub mod error;
 pub mod metrics;
 pub mod routes;
 pub mod state;
+mod time;
 
 use std::time::Duration;
 

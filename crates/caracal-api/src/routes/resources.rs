@@ -47,10 +47,13 @@ pub struct ResourceItem {
     #[schema(value_type = Object)]
     pub resource: Box<serde_json::value::RawValue>,
     /// When first stored.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub first_seen: DateTime<Utc>,
     /// When last seen by a scan.
+    #[serde(serialize_with = "crate::time::serialize")]
     pub last_seen: DateTime<Utc>,
     /// When a scan found it gone.
+    #[serde(serialize_with = "crate::time::serialize_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
 

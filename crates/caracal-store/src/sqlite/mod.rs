@@ -43,8 +43,9 @@ use crate::{
 
 /// How long a connection waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Idle reader connections kept for reuse.
-const MAX_IDLE_READERS: usize = 4;
+/// Reader connections: at most this many reads run at once (others wait their turn
+/// rather than each opening a connection and re-preparing its statements).
+const READERS: usize = 4;
 
 /// The SQLite store. Cheap to clone.
 #[derive(Clone)]
@@ -56,6 +57,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection.
+    reader_slots: tokio::sync::Semaphore,
 }
 
 /// A failure inside a blocking closure, before the file name is attached.
@@ -149,6 +152,9 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> FResult<T> + Send + 'static,
     {
+        // The semaphore is never closed, so `acquire` cannot fail.
+        let _slot =
+            self.inner.reader_slots.acquire().await.map_err(|e| Error::Task(e.to_string()))?;
         let inner = Arc::clone(&self.inner);
         self.blocking(move || {
             let conn = match lock(&inner.readers).pop() {
@@ -157,7 +163,7 @@ impl SqliteStore {
             };
             let out = f(&conn);
             let mut idle = lock(&inner.readers);
-            if idle.len() < MAX_IDLE_READERS {
+            if idle.len() < READERS {
                 idle.push(conn);
             }
             out
@@ -206,7 +212,12 @@ impl Inner {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         quick_check(&conn)?;
         migrate(&mut conn, &path)?;
-        Ok(Self { path, writer: Mutex::new(conn), readers: Mutex::new(Vec::new()) })
+        Ok(Self {
+            path,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            reader_slots: tokio::sync::Semaphore::new(READERS),
+        })
     }
 }
 
