@@ -35,8 +35,7 @@ pub const COMMON_ENV: &[&str] = &[
 
 /// Variables read when set, never required: endpoint overrides for an emulator, the
 /// other `caracal.toml` overrides, and a sources file routing log prefixes.
-pub const OPTIONAL_ENV: &[&str] =
-    &["CARACAL_ENDPOINT_URL", "CARACAL_DB", "CARACAL_SCHEDULE", "CARACAL_SOURCES"];
+pub const OPTIONAL_ENV: &[&str] = &["CARACAL_ENDPOINT_URL", "CARACAL_DB", "CARACAL_SCHEDULE"];
 
 /// The EventBridge-scheduled fan-out: one SQS message per account and region.
 pub const SCAN_SCHEDULER: FunctionSpec = FunctionSpec {
@@ -59,7 +58,7 @@ pub const LOG_PROCESSOR: FunctionSpec = FunctionSpec {
     name: "log-processor",
     binary: "caracal-log-processor",
     resource: "LogProcessorFunction",
-    env: &["CARACAL_LAKE"],
+    env: &["CARACAL_LAKE", "CARACAL_SOURCES"],
 };
 
 /// The HTTP API behind an API Gateway HTTP API; `POST /v1/scans` queues scan targets.

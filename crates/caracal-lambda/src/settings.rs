@@ -9,7 +9,7 @@
 //! | `CARACAL_LAKE` | the lake, `s3://bucket/prefix` (log processor) |
 //! | `CARACAL_SCAN_QUEUE_URL` | where scan targets go (scan scheduler) |
 //! | `CARACAL_REMEDIATION_QUEUE_URL` | where automatic fixes go (scanner, change events) |
-//! | `CARACAL_SOURCES` | optional sources file routing log key prefixes to log types |
+//! | `CARACAL_SOURCES` | a sources file routing log key prefixes to log types, with each source's `role_arn` (log processor; empty: none) |
 
 use std::path::{Path, PathBuf};
 
@@ -166,6 +166,7 @@ mod tests {
             ("CARACAL_ALERTS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
             ("CARACAL_SECRETS", "HOOK_URL=caracal/hook"),
             ("CARACAL_LAKE", "s3://lake/events"),
+            ("CARACAL_SOURCES", ""),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -67,6 +67,7 @@ pub fn env(emulator: &Emulator, config: &Path, extra: &[(&str, &str)]) -> HashMa
         ("CARACAL_ALERTS_TOPIC_ARN", String::new()),
         ("CARACAL_SECRETS", String::new()),
         ("CARACAL_REMEDIATION_QUEUE_URL", String::new()),
+        ("CARACAL_SOURCES", String::new()),
         ("CARACAL_ENDPOINT_URL", emulator.endpoint()),
     ]
     .into_iter()

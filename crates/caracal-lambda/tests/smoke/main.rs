@@ -93,6 +93,7 @@ async fn the_log_processor_binary_serves_the_runtime_api_end_to_end() {
         .env("CARACAL_ALERTS_TOPIC_ARN", "")
         .env("CARACAL_SECRETS", "")
         .env("CARACAL_LAKE", "s3://caracal-smoke-lake/events")
+        .env("CARACAL_SOURCES", "")
         .env("CARACAL_ENDPOINT_URL", emulator.endpoint())
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))

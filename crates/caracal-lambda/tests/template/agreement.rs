@@ -224,3 +224,30 @@ fn the_image_configuration_parses_and_names_the_packs_the_dockerfile_copies() {
     }
     assert!(dockerfile.contains("COPY infra/lambda.caracal.toml /opt/caracal/caracal.toml"));
 }
+
+/// The log processor may assume exactly the role `log-source-role.yaml` creates by
+/// default, and that role trusts the processor's role (with the source's external id).
+#[test]
+fn the_log_source_role_and_the_log_processor_agree_on_names() {
+    let main = template("caracal.yaml");
+    let reader = template("log-source-role.yaml");
+    let default = |t: &Value, name: &str| {
+        at(t, &["Parameters", name, "Default"]).and_then(Value::as_str).map(str::to_owned)
+    };
+    let name = default(&main, "LogReaderRoleName").expect("LogReaderRoleName default");
+    assert_eq!(default(&reader, "RoleName").as_deref(), Some(name.as_str()));
+    let processor = at(&main, &["Resources", "LogProcessorRole", "Properties", "Policies"])
+        .map(|p| serde_norway::to_string(p).unwrap())
+        .expect("log processor policies");
+    assert!(processor.contains("sts:AssumeRole"), "{processor}");
+    assert!(processor.contains(":role/${LogReaderRoleName}"), "{processor}");
+    assert!(
+        at(&main, &["Outputs", "LogProcessorRoleArn"]).is_some(),
+        "the main stack outputs the ARN the reader role trusts"
+    );
+    let trust = at(&reader, &["Resources", "LogReaderRole", "Properties", "AssumeRolePolicyDocument"])
+        .map(|p| serde_norway::to_string(p).unwrap())
+        .expect("trust policy");
+    assert!(trust.contains("CaracalLogProcessorRoleArn"), "{trust}");
+    assert!(trust.contains("sts:ExternalId"), "{trust}");
+}
