@@ -43,6 +43,7 @@ const MODULES: &[(&str, &str)] = &[
     embed!("_caracal_runtime/baseline.py"),
     embed!("_caracal_runtime/engine.py"),
     embed!("_caracal_runtime/event.py"),
+    embed!("_caracal_runtime/gates.py"),
     embed!("_caracal_runtime/imports.py"),
     embed!("_caracal_runtime/lazy.py"),
     embed!("_caracal_runtime/output.py"),

@@ -13,6 +13,7 @@ import types
 
 from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
+from .gates import gate
 from .lazy import loads
 from .output import capped
 from .partial import partial
@@ -38,8 +39,18 @@ class Detection:
         self.optional_slots = optional_slots(self.optional.items())
         self.resource_types = frozenset(resource_types or ())
         self.log_types = tuple(log_types or ())
+        self.gate = None
+        if kind == "rule":
+            try:
+                self.gate = gate(self.main, source, self.module.__dict__)
+            except Exception:  # noqa: BLE001 - a gate is an optimization; none is always correct
+                self.gate = None
         pattern = "|".join(fnmatch.translate(g) for g in suppressions or ())
         self.suppress = re.compile(pattern).match if pattern else None
+
+
+# Distinct gate-field values remembered per log type before the table starts over.
+MAX_GATED_KEYS = 4096
 
 
 class _Failed:
@@ -219,12 +230,36 @@ class Engine:
         return self.group_table, rows, results, errors, suppressed
 
     def _route(self, log_type):
-        """(event class, (rule(), ...) or None, (Detection, ...)) for one log type, built once."""
+        """(event class, (rule(), ...) or None, (Detection, ...), gated) for one log type,
+        built once. `gated` is None, or (gate fields, {field values: (rules, dets)}) when
+        some rules have gates (gates.py): then an event runs only the rules its values of
+        those fields can match. Not while detections are skipped or published one by one,
+        whose stand-ins must run on every event."""
         rules = self.by_log_type.get(log_type)
         cls = event_class(self.data_models.get(log_type))
-        route = (cls, tuple(self._callable(d) for d in rules), tuple(rules)) if rules else (cls, None, ())
+        if not rules:
+            route = (cls, None, (), None)
+        else:
+            gated = None
+            fields = sorted({f for d in rules if d.gate for f in d.gate})
+            if fields and not self.skipped and not self.precise:
+                gated = (tuple(fields), {})
+            route = (cls, tuple(self._callable(d) for d in rules), tuple(rules), gated)
         self.routes[log_type] = route
         return route
+
+    def _gated(self, route, key):
+        """The rules of `route` whose gates admit the field values `key`; cached."""
+        fields, table = route[3]
+        values = dict(zip(fields, key))
+        dets = tuple(
+            d for d in route[2] if d.gate is None or all(values[f] in allowed for f, allowed in d.gate.items())
+        )
+        entry = (tuple(self._callable(d) for d in dets), dets)
+        if len(table) >= MAX_GATED_KEYS:
+            table.clear()
+        table[key] = entry
+        return entry
 
     def eval_rules(self, events):
         """Runs the rules of each event's p_log_type; returns the matches and errors.
@@ -252,18 +287,30 @@ class Engine:
                     view[PROGRESS_ITEM] = ei
                     # ImmutableDict -> PantherEvent of the log type's data model, no copy.
                     event.__class__ = route[0]
+                    dets = route[2]
+                    gated = route[3]
+                    if gated is not None:
+                        get = event.get
+                        key = tuple([get(f) for f in gated[0]])
+                        try:
+                            entry = gated[1].get(key) or self._gated(route, key)
+                        except TypeError:
+                            # An unhashable value (a list, an object): every rule runs,
+                            # and one that compares it the way its gate does raises.
+                            entry = (mains, dets)
+                        mains, dets = entry
                     # The watchdog times each call by this iterator's progress.
                     current[0] = it = iter(mains)
                     for main in it:
                         try:
                             result = main(event)
                         except BaseException as exc:  # noqa: BLE001
-                            det = route[2][len(mains) - length_hint(it) - 1]
+                            det = dets[len(mains) - length_hint(it) - 1]
                             # An error entry: alerts.ERROR_FIELDS.
                             append([ei, det.index, "rule: " + describe(exc)])
                             continue
                         if result is not False:
-                            det = route[2][len(mains) - length_hint(it) - 1]
+                            det = dets[len(mains) - length_hint(it) - 1]
                             if result is True:
                                 n = alert_fields(det, event, ei, current, n, append)
                                 current[0] = it
