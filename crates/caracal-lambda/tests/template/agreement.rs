@@ -245,9 +245,10 @@ fn the_log_source_role_and_the_log_processor_agree_on_names() {
         at(&main, &["Outputs", "LogProcessorRoleArn"]).is_some(),
         "the main stack outputs the ARN the reader role trusts"
     );
-    let trust = at(&reader, &["Resources", "LogReaderRole", "Properties", "AssumeRolePolicyDocument"])
-        .map(|p| serde_norway::to_string(p).unwrap())
-        .expect("trust policy");
+    let trust =
+        at(&reader, &["Resources", "LogReaderRole", "Properties", "AssumeRolePolicyDocument"])
+            .map(|p| serde_norway::to_string(p).unwrap())
+            .expect("trust policy");
     assert!(trust.contains("CaracalLogProcessorRoleArn"), "{trust}");
     assert!(trust.contains("sts:ExternalId"), "{trust}");
 }
