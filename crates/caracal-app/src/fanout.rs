@@ -49,7 +49,23 @@ pub trait TargetQueue: Send + Sync + std::fmt::Debug {
 /// types always get their one target, as in a local scan) or the configured ones; types
 /// are the scope's or `[scan] types` (empty: every type).
 pub async fn scan_targets(ctx: &Context, scope: &ScanScope) -> Result<Vec<ScanTarget>> {
-    let sessions = ctx.sessions(&scope.accounts).await?;
+    // The accounts a local scan would reach: the organization's members when one is
+    // configured (a member that can't be reached is logged; its scanner target would
+    // fail the same way), else `[[accounts]]` or the credentials' own.
+    let sessions = match &ctx.config().organization {
+        Some(org) => {
+            let (sessions, unreachable) =
+                crate::organization::sessions(ctx, org, &scope.accounts).await?;
+            for error in &unreachable {
+                tracing::warn!(
+                    account = %error.account_id, error = %error.message,
+                    "Organization member not queued for scanning."
+                );
+            }
+            sessions
+        }
+        None => ctx.sessions(&scope.accounts).await?,
+    };
     let named = &scope.request.regions;
     let regions: Vec<String> = match named.is_empty() {
         true => ctx.aws().await?.regions(),

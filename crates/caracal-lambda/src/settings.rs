@@ -140,7 +140,14 @@ fn parse_secrets(text: &str) -> Result<Vec<(String, SecretRef)>> {
                 reason: format!("{entry:?} is not NAME=SECRET_ID"),
             });
         }
-        out.push((name.to_owned(), SecretRef::parse(id)));
+        let source = SecretRef::parse(id);
+        if source.id().is_empty() {
+            return Err(Error::Env {
+                name: "CARACAL_SECRETS",
+                reason: format!("{entry:?} names no parameter after ssm:"),
+            });
+        }
+        out.push((name.to_owned(), source));
     }
     Ok(out)
 }
@@ -210,6 +217,7 @@ mod tests {
         for (name, bad) in [
             ("CARACAL_LAKE", "/tmp/lake"),
             ("CARACAL_SECRETS", "NOEQUALS"),
+            ("CARACAL_SECRETS", "HOOK=ssm:"),
             ("CARACAL_STORE", "pg"),
         ] {
             let vars = env(dir.path(), &[(name, bad)]);

@@ -47,9 +47,15 @@ pub async fn start(
         return Err(ApiError::BadRequest(format!("unknown resource type {bad:?}")));
     }
     let request = serde_json::to_value(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // No types named: the configured ones (`[scan] types`, empty: every type), whether
+    // the scan runs here or is queued.
+    let types = match body.types.is_empty() {
+        true => state.ctx().config().scan.types.clone(),
+        false => body.types,
+    };
     let scope = ScanScope {
         accounts: body.accounts,
-        request: ScanRequest { regions: body.regions, types: body.types },
+        request: ScanRequest { regions: body.regions, types },
     };
     if let Some(queue) = state.scan_queue() {
         // Split and queue before answering: a refused target fails the request, so

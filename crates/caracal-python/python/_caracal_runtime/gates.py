@@ -17,6 +17,7 @@ the rule runs on every event of its log types, as before.
 """
 
 import ast
+import inspect
 
 from .imports import finder
 
@@ -30,27 +31,33 @@ def gate(main, source, module_globals):
     if getattr(main, "__globals__", None) is not module_globals:
         return None  # imported from elsewhere: not the text we have
     try:
-        func = _function_node(main, source)
+        tree = ast.parse(source)
     except SyntaxError:
         return None
+    func = _function_node(main, tree)
     if func is None:
         return None
     args = func.args
     if args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg or len(args.args) != 1:
         return None
-    reader = _Reader(args.args[0].arg, {}, module_globals)
+    reader = _Reader(args.args[0].arg, {}, _Constants(tree, module_globals))
     first = _first_statement(func)
     found = reader.statement(first) if first is not None else None
     return found or None
 
 
-def _function_node(main, source):
-    """The module-level `def` node `main` was compiled from, or None (decorated, nested,
-    redefined later, or compiled from other text)."""
+# A generator or coroutine function returns an object, not False: never gated.
+_NOT_PLAIN = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def _function_node(main, tree):
+    """The module-level `def` node of `tree` that `main` was compiled from, or None
+    (decorated, nested, redefined later, a generator, or compiled from other text)."""
     code = getattr(main, "__code__", None)
     if code is None or getattr(main, "__wrapped__", None) is not None:
         return None
-    tree = ast.parse(source)
+    if code.co_flags & _NOT_PLAIN:
+        return None
     found = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == main.__name__:
@@ -73,6 +80,53 @@ def _bound_names(node):
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
+class _Constants:
+    """The module constants a gate may read: names bound once at the top of the module,
+    never named by a `global` statement, and never the object of an attribute access or
+    item assignment (no `.add`, `.append`, `[k] = v`), so their values stay what they
+    were when the rule was compiled."""
+
+    def __init__(self, tree, module_globals):
+        self.globals = module_globals
+        bound = {}
+        for node in tree.body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom)):
+                for name in _bound_names(node):
+                    bound[name] = bound.get(name, 0) + 1
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                bound[node.name] = bound.get(node.name, 0) + 1
+        unsafe = set()
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                unsafe.update(node.names)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                unsafe.add(node.value.id)
+            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+                if not isinstance(node.ctx, ast.Load):
+                    unsafe.add(node.value.id)
+            elif isinstance(node, (ast.For, ast.With, ast.NamedExpr, ast.AugAssign)):
+                unsafe.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        self.safe = {name for name, n in bound.items() if n == 1 and name not in unsafe}
+
+    def get(self, name):
+        """The value of constant `name`, or None when it may change."""
+        if name not in self.safe:
+            return None
+        return self.globals.get(name)
+
+
+def _leading(operands, read):
+    """The gates of the operands before the first one `read` can't vouch for: the
+    operands after it may never be evaluated."""
+    gates = {}
+    for operand in operands:
+        found = read(operand)
+        if found is None:
+            break
+        _merge(gates, found)
+    return gates
+
+
 def _merge(into, more):
     """Both gates hold: intersect the allowed values of a field named twice."""
     for field, allowed in more.items():
@@ -84,10 +138,10 @@ class _Reader:
     """Reads gates from the AST of one function body whose event parameter is `event`;
     `bound` maps other parameter names to their (constant) values at the call."""
 
-    def __init__(self, event, bound, module_globals, depth=0):
+    def __init__(self, event, bound, constants, depth=0):
         self.event = event
         self.bound = bound
-        self.globals = module_globals
+        self.constants = constants
         self.depth = depth
 
     def statement(self, node):
@@ -102,13 +156,7 @@ class _Reader:
             and _is_false(node.body[0].value)
         ):
             operands = node.test.values if _is_bool_op(node.test, ast.Or) else [node.test]
-            gates = {}
-            for operand in operands:
-                found = self.negative(operand)
-                if found is None:
-                    break
-                _merge(gates, found)
-            return gates
+            return _leading(operands, self.negative)
         # `return <a> and <b> ...`: every leading pure operand must hold.
         if isinstance(node, ast.Return) and node.value is not None:
             return self.positive_chain(node.value)
@@ -116,13 +164,7 @@ class _Reader:
 
     def positive_chain(self, expr):
         operands = expr.values if _is_bool_op(expr, ast.And) else [expr]
-        gates = {}
-        for operand in operands:
-            found = self.positive(operand)
-            if found is None:
-                break
-            _merge(gates, found)
-        return gates
+        return _leading(operands, self.positive)
 
     def negative(self, expr):
         """Gates implied by `expr` being false, when `expr` is pure."""
@@ -146,15 +188,16 @@ class _Reader:
             value = self._constant(right)
             if field is None:
                 field, value = self._field(right), self._constant(left)
-            if field is None or not isinstance(value, str):
+            if field is None or type(value) is not str:
                 return None
             return {field: frozenset((value,))}
         if isinstance(op, member):
             field = self._field(left)
             values = self._constant(right)
-            if field is None or not isinstance(values, (set, frozenset, tuple, list)):
+            if field is None or type(values) not in (set, frozenset, tuple, list):
                 return None
-            if len(values) > _MAX_ALLOWED or not all(isinstance(v, str) for v in values):
+            # Exactly str: a subclass may compare equal to other text.
+            if len(values) > _MAX_ALLOWED or not all(type(v) is str for v in values):
                 return None
             return {field: frozenset(values)}
         return None
@@ -171,7 +214,7 @@ class _Reader:
             and not expr.keywords
         ):
             key = self._constant(expr.args[0])
-            return key if isinstance(key, str) else None
+            return key if type(key) is str else None
         return None
 
     def _constant(self, expr):
@@ -184,8 +227,8 @@ class _Reader:
         if isinstance(expr, ast.Name):
             if expr.id in self.bound:
                 return self.bound[expr.id]
-            value = self.globals.get(expr.id)
-            if isinstance(value, (str, set, frozenset, tuple, list)):
+            value = self.constants.get(expr.id)
+            if type(value) in (str, set, frozenset, tuple, list):
                 return value
         return None
 
@@ -198,7 +241,7 @@ class _Reader:
             return None
         if not (isinstance(expr.args[0], ast.Name) and expr.args[0].id == self.event):
             return None
-        helper = self.globals.get(expr.func.id)
+        helper = self.constants.get(expr.func.id)
         module = getattr(helper, "__module__", None)
         if module not in finder.sources or not callable(helper):
             return None
@@ -206,9 +249,10 @@ class _Reader:
         if any(v is None for v in values):
             return None
         try:
-            node = _function_node(helper, finder.sources[module][0])
-        except (SyntaxError, OSError):
+            helper_tree = ast.parse(finder.sources[module][0])
+        except SyntaxError:
             return None
+        node = _function_node(helper, helper_tree)
         first = _first_statement(node) if node is not None else None
         if not isinstance(first, ast.Return) or first.value is None:
             return None
@@ -218,8 +262,8 @@ class _Reader:
         if len(params.args) != len(expr.args):
             return None
         bound = {p.arg: v for p, v in zip(params.args[1:], values)}
-        helper_globals = getattr(helper, "__globals__", {})
-        reader = _Reader(params.args[0].arg, bound, helper_globals, self.depth + 1)
+        constants = _Constants(helper_tree, getattr(helper, "__globals__", {}))
+        reader = _Reader(params.args[0].arg, bound, constants, self.depth + 1)
         gates = reader.positive_chain(first.value)
         return gates or None
 

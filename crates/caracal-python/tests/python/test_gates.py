@@ -76,6 +76,15 @@ class GateReadingTest(unittest.TestCase):
             "import functools\n@functools.lru_cache\ndef rule(e):\n    return e.get('eventName') == 'A'\n",
             # `if` with an else, or not returning False.
             "def rule(e):\n    if e.get('eventName') != 'A':\n        return None\n    return True\n",
+            # Constants that may change after compiling: mutated, rebound, global.
+            "W = []\ndef rule(e):\n    if e.get('eventName') not in W:\n        W.append(e.get('eventName'))\n        return False\n    return True\n",
+            "N = {'A'}\nN = {'B'}\ndef rule(e):\n    return e.get('eventName') in N\n",
+            "N = ('A',)\ndef grow():\n    global N\n    N = N + ('B',)\ndef rule(e):\n    return e.get('eventName') in N\n",
+            # A str subclass may compare equal to other text.
+            "class CI(str):\n    def __eq__(self, o):\n        return str(o).lower() == self.lower()\n    __hash__ = str.__hash__\n"
+            "NAME = CI('a')\ndef rule(e):\n    return e.get('eventName') == NAME\n",
+            # A generator returns an object, not False.
+            "def rule(e):\n    return e.get('eventName') == 'A'\n    yield\n",
         )
         self.assertEqual(found, [None] * len(found))
 

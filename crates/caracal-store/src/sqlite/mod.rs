@@ -58,7 +58,7 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection.
-    reader_slots: tokio::sync::Semaphore,
+    reader_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A failure inside a blocking closure, before the file name is attached.
@@ -152,11 +152,15 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> FResult<T> + Send + 'static,
     {
-        // The semaphore is never closed, so `acquire` cannot fail.
-        let _slot =
-            self.inner.reader_slots.acquire().await.map_err(|e| Error::Task(e.to_string()))?;
+        // The semaphore is never closed, so `acquire` cannot fail. The permit moves into
+        // the blocking task: a cancelled caller does not free it while the read runs.
+        let slot = Arc::clone(&self.inner.reader_slots)
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Task(e.to_string()))?;
         let inner = Arc::clone(&self.inner);
         self.blocking(move || {
+            let _slot = slot;
             let conn = match lock(&inner.readers).pop() {
                 Some(conn) => conn,
                 None => connect(&inner.path, true)?,
@@ -216,7 +220,7 @@ impl Inner {
             path,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
-            reader_slots: tokio::sync::Semaphore::new(READERS),
+            reader_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
         })
     }
 }
