@@ -118,6 +118,15 @@ async fn member_accounts_are_discovered_and_one_without_its_role_is_reported() {
         first.outcome.resources.iter().map(|r| r.account_id.clone()).collect();
     accounts.sort();
     assert_eq!(accounts, members);
+    // The serverless fan-out (scheduler, API on Lambda) reaches the same members: one
+    // target per member and region for this regional type.
+    let targets = caracal_app::fanout::scan_targets(&ctx, &scope).await.expect("targets");
+    let mut queued: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    queued.sort();
+    let regions = ctx.aws().await.expect("aws").regions().len();
+    assert_eq!(queued.len(), members.len() * regions, "{targets:?}");
+    queued.dedup();
+    assert_eq!(queued, members);
 
     // The third account's role is gone: that account is reported, the others are scanned.
     let missing = members[2].clone();
@@ -143,6 +152,12 @@ async fn member_accounts_are_discovered_and_one_without_its_role_is_reported() {
         second.outcome.resources.iter().map(|r| r.account_id.clone()).collect();
     scanned.sort();
     assert_eq!(scanned, members[..2]);
+    // Fanned out, the unreachable member gets no target (it is logged), the others do.
+    let targets = caracal_app::fanout::scan_targets(&ctx, &scope).await.expect("targets");
+    let mut queued: Vec<String> = targets.iter().map(|t| t.account_id.clone()).collect();
+    queued.sort();
+    queued.dedup();
+    assert_eq!(queued, members[..2]);
     // Nothing of the unreachable account is deleted: its queue is still live in the store.
     let store = ctx.store().await.expect("store");
     for r in &first.outcome.resources {
