@@ -37,14 +37,6 @@ impl SecretRef {
             Self::SecretsManager(id) | Self::Parameter(id) => id,
         }
     }
-
-    /// The IAM action that reads it.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Self::SecretsManager(_) => "secretsmanager:GetSecretValue",
-            Self::Parameter(_) => "ssm:GetParameter",
-        }
-    }
 }
 
 /// Reads every secret of `settings.secrets` with the function's own credentials and puts
@@ -58,10 +50,11 @@ pub async fn resolve(aws: &Aws, settings: &mut Settings) -> Result<()> {
         Error::App(caracal_app::Error::Invalid(format!("resolving the AWS account: {e}")))
     })?;
     let home = session.home();
+    let (secrets, parameters) = (home.secretsmanager(), home.ssm());
     for (name, source) in settings.secrets.clone() {
         let value = match &source {
-            SecretRef::SecretsManager(id) => secret_value(&home.secretsmanager(), id).await,
-            SecretRef::Parameter(id) => parameter_value(&home.ssm(), id).await,
+            SecretRef::SecretsManager(id) => secret_value(&secrets, id).await,
+            SecretRef::Parameter(id) => parameter_value(&parameters, id).await,
         }
         .map_err(|reason| Error::Secret {
             name: name.clone(),
@@ -121,7 +114,5 @@ mod tests {
             SecretRef::parse("caracal/hook"),
             SecretRef::SecretsManager("caracal/hook".into())
         );
-        assert_eq!(SecretRef::parse("ssm:/x").action(), "ssm:GetParameter");
-        assert_eq!(SecretRef::parse("x").action(), "secretsmanager:GetSecretValue");
     }
 }

@@ -17,6 +17,7 @@ the rule runs on every event of its log types, as before.
 """
 
 import ast
+import functools
 import inspect
 
 from .imports import finder
@@ -30,17 +31,17 @@ def gate(main, source, module_globals):
     requires, or None when its first statement says nothing certain."""
     if getattr(main, "__globals__", None) is not module_globals:
         return None  # imported from elsewhere: not the text we have
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    facts = _module_facts(source)
+    if facts is None:
         return None
+    tree, safe = facts
     func = _function_node(main, tree)
     if func is None:
         return None
     args = func.args
     if args.posonlyargs or args.kwonlyargs or args.vararg or args.kwarg or len(args.args) != 1:
         return None
-    reader = _Reader(args.args[0].arg, {}, _Constants(tree, module_globals))
+    reader = _Reader(args.args[0].arg, {}, _Constants(safe, module_globals))
     first = _first_statement(func)
     found = reader.statement(first) if first is not None else None
     return found or None
@@ -80,33 +81,49 @@ def _bound_names(node):
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
-class _Constants:
+@functools.lru_cache(maxsize=256)
+def _module_facts(source):
+    """(tree, names safe to read as constants) of a module's source, or None when it does
+    not parse. Cached: the global helper modules are read once, not once per rule."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return tree, frozenset(_constant_names(tree))
+
+
+def _constant_names(tree):
     """The module constants a gate may read: names bound once at the top of the module,
     never named by a `global` statement, and never the object of an attribute access or
     item assignment (no `.add`, `.append`, `[k] = v`), so their values stay what they
     were when the rule was compiled."""
-
-    def __init__(self, tree, module_globals):
-        self.globals = module_globals
-        bound = {}
-        for node in tree.body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom)):
-                for name in _bound_names(node):
-                    bound[name] = bound.get(name, 0) + 1
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                bound[node.name] = bound.get(node.name, 0) + 1
-        unsafe = set()
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Global, ast.Nonlocal)):
-                unsafe.update(node.names)
-            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+    bound = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Import, ast.ImportFrom)):
+            for name in _bound_names(node):
+                bound[name] = bound.get(name, 0) + 1
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound[node.name] = bound.get(node.name, 0) + 1
+    unsafe = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal)):
+            unsafe.update(node.names)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            unsafe.add(node.value.id)
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
                 unsafe.add(node.value.id)
-            elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-                if not isinstance(node.ctx, ast.Load):
-                    unsafe.add(node.value.id)
-            elif isinstance(node, (ast.For, ast.With, ast.NamedExpr, ast.AugAssign)):
-                unsafe.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-        self.safe = {name for name, n in bound.items() if n == 1 and name not in unsafe}
+        elif isinstance(node, (ast.For, ast.With, ast.NamedExpr, ast.AugAssign)):
+            unsafe.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return {name for name, n in bound.items() if n == 1 and name not in unsafe}
+
+
+class _Constants:
+    """The values of a module's safe constant names (see `_constant_names`)."""
+
+    def __init__(self, safe, module_globals):
+        self.safe = safe
+        self.globals = module_globals
 
     def get(self, name):
         """The value of constant `name`, or None when it may change."""
@@ -248,10 +265,10 @@ class _Reader:
         values = [self._constant(a) for a in expr.args[1:]]
         if any(v is None for v in values):
             return None
-        try:
-            helper_tree = ast.parse(finder.sources[module][0])
-        except SyntaxError:
+        facts = _module_facts(finder.sources[module][0])
+        if facts is None:
             return None
+        helper_tree, helper_safe = facts
         node = _function_node(helper, helper_tree)
         first = _first_statement(node) if node is not None else None
         if not isinstance(first, ast.Return) or first.value is None:
@@ -262,7 +279,7 @@ class _Reader:
         if len(params.args) != len(expr.args):
             return None
         bound = {p.arg: v for p, v in zip(params.args[1:], values)}
-        constants = _Constants(helper_tree, getattr(helper, "__globals__", {}))
+        constants = _Constants(helper_safe, getattr(helper, "__globals__", {}))
         reader = _Reader(params.args[0].arg, bound, constants, self.depth + 1)
         gates = reader.positive_chain(first.value)
         return gates or None
