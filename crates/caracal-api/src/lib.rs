@@ -43,7 +43,7 @@ pub use crate::error::ApiError;
 pub use crate::metrics::Metrics;
 pub use crate::state::{ApiOptions, ApiState};
 
-use crate::routes::{alerts, compliance, meta, remediation, resources, scans};
+use crate::routes::{alerts, compliance, meta, remediation, resources, scans, search};
 
 /// Limits and CORS of the router.
 #[derive(Debug, Clone)]
@@ -71,7 +71,7 @@ impl Default for HttpOptions {
         resources::list, resources::get,
         compliance::overview, compliance::history, compliance::findings, compliance::policies,
         compliance::rules,
-        alerts::list, alerts::get, alerts::update, alerts::events,
+        alerts::list, alerts::get, alerts::update, alerts::events, search::search,
         scans::start, scans::list, scans::get,
         remediation::catalog, remediation::plan, remediation::apply, remediation::audit,
     ),
@@ -105,6 +105,7 @@ pub fn router(state: ApiState, http: &HttpOptions) -> Router {
         .route("/v1/policies", get(compliance::policies))
         .route("/v1/rules", get(compliance::rules))
         .route("/v1/alerts", get(alerts::list))
+        .route("/v1/search", get(search::search))
         .route("/v1/alerts/{id}", get(alerts::get).patch(alerts::update))
         .route("/v1/alerts/{id}/events", get(alerts::events))
         .route("/v1/scans", get(scans::list).post(scans::start))

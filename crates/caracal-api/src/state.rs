@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use caracal_app::fanout::TargetQueue;
+use caracal_app::search::LakeSearch;
 use caracal_app::{Context, PolicySource};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -46,6 +47,7 @@ struct Inner {
     rules: Vec<PathBuf>,
     lake: Option<PathBuf>,
     scan_queue: Option<Arc<dyn TargetQueue>>,
+    search: Option<Arc<dyn LakeSearch>>,
     metrics: Arc<Metrics>,
     scans: Mutex<BTreeMap<u64, ScanRun>>,
     next_scan: AtomicU64,
@@ -67,6 +69,9 @@ pub struct ApiOptions {
     /// Where `POST /v1/scans` queues its targets instead of scanning in this process
     /// (Lambda, which freezes a function once it has answered).
     pub scan_queue: Option<Arc<dyn TargetQueue>>,
+    /// What answers `GET /v1/search` (the local lake's indicator columns); without it
+    /// the endpoint answers 503.
+    pub search: Option<Arc<dyn LakeSearch>>,
 }
 
 impl ApiState {
@@ -78,6 +83,7 @@ impl ApiState {
             rules: options.rules,
             lake: options.lake,
             scan_queue: options.scan_queue,
+            search: options.search,
             metrics,
             scans: Mutex::default(),
             next_scan: AtomicU64::new(1),
@@ -122,6 +128,11 @@ impl ApiState {
     /// The queue scans are handed to, when they don't run in this process.
     pub fn scan_queue(&self) -> Option<&Arc<dyn TargetQueue>> {
         self.inner.scan_queue.as_ref()
+    }
+
+    /// The lake search, when this process has a lake.
+    pub fn search(&self) -> Option<&Arc<dyn LakeSearch>> {
+        self.inner.search.as_ref()
     }
 
     /// The counters.

@@ -8,7 +8,10 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
+use std::sync::Arc;
+
 use caracal_api::ApiOptions;
+use caracal_app::search::{LakeSearch, SearchError, SearchRequest, SearchResult};
 use caracal_app::tokens::{self, Scope};
 use caracal_testkit::Emulator;
 
@@ -19,6 +22,18 @@ fn schemathesis() -> PathBuf {
         PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/caracal/venv")
     });
     venv.join("bin/schemathesis")
+}
+
+/// A lake with no events: `/v1/search` answers (the real search over Parquet is the
+/// binary's, tested in `crates/caracal/tests/scheduled.rs`).
+#[derive(Debug)]
+struct EmptyLake;
+
+#[async_trait::async_trait]
+impl LakeSearch for EmptyLake {
+    async fn search(&self, request: &SearchRequest) -> Result<SearchResult, SearchError> {
+        Ok(SearchResult { value: request.value.clone(), ..SearchResult::default() })
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,6 +49,7 @@ async fn every_operation_answers_within_its_schema_and_never_5xx() {
         policies: Some(policies),
         rules: vec![repo("rules")],
         lake: Some(dir.path().join("lake")),
+        search: Some(Arc::new(EmptyLake)),
         ..ApiOptions::default()
     };
     let server = common::serve(ctx.clone(), options).await;

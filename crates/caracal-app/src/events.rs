@@ -3,7 +3,7 @@
 
 use caracal_core::{ComplianceStatus, Finding};
 use caracal_telemetry::{Counter, Counters, InternalEvent};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// Scans, by outcome.
 pub static SCANS: Counter =
@@ -29,6 +29,48 @@ pub static QUEUE_POLL_ERRORS: Counter = Counter {
     help: "Queue polls that failed as a whole (queue unreachable, lake unwritable), by queue",
     labels: &["queue"],
 };
+
+/// Scheduled query runs, by query and outcome.
+pub static SCHEDULED_QUERIES: Counter = Counter {
+    name: "scheduled_queries",
+    help: "Scheduled query runs, by query and outcome (ok, failed)",
+    labels: &["query", "outcome"],
+};
+
+/// Rows scheduled queries handed to their scheduled rules, by query.
+pub static SCHEDULED_QUERY_ROWS: Counter = Counter {
+    name: "scheduled_query_rows",
+    help: "Rows scheduled queries returned to their scheduled rules, by query",
+    labels: &["query"],
+};
+
+/// A scheduled query ran (or failed) and its rows went through its rules.
+pub(crate) struct ScheduledQueryRan<'a> {
+    pub run: &'a crate::scheduled::QueryRun,
+}
+
+impl InternalEvent for ScheduledQueryRan<'_> {
+    fn log(&self) {
+        let run = self.run;
+        match &run.error {
+            None => info!(
+                query = %run.query,
+                rows = run.rows,
+                matches = run.matches,
+                opened = run.opened.len(),
+                "Scheduled query ran."
+            ),
+            Some(error) => warn!(query = %run.query, error, "Scheduled query failed."),
+        }
+    }
+
+    fn count(&self, counters: &Counters) {
+        let run = self.run;
+        let outcome = if run.error.is_none() { "ok" } else { "failed" };
+        counters.add(&SCHEDULED_QUERIES, &[&run.query, outcome], 1);
+        counters.add(&SCHEDULED_QUERY_ROWS, &[&run.query], run.rows as u64);
+    }
+}
 
 /// A scan (and its evaluation, when asked for) ended.
 pub(crate) struct ScanFinished<'a> {

@@ -20,6 +20,11 @@
 //!   CloudFormation and compacts a local lake.
 //! - Sources: [`sources`] reads each log source through its own role, records what it
 //!   delivered, and checks its role, bucket and key (`caracal sources list|check`).
+//! - Scheduled queries: [`scheduled::ScheduledRules`] runs a pack's scheduled queries on
+//!   their schedules through a [`scheduled::QueryEngine`] and their rows through the
+//!   scheduled rules, into the same alerts as streaming rules.
+//! - Indicator search: [`search::LakeSearch`] is what `caracal search` and
+//!   `GET /v1/search` ask of the lake, with one result shape for both.
 //! - Alerts: [`alerts`] lists, shows and updates them.
 //! - CloudTrail-driven rescans: [`changes`] maps write events to the resources they
 //!   changed, coalesces them and rescans and re-evaluates just those.
@@ -48,6 +53,8 @@ pub mod outputs;
 pub mod posture;
 pub mod remediation;
 pub mod report;
+pub mod scheduled;
+pub mod search;
 pub mod sources;
 pub mod tokens;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use caracal_core::Severity;
 use caracal_core::config::RulesConfig;
-use caracal_python::pack::{DetectionKind, DetectionSpec, InvalidSpec};
+use caracal_python::pack::{DetectionKind, DetectionSpec, InvalidSpec, QuerySpec};
 use caracal_python::{Engine, EngineOptions, LoadOptions};
 use serde_json::Value;
 
@@ -86,6 +86,22 @@ pub struct Rules {
     pub(crate) engine: Engine,
     pub(crate) meta: Vec<RuleMeta>,
     invalid: Vec<InvalidSpec>,
+    queries: Vec<QuerySpec>,
+}
+
+/// Which rules of a pack a [`Rules`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleSet {
+    /// `rule`: run on log events by `LogTypes`.
+    Streaming,
+    /// `scheduled_rule`: run on the rows of their `ScheduledQueries`.
+    Scheduled,
+}
+
+/// The `p_log_type` a row of the scheduled query `query` carries to the scheduled rules
+/// that name it (the row's own `p_log_type`, if it selected one, is replaced).
+pub fn scheduled_log_type(query: &str) -> String {
+    format!("ScheduledQuery.{query}")
 }
 
 impl std::fmt::Debug for Rules {
@@ -95,21 +111,41 @@ impl std::fmt::Debug for Rules {
 }
 
 impl Rules {
-    /// Loads and compiles the enabled rules of `source` (policies in the same folders
-    /// are left to the scanner). Blocking: holds the GIL while compiling.
+    /// Loads and compiles the enabled streaming rules of `source` (policies and
+    /// scheduled rules in the same folders are left to the scanner and to
+    /// [`Rules::compile_scheduled`]). Blocking: holds the GIL while compiling.
     pub fn compile(source: &RuleSource) -> Result<Self> {
+        Self::compile_set(source, RuleSet::Streaming)
+    }
+
+    /// Loads and compiles the enabled scheduled rules of `source`, each registered for
+    /// the rows of the queries it names: a row reaches them with the `p_log_type` of
+    /// [`scheduled_log_type`]. Blocking: holds the GIL while compiling.
+    pub fn compile_scheduled(source: &RuleSource) -> Result<Self> {
+        Self::compile_set(source, RuleSet::Scheduled)
+    }
+
+    fn compile_set(source: &RuleSource, set: RuleSet) -> Result<Self> {
         let shown: Vec<String> = source.paths.iter().map(|p| p.display().to_string()).collect();
         let mut pack = caracal_python::pack::load(&source.paths, &LoadOptions::default())
             .map_err(Error::python(format!("loading rules from {}", shown.join(", "))))?;
         pack.select(&source.packs).map_err(Error::python("selecting rule packs"))?;
         // Deprecated or experimental rules stay out of production runs, as in Panther.
         pack.detections.retain(|d| {
+            let scheduled =
+                d.raw.get("AnalysisType").and_then(Value::as_str) == Some("scheduled_rule");
             d.kind == DetectionKind::Rule
+                && scheduled == (set == RuleSet::Scheduled)
                 && !matches!(
                     d.raw.get("Status").and_then(Value::as_str),
                     Some("deprecated" | "DEPRECATED" | "Deprecated")
                 )
         });
+        if set == RuleSet::Scheduled {
+            for d in &mut pack.detections {
+                d.log_types = d.scheduled_queries.iter().map(|q| scheduled_log_type(q)).collect();
+            }
+        }
         let mut options = EngineOptions::default();
         if let Some(venv) = &source.venv {
             let site = caracal_python::venv::site_packages(venv)
@@ -119,7 +155,17 @@ impl Rules {
         let engine = Engine::new(&pack, &options).map_err(Error::python("compiling rules"))?;
         let meta = engine.rules().iter().map(|spec| RuleMeta::from_spec(spec)).collect();
         let invalid = engine.invalid().to_vec();
-        Ok(Self { engine, meta, invalid })
+        Ok(Self { engine, meta, invalid, queries: pack.queries })
+    }
+
+    /// The compiled rules' specs, in engine order.
+    pub fn specs(&self) -> &[std::sync::Arc<DetectionSpec>] {
+        self.engine.rules()
+    }
+
+    /// The pack's scheduled and saved queries (as loaded, enabled or not).
+    pub fn queries(&self) -> &[QuerySpec] {
+        &self.queries
     }
 
     /// The compiled rules' metadata, in engine order.

@@ -1,7 +1,8 @@
 //! Lake write speed: normalized events into Parquet bytes, the typed tables (#18: the
 //! parser's columns, nested structs and lists, `extra`) beside the layout the lake had
 //! before them (the `p_` columns and the whole event as one JSON text column, rebuilt here
-//! with the same builders and Parquet settings), on the same events in the same run.
+//! with the same builders, Parquet settings and hour partitions), on the same events in
+//! the same run.
 //!
 //! Run (release build without the emulator kit and the SDK):
 //! `RUSTFLAGS="--cfg caracal_bench" cargo bench -p caracal-logs --no-default-features --bench lake_write`
@@ -11,6 +12,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,9 +56,19 @@ fn typed(events: Vec<Event>) -> usize {
     lake.finish().expect("finish").0
 }
 
-/// The layout before typed tables: `p_` columns and `event` as JSON text, one file per
-/// 16 MB of rows (the writer's default `max_file_bytes`).
+/// The layout before typed tables: `p_` columns and `event` as JSON text, partitioned
+/// by the hour of `p_event_time` as the lake writer partitions (one file per hour, or
+/// per 16 MB of rows: the writer's default `max_file_bytes`).
 fn json_column(events: Vec<Event>) -> usize {
+    let mut hours: BTreeMap<i64, Vec<Event>> = BTreeMap::new();
+    for e in events {
+        hours.entry(e.event_time.timestamp().div_euclid(3600)).or_default().push(e);
+    }
+    hours.into_values().map(json_partition).sum()
+}
+
+/// One hour's events as JSON-column files.
+fn json_partition(events: Vec<Event>) -> usize {
     let utc = || DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     let mut fields = vec![

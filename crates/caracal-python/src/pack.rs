@@ -68,6 +68,8 @@ pub struct DetectionSpec {
     pub resource_types: Vec<String>,
     /// `LogTypes` (rules).
     pub log_types: Vec<String>,
+    /// `ScheduledQueries` (scheduled rules): the `QueryName`s whose rows they run on.
+    pub scheduled_queries: Vec<String>,
     /// `Suppressions`: resource-id globs never reported (policies).
     pub suppressions: Vec<String>,
     /// `Tests`, each as written in the spec.
@@ -170,6 +172,8 @@ pub struct QuerySpec {
     pub sql: String,
     /// `Schedule` of a scheduled query.
     pub schedule: Option<Schedule>,
+    /// `Enabled` of a scheduled query (saved queries: true).
+    pub enabled: bool,
 }
 
 /// When a scheduled query runs.
@@ -497,7 +501,6 @@ fn detection(
     if kind == DetectionKind::Rule && !spec.contains_key(sources) {
         return Err(format!("missing required key {sources}"));
     }
-    str_list(&spec, "ScheduledQueries")?;
     let (python_path, source) = python_file(path, &spec)?;
     let tests = match spec.get("Tests") {
         None | Some(Value::Null) => Vec::new(),
@@ -519,6 +522,7 @@ fn detection(
         display_name: spec.get("DisplayName").and_then(Value::as_str).map(str::to_owned),
         resource_types: str_list(&spec, "ResourceTypes")?,
         log_types: str_list(&spec, "LogTypes")?,
+        scheduled_queries: str_list(&spec, "ScheduledQueries")?,
         suppressions: str_list(&spec, "Suppressions")?,
         tests,
         raw: spec,
@@ -580,16 +584,23 @@ fn query(path: &Path, kind: &str, spec: &Map<String, Value>) -> Result<QuerySpec
     };
     let sql = str_key(spec, sql_key)?;
     check_sql(&sql).map_err(|e| format!("{sql_key}: {e}"))?;
-    let schedule = if kind == "scheduled_query" {
-        bool_key(spec, "Enabled")?;
+    let (schedule, enabled) = if kind == "scheduled_query" {
+        let enabled = bool_key(spec, "Enabled")?;
         let Some(Value::Object(schedule)) = spec.get("Schedule") else {
             return Err("Schedule: expected a mapping with CronExpression or RateMinutes".into());
         };
-        Some(parse_schedule(schedule)?)
+        (Some(parse_schedule(schedule)?), enabled)
     } else {
-        None
+        (None, true)
     };
-    Ok(QuerySpec { name, kind: kind.to_owned(), spec_path: path.to_owned(), sql, schedule })
+    Ok(QuerySpec {
+        name,
+        kind: kind.to_owned(),
+        spec_path: path.to_owned(),
+        sql,
+        schedule,
+        enabled,
+    })
 }
 
 /// What can be checked of SQL without the lake's engine: not empty, quotes closed,

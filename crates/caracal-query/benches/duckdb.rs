@@ -107,6 +107,7 @@ fn duckdb(root: &Path, runs: usize) -> (Duration, String) {
 import sys, time, duckdb
 root, sql, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.execute(f"CREATE VIEW aws_cloudtrail AS SELECT * FROM read_parquet('{root}/aws_cloudtrail/*/*/*/*/*.parquet', union_by_name=true)")
 best = None
 for _ in range(runs):

@@ -39,6 +39,21 @@ pub fn write(batches: &[RecordBatch], format: Format, out: &mut dyn Write) -> Re
     }
 }
 
+/// `batches` as JSON objects, one per row.
+pub fn json_rows(
+    batches: &[RecordBatch],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
+    let mut writer = arrow_json::ArrayWriter::new(Vec::new());
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    writer.write_batches(&refs).map_err(|e| Error::Output(e.to_string()))?;
+    writer.finish().map_err(|e| Error::Output(e.to_string()))?;
+    let bytes = writer.into_inner();
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::Output(e.to_string()))
+}
+
 fn write_csv(
     batches: &[RecordBatch],
     out: &mut dyn Write,

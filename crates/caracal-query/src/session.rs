@@ -70,15 +70,7 @@ fn is_table_name(name: &str) -> bool {
 impl Lake {
     /// Opens the local lake under `root`; only rows within `window` are seen.
     pub async fn open(root: &Path, window: Bounds) -> Result<Self, Error> {
-        let mut config = SessionConfig::new().with_information_schema(true);
-        // Log fields are camelCase (`eventName`): keep identifiers as written.
-        config.options_mut().sql_parser.enable_ident_normalization = false;
-        let ctx = SessionContext::new_with_config(config);
-        let catalog = ctx
-            .catalog("datafusion")
-            .ok_or_else(|| Error::Output("the session has no default catalog".into()))?;
-        catalog.register_schema(RAW, Arc::new(MemorySchemaProvider::new()))?;
-
+        let ctx = session()?;
         let io = |source| Error::Io { path: root.display().to_string(), source };
         let mut names = Vec::new();
         for entry in std::fs::read_dir(root).map_err(io)? {
@@ -89,10 +81,77 @@ impl Lake {
             }
         }
         names.sort();
-
-        let mut lake = Lake { ctx, log_tables: Vec::new(), match_tables: Vec::new() };
+        let mut tables = Vec::new();
         for name in names {
-            let table = LakeTable::open(&lake.ctx.state(), &root.join(&name), window).await?;
+            let table = LakeTable::open(&ctx.state(), &root.join(&name), window).await?;
+            tables.push((name, table));
+        }
+        Self::with_tables(ctx, tables, window).await
+    }
+
+    /// Opens the lake under `s3://bucket/prefix` (as `caracal logs process --lake
+    /// s3://...` writes it), read through `client`; each table's objects are listed once.
+    #[cfg(feature = "s3")]
+    pub async fn open_s3(
+        client: aws_sdk_s3::Client,
+        bucket: &str,
+        prefix: &str,
+        window: Bounds,
+    ) -> Result<Self, Error> {
+        use futures::TryStreamExt;
+        use object_store::ObjectStore;
+
+        let ctx = session()?;
+        let store = Arc::new(crate::s3::S3Store::new(client, bucket));
+        let base =
+            datafusion::execution::object_store::ObjectStoreUrl::parse(format!("s3://{bucket}"))?;
+        ctx.register_object_store(base.as_ref(), store.clone());
+        let prefix = prefix.trim_matches('/');
+        let root = (!prefix.is_empty()).then(|| object_store::path::Path::from(prefix));
+        let listed = store.list_with_delimiter(root.as_ref()).await.map_err(|e| Error::Store {
+            location: format!("s3://{bucket}/{prefix}"),
+            reason: e.to_string(),
+        })?;
+        let mut folders: Vec<object_store::path::Path> = listed.common_prefixes;
+        folders.sort();
+        let mut tables = Vec::new();
+        for folder in folders {
+            let Some(name) = folder.filename().map(str::to_owned) else { continue };
+            if !is_table_name(&name) {
+                continue;
+            }
+            let objects: Vec<object_store::ObjectMeta> =
+                store.list(Some(&folder)).try_collect().await.map_err(|e| Error::Store {
+                    location: format!("s3://{bucket}/{folder}"),
+                    reason: e.to_string(),
+                })?;
+            let files: Vec<(i64, String)> = objects
+                .iter()
+                .filter(|o| o.location.as_ref().ends_with(".parquet"))
+                .filter_map(|o| {
+                    let key = o.location.as_ref();
+                    crate::table::hour_of_key(key)
+                        .map(|hour| (hour, format!("s3://{bucket}/{key}")))
+                })
+                .collect();
+            if files.is_empty() {
+                continue;
+            }
+            let url = format!("s3://{bucket}/{folder}/");
+            let table = LakeTable::open_listed(&ctx.state(), &url, files, window).await?;
+            tables.push((name, table));
+        }
+        Self::with_tables(ctx, tables, window).await
+    }
+
+    /// Registers `tables` (sorted by name) as the window's views and `all_logs`.
+    async fn with_tables(
+        ctx: SessionContext,
+        tables: Vec<(String, LakeTable)>,
+        window: Bounds,
+    ) -> Result<Self, Error> {
+        let mut lake = Lake { ctx, log_tables: Vec::new(), match_tables: Vec::new() };
+        for (name, table) in tables {
             if table.files(Bounds::default())?.is_empty() {
                 continue;
             }
@@ -146,6 +205,15 @@ impl Lake {
         &self.ctx
     }
 
+    /// Runs one SQL statement and returns its rows as JSON objects (column → value;
+    /// nested columns as objects and lists, times as text).
+    pub async fn rows(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
+        crate::output::json_rows(&self.sql(sql).await?)
+    }
+
     /// Runs one SQL statement and collects its rows.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
         Ok(self.ctx.sql(sql).await?.collect().await?)
@@ -156,6 +224,19 @@ impl Lake {
         let plan = self.ctx.sql(sql).await?.create_physical_plan().await?;
         Ok(displayable(plan.as_ref()).indent(true).to_string())
     }
+}
+
+/// A session with the lake's settings and the `raw` schema for the table providers.
+fn session() -> Result<SessionContext, Error> {
+    let mut config = SessionConfig::new().with_information_schema(true);
+    // Log fields are camelCase (`eventName`): keep identifiers as written.
+    config.options_mut().sql_parser.enable_ident_normalization = false;
+    let ctx = SessionContext::new_with_config(config);
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| Error::Output("the session has no default catalog".into()))?;
+    catalog.register_schema(RAW, Arc::new(MemorySchemaProvider::new()))?;
+    Ok(ctx)
 }
 
 fn utc(micros: i64) -> ScalarValue {

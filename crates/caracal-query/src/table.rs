@@ -117,10 +117,20 @@ fn micros(expr: &Expr) -> Option<i64> {
     }
 }
 
-/// A lake table: its folder, its merged schema and the session's time window.
+/// Where a table's Parquet files are.
+#[derive(Debug, Clone)]
+enum Files {
+    /// A local folder, walked at each scan (it sees files written since).
+    Local(PathBuf),
+    /// Objects of an object store (the S3 lake), listed once when the table was opened:
+    /// each file's URL with the start of its hour.
+    Listed(Vec<(i64, String)>),
+}
+
+/// A lake table: its files, its merged schema and the session's time window.
 #[derive(Debug)]
 pub struct LakeTable {
-    folder: PathBuf,
+    files: Files,
     schema: SchemaRef,
     window: Bounds,
 }
@@ -130,25 +140,60 @@ impl LakeTable {
     pub async fn open(state: &dyn Session, folder: &Path, window: Bounds) -> Result<Self, Error> {
         let url = ListingTableUrl::parse(format!("{}/", folder.display()))?;
         let schema = options().infer_schema(state, &url).await?;
-        Ok(LakeTable { folder: folder.to_owned(), schema, window })
+        Ok(LakeTable { files: Files::Local(folder.to_owned()), schema, window })
     }
 
-    /// The files of the hours that `bounds` may hold rows of, sorted.
-    pub fn files(&self, bounds: Bounds) -> Result<Vec<PathBuf>, Error> {
+    /// The table whose files are `files` (URL and hour start) under `url` (`s3://bucket/
+    /// prefix/table/`, through the session's registered object store).
+    pub async fn open_listed(
+        state: &dyn Session,
+        url: &str,
+        files: Vec<(i64, String)>,
+        window: Bounds,
+    ) -> Result<Self, Error> {
+        let schema = options().infer_schema(state, &ListingTableUrl::parse(url)?).await?;
+        Ok(LakeTable { files: Files::Listed(files), schema, window })
+    }
+
+    /// The files (paths or URLs) of the hours that `bounds` may hold rows of, sorted.
+    pub fn files(&self, bounds: Bounds) -> Result<Vec<String>, Error> {
         let mut files = Vec::new();
-        for (hour, dir) in hour_folders(&self.folder)? {
-            if !bounds.overlaps_hour(hour) {
-                continue;
-            }
-            for entry in read_dir(&dir)? {
-                if entry.extension().is_some_and(|x| x == "parquet") {
-                    files.push(entry);
+        match &self.files {
+            Files::Local(folder) => {
+                for (hour, dir) in hour_folders(folder)? {
+                    if !bounds.overlaps_hour(hour) {
+                        continue;
+                    }
+                    for entry in read_dir(&dir)? {
+                        if entry.extension().is_some_and(|x| x == "parquet") {
+                            files.push(entry.display().to_string());
+                        }
+                    }
                 }
+            }
+            Files::Listed(listed) => {
+                let kept = listed.iter().filter(|(hour, _)| bounds.overlaps_hour(*hour));
+                files.extend(kept.map(|(_, url)| url.clone()));
             }
         }
         files.sort();
         Ok(files)
     }
+}
+
+/// The start of the hour of a `.../year=YYYY/month=MM/day=DD/hour=HH/...` key.
+pub fn hour_of_key(key: &str) -> Option<i64> {
+    let mut parts = [None; 4];
+    for segment in key.split('/') {
+        for (i, name) in ["year=", "month=", "day=", "hour="].iter().enumerate() {
+            if let Some(v) = segment.strip_prefix(name) {
+                parts[i] = v.parse::<u32>().ok();
+            }
+        }
+    }
+    let [Some(y), Some(m), Some(d), Some(h)] = parts else { return None };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+    Some(date.and_hms_opt(h, 0, 0)?.and_utc().timestamp_micros())
 }
 
 fn options() -> ListingOptions {
@@ -234,10 +279,7 @@ impl TableProvider for LakeTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let urls = files
-            .iter()
-            .map(|f| ListingTableUrl::parse(f.display().to_string()))
-            .collect::<DfResult<Vec<_>>>()?;
+        let urls = files.iter().map(ListingTableUrl::parse).collect::<DfResult<Vec<_>>>()?;
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options())
             .with_schema(self.schema.clone());
@@ -270,5 +312,16 @@ mod tests {
         assert!(bounds.overlaps_hour(ts("2014-07-16T15:00:00Z")));
         assert!(!bounds.overlaps_hour(ts("2014-07-16T14:00:00Z")));
         assert!(!bounds.overlaps_hour(ts("2014-07-16T16:00:00Z")));
+    }
+
+    #[test]
+    fn object_keys_give_their_partition_hour() {
+        let key = "lake/aws_cloudtrail/year=2014/month=07/day=16/hour=15/part-0.parquet";
+        assert_eq!(hour_of_key(key), Some(ts("2014-07-16T15:00:00Z")));
+        assert_eq!(
+            hour_of_key("lake/aws_cloudtrail/year=2014/month=13/day=1/hour=0/x.parquet"),
+            None
+        );
+        assert_eq!(hour_of_key("lake/aws_cloudtrail/_manifest/x.parquet"), None);
     }
 }

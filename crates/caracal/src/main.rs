@@ -68,6 +68,9 @@ enum Command {
     Query(commands::query::Args),
     /// Find an IP, domain, ARN, account, instance, hash, email or user in every log type
     Search(commands::search::Args),
+    /// List or run the packs' scheduled queries and the scheduled rules on their rows
+    #[command(subcommand)]
+    Scheduled(commands::scheduled::Command),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             Command::Config(cmd) => commands::config::run(cmd, &global).await,
             Command::Query(args) => commands::query::run(args, &global).await,
             Command::Search(args) => commands::search::run(args, &global).await,
+            Command::Scheduled(cmd) => commands::scheduled::run(cmd, &global).await,
         }
     });
     match result {

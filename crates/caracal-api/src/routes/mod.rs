@@ -6,3 +6,4 @@ pub mod meta;
 pub mod remediation;
 pub mod resources;
 pub mod scans;
+pub mod search;

@@ -262,6 +262,7 @@ pub(crate) mod tests {
             display_name: None,
             resource_types: vec![],
             log_types: vec![],
+            scheduled_queries: vec![],
             suppressions: vec![],
             tests: vec![],
             raw,

@@ -30,6 +30,9 @@ pub async fn router(function: &Function) -> Result<axum::Router> {
         rules: function.ctx().config().rules.paths.clone(),
         lake: None,
         scan_queue,
+        // Searching the S3 lake from Lambda is Athena's job (the template's Glue tables);
+        // `/v1/search` answers 503 here.
+        search: None,
     };
     let state = ApiState::new(function.ctx().clone(), options, Arc::new(Metrics::default()));
     Ok(caracal_api::router(state, &HttpOptions::default()))

@@ -78,6 +78,10 @@ pub(crate) fn walk_map<'a>(map: &'a Map<String, Value>, path: &str, f: &mut dyn 
 /// no zone (taken as UTC), and epoch seconds or milliseconds.
 pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
+    // Epoch numbers first: no format below can match them, and trying each costs.
+    if !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return epoch(s.parse().ok()?);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -90,9 +94,6 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some(Utc.from_utc_datetime(&t));
         }
-    }
-    if !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return epoch(s.parse().ok()?);
     }
     None
 }

@@ -138,6 +138,7 @@ pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
             rules: vec![rules],
             lake: Some(lake),
             scan_queue: None,
+            search: None,
         };
         serve(ctx, options, args.listen).await?;
         return Ok(ExitCode::SUCCESS);

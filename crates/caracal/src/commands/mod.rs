@@ -15,6 +15,7 @@ pub mod query;
 pub mod remediate;
 pub mod report;
 pub mod scan;
+pub mod scheduled;
 pub mod search;
 pub mod serve;
 pub mod sources;

@@ -4,7 +4,7 @@
 //! Exit: 0, or 2 for errors.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -27,15 +27,15 @@ pub enum QueryFormat {
 /// The lake and time window, shared with `caracal search`.
 #[derive(Debug, clap::Args)]
 pub struct LakeArgs {
-    /// The lake folder (as `caracal logs process --lake DIR` writes it)
+    /// The lake: a folder or s3://bucket/prefix (as `caracal logs process --lake` writes it)
     #[arg(
         long,
         env = "CARACAL_LAKE",
-        value_name = "DIR",
+        value_name = "DIR|S3_URL",
         default_value = "lake",
         help_heading = "SCOPE"
     )]
-    pub lake: PathBuf,
+    pub lake: String,
 
     /// Only events at or after this time: RFC 3339 or an age such as 30m, 24h, 7d
     #[arg(long, value_name = "TIME", value_parser = parse_time, help_heading = "SCOPE")]
@@ -47,14 +47,21 @@ pub struct LakeArgs {
 }
 
 impl LakeArgs {
-    /// Opens the lake with the window.
-    pub async fn open(&self) -> anyhow::Result<Lake> {
-        open(&self.lake, Bounds::new(self.since, self.until)).await
+    /// Opens the lake with the window: a local folder, or an S3 prefix read with the
+    /// configured AWS credentials and endpoint.
+    pub async fn open(&self, global: &Global) -> anyhow::Result<Lake> {
+        let window = Bounds::new(self.since, self.until);
+        let context = || format!("opening the lake {}", self.lake);
+        if !self.lake.starts_with("s3://") {
+            return Lake::open(Path::new(&self.lake), window).await.with_context(context);
+        }
+        let Some((bucket, prefix)) = caracal_logs::s3::parse_s3_url(&self.lake) else {
+            anyhow::bail!("--lake {}: expected s3://bucket/prefix", self.lake);
+        };
+        let ctx = caracal_app::Context::from_config(global.load_config()?);
+        let s3 = ctx.home_clients().await?.s3();
+        Lake::open_s3(s3, bucket, prefix, window).await.with_context(context)
     }
-}
-
-async fn open(root: &Path, window: Bounds) -> anyhow::Result<Lake> {
-    Lake::open(root, window).await.with_context(|| format!("opening the lake {}", root.display()))
 }
 
 /// An RFC 3339 time, or an age (`30m`, `24h`, `7d`) before now.
@@ -97,8 +104,8 @@ pub struct Args {
     plan: bool,
 }
 
-pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
-    let lake = args.lake.open().await?;
+pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let lake = args.lake.open(global).await?;
     let mut out = std::io::stdout().lock();
     if args.plan {
         let plan = lake.physical_plan(&args.sql).await?;

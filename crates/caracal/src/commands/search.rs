@@ -5,9 +5,13 @@
 //! Exit: 0 when found, 1 when not, 2 for errors.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use async_trait::async_trait;
+use caracal_app::search::{LakeSearch, SearchError, SearchHit, SearchRequest, SearchResult};
 use caracal_core::event::format_p_time;
+use caracal_query::{Bounds, Found, Lake};
 
 use super::Global;
 use super::query::LakeArgs;
@@ -30,26 +34,69 @@ pub struct Args {
     json: bool,
 }
 
-pub async fn run(args: Args, _global: &Global) -> anyhow::Result<ExitCode> {
-    let lake = args.lake.open().await?;
+/// The local lake as the API's search (`GET /v1/search` under `caracal serve --lake`):
+/// opened for each request, so it sees the files written since.
+#[derive(Debug, Clone)]
+pub struct LocalSearch {
+    root: PathBuf,
+}
+
+impl LocalSearch {
+    /// Searches over the lake folder `root`.
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+}
+
+#[async_trait]
+impl LakeSearch for LocalSearch {
+    async fn search(&self, request: &SearchRequest) -> Result<SearchResult, SearchError> {
+        let searched = caracal_query::search::columns_for(&request.value);
+        if searched.is_empty() {
+            return Err(SearchError::NotAnIndicator(request.value.clone()));
+        }
+        if !self.root.exists() {
+            // Nothing written yet: no events, not a failure.
+            let found = Found { searched, ..Found::default() };
+            return Ok(result(&request.value, found));
+        }
+        let window = Bounds::new(request.since, request.until);
+        let failed = |e: caracal_query::Error| SearchError::Failed(e.to_string());
+        let lake = Lake::open(&self.root, window).await.map_err(failed)?;
+        let found =
+            caracal_query::search(&lake, &request.value, request.limit).await.map_err(failed)?;
+        Ok(result(&request.value, found))
+    }
+}
+
+/// The answer shared by `--json` and the API.
+fn result(value: &str, found: Found) -> SearchResult {
+    SearchResult {
+        value: value.to_owned(),
+        searched: found.searched.into_iter().map(|(c, v)| (c.to_owned(), v)).collect(),
+        counts: found.counts,
+        hits: found
+            .hits
+            .into_iter()
+            .map(|h| SearchHit {
+                log_type: h.log_type,
+                p_event_time: format_p_time(&h.event_time),
+                p_row_id: h.row_id,
+            })
+            .collect(),
+    }
+}
+
+pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let lake = args.lake.open(global).await?;
     let found = caracal_query::search(&lake, &args.value, args.limit).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let hits: Vec<serde_json::Value> = found
-            .hits
-            .iter()
-            .map(|h| {
-                serde_json::json!({
-                    "log_type": h.log_type,
-                    "p_event_time": format_p_time(&h.event_time),
-                    "p_row_id": h.row_id,
-                })
-            })
-            .collect();
-        let searched: serde_json::Map<String, serde_json::Value> =
-            found.searched.iter().map(|(c, v)| ((*c).to_owned(), v.clone().into())).collect();
-        let doc = serde_json::json!({ "searched": searched, "counts": found.counts, "hits": hits });
-        writeln!(out, "{doc}")?;
+        let found = result(&args.value, found);
+        let empty = found.counts.is_empty();
+        writeln!(out, "{}", serde_json::to_string(&found)?)?;
+        out.flush()?;
+        return Ok(if empty { ExitCode::from(1) } else { ExitCode::SUCCESS });
     } else {
         let columns: Vec<String> = found.searched.iter().map(|(c, v)| format!("{c}={v}")).collect();
         writeln!(out, "Searched {}", columns.join(", "))?;

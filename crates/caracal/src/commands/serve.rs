@@ -1,6 +1,7 @@
 //! `caracal serve`: one daemon for the local shape: the HTTP API (`caracal-api`), the
 //! scan scheduler (`[scan] schedule`), the SQS log poller with the rules, and rescans
-//! driven by the CloudTrail write events the poller processes. SIGTERM or Ctrl-C drains:
+//! driven by the CloudTrail write events the poller processes; with `--lake`, the packs'
+//! scheduled queries on their schedules, their rows through the scheduled rules. SIGTERM or Ctrl-C drains:
 //! the API finishes in-flight requests, a poll finishes its batch (a message is deleted
 //! only once its events and alerts are stored), due rescans run, then it exits.
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use caracal_api::{ApiOptions, ApiState, HttpOptions, Metrics};
 use caracal_app::changes::{self, RescanQueue};
+use caracal_app::scheduled::ScheduledRules;
 use caracal_app::{Context, LogOptions, LogPipeline, PolicySource, ScanScope, logs, posture};
 use caracal_logs::PollOptions;
 use caracal_scan::ScanRequest;
@@ -45,7 +47,7 @@ pub struct Args {
     events_queue: Option<String>,
 
     /// Write the polled events (and the rules' matches) to this lake folder; the API
-    /// reads alerts' events from it
+    /// reads alerts' events from it, and the packs' scheduled queries run over it
     #[arg(long, value_name = "DIR")]
     lake: Option<PathBuf>,
 
@@ -92,12 +94,35 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     // `Send`, and the scan's future is not provably `Send` for every lifetime it borrows.
     let mut polling = None;
     let mut scheduling = None;
+    let mut querying = None;
     if let Some((schedule, text)) = schedule {
         let scope =
             ScanScope { accounts: Vec::new(), request: ScanRequest { regions: Vec::new(), types } };
         eprintln!("serve: scheduler on {text:?}");
         let (ctx, policies) = (ctx.clone(), policies.clone());
         scheduling = Some(scheduler(ctx, schedule, scope, policies, stop.clone()));
+    }
+    if let Some(lake) = args.lake.clone() {
+        let rule_paths: Vec<PathBuf> = rules.paths.iter().filter(|p| p.is_dir()).cloned().collect();
+        if !rule_paths.is_empty() {
+            let source = caracal_detect::RuleSource::configured(rule_paths, &rules);
+            let scheduled = ScheduledRules::open(&ctx, &source).await?;
+            if !scheduled.queries().is_empty() {
+                eprintln!(
+                    "serve: {} scheduled queries over {}",
+                    scheduled.queries().len(),
+                    lake.display()
+                );
+                let mut until = stop.clone();
+                querying = Some(async move {
+                    let engine = super::scheduled::LakeQueries::new(lake);
+                    let stop = async move {
+                        let _ = until.wait_for(|s| *s).await;
+                    };
+                    scheduled.run_on_schedule(&engine, stop).await;
+                });
+            }
+        }
     }
     if !args.scheduler_only {
         let queue = Arc::new(RescanQueue::new(Duration::from_secs(args.rescan_delay)));
@@ -153,6 +178,10 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             rules: rule_dirs,
             lake: args.lake.clone(),
             scan_queue: None,
+            search: args.lake.clone().map(|lake| {
+                Arc::new(super::search::LocalSearch::new(lake))
+                    as Arc<dyn caracal_app::search::LakeSearch>
+            }),
         };
         let state = ApiState::new(ctx.clone(), options, metrics.clone());
         let http =
@@ -183,7 +212,12 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             scheduling.await;
         }
     };
-    tokio::join!(polling, scheduling, drain);
+    let querying = async move {
+        if let Some(querying) = querying {
+            querying.await;
+        }
+    };
+    tokio::join!(polling, scheduling, querying, drain);
     eprintln!("serve: stopped");
     Ok(ExitCode::SUCCESS)
 }

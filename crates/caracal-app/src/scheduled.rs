@@ -1,0 +1,315 @@
+//! Scheduled queries and scheduled rules (the public format's `scheduled_query` and
+//! `scheduled_rule`): each enabled query that a scheduled rule names runs on its
+//! `Schedule` against the lake, and its rows go through those rules with the same alert
+//! logic as streaming rules (dedup string and window, threshold, severity, destinations).
+//!
+//! The SQL engine is the caller's ([`QueryEngine`]): DataFusion lives in `caracal-query`
+//! and the binary, so the Lambda functions and this crate do not compile it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use caracal_detect::{Detector, EventMeta, RetryPolicy, RuleSource, Rules};
+use caracal_python::pack::Schedule;
+use caracal_store::Store;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tracing::warn;
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::events::ScheduledQueryRan;
+
+/// Rows handed to the rules per batch.
+const BATCH: usize = 1000;
+
+/// Runs SQL against the lake.
+#[async_trait]
+pub trait QueryEngine: Send + Sync {
+    /// The rows of `sql`, each as a JSON object (column name → value); the error says
+    /// why the query could not run.
+    async fn rows(&self, sql: &str) -> std::result::Result<Vec<Map<String, Value>>, String>;
+}
+
+/// One enabled scheduled query with at least one scheduled rule on its rows.
+#[derive(Debug, Clone)]
+pub struct ScheduledQuery {
+    /// `QueryName`.
+    pub name: String,
+    /// The SQL as written in the pack.
+    pub sql: String,
+    /// When it runs.
+    pub schedule: Schedule,
+    /// `TimeoutMinutes`.
+    pub timeout: Duration,
+    cron: Option<cron::Schedule>,
+}
+
+impl ScheduledQuery {
+    /// The first run strictly after `after`: the cron's next tick (UTC), or `after` plus
+    /// `RateMinutes` (rate schedules count from the daemon's start and each run).
+    pub fn next_run(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match (&self.schedule, &self.cron) {
+            (Schedule::Rate { minutes, .. }, _) => {
+                let minutes = i64::try_from(*minutes).ok()?;
+                after.checked_add_signed(chrono::Duration::try_minutes(minutes)?)
+            }
+            (Schedule::Cron { .. }, Some(cron)) => cron.after(&after).next(),
+            (Schedule::Cron { .. }, None) => None,
+        }
+    }
+}
+
+/// What one run of a query did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueryRun {
+    /// `QueryName`.
+    pub query: String,
+    /// Rows the query returned.
+    pub rows: usize,
+    /// Rule matches on them (signals and rule errors included).
+    pub matches: usize,
+    /// Alerts opened by this run.
+    pub opened: Vec<String>,
+    /// Alerts that existed and took more rows.
+    pub updated: Vec<String>,
+    /// Why the query or its rules failed; `None` when the run finished.
+    pub error: Option<String>,
+}
+
+/// The scheduled rules of a pack, compiled, with the queries they name.
+pub struct ScheduledRules {
+    detector: Arc<Detector>,
+    queries: Vec<ScheduledQuery>,
+    store: Arc<dyn Store>,
+    router: Arc<caracal_detect::Router>,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for ScheduledRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScheduledRules")
+            .field("detector", &self.detector)
+            .field("queries", &self.queries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScheduledRules {
+    /// Compiles the enabled scheduled rules of `source` and keeps the enabled scheduled
+    /// queries that one of them names. A rule naming an unknown query, or a query with an
+    /// unusable cron expression, is logged and left out.
+    pub async fn open(ctx: &Context, source: &RuleSource) -> Result<Self> {
+        let router = Arc::new(crate::alerts::router(ctx).await?);
+        let store = ctx.store().await?.clone();
+        let source = source.clone();
+        let rules = tokio::task::spawn_blocking(move || Rules::compile_scheduled(&source))
+            .await
+            .map_err(|e| Error::Task("scheduled rule compilation", e.to_string()))?
+            .map_err(Error::detect("compiling scheduled rules"))?;
+        for invalid in rules.invalid() {
+            warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
+        }
+        let named: Vec<&str> = rules
+            .specs()
+            .iter()
+            .flat_map(|r| r.scheduled_queries.iter().map(String::as_str))
+            .collect();
+        let mut queries = Vec::new();
+        for spec in rules.queries() {
+            let (Some(schedule), true) = (&spec.schedule, spec.enabled) else { continue };
+            if !named.contains(&spec.name.as_str()) {
+                continue;
+            }
+            let (cron, timeout_minutes) = match schedule {
+                Schedule::Rate { timeout_minutes, .. } => (None, *timeout_minutes),
+                Schedule::Cron { expression, timeout_minutes } => {
+                    match caracal_core::config::parse_schedule(expression) {
+                        Ok(cron) => (Some(cron), *timeout_minutes),
+                        Err(message) => {
+                            warn!(query = %spec.name, expression, message, "Scheduled query left out: bad CronExpression.");
+                            continue;
+                        }
+                    }
+                }
+            };
+            queries.push(ScheduledQuery {
+                name: spec.name.clone(),
+                sql: spec.sql.clone(),
+                schedule: schedule.clone(),
+                timeout: Duration::from_secs(timeout_minutes.max(1) * 60),
+                cron,
+            });
+        }
+        for name in &named {
+            if !queries.iter().any(|q| q.name == *name) {
+                warn!(
+                    query = name,
+                    "A scheduled rule names a query that is not an enabled scheduled query."
+                );
+            }
+        }
+        let detector = Arc::new(Detector::new(Arc::new(rules), store.clone(), router.clone()));
+        detector.attach_store().map_err(Error::detect("attaching the store to the rules"))?;
+        Ok(Self { detector, queries, store, router, retry: RetryPolicy::default() })
+    }
+
+    /// Shorter backoff between delivery attempts (tests).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The queries that run, in pack order.
+    pub fn queries(&self) -> &[ScheduledQuery] {
+        &self.queries
+    }
+
+    /// Runs `query` once through `engine`, its rows through the rules that name it, and
+    /// delivers the alerts it opened. A failure is reported in [`QueryRun::error`] and
+    /// counted, never raised: the other queries keep their schedule.
+    pub async fn run(&self, query: &ScheduledQuery, engine: &dyn QueryEngine) -> QueryRun {
+        let mut run = QueryRun { query: query.name.clone(), ..QueryRun::default() };
+        if let Err(error) = self.run_inner(query, engine, &mut run).await {
+            run.error = Some(error);
+        }
+        caracal_telemetry::emit(ScheduledQueryRan { run: &run });
+        run
+    }
+
+    async fn run_inner(
+        &self,
+        query: &ScheduledQuery,
+        engine: &dyn QueryEngine,
+        run: &mut QueryRun,
+    ) -> std::result::Result<(), String> {
+        let rows = match tokio::time::timeout(query.timeout, engine.rows(&query.sql)).await {
+            Ok(rows) => rows?,
+            Err(_) => {
+                return Err(format!("timed out after {} minutes", query.timeout.as_secs() / 60));
+            }
+        };
+        run.rows = rows.len();
+        let log_type: Arc<str> = caracal_detect::rules::scheduled_log_type(&query.name).into();
+        let before = self.detector.summary();
+        for chunk in rows.chunks(BATCH) {
+            let mut metas = Vec::with_capacity(chunk.len());
+            let mut items = Vec::with_capacity(chunk.len());
+            for row in chunk {
+                let mut row = row.clone();
+                let time = row.get(caracal_core::event::P_EVENT_TIME).and_then(row_time);
+                row.insert(caracal_core::event::P_LOG_TYPE.into(), Value::from(&*log_type));
+                metas.push(EventMeta {
+                    time: time.unwrap_or_else(Utc::now),
+                    log_type: log_type.clone(),
+                });
+                items.push(Value::Object(row));
+            }
+            let json = serde_json::to_string(&items).map_err(|e| e.to_string())?;
+            let detector = self.detector.clone();
+            let matches = tokio::task::spawn_blocking(move || detector.run_batch(&json, &metas))
+                .await
+                .map_err(|e| format!("rule task: {e}"))?
+                .map_err(|e| caracal_core::error::chain(&e))?;
+            run.matches += matches.len();
+        }
+        let after = self.detector.summary();
+        run.opened = after.opened[before.opened.len().min(after.opened.len())..].to_vec();
+        run.updated = after.updated[before.updated.len().min(after.updated.len())..].to_vec();
+        if !run.opened.is_empty() {
+            caracal_detect::deliver_pending(self.store.as_ref(), &self.router, &self.retry)
+                .await
+                .map_err(|e| format!("delivering alerts: {}", caracal_core::error::chain(&e)))?;
+        }
+        Ok(())
+    }
+
+    /// Runs every query on its schedule until `stop` resolves; a run in progress is
+    /// finished, not cut. Runs that fall due together run one after the other.
+    pub async fn run_on_schedule(
+        &self,
+        engine: &dyn QueryEngine,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let start = Utc::now();
+        let mut due: Vec<Option<DateTime<Utc>>> =
+            self.queries.iter().map(|q| q.next_run(start)).collect();
+        tokio::pin!(stop);
+        loop {
+            let Some(next) = due.iter().flatten().min().copied() else {
+                warn!("No scheduled query has a future run; the query scheduler stops.");
+                return;
+            };
+            let wait = (next - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = &mut stop => return,
+            }
+            for (query, when) in self.queries.iter().zip(due.iter_mut()) {
+                if when.is_some_and(|t| t <= next) {
+                    self.run(query, engine).await;
+                    *when = query.next_run(Utc::now().max(next));
+                }
+            }
+        }
+    }
+}
+
+/// A row's `p_event_time`, as the query printed it (RFC 3339, or with a space).
+fn row_time(value: &Value) -> Option<DateTime<Utc>> {
+    let text = value.as_str()?;
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(schedule: Schedule) -> ScheduledQuery {
+        let cron = match &schedule {
+            Schedule::Cron { expression, .. } => {
+                caracal_core::config::parse_schedule(expression).ok()
+            }
+            Schedule::Rate { .. } => None,
+        };
+        ScheduledQuery {
+            name: "Q".into(),
+            sql: "SELECT 1".into(),
+            schedule,
+            timeout: Duration::from_secs(60),
+            cron,
+        }
+    }
+
+    #[test]
+    fn rate_and_cron_schedules_give_the_next_run() {
+        let t = DateTime::parse_from_rfc3339("2026-01-01T10:07:30Z").unwrap().with_timezone(&Utc);
+        let rate = query(Schedule::Rate { minutes: 15, timeout_minutes: 5 });
+        assert_eq!(rate.next_run(t).unwrap().to_rfc3339(), "2026-01-01T10:22:30+00:00");
+        let cron = query(Schedule::Cron { expression: "0 */6 * * *".into(), timeout_minutes: 5 });
+        assert_eq!(cron.next_run(t).unwrap().to_rfc3339(), "2026-01-01T12:00:00+00:00");
+        let every = query(Schedule::Cron { expression: "* * * * *".into(), timeout_minutes: 1 });
+        assert_eq!(every.next_run(t).unwrap().to_rfc3339(), "2026-01-01T10:08:00+00:00");
+    }
+
+    #[test]
+    fn row_times_read_the_forms_a_query_prints() {
+        let want = "2026-01-01T10:07:30+00:00";
+        for text in
+            ["2026-01-01T10:07:30Z", "2026-01-01T10:07:30.000000", "2026-01-01 10:07:30+00:00"]
+        {
+            assert_eq!(row_time(&Value::from(text)).unwrap().to_rfc3339(), want, "{text}");
+        }
+        assert!(row_time(&Value::from(3)).is_none());
+    }
+}
