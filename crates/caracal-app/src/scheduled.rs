@@ -16,6 +16,7 @@ use caracal_store::Store;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::watch;
 use tracing::warn;
 
 use crate::context::Context;
@@ -28,9 +29,14 @@ const BATCH: usize = 1000;
 /// Runs SQL against the lake.
 #[async_trait]
 pub trait QueryEngine: Send + Sync {
-    /// The rows of `sql`, each as a JSON object (column name → value); the error says
-    /// why the query could not run.
-    async fn rows(&self, sql: &str) -> std::result::Result<Vec<Map<String, Value>>, String>;
+    /// The rows of `sql` run as of `at` (the time its time macros such as
+    /// `p_occurs_since` count back from), each as a JSON object (column → value); the
+    /// error says why the query could not run.
+    async fn rows(
+        &self,
+        sql: &str,
+        at: DateTime<Utc>,
+    ) -> std::result::Result<Vec<Map<String, Value>>, String>;
 }
 
 /// One enabled scheduled query with at least one scheduled rule on its rows.
@@ -48,13 +54,15 @@ pub struct ScheduledQuery {
 }
 
 impl ScheduledQuery {
-    /// The first run strictly after `after`: the cron's next tick (UTC), or `after` plus
-    /// `RateMinutes` (rate schedules count from the daemon's start and each run).
+    /// The first run strictly after `after`: the cron's next tick (UTC), or the next
+    /// multiple of `RateMinutes` since the Unix epoch (so a restart neither delays nor
+    /// repeats a run: `RateMinutes: 1440` runs at 00:00 UTC every day).
     pub fn next_run(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match (&self.schedule, &self.cron) {
             (Schedule::Rate { minutes, .. }, _) => {
-                let minutes = i64::try_from(*minutes).ok()?;
-                after.checked_add_signed(chrono::Duration::try_minutes(minutes)?)
+                let period = i64::try_from(*minutes).ok()?.checked_mul(60)?.max(60);
+                let next = (after.timestamp().div_euclid(period) + 1).checked_mul(period)?;
+                DateTime::from_timestamp(next, 0)
             }
             (Schedule::Cron { .. }, Some(cron)) => cron.after(&after).next(),
             (Schedule::Cron { .. }, None) => None,
@@ -139,7 +147,7 @@ impl ScheduledRules {
                 name: spec.name.clone(),
                 sql: spec.sql.clone(),
                 schedule: schedule.clone(),
-                timeout: Duration::from_secs(timeout_minutes.max(1) * 60),
+                timeout: Duration::from_secs(timeout_minutes.clamp(1, 24 * 60) * 60),
                 cron,
             });
         }
@@ -167,25 +175,45 @@ impl ScheduledRules {
         &self.queries
     }
 
-    /// Runs `query` once through `engine`, its rows through the rules that name it, and
-    /// delivers the alerts it opened. A failure is reported in [`QueryRun::error`] and
-    /// counted, never raised: the other queries keep their schedule.
-    pub async fn run(&self, query: &ScheduledQuery, engine: &dyn QueryEngine) -> QueryRun {
+    /// Runs `query` once as of `at` through `engine`, its rows through the rules that
+    /// name it, and delivers the alerts it opened. A failure is reported in
+    /// [`QueryRun::error`] and counted, never raised: the other queries keep their
+    /// schedule. Alerts opened before a failure are still reported and delivered.
+    pub async fn run(
+        &self,
+        query: &ScheduledQuery,
+        engine: &dyn QueryEngine,
+        at: DateTime<Utc>,
+    ) -> QueryRun {
         let mut run = QueryRun { query: query.name.clone(), ..QueryRun::default() };
-        if let Err(error) = self.run_inner(query, engine, &mut run).await {
-            run.error = Some(error);
-        }
+        // Runs are sequential: what the detector counted since the last take is this run's.
+        self.detector.take_summary();
+        let result = self.run_rows(query, engine, at, &mut run).await;
+        let summary = self.detector.take_summary();
+        run.opened = summary.opened;
+        run.updated = summary.updated;
+        let delivered = match run.opened.is_empty() {
+            true => Ok(()),
+            false => {
+                caracal_detect::deliver_pending(self.store.as_ref(), &self.router, &self.retry)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("delivering alerts: {}", caracal_core::error::chain(&e)))
+            }
+        };
+        run.error = result.err().or(delivered.err());
         caracal_telemetry::emit(ScheduledQueryRan { run: &run });
         run
     }
 
-    async fn run_inner(
+    async fn run_rows(
         &self,
         query: &ScheduledQuery,
         engine: &dyn QueryEngine,
+        at: DateTime<Utc>,
         run: &mut QueryRun,
     ) -> std::result::Result<(), String> {
-        let rows = match tokio::time::timeout(query.timeout, engine.rows(&query.sql)).await {
+        let rows = match tokio::time::timeout(query.timeout, engine.rows(&query.sql, at)).await {
             Ok(rows) => rows?,
             Err(_) => {
                 return Err(format!("timed out after {} minutes", query.timeout.as_secs() / 60));
@@ -193,7 +221,6 @@ impl ScheduledRules {
         };
         run.rows = rows.len();
         let log_type: Arc<str> = caracal_detect::rules::scheduled_log_type(&query.name).into();
-        let before = self.detector.summary();
         for chunk in rows.chunks(BATCH) {
             let mut metas = Vec::with_capacity(chunk.len());
             let mut items = Vec::with_capacity(chunk.len());
@@ -215,28 +242,17 @@ impl ScheduledRules {
                 .map_err(|e| caracal_core::error::chain(&e))?;
             run.matches += matches.len();
         }
-        let after = self.detector.summary();
-        run.opened = after.opened[before.opened.len().min(after.opened.len())..].to_vec();
-        run.updated = after.updated[before.updated.len().min(after.updated.len())..].to_vec();
-        if !run.opened.is_empty() {
-            caracal_detect::deliver_pending(self.store.as_ref(), &self.router, &self.retry)
-                .await
-                .map_err(|e| format!("delivering alerts: {}", caracal_core::error::chain(&e)))?;
-        }
         Ok(())
     }
 
-    /// Runs every query on its schedule until `stop` resolves; a run in progress is
-    /// finished, not cut. Runs that fall due together run one after the other.
-    pub async fn run_on_schedule(
-        &self,
-        engine: &dyn QueryEngine,
-        stop: impl std::future::Future<Output = ()>,
-    ) {
+    /// Runs every query on its schedule until `stop` is set; a run in progress is
+    /// finished, not cut. Runs that fall due together run one after the other, each as
+    /// of its due time (its macros' window ends there, so consecutive windows meet); a
+    /// tick missed while other runs took long is skipped, not run late twice.
+    pub async fn run_on_schedule(&self, engine: &dyn QueryEngine, mut stop: watch::Receiver<bool>) {
         let start = Utc::now();
         let mut due: Vec<Option<DateTime<Utc>>> =
             self.queries.iter().map(|q| q.next_run(start)).collect();
-        tokio::pin!(stop);
         loop {
             let Some(next) = due.iter().flatten().min().copied() else {
                 warn!("No scheduled query has a future run; the query scheduler stops.");
@@ -244,14 +260,17 @@ impl ScheduledRules {
             };
             let wait = (next - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
+                biased;
+                _ = stop.wait_for(|s| *s) => return,
                 () = tokio::time::sleep(wait) => {}
-                () = &mut stop => return,
             }
             for (query, when) in self.queries.iter().zip(due.iter_mut()) {
-                if when.is_some_and(|t| t <= next) {
-                    self.run(query, engine).await;
-                    *when = query.next_run(Utc::now().max(next));
+                let Some(at) = when.filter(|t| *t <= next) else { continue };
+                if *stop.borrow() {
+                    return;
                 }
+                self.run(query, engine, at).await;
+                *when = query.next_run(Utc::now().max(at));
             }
         }
     }
@@ -295,7 +314,9 @@ mod tests {
     fn rate_and_cron_schedules_give_the_next_run() {
         let t = DateTime::parse_from_rfc3339("2026-01-01T10:07:30Z").unwrap().with_timezone(&Utc);
         let rate = query(Schedule::Rate { minutes: 15, timeout_minutes: 5 });
-        assert_eq!(rate.next_run(t).unwrap().to_rfc3339(), "2026-01-01T10:22:30+00:00");
+        assert_eq!(rate.next_run(t).unwrap().to_rfc3339(), "2026-01-01T10:15:00+00:00");
+        let daily = query(Schedule::Rate { minutes: 1440, timeout_minutes: 5 });
+        assert_eq!(daily.next_run(t).unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
         let cron = query(Schedule::Cron { expression: "0 */6 * * *".into(), timeout_minutes: 5 });
         assert_eq!(cron.next_run(t).unwrap().to_rfc3339(), "2026-01-01T12:00:00+00:00");
         let every = query(Schedule::Cron { expression: "* * * * *".into(), timeout_minutes: 1 });

@@ -588,11 +588,60 @@ fn check_region(region: &str) -> Result<(), String> {
     if shaped { Ok(()) } else { Err("is not an AWS region name such as us-east-1".into()) }
 }
 
-/// Parses a cron schedule: 5 fields (minute first, as crontab) or 6-7 (seconds first).
+/// Parses a cron schedule: 5 fields (minute first, as crontab: day of week 0-7 with 0
+/// and 7 Sunday) or 6-7 (seconds first, as the `cron` crate reads them: day of week 1-7
+/// from Sunday). Crontab runs when *either* a restricted day of month or a restricted day
+/// of week matches, the `cron` crate only when both do: a 5-field schedule restricting
+/// both is refused rather than run on other days than meant.
 pub fn parse_schedule(text: &str) -> Result<cron::Schedule, String> {
-    let fields = text.split_whitespace().count();
-    let full = if fields == 5 { format!("0 {text}") } else { text.to_owned() };
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let full = match fields.as_slice() {
+        [minute, hour, day, month, weekday] => {
+            let restricted = |f: &str| f != "*" && f != "?";
+            if restricted(day) && restricted(weekday) {
+                return Err(format!(
+                    "restricts both day of month ({day}) and day of week ({weekday}); \
+                     crontab runs on either, this scheduler only on both: use one"
+                ));
+            }
+            format!("0 {minute} {hour} {day} {month} {}", crontab_weekdays(weekday)?)
+        }
+        _ => text.to_owned(),
+    };
     full.parse::<cron::Schedule>().map_err(|e| e.to_string())
+}
+
+/// A crontab day-of-week field (0-7, Sunday 0 or 7; names) in the `cron` crate's
+/// numbering (1-7 from Sunday). Steps (`/2`) keep their number.
+fn crontab_weekdays(field: &str) -> Result<String, String> {
+    let day = |text: &str| -> Result<String, String> {
+        match text.parse::<u8>() {
+            Ok(n @ 0..=6) => Ok((n + 1).to_string()),
+            Ok(7) => Ok("1".to_owned()),
+            Ok(n) => Err(format!("day of week {n} is not 0-7")),
+            Err(_) => Ok(text.to_owned()),
+        }
+    };
+    let mut items = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (item, None),
+        };
+        let mapped = match range.split_once('-') {
+            // A range ending on Sunday as 7 (`5-7`): up to Saturday, plus Sunday.
+            Some((start, "7")) if start.parse::<u8>().is_ok() && step.is_none() => {
+                format!("{}-7,1", day(start)?)
+            }
+            Some((start, end)) => format!("{}-{}", day(start)?, day(end)?),
+            None => day(range)?,
+        };
+        items.push(match step {
+            Some(step) => format!("{mapped}/{step}"),
+            None => mapped,
+        });
+    }
+    Ok(items.join(","))
 }
 
 fn one_line(text: &str) -> String {
@@ -711,6 +760,24 @@ mod tests {
     fn five_field_cron_is_accepted() {
         assert!(parse_schedule("0 */6 * * *").is_ok());
         assert!(parse_schedule("0 0 */6 * * *").is_ok());
+        // Crontab's day-of-week numbers: 1 is Monday, 0 and 7 Sunday.
+        let next = |text: &str| {
+            let after = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z").unwrap();
+            let s = parse_schedule(text).unwrap();
+            s.after(&after.with_timezone(&chrono::Utc))
+                .next()
+                .unwrap()
+                .format("%a %F %R")
+                .to_string()
+        };
+        assert_eq!(next("0 9 * * 1"), "Mon 2026-12-14 09:00");
+        assert_eq!(next("0 9 * * 0"), "Sun 2026-12-13 09:00");
+        assert_eq!(next("0 9 * * 7"), "Sun 2026-12-13 09:00");
+        assert_eq!(next("0 9 * * 5-7"), "Fri 2026-12-11 09:00");
+        assert_eq!(next("0 9 * * 1-5"), "Tue 2026-12-08 09:00");
+        assert_eq!(next("0 9 * * MON"), "Mon 2026-12-14 09:00");
+        assert!(parse_schedule("0 0 1 * 1").unwrap_err().contains("either"));
+        assert!(parse_schedule("0 0 * * 8").is_err());
     }
 
     #[test]

@@ -51,9 +51,12 @@ pub struct Detector {
     router: Arc<Router>,
     runtime: Handle,
     summary: Mutex<Summary>,
-    /// The posture lookups of [`Detector::attach_store`], cleared before each batch.
-    lookup: Mutex<Option<Arc<StoreLookup>>>,
 }
+
+/// The posture lookups the interpreter answers from: [`Detector::attach_store`] sets them
+/// for the whole process (the interpreter is shared), so every detector clears this one,
+/// whichever attached it last, before each batch.
+static ACTIVE_LOOKUP: Mutex<Option<Arc<StoreLookup>>> = Mutex::new(None);
 
 impl std::fmt::Debug for Detector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,14 +68,7 @@ impl Detector {
     /// A detector over compiled `rules`, keeping alerts in `store` and routing them by
     /// `router`. Must be created inside a tokio runtime.
     pub fn new(rules: Arc<Rules>, store: Arc<dyn Store>, router: Arc<Router>) -> Self {
-        Self {
-            rules,
-            store,
-            router,
-            runtime: Handle::current(),
-            summary: Mutex::default(),
-            lookup: Mutex::default(),
-        }
+        Self { rules, store, router, runtime: Handle::current(), summary: Mutex::default() }
     }
 
     /// Answers the rules' posture lookups and caching helpers from the store. The
@@ -84,7 +80,7 @@ impl Detector {
         engine
             .set_posture(Some(lookup.clone()))
             .map_err(Error::python("attaching posture lookups"))?;
-        *self.lookup.lock().unwrap_or_else(|p| p.into_inner()) = Some(lookup);
+        *ACTIVE_LOOKUP.lock().unwrap_or_else(|p| p.into_inner()) = Some(lookup);
         engine
             .set_kv_store(Arc::new(StoreKv::new(self.store.clone())))
             .map_err(Error::python("attaching the rule state store"))
@@ -100,6 +96,11 @@ impl Detector {
         self.summary.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The totals since the last call (or since the start), and starts counting afresh.
+    pub fn take_summary(&self) -> Summary {
+        std::mem::take(&mut *self.summary.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Runs every rule registered for each event's `p_log_type` over `json_array` (a
     /// JSON array of normalized events, `events[i]` describing its i-th item), then
     /// counts the matches into their alert windows: one store write per rule, dedup
@@ -108,7 +109,7 @@ impl Detector {
     /// GIL, then waits on the store; call it from a blocking section. A rule that raises
     /// costs only its own verdict (a RULE_ERROR alert).
     pub fn run_batch(&self, json_array: &str, events: &[EventMeta]) -> Result<Vec<RuleMatch>> {
-        if let Some(lookup) = &*self.lookup.lock().unwrap_or_else(|p| p.into_inner()) {
+        if let Some(lookup) = &*ACTIVE_LOOKUP.lock().unwrap_or_else(|p| p.into_inner()) {
             lookup.clear();
         }
         let outcomes = self

@@ -54,6 +54,22 @@ pub fn expand(sql: &str, now: DateTime<Utc>) -> Result<String, Error> {
             previous = Some(')');
             continue;
         }
+        if quote.is_none() {
+            // Comments are copied as written: a quote or a macro name in them is not SQL.
+            let end = if rest.starts_with("--") {
+                Some(rest.find('\n').unwrap_or(rest.len()))
+            } else if rest.starts_with("/*") {
+                Some(rest.find("*/").map_or(rest.len(), |e| e + 2))
+            } else {
+                None
+            };
+            if let Some(end) = end {
+                out.push_str(&rest[..end]);
+                i += end;
+                previous = Some(' ');
+                continue;
+            }
+        }
         match quote {
             Some(q) if c == q => quote = None,
             None if c == '\'' || c == '"' => quote = Some(c),
@@ -238,6 +254,17 @@ mod tests {
         for (sql, want) in cases {
             assert_eq!(expand(sql, now()).unwrap(), want, "{sql}");
         }
+    }
+
+    #[test]
+    fn comments_are_left_as_written() {
+        let sql = "SELECT 1 -- don't p_occurs_since(\nFROM t /* it's p_occurs_after( */ \
+                   WHERE p_occurs_since('1 hour')";
+        assert_eq!(
+            expand(sql, now()).unwrap(),
+            "SELECT 1 -- don't p_occurs_since(\nFROM t /* it's p_occurs_after( */ \
+             WHERE (p_event_time >= '2026-12-07T11:00:00.000000Z')"
+        );
     }
 
     #[test]

@@ -189,10 +189,36 @@ impl ObjectStore for S3Store {
         }
         let answer = request.send().await.map_err(|e| failed(key, e))?;
         let length = u64::try_from(answer.content_length().unwrap_or(0)).unwrap_or(0);
-        let (range, size) = match answer.content_range().and_then(content_range) {
-            Some((range, total)) => (range, total),
-            None => (0..length, length),
-        };
+        let ranged = answer.content_range().and_then(content_range);
+        if let (Some(wanted), None) = (&options.range, &ranged) {
+            // The server sent the whole object (200, no Content-Range): cut the range here.
+            let whole = answer.body.collect().await.map_err(|e| object_store::Error::Generic {
+                store: STORE,
+                source: format!("reading {key}: {e}").into(),
+            })?;
+            let bytes = whole.into_bytes();
+            let size = bytes.len() as u64;
+            let range = wanted.as_range(size).map_err(|e| object_store::Error::Generic {
+                store: STORE,
+                source: format!("{key}: {e}").into(),
+            })?;
+            let part = bytes.slice(range.start as usize..range.end as usize);
+            let meta = ObjectMeta {
+                location: location.clone(),
+                last_modified: time(answer.last_modified.as_ref()),
+                size,
+                e_tag: answer.e_tag.clone(),
+                version: None,
+            };
+            let stream = futures::stream::once(async move { Ok(part) }).boxed();
+            return Ok(GetResult {
+                payload: GetResultPayload::Stream(stream),
+                meta,
+                range,
+                attributes: Default::default(),
+            });
+        }
+        let (range, size) = ranged.unwrap_or((0..length, length));
         let meta = ObjectMeta {
             location: location.clone(),
             last_modified: time(answer.last_modified()),

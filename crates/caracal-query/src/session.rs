@@ -13,7 +13,7 @@ use caracal_core::event as p;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::TableReference;
-use datafusion::execution::context::{SessionConfig, SessionContext};
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::logical_expr::{col, lit};
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::DataFrame;
@@ -107,7 +107,13 @@ impl Lake {
             datafusion::execution::object_store::ObjectStoreUrl::parse(format!("s3://{bucket}"))?;
         ctx.register_object_store(base.as_ref(), store.clone());
         let prefix = prefix.trim_matches('/');
-        let root = (!prefix.is_empty()).then(|| object_store::path::Path::from(prefix));
+        let root = match prefix {
+            "" => None,
+            p => Some(object_store::path::Path::parse(p).map_err(|e| Error::Store {
+                location: format!("s3://{bucket}/{p}"),
+                reason: e.to_string(),
+            })?),
+        };
         let listed = store.list_with_delimiter(root.as_ref()).await.map_err(|e| Error::Store {
             location: format!("s3://{bucket}/{prefix}"),
             reason: e.to_string(),
@@ -214,16 +220,23 @@ impl Lake {
         crate::output::json_rows(&self.sql(sql).await?)
     }
 
-    /// Runs one SQL statement and collects its rows.
+    /// Runs one SQL query and collects its rows. Only queries: DDL (`CREATE EXTERNAL
+    /// TABLE` on any path), DML (`COPY ... TO`, `INSERT`) and `SET` statements are refused,
+    /// so a pack's SQL can read the lake and nothing else.
     pub async fn sql(&self, sql: &str) -> Result<Vec<RecordBatch>, Error> {
-        Ok(self.ctx.sql(sql).await?.collect().await?)
+        Ok(self.ctx.sql_with_options(sql, read_only()).await?.collect().await?)
     }
 
     /// The physical plan of `sql`, as `EXPLAIN` prints it (file groups included).
     pub async fn physical_plan(&self, sql: &str) -> Result<String, Error> {
-        let plan = self.ctx.sql(sql).await?.create_physical_plan().await?;
+        let plan =
+            self.ctx.sql_with_options(sql, read_only()).await?.create_physical_plan().await?;
         Ok(displayable(plan.as_ref()).indent(true).to_string())
     }
+}
+
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
 }
 
 /// A session with the lake's settings and the `raw` schema for the table providers.
@@ -241,4 +254,27 @@ fn session() -> Result<SessionContext, Error> {
 
 fn utc(micros: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(micros), Some("UTC".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn queries_read_the_lake_and_statements_that_write_or_define_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path(), Bounds::default()).await.unwrap();
+        assert_eq!(lake.sql("SELECT 1 AS one").await.unwrap()[0].num_rows(), 1);
+        let target = dir.path().join("out.csv");
+        for sql in [
+            format!("COPY (SELECT 1) TO '{}'", target.display()),
+            "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/'".to_owned(),
+            "CREATE VIEW v AS SELECT 1".to_owned(),
+            "SET datafusion.execution.batch_size = 1".to_owned(),
+        ] {
+            let err = lake.sql(&sql).await.expect_err(&sql).to_string();
+            assert!(err.contains("not supported") || err.contains("not allowed"), "{sql}: {err}");
+        }
+        assert!(!target.exists());
+    }
 }

@@ -15,7 +15,7 @@ use caracal_core::Config;
 use caracal_detect::RuleSource;
 use caracal_python::pack::Schedule;
 use caracal_query::{Bounds, Lake};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::Global;
@@ -88,8 +88,8 @@ impl LakeQueries {
 
 #[async_trait]
 impl QueryEngine for LakeQueries {
-    async fn rows(&self, sql: &str) -> Result<Vec<Map<String, Value>>, String> {
-        let sql = caracal_query::macros::expand(sql, Utc::now()).map_err(|e| e.to_string())?;
+    async fn rows(&self, sql: &str, at: DateTime<Utc>) -> Result<Vec<Map<String, Value>>, String> {
+        let sql = caracal_query::macros::expand(sql, at).map_err(|e| e.to_string())?;
         let lake = Lake::open(&self.root, Bounds::default())
             .await
             .map_err(|e| format!("opening the lake {}: {e}", self.root.display()))?;
@@ -128,13 +128,20 @@ pub async fn run(command: Command, global: &Global) -> anyhow::Result<ExitCode> 
                     );
                 }
             }
+            if args.lake.to_string_lossy().starts_with("s3://") {
+                anyhow::bail!(
+                    "--lake {}: scheduled queries read a local lake folder (caracal query and \
+                     caracal search also read s3:// lakes)",
+                    args.lake.display()
+                );
+            }
             let engine = LakeQueries::new(args.lake.clone());
             let mut failed = false;
             for query in scheduled.queries() {
                 if !args.names.is_empty() && !args.names.contains(&query.name) {
                     continue;
                 }
-                let run = scheduled.run(query, &engine).await;
+                let run = scheduled.run(query, &engine, Utc::now()).await;
                 failed |= run.error.is_some();
                 if args.json {
                     writeln!(out, "{}", serde_json::to_string(&run)?)?;

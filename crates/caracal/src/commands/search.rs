@@ -7,11 +7,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use caracal_app::search::{LakeSearch, SearchError, SearchHit, SearchRequest, SearchResult};
 use caracal_core::event::format_p_time;
 use caracal_query::{Bounds, Found, Lake};
+use tokio::sync::Semaphore;
 
 use super::Global;
 use super::query::LakeArgs;
@@ -39,12 +41,14 @@ pub struct Args {
 #[derive(Debug, Clone)]
 pub struct LocalSearch {
     root: PathBuf,
+    /// Searches at once: each reads every file's footer and scans the indicator columns.
+    permits: Arc<Semaphore>,
 }
 
 impl LocalSearch {
-    /// Searches over the lake folder `root`.
+    /// Searches over the lake folder `root`, two at a time (others wait their turn).
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self { root, permits: Arc::new(Semaphore::new(2)) }
     }
 }
 
@@ -60,6 +64,8 @@ impl LakeSearch for LocalSearch {
             let found = Found { searched, ..Found::default() };
             return Ok(result(&request.value, found));
         }
+        let _permit =
+            self.permits.acquire().await.map_err(|e| SearchError::Failed(e.to_string()))?;
         let window = Bounds::new(request.since, request.until);
         let failed = |e: caracal_query::Error| SearchError::Failed(e.to_string());
         let lake = Lake::open(&self.root, window).await.map_err(failed)?;

@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
 
-    /// Run only the scan scheduler: no API, no poller
+    /// Run only the schedulers: scans, and with --lake the scheduled queries; no API, no
+    /// poller
     ///
     /// Scans every configured account on the `[scan] schedule` cron (or CARACAL_SCHEDULE).
     #[arg(long)]
@@ -113,14 +114,11 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                     scheduled.queries().len(),
                     lake.display()
                 );
-                let mut until = stop.clone();
-                querying = Some(async move {
+                let until = stop.clone();
+                querying = Some(tokio::spawn(async move {
                     let engine = super::scheduled::LakeQueries::new(lake);
-                    let stop = async move {
-                        let _ = until.wait_for(|s| *s).await;
-                    };
-                    scheduled.run_on_schedule(&engine, stop).await;
-                });
+                    scheduled.run_on_schedule(&engine, until).await;
+                }));
             }
         }
     }
@@ -213,8 +211,10 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         }
     };
     let querying = async move {
-        if let Some(querying) = querying {
-            querying.await;
+        if let Some(querying) = querying
+            && let Err(err) = querying.await
+        {
+            warn!(error = %err, "The scheduled query runner stopped abnormally.");
         }
     };
     tokio::join!(polling, scheduling, querying, drain);
