@@ -607,7 +607,10 @@ fn encode(batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
     // tables level 3's larger tables cost a third of the write time (measured by the
     // lake_write bench). `caracal lake compact` rewrites at level 3.
     let level = ZstdLevel::try_new(1).map_err(|e| e.to_string())?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(level)).build();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_dictionary_enabled(false)
+        .build();
     let Some(schema) = batches.first().map(RecordBatch::schema) else {
         return Err("no rows to write".into());
     };

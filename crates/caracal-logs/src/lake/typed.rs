@@ -32,6 +32,8 @@ pub struct TableLayout {
     log_type: String,
     columns: Vec<Column>,
     index: HashMap<String, usize>,
+    /// Column positions sorted by name, to walk beside a JSON object's sorted keys.
+    by_name: Vec<usize>,
     schema: SchemaRef,
 }
 
@@ -46,6 +48,8 @@ impl TableLayout {
             .cloned()
             .collect();
         let index = columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        let mut by_name: Vec<usize> = (0..columns.len()).collect();
+        by_name.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
         let mut fields = p_columns.to_vec();
         fields.extend(columns.iter().map(Column::arrow));
         fields.push(Field::new(EXTRA, DataType::Utf8, true));
@@ -53,6 +57,7 @@ impl TableLayout {
             log_type: log_type.to_owned(),
             columns,
             index,
+            by_name,
             schema: Arc::new(Schema::new(fields)),
         }
     }
@@ -82,13 +87,46 @@ pub(crate) struct TypedRows {
     scratch: Vec<u8>,
     /// Which columns a delimited record filled.
     filled: Vec<bool>,
+    /// The column of each field name delimited records produced, in their order: rows of
+    /// one file repeat it, so a name is compared with the next expected one instead of
+    /// hashed.
+    record_names: Vec<(Box<str>, Option<usize>)>,
 }
 
 impl TypedRows {
     pub(crate) fn new(layout: Arc<TableLayout>) -> Self {
         let builders = layout.columns.iter().map(|c| Builder::new(&c.kind)).collect();
         let filled = vec![false; layout.columns.len()];
-        TypedRows { layout, builders, extra: StringBuilder::new(), scratch: Vec::new(), filled }
+        TypedRows {
+            layout,
+            builders,
+            extra: StringBuilder::new(),
+            scratch: Vec::new(),
+            filled,
+            record_names: Vec::new(),
+        }
+    }
+
+    /// The column of a delimited record's field `name`, `cursor` being where the next
+    /// field is expected in `record_names`.
+    fn record_column(&mut self, name: &str, cursor: &mut usize) -> Option<usize> {
+        if let Some((known, i)) = self.record_names.get(*cursor)
+            && **known == *name
+        {
+            *cursor += 1;
+            return *i;
+        }
+        if let Some(at) = self.record_names.iter().position(|(known, _)| **known == *name) {
+            *cursor = at + 1;
+            return self.record_names[at].1;
+        }
+        let i = self.layout.index.get(name).copied();
+        // Bounded: a source whose names keep changing falls back to hashing.
+        if self.record_names.len() < 512 {
+            self.record_names.push((name.into(), i));
+            *cursor = self.record_names.len();
+        }
+        i
     }
 
     /// Appends one row; returns about how many bytes it added.
@@ -98,8 +136,9 @@ impl TypedRows {
             Fields::Record(record) => {
                 let mut bytes = 0;
                 let mut extra: Vec<(&str, Value)> = Vec::new();
+                let mut cursor = 0;
                 for (name, text) in record.texts() {
-                    let Some(&i) = self.layout.index.get(name) else {
+                    let Some(i) = self.record_column(name, &mut cursor) else {
                         extra.extend(record.value(name).map(|v| (name, v)));
                         continue;
                     };
@@ -121,6 +160,11 @@ impl TypedRows {
     }
 
     fn push_object(&mut self, map: &serde_json::Map<String, Value>) -> usize {
+        // serde_json's map iterates in key order: one walk beside the sorted columns
+        // instead of a lookup per column.
+        if map.keys().is_sorted() {
+            return self.push_sorted_object(map);
+        }
         let mut bytes = 0;
         let mut matched = 0;
         let mut extra: Vec<(&str, &Value)> = Vec::new();
@@ -145,6 +189,40 @@ impl TypedRows {
             );
         }
         extra.sort_by(|a, b| a.0.cmp(b.0));
+        bytes + write_extra(&mut self.extra, &mut self.scratch, &extra)
+    }
+
+    /// [`Self::push_object`] for a map whose keys iterate in order.
+    fn push_sorted_object(&mut self, map: &serde_json::Map<String, Value>) -> usize {
+        let mut bytes = 0;
+        let mut extra: Vec<(&str, &Value)> = Vec::new();
+        let by_name = &self.layout.by_name;
+        let mut next = 0;
+        for (key, v) in map {
+            while next < by_name.len()
+                && self.layout.columns[by_name[next]].name.as_str() < key.as_str()
+            {
+                next += 1;
+            }
+            match by_name.get(next) {
+                Some(&i) if self.layout.columns[i].name == *key => {
+                    next += 1;
+                    let mut lossy = false;
+                    bytes += self.builders[i].append(v, &mut lossy);
+                    self.filled[i] = true;
+                    if lossy {
+                        extra.push((key.as_str(), v));
+                    }
+                }
+                _ => extra.push((key.as_str(), v)),
+            }
+        }
+        for (builder, filled) in self.builders.iter_mut().zip(&mut self.filled) {
+            if !std::mem::take(filled) {
+                builder.append_null();
+            }
+        }
+        // Keys came in order, so `extra` is sorted as the other path sorts it.
         bytes + write_extra(&mut self.extra, &mut self.scratch, &extra)
     }
 
