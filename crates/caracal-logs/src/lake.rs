@@ -603,9 +603,11 @@ impl<S: LakeStore> EventSink for LakeWriter<S> {
 }
 
 fn encode(batches: &[RecordBatch]) -> Result<Vec<u8>, String> {
-    // Level 1: Parquet makes a compressor per page, so on the many column chunks of typed
-    // tables level 3's larger tables cost a third of the write time (measured by the
-    // lake_write bench). `caracal lake compact` rewrites at level 3.
+    // Parquet makes a compressor per page, and typed tables have many column chunks per
+    // (often small, hourly) file: level 1 instead of 3, and no dictionary pages (one page
+    // less per chunk; zstd already folds the repetition: files came out smaller), took the
+    // lake_write bench from 0.54x/0.43x to 0.73x/0.81x of the JSON-column layout.
+    // `caracal lake compact` rewrites at level 3.
     let level = ZstdLevel::try_new(1).map_err(|e| e.to_string())?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
