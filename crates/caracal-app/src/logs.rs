@@ -128,14 +128,7 @@ impl LogPipeline {
         let Some(source) = &self.options.rules else { return Ok(Outputs::lake_only(lake)) };
         let router = Arc::new(crate::alerts::router(ctx).await?);
         let store = ctx.store().await?.clone();
-        let source = source.clone();
-        let rules = tokio::task::spawn_blocking(move || Rules::compile(&source))
-            .await
-            .map_err(|e| Error::Task("rule compilation", e.to_string()))?
-            .map_err(Error::detect("compiling rules"))?;
-        for invalid in rules.invalid() {
-            warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
-        }
+        let rules = compile_rules(source, Rules::compile).await?;
         let detector = Arc::new(Detector::new(Arc::new(rules), store.clone(), router.clone()));
         detector.attach_store().map_err(Error::detect("attaching the store to the rules"))?;
         let batch = match self.options.batch_size {
@@ -162,6 +155,23 @@ impl LogPipeline {
     fn tables(&self) -> Tables {
         Tables::new(self.catalog.parsers())
     }
+}
+
+/// Compiles rule packs with `compile` (streaming or scheduled rules) in a blocking task;
+/// specs that did not load are logged and left out.
+pub(crate) async fn compile_rules(
+    source: &RuleSource,
+    compile: fn(&RuleSource) -> caracal_detect::Result<Rules>,
+) -> Result<Rules> {
+    let source = source.clone();
+    let rules = tokio::task::spawn_blocking(move || compile(&source))
+        .await
+        .map_err(|e| Error::Task("rule compilation", e.to_string()))?
+        .map_err(Error::detect("compiling rules"))?;
+    for invalid in rules.invalid() {
+        warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
+    }
+    Ok(rules)
 }
 
 /// Processes files, folders and `s3://bucket/prefix` paths into `sink` and flushes it.

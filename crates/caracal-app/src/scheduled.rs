@@ -112,14 +112,7 @@ impl ScheduledRules {
     pub async fn open(ctx: &Context, source: &RuleSource) -> Result<Self> {
         let router = Arc::new(crate::alerts::router(ctx).await?);
         let store = ctx.store().await?.clone();
-        let source = source.clone();
-        let rules = tokio::task::spawn_blocking(move || Rules::compile_scheduled(&source))
-            .await
-            .map_err(|e| Error::Task("scheduled rule compilation", e.to_string()))?
-            .map_err(Error::detect("compiling scheduled rules"))?;
-        for invalid in rules.invalid() {
-            warn!(path = %invalid.path.display(), message = %invalid.message, "Invalid rule spec skipped.");
-        }
+        let rules = crate::logs::compile_rules(source, Rules::compile_scheduled).await?;
         let named: Vec<&str> = rules
             .specs()
             .iter()
