@@ -50,6 +50,9 @@ impl TableLayout {
         let index = columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
         let mut by_name: Vec<usize> = (0..columns.len()).collect();
         by_name.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
+        // The sorted walk fills one column per key: names must be unique (parsers and
+        // schemas refuse duplicates).
+        debug_assert!(by_name.windows(2).all(|w| columns[w[0]].name != columns[w[1]].name));
         let mut fields = p_columns.to_vec();
         fields.extend(columns.iter().map(Column::arrow));
         fields.push(Field::new(EXTRA, DataType::Utf8, true));
@@ -165,6 +168,11 @@ impl TypedRows {
         if map.keys().is_sorted() {
             return self.push_sorted_object(map);
         }
+        self.push_object_by_lookup(map)
+    }
+
+    /// [`Self::push_object`] by one lookup per column (maps that keep insertion order).
+    fn push_object_by_lookup(&mut self, map: &serde_json::Map<String, Value>) -> usize {
         let mut bytes = 0;
         let mut matched = 0;
         let mut extra: Vec<(&str, &Value)> = Vec::new();
@@ -528,5 +536,50 @@ impl Builder {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array;
+
+    use super::*;
+    use crate::lake::columns::parse_columns;
+
+    #[test]
+    fn the_sorted_walk_and_the_lookups_fill_the_same_columns_and_extra() {
+        let declared = parse_columns(
+            "a string\nb bigint\nc struct<x:string,y:bigint>\nd array<string>\nz boolean",
+        )
+        .expect("valid");
+        let layout = Arc::new(TableLayout::new("Test.Log", &declared, &[]));
+        let rows = [
+            r#"{"a":"x","b":3,"c":{"x":"in","y":2},"d":["p","q"],"z":true}"#,
+            r#"{"b":"not a number","c":{"x":"in","extra key":1},"p_log_type":"no","extra":"mine","zz":[1]}"#,
+            r#"{}"#,
+            r#"{"a":null,"d":"not a list","m":{"k":"v"}}"#,
+        ];
+        let (mut walked, mut looked) = (TypedRows::new(layout.clone()), TypedRows::new(layout));
+        for row in rows {
+            let Value::Object(map) = serde_json::from_str(row).expect("json") else { panic!() };
+            assert_eq!(
+                walked.push_sorted_object(&map),
+                looked.push_object_by_lookup(&map),
+                "{row}"
+            );
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        walked.finish(&mut a).expect("arrays");
+        looked.finish(&mut b).expect("arrays");
+        assert_eq!(a.len(), 6);
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.to_data(), y.to_data());
+        }
+        let extra = a[5].as_any().downcast_ref::<arrow_array::StringArray>().expect("text");
+        assert_eq!(
+            extra.value(1),
+            r#"{"b":"not a number","c":{"extra key":1,"x":"in"},"extra":"mine","p_log_type":"no","zz":[1]}"#
+        );
+        assert!(extra.is_null(2));
     }
 }
