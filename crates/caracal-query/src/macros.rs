@@ -2,12 +2,13 @@
 //! local lake before DataFusion reads a query:
 //!
 //! - `panther_logs.public.aws_cloudtrail` (and `panther_logs.aws_cloudtrail`) name the
-//!   lake's `aws_cloudtrail`;
-//! - `p_occurs_since(offset[, alias])`: `p_event_time` at or after now minus `offset`
-//!   (`'1 hour'`, `'30 m'`, `'7 days'`, or a number of seconds);
-//! - `p_occurs_between(start, end[, alias])`, `p_occurs_after(time[, alias])`,
-//!   `p_occurs_before(time[, alias])`: bounds on `p_event_time`;
-//! - `p_occurs_around(time, offset[, alias])`: within `offset` of `time`.
+//!   lake's `aws_cloudtrail`; `panther_views.public.all_logs` its `all_logs`;
+//! - `p_occurs_since(offset[, alias[, column]])`: the column (`p_event_time` unless
+//!   named; `''` for no alias) at or after now minus `offset` (`'1 hour'`, `'30 m'`,
+//!   `'7 days'`, or a number of seconds);
+//! - `p_occurs_between(start, end[, alias[, column]])`, `p_occurs_after(time[, ...])`,
+//!   `p_occurs_before(time[, ...])`: bounds on the column;
+//! - `p_occurs_around(time, offset[, alias[, column]])`: within `offset` of `time`.
 //!
 //! Times resolve against the `now` given, so a scheduled run and its rows agree on the
 //! window, and the bounds are literals the lake's hour pruning reads.
@@ -20,7 +21,8 @@ use regex::Regex;
 use crate::error::Error;
 
 static DATABASE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?i)panther_logs\.(?:public\.)?").unwrap_or_else(|e| panic!("pattern: {e}"))
+    Regex::new(r"^(?i)panther_(?:logs|views)\.(?:public\.)?")
+        .unwrap_or_else(|e| panic!("pattern: {e}"))
 });
 
 static MACRO: LazyLock<Regex> = LazyLock::new(|| {
@@ -126,9 +128,13 @@ fn arguments(text: &str) -> Option<(Vec<String>, usize)> {
 }
 
 fn condition(name: &str, args: &[String], now: DateTime<Utc>) -> Result<String, Error> {
-    let column = |alias: Option<&String>| match alias {
-        Some(a) => format!("{}.p_event_time", unquote(a)),
-        None => "p_event_time".to_owned(),
+    // The optional table alias at `i` and column at `i + 1` (default `p_event_time`).
+    let column = |i: usize| {
+        let name = args.get(i + 1).map(|c| unquote(c)).unwrap_or("p_event_time");
+        match args.get(i).map(|a| unquote(a)).filter(|a| !a.is_empty()) {
+            Some(alias) => format!("{alias}.{name}"),
+            None => name.to_owned(),
+        }
     };
     let at = |t: DateTime<Utc>| format!("'{}'", t.to_rfc3339_opts(SecondsFormat::Micros, true));
     let time = |arg: &String| {
@@ -154,31 +160,31 @@ fn condition(name: &str, args: &[String], now: DateTime<Utc>) -> Result<String, 
     };
     Ok(match name {
         "since" => {
-            arity(1, 2)?;
+            arity(1, 3)?;
             let since = now
                 .checked_sub_signed(offset(&args[0])?)
                 .ok_or_else(|| invalid(name, "offset out of range"))?;
-            format!("({} >= {})", column(args.get(1)), at(since))
+            format!("({} >= {})", column(1), at(since))
         }
         "after" => {
-            arity(1, 2)?;
-            format!("({} >= {})", column(args.get(1)), at(time(&args[0])?))
+            arity(1, 3)?;
+            format!("({} >= {})", column(1), at(time(&args[0])?))
         }
         "before" => {
-            arity(1, 2)?;
-            format!("({} <= {})", column(args.get(1)), at(time(&args[0])?))
+            arity(1, 3)?;
+            format!("({} <= {})", column(1), at(time(&args[0])?))
         }
         "between" => {
-            arity(2, 3)?;
-            let c = column(args.get(2));
+            arity(2, 4)?;
+            let c = column(2);
             format!("({c} >= {} AND {c} <= {})", at(time(&args[0])?), at(time(&args[1])?))
         }
         _ => {
-            arity(2, 3)?;
+            arity(2, 4)?;
             let (t, d) = (time(&args[0])?, offset(&args[1])?);
             let range = t.checked_sub_signed(d).zip(t.checked_add_signed(d));
             let (lo, hi) = range.ok_or_else(|| invalid(name, "offset out of range"))?;
-            let c = column(args.get(2));
+            let c = column(2);
             format!("({c} >= {} AND {c} <= {})", at(lo), at(hi))
         }
     })
@@ -219,6 +225,14 @@ mod tests {
     }
 
     #[test]
+    fn the_views_database_names_all_logs() {
+        assert_eq!(
+            expand("SELECT * FROM panther_views.public.all_logs", now()).unwrap(),
+            "SELECT * FROM all_logs"
+        );
+    }
+
+    #[test]
     fn tables_lose_the_database_prefix_and_since_becomes_a_literal_bound() {
         let sql = "SELECT count(*) FROM panther_logs.public.aws_cloudtrail \
                    WHERE eventName = 'p_occurs_since(x)' AND P_OCCURS_SINCE('1 hour')";
@@ -234,6 +248,14 @@ mod tests {
         let cases = [
             ("p_occurs_since(86400, t)", "(t.p_event_time >= '2026-12-06T12:00:00.000000Z')"),
             ("p_occurs_since('2 d')", "(p_event_time >= '2026-12-05T12:00:00.000000Z')"),
+            (
+                "p_occurs_since('1 hour', '', p_parse_time)",
+                "(p_parse_time >= '2026-12-07T11:00:00.000000Z')",
+            ),
+            (
+                "p_occurs_after('2026-12-01T00:00:00Z', m, p_alert_creation_time)",
+                "(m.p_alert_creation_time >= '2026-12-01T00:00:00.000000Z')",
+            ),
             (
                 "p_occurs_after('2026-12-01T00:00:00Z')",
                 "(p_event_time >= '2026-12-01T00:00:00.000000Z')",
@@ -273,7 +295,7 @@ mod tests {
             ("p_occurs_since('1 fortnight')", "p_occurs_since: '1 fortnight' is not a duration"),
             (
                 "p_occurs_between('2026-12-01T00:00:00Z')",
-                "p_occurs_between: takes 2 to 3 arguments, got 1",
+                "p_occurs_between: takes 2 to 4 arguments, got 1",
             ),
             ("p_occurs_after('yesterday')", "p_occurs_after: 'yesterday' is not a time"),
             ("x AND p_occurs_since('1 hour'", "p_occurs_since: its parenthesis is not closed"),
