@@ -46,26 +46,60 @@ pub struct ScheduledQuery {
     pub name: String,
     /// The SQL as written in the pack.
     pub sql: String,
-    /// When it runs.
-    pub schedule: Schedule,
     /// `TimeoutMinutes`.
     pub timeout: Duration,
-    cron: Option<cron::Schedule>,
+    timing: Timing,
+}
+
+/// When a query runs: its `Schedule`, the cron expression parsed once.
+#[derive(Debug, Clone)]
+enum Timing {
+    /// `RateMinutes`.
+    Rate(u64),
+    /// `CronExpression`, as written and parsed.
+    Cron(String, Box<cron::Schedule>),
 }
 
 impl ScheduledQuery {
+    /// The query `name` running `sql` on `schedule`; a cron expression that does not
+    /// parse is an error naming it.
+    fn new(name: &str, sql: &str, schedule: &Schedule) -> std::result::Result<Self, String> {
+        let (timing, timeout_minutes) = match schedule {
+            Schedule::Rate { minutes, timeout_minutes } => {
+                (Timing::Rate(*minutes), *timeout_minutes)
+            }
+            Schedule::Cron { expression, timeout_minutes } => {
+                let cron = caracal_core::config::parse_schedule(expression)?;
+                (Timing::Cron(expression.clone(), Box::new(cron)), *timeout_minutes)
+            }
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            sql: sql.to_owned(),
+            timeout: Duration::from_secs(timeout_minutes.clamp(1, 24 * 60) * 60),
+            timing,
+        })
+    }
+
+    /// The schedule as `caracal scheduled list` shows it.
+    pub fn describe(&self) -> String {
+        match &self.timing {
+            Timing::Rate(minutes) => format!("every {minutes} min"),
+            Timing::Cron(expression, _) => format!("cron {expression}"),
+        }
+    }
+
     /// The first run strictly after `after`: the cron's next tick (UTC), or the next
     /// multiple of `RateMinutes` since the Unix epoch (so a restart neither delays nor
     /// repeats a run: `RateMinutes: 1440` runs at 00:00 UTC every day).
     pub fn next_run(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        match (&self.schedule, &self.cron) {
-            (Schedule::Rate { minutes, .. }, _) => {
+        match &self.timing {
+            Timing::Rate(minutes) => {
                 let period = i64::try_from(*minutes).ok()?.checked_mul(60)?.max(60);
                 let next = (after.timestamp().div_euclid(period) + 1).checked_mul(period)?;
                 DateTime::from_timestamp(next, 0)
             }
-            (Schedule::Cron { .. }, Some(cron)) => cron.after(&after).next(),
-            (Schedule::Cron { .. }, None) => None,
+            Timing::Cron(_, cron) => cron.after(&after).next(),
         }
     }
 }
@@ -124,25 +158,12 @@ impl ScheduledRules {
             if !named.contains(&spec.name.as_str()) {
                 continue;
             }
-            let (cron, timeout_minutes) = match schedule {
-                Schedule::Rate { timeout_minutes, .. } => (None, *timeout_minutes),
-                Schedule::Cron { expression, timeout_minutes } => {
-                    match caracal_core::config::parse_schedule(expression) {
-                        Ok(cron) => (Some(cron), *timeout_minutes),
-                        Err(message) => {
-                            warn!(query = %spec.name, expression, message, "Scheduled query left out: bad CronExpression.");
-                            continue;
-                        }
-                    }
+            match ScheduledQuery::new(&spec.name, &spec.sql, schedule) {
+                Ok(query) => queries.push(query),
+                Err(message) => {
+                    warn!(query = %spec.name, message, "Scheduled query left out: bad CronExpression.");
                 }
-            };
-            queries.push(ScheduledQuery {
-                name: spec.name.clone(),
-                sql: spec.sql.clone(),
-                schedule: schedule.clone(),
-                timeout: Duration::from_secs(timeout_minutes.clamp(1, 24 * 60) * 60),
-                cron,
-            });
+            }
         }
         for name in &named {
             if !queries.iter().any(|q| q.name == *name) {
@@ -214,11 +235,11 @@ impl ScheduledRules {
         };
         run.rows = rows.len();
         let log_type: Arc<str> = caracal_detect::rules::scheduled_log_type(&query.name).into();
-        for chunk in rows.chunks(BATCH) {
-            let mut metas = Vec::with_capacity(chunk.len());
-            let mut items = Vec::with_capacity(chunk.len());
-            for row in chunk {
-                let mut row = row.clone();
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut metas = Vec::with_capacity(BATCH);
+            let mut items = Vec::with_capacity(BATCH);
+            for mut row in rows.by_ref().take(BATCH) {
                 let time = row.get(caracal_core::event::P_EVENT_TIME).and_then(row_time);
                 row.insert(caracal_core::event::P_LOG_TYPE.into(), Value::from(&*log_type));
                 metas.push(EventMeta {
@@ -288,19 +309,7 @@ mod tests {
     use super::*;
 
     fn query(schedule: Schedule) -> ScheduledQuery {
-        let cron = match &schedule {
-            Schedule::Cron { expression, .. } => {
-                caracal_core::config::parse_schedule(expression).ok()
-            }
-            Schedule::Rate { .. } => None,
-        };
-        ScheduledQuery {
-            name: "Q".into(),
-            sql: "SELECT 1".into(),
-            schedule,
-            timeout: Duration::from_secs(60),
-            cron,
-        }
+        ScheduledQuery::new("Q", "SELECT 1", &schedule).unwrap()
     }
 
     #[test]
@@ -313,6 +322,8 @@ mod tests {
         let cron = query(Schedule::Cron { expression: "0 */6 * * *".into(), timeout_minutes: 5 });
         assert_eq!(cron.next_run(t).unwrap().to_rfc3339(), "2026-01-01T12:00:00+00:00");
         let every = query(Schedule::Cron { expression: "* * * * *".into(), timeout_minutes: 1 });
+        assert_eq!(every.describe(), "cron * * * * *");
+        assert_eq!(rate.describe(), "every 15 min");
         assert_eq!(every.next_run(t).unwrap().to_rfc3339(), "2026-01-01T10:08:00+00:00");
     }
 

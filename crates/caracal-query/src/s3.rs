@@ -65,6 +65,40 @@ fn path(key: &str) -> Path {
     Path::parse(key).unwrap_or_else(|_| Path::from(key))
 }
 
+/// What S3 said of an object, for the answers of [`S3Store::get_opts`].
+struct Object<'a> {
+    location: &'a Path,
+    modified: Option<&'a aws_sdk_s3::primitives::DateTime>,
+    e_tag: Option<&'a str>,
+    size: u64,
+}
+
+impl Object<'_> {
+    fn meta(&self) -> ObjectMeta {
+        ObjectMeta {
+            location: self.location.clone(),
+            last_modified: time(self.modified),
+            size: self.size,
+            e_tag: self.e_tag.map(str::to_owned),
+            version: None,
+        }
+    }
+
+    /// `range` of the object, its bytes coming from `stream`.
+    fn result(
+        &self,
+        range: Range<u64>,
+        stream: BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    ) -> GetResult {
+        GetResult {
+            payload: GetResultPayload::Stream(stream),
+            meta: self.meta(),
+            range,
+            attributes: Default::default(),
+        }
+    }
+}
+
 /// `bytes start-end/total` of a ranged answer.
 fn content_range(text: &str) -> Option<(Range<u64>, u64)> {
     let (range, total) = text.strip_prefix("bytes ")?.split_once('/')?;
@@ -155,20 +189,9 @@ impl ObjectStore for S3Store {
                 .await
                 .map_err(|e| failed(key, e))?;
             let size = u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0);
-            let meta = ObjectMeta {
-                location: location.clone(),
-                last_modified: time(head.last_modified()),
-                size,
-                e_tag: head.e_tag().map(str::to_owned),
-                version: None,
-            };
-            let stream = futures::stream::empty().boxed();
-            return Ok(GetResult {
-                payload: GetResultPayload::Stream(stream),
-                meta,
-                range: 0..size,
-                attributes: Default::default(),
-            });
+            let object =
+                Object { location, modified: head.last_modified(), e_tag: head.e_tag(), size };
+            return Ok(object.result(0..size, futures::stream::empty().boxed()));
         }
         let mut request = self.client.get_object().bucket(&self.bucket).key(key);
         if let Some(range) = &options.range {
@@ -203,29 +226,13 @@ impl ObjectStore for S3Store {
                 source: format!("{key}: {e}").into(),
             })?;
             let part = bytes.slice(range.start as usize..range.end as usize);
-            let meta = ObjectMeta {
-                location: location.clone(),
-                last_modified: time(answer.last_modified.as_ref()),
-                size,
-                e_tag: answer.e_tag.clone(),
-                version: None,
-            };
-            let stream = futures::stream::once(async move { Ok(part) }).boxed();
-            return Ok(GetResult {
-                payload: GetResultPayload::Stream(stream),
-                meta,
-                range,
-                attributes: Default::default(),
-            });
+            let modified = answer.last_modified.as_ref();
+            let object = Object { location, modified, e_tag: answer.e_tag.as_deref(), size };
+            return Ok(object.result(range, futures::stream::once(async move { Ok(part) }).boxed()));
         }
         let (range, size) = ranged.unwrap_or((0..length, length));
-        let meta = ObjectMeta {
-            location: location.clone(),
-            last_modified: time(answer.last_modified()),
-            size,
-            e_tag: answer.e_tag().map(str::to_owned),
-            version: None,
-        };
+        let modified = answer.last_modified.as_ref();
+        let object = Object { location, modified, e_tag: answer.e_tag.as_deref(), size };
         let body = answer.body;
         let key = key.to_owned();
         let stream = futures::stream::once(async move {
@@ -237,12 +244,7 @@ impl ObjectStore for S3Store {
             })
         })
         .boxed();
-        Ok(GetResult {
-            payload: GetResultPayload::Stream(stream),
-            meta,
-            range,
-            attributes: Default::default(),
-        })
+        Ok(object.result(range, stream))
     }
 
     async fn delete(&self, _: &Path) -> object_store::Result<()> {

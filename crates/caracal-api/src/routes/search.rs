@@ -76,9 +76,7 @@ pub async fn search(
     };
     match search.search(&request).await {
         Ok(found) => Ok(Json(found)),
-        Err(SearchError::NotAnIndicator(_)) => Err(ApiError::BadRequest(format!(
-            "{value:?} is not an IP, domain, ARN, account id, instance id, hash, email or username"
-        ))),
+        Err(err @ SearchError::NotAnIndicator(_)) => Err(ApiError::BadRequest(err.to_string())),
         Err(SearchError::Failed(message)) => Err(ApiError::Internal(message)),
     }
 }

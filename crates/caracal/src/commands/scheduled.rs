@@ -13,7 +13,6 @@ use caracal_app::Context;
 use caracal_app::scheduled::{QueryEngine, ScheduledRules};
 use caracal_core::Config;
 use caracal_detect::RuleSource;
-use caracal_python::pack::Schedule;
 use caracal_query::{Bounds, Lake};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -111,10 +110,7 @@ pub async fn run(command: Command, global: &Global) -> anyhow::Result<ExitCode> 
         Command::List(_) => {
             let now = Utc::now();
             for query in scheduled.queries() {
-                let schedule = match &query.schedule {
-                    Schedule::Cron { expression, .. } => format!("cron {expression}"),
-                    Schedule::Rate { minutes, .. } => format!("every {minutes} min"),
-                };
+                let schedule = query.describe();
                 let next = query.next_run(now).map(|t| t.to_rfc3339()).unwrap_or_default();
                 writeln!(out, "{}\t{schedule}\tnext {next}", query.name)?;
             }

@@ -97,16 +97,13 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let lake = args.lake.open(global).await?;
     let found = caracal_query::search(&lake, &args.value, args.limit).await?;
     let mut out = std::io::stdout().lock();
+    let empty = found.counts.is_empty();
     if args.json {
-        let found = result(&args.value, found);
-        let empty = found.counts.is_empty();
-        writeln!(out, "{}", serde_json::to_string(&found)?)?;
-        out.flush()?;
-        return Ok(if empty { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        writeln!(out, "{}", serde_json::to_string(&result(&args.value, found))?)?;
     } else {
         let columns: Vec<String> = found.searched.iter().map(|(c, v)| format!("{c}={v}")).collect();
         writeln!(out, "Searched {}", columns.join(", "))?;
-        if found.counts.is_empty() {
+        if empty {
             writeln!(out, "No events.")?;
         }
         for (log_type, n) in &found.counts {
@@ -123,5 +120,5 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if found.counts.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if empty { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
