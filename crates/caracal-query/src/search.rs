@@ -51,6 +51,7 @@ pub fn columns_for(value: &str) -> Vec<(&'static str, String)> {
         Kind::AccountId,
         Kind::InstanceId,
         Kind::Sha256,
+        Kind::Sha1,
         Kind::Md5,
         Kind::Email,
         Kind::Username,

@@ -29,6 +29,8 @@ pub enum Kind {
     InstanceId,
     /// A SHA-256 hex digest.
     Sha256,
+    /// A SHA-1 hex digest.
+    Sha1,
     /// An MD5 hex digest.
     Md5,
     /// An email address.
@@ -56,6 +58,8 @@ pub enum Field {
     AwsInstanceId,
     /// `p_any_sha256_hashes`.
     Sha256,
+    /// `p_any_sha1_hashes`.
+    Sha1,
     /// `p_any_md5_hashes`.
     Md5,
     /// `p_any_emails`.
@@ -66,13 +70,14 @@ pub enum Field {
 
 impl Field {
     /// Every field, in [`caracal_core::event::INDICATOR_FIELDS`] order.
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::IpAddress,
         Field::DomainName,
         Field::AwsArn,
         Field::AwsAccountId,
         Field::AwsInstanceId,
         Field::Sha256,
+        Field::Sha1,
         Field::Md5,
         Field::Email,
         Field::Username,
@@ -87,6 +92,7 @@ impl Field {
             Field::AwsAccountId => p::P_ANY_AWS_ACCOUNT_IDS,
             Field::AwsInstanceId => p::P_ANY_AWS_INSTANCE_IDS,
             Field::Sha256 => p::P_ANY_SHA256_HASHES,
+            Field::Sha1 => p::P_ANY_SHA1_HASHES,
             Field::Md5 => p::P_ANY_MD5_HASHES,
             Field::Email => p::P_ANY_EMAILS,
             Field::Username => p::P_ANY_USERNAMES,
@@ -254,6 +260,11 @@ impl Indicators {
             Kind::Sha256 => {
                 if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
                     self.push_lowercase(Field::Sha256, s);
+                }
+            }
+            Kind::Sha1 => {
+                if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    self.push_lowercase(Field::Sha1, s);
                 }
             }
             Kind::Md5 => {
@@ -459,11 +470,14 @@ mod tests {
         ind.add(Kind::Url, "GET http://www.example.com:80/ HTTP/1.1");
         ind.add(Kind::Sha256, "not-a-hash");
         ind.add(Kind::Md5, "47AAA19F7EEC22E9BD0B5E58CFADE8CB");
+        ind.add(Kind::Sha1, "AAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D");
+        ind.add(Kind::Sha1, "47aaa19f7eec22e9bd0b5e58cfade8cb");
         ind.add(Kind::InstanceId, "i-0123456789abcdef0");
         ind.add(Kind::InstanceId, "i-xyz");
         assert_eq!(ind.get(Field::DomainName), ["www.example.com"]);
         assert!(ind.get(Field::Sha256).is_empty());
         assert_eq!(ind.get(Field::Md5), ["47aaa19f7eec22e9bd0b5e58cfade8cb"]);
+        assert_eq!(ind.get(Field::Sha1), ["aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"]);
         assert_eq!(ind.get(Field::AwsInstanceId), ["i-0123456789abcdef0"]);
     }
 }

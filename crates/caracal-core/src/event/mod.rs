@@ -35,6 +35,8 @@ pub const P_ANY_AWS_ACCOUNT_IDS: &str = "p_any_aws_account_ids";
 pub const P_ANY_AWS_INSTANCE_IDS: &str = "p_any_aws_instance_ids";
 /// Every SHA-256 hash in the event.
 pub const P_ANY_SHA256_HASHES: &str = "p_any_sha256_hashes";
+/// Every SHA-1 hash in the event.
+pub const P_ANY_SHA1_HASHES: &str = "p_any_sha1_hashes";
 /// Every MD5 hash in the event.
 pub const P_ANY_MD5_HASHES: &str = "p_any_md5_hashes";
 /// Every email address in the event.
@@ -50,6 +52,7 @@ pub const INDICATOR_FIELDS: &[&str] = &[
     P_ANY_AWS_ACCOUNT_IDS,
     P_ANY_AWS_INSTANCE_IDS,
     P_ANY_SHA256_HASHES,
+    P_ANY_SHA1_HASHES,
     P_ANY_MD5_HASHES,
     P_ANY_EMAILS,
     P_ANY_USERNAMES,

@@ -26,8 +26,10 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
         ("columns.remote_address", Kind::Ip),
         ("columns.local_address", Kind::Ip),
         ("columns.sha256", Kind::Sha256),
+        ("columns.sha1", Kind::Sha1),
         ("columns.md5", Kind::Md5),
         ("snapshot.sha256", Kind::Sha256),
+        ("snapshot.sha1", Kind::Sha1),
         ("snapshot.remote_address", Kind::Ip),
     ])
 });

@@ -27,6 +27,7 @@ static INDICATORS: LazyLock<Vec<IndicatorField>> = LazyLock::new(|| {
         ("http.hostname", Kind::Domain),
         ("tls.sni", Kind::Domain),
         ("fileinfo.sha256", Kind::Sha256),
+        ("fileinfo.sha1", Kind::Sha1),
         ("fileinfo.md5", Kind::Md5),
     ])
 });

@@ -65,6 +65,7 @@ fn indicator_kind(name: &str) -> Option<Kind> {
         "aws_account_id" => Kind::AccountId,
         "aws_instance_id" => Kind::InstanceId,
         "sha256" => Kind::Sha256,
+        "sha1" => Kind::Sha1,
         "md5" => Kind::Md5,
         "email" => Kind::Email,
         "username" => Kind::Username,
