@@ -51,6 +51,8 @@ const MODULES: &[(&str, &str)] = &[
     embed!("_caracal_runtime/testing.py"),
     embed!("_caracal_runtime/watchdog.py"),
     embed!("caracal_posture.py"),
+    embed!("panther_analysis_tool/__init__.py"),
+    embed!("panther_analysis_tool/enriched_event.py"),
     embed!("panther_core/__init__.py"),
     embed!("panther_core/data_model.py"),
     embed!("panther_core/enriched_event.py"),

@@ -278,6 +278,7 @@ const DATAMODEL_KEYS: &[&str] = &[
     "Filename",
     "LogTypes",
     "Mappings",
+    "Tags",
 ];
 const PACK_KEYS: &[&str] =
     &["AnalysisType", "PackID", "PackDefinition", "DisplayName", "Description", "PackVersion"];
@@ -819,6 +820,25 @@ mod tests {
         let pack = load(&[dir.path().to_owned()], &strict).unwrap();
         assert_eq!(pack.invalid.len(), 1);
         assert!(pack.invalid[0].message.contains("unknown key Colour"), "{:?}", pack.invalid);
+    }
+
+    #[test]
+    fn data_models_may_carry_tags_as_the_public_packs_do() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "m.yml",
+            "AnalysisType: datamodel\nDataModelID: M\nEnabled: true\nLogTypes: [AWS.ALB]\nTags: [AWS]\n\
+             Mappings:\n  - Name: source_ip\n    Path: clientIp\n",
+        );
+        let strict = LoadOptions { strict_keys: true };
+        let pack = load(&[dir.path().to_owned()], &strict).unwrap();
+        assert!(
+            pack.invalid.is_empty() && pack.warnings.is_empty(),
+            "{:?} {:?}",
+            pack.invalid,
+            pack.warnings
+        );
     }
 
     #[test]

@@ -41,16 +41,55 @@ def _walk(value, keys, default, return_val):
 
 
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+# A filter on list elements, as jsonpath-ng's extended parser reads it:
+# `[?(@.name == 'ROLE_NAME')]`, `[?(@.a.b != 3)]`, `[?(@.flag)]`.
+_FILTER_TOKEN = re.compile(
+    r"\[\?\(\s*@\.([\w.\-]+)\s*(?:(==|!=)\s*('[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?|true|false|null)\s*)?\)\]"
+)
 _STAR = object()
 
 
+class _Filter:
+    """The elements of a list whose `keys` lead to a value that compares as asked
+    (or, without a comparison, to any value)."""
+
+    __slots__ = ("keys", "op", "literal")
+
+    def __init__(self, keys, op, literal):
+        self.keys, self.op, self.literal = keys, op, literal
+
+    def accepts(self, item):
+        value = item
+        for key in self.keys:
+            if not isinstance(value, Mapping) or key not in value:
+                return False
+            value = value[key]
+        if self.op is None:
+            return True
+        return (value == self.literal) == (self.op == "==")
+
+
+def _literal(text):
+    if text[0] in "'\"":
+        return text[1:-1]
+    if text in ("true", "false", "null"):
+        return {"true": True, "false": False, "null": None}[text]
+    return float(text) if "." in text else int(text)
+
+
 def compile_path(path):
-    """Compiles the JSONPath subset data models use: `$.a.b`, `[0]`, `[*]`, `['k']`.
-    A path not starting with `$` is one key."""
+    """Compiles the JSONPath subset data models use: `$.a.b`, `[0]`, `[*]`, `['k']` and
+    filters such as `[?(@.name == 'x')]`. A path not starting with `$` is one key."""
     if not path.startswith("$"):
         return [path]
     steps, pos = [], 1
     while pos < len(path):
+        f = _FILTER_TOKEN.match(path, pos)
+        if f is not None:
+            keys, op, literal = f.groups()
+            steps.append(_Filter(keys.split("."), op, _literal(literal) if op else None))
+            pos = f.end()
+            continue
         m = _PATH_TOKEN.match(path, pos)
         if m is None:
             raise ValueError(f"unsupported JSONPath {path!r} at offset {pos}")
@@ -71,9 +110,11 @@ def follow(value, steps):
     """The value at compiled path `steps` under `value` (a list of them under `[*]`);
     None when the path finds nothing."""
     for i, step in enumerate(steps):
-        if step is _STAR:
+        if step is _STAR or isinstance(step, _Filter):
             if not isinstance(value, list):
                 return None
+            if step is not _STAR:
+                value = [v for v in value if step.accepts(v)]
             found = [follow(v, steps[i + 1 :]) for v in value]
             found = [v for v in found if v is not None]
             return found or None
@@ -94,11 +135,13 @@ def matches(value, steps, trail=()):
     """Every (path, value) the compiled path `steps` finds under `value`, the path as the
     list of keys and indexes that leads there (`[*]` tried on every element)."""
     for i, step in enumerate(steps):
-        if step is _STAR:
+        if step is _STAR or isinstance(step, _Filter):
             if not isinstance(value, list):
                 return []
             found = []
             for n, item in enumerate(value):
+                if step is not _STAR and not step.accepts(item):
+                    continue
                 found.extend(matches(item, steps[i + 1 :], trail + (n,)))
             return found
         if isinstance(step, int):
@@ -185,7 +228,15 @@ class PantherEvent(ImmutableDict):
             name = keys[0]
             path = model.paths.get(name)
             if path is not None:
-                value = follow(self, path[1])
+                steps = path[1]
+                if any(step is _STAR or isinstance(step, _Filter) for step in steps):
+                    # As jsonpath-ng: one match is that value (not a list of one, however
+                    # many lists the path went through); several come as a flat list.
+                    found = [v for _, v in matches(self, steps)]
+                    if not found:
+                        return default
+                    return found[0] if len(found) == 1 else found
+                value = follow(self, steps)
                 return default if value is None else value
             fn = model.methods.get(name)
             if fn is not None:

@@ -109,6 +109,37 @@ class UdmPathTest(unittest.TestCase):
         self.assertIsNone(event({}, model).udm_path("source_ip"))
 
 
+class JsonPathFilterTest(unittest.TestCase):
+    """Data model paths with jsonpath-ng's filters, as panther-analysis's GSuite model
+    writes them: one match is its value, several a flat list, none the default."""
+
+    def test_filters_pick_list_elements(self):
+        model = DataModel(
+            "M",
+            [
+                {"Name": "role", "Path": "$.events[*].parameters[?(@.name == 'ROLE_NAME')].value"},
+                {"Name": "not_one", "Path": "$.items[?(@.n != 1)].id"},
+                {"Name": "flagged", "Path": "$.items[?(@.flag)].id"},
+                {"Name": "ids", "Path": "$.items[*].id"},
+                {"Name": "nested", "Path": '$.items[?(@.meta.kind == "x")].id'},
+            ],
+            None,
+        )
+        params = [{"name": "USER_EMAIL", "value": "a@example.com"}, {"name": "ROLE_NAME", "value": "admin"}]
+        items = [{"id": 1, "n": 1}, {"id": 2, "n": 2, "flag": False}, {"id": 3, "meta": {"kind": "x"}}]
+        e = event({"events": [{"name": "ASSIGN_ROLE", "parameters": params}], "items": items}, model)
+        self.assertEqual(e.udm("role"), "admin")
+        self.assertEqual(e.udm_path("role"), "events.[0].parameters.[1].value")
+        # As jsonpath-ng: an element without the key matches neither == nor !=.
+        self.assertEqual(e.udm("not_one"), 2)
+        self.assertEqual(e.udm("flagged"), 2)
+        self.assertEqual(e.udm("ids"), [1, 2, 3])
+        self.assertEqual(e.udm("nested"), 3)
+        self.assertEqual(event({"events": []}, model).udm("role", default="none"), "none")
+        with self.assertRaises(ValueError):
+            DataModel("Bad", [{"Name": "x", "Path": "$.a[?(@.b > 1)]"}], None)
+
+
 class LookupTest(unittest.TestCase):
     """`event.lookup(table, key)` (panther_aws_helpers.lookup_aws_account_name): rows
     mocked in the event as panther-analysis-tool reads them, else None."""
@@ -143,6 +174,10 @@ class PantherCoreSubmodulesTest(unittest.TestCase):
         with self.assertRaises(TypeError):
             json_encoder(object())
         self.assertEqual(ImmutableCaseInsensitiveDict({"Ab": 1}).get("ab"), 1)
+        # Public data models import the event class from panther-analysis-tool's package.
+        from panther_analysis_tool.enriched_event import PantherEvent as FromTool
+
+        self.assertIs(FromTool, Enriched)
 
 
 class NonBoolResultTest(unittest.TestCase):

@@ -118,7 +118,7 @@ class DataModelTest(unittest.TestCase):
         self.assertEqual(compile_path("plain.key"), ["plain.key"])
         self.assertEqual(compile_path("$.a[0]['b']"), ["a", 0, "b"])
         with self.assertRaises(ValueError):
-            compile_path("$.a[?(@.x)]")
+            compile_path("$.a[?(@.x > 1)]")
         self.assertIsNone(follow({"a": []}, compile_path("$.a[3]")))
 
 
