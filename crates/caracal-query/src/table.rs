@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use caracal_core::event as p;
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -139,7 +139,7 @@ impl LakeTable {
     /// The table in `folder`, reading every file's footer for the merged schema.
     pub async fn open(state: &dyn Session, folder: &Path, window: Bounds) -> Result<Self, Error> {
         let url = ListingTableUrl::parse(format!("{}/", folder.display()))?;
-        let schema = options().infer_schema(state, &url).await?;
+        let schema = with_indicators(options().infer_schema(state, &url).await?);
         Ok(LakeTable { files: Files::Local(folder.to_owned()), schema, window })
     }
 
@@ -151,7 +151,8 @@ impl LakeTable {
         files: Vec<(i64, String)>,
         window: Bounds,
     ) -> Result<Self, Error> {
-        let schema = options().infer_schema(state, &ListingTableUrl::parse(url)?).await?;
+        let schema =
+            with_indicators(options().infer_schema(state, &ListingTableUrl::parse(url)?).await?);
         Ok(LakeTable { files: Files::Listed(files), schema, window })
     }
 
@@ -194,6 +195,27 @@ pub fn hour_of_key(key: &str) -> Option<i64> {
     let [Some(y), Some(m), Some(d), Some(h)] = parts else { return None };
     let date = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
     Some(date.and_hms_opt(h, 0, 0)?.and_utc().timestamp_micros())
+}
+
+/// `schema` with every indicator column, for a table whose files were all written
+/// before one was added (`p_any_sha1_hashes`): the missing ones read as nulls, so
+/// `all_logs` and the indicator search still find the table's columns.
+fn with_indicators(schema: SchemaRef) -> SchemaRef {
+    if !p::INDICATOR_FIELDS.iter().any(|name| schema.field_with_name(name).is_ok()) {
+        return schema;
+    }
+    let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let missing: Vec<Field> = p::INDICATOR_FIELDS
+        .iter()
+        .filter(|name| schema.field_with_name(name).is_err())
+        .map(|name| Field::new(*name, list(), true))
+        .collect();
+    if missing.is_empty() {
+        return schema;
+    }
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(missing);
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
 }
 
 fn options() -> ListingOptions {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use caracal_core::event::{Event, RuleMatch};
 use caracal_core::{AlertKind, Severity};
@@ -323,4 +324,43 @@ async fn match_tables_are_queryable() {
         .expect("query");
     assert_eq!(strings(&batches[0], 0), vec!["Console.Login"]);
     assert_eq!(strings(&batches[0], 2), vec!["AWS.CloudTrail"]);
+}
+
+/// A lake written before `p_any_sha1_hashes` existed (its files lack the column) still
+/// opens, answers `all_logs` and is searched, the missing column reading as nulls.
+#[tokio::test]
+async fn a_lake_written_before_an_indicator_column_existed_still_opens_and_searches() {
+    use caracal_query::datafusion::parquet::arrow::ArrowWriter;
+    use caracal_query::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    build_lake(dir.path());
+    let mut rewritten = 0;
+    for path in walk(dir.path()) {
+        let file = std::fs::File::open(&path).expect("open file");
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+        let batches: Vec<RecordBatch> = reader.map(|b| b.expect("batch")).collect();
+        let Some(first) = batches.first() else { continue };
+        let Ok(at) = first.schema().index_of("p_any_sha1_hashes") else { continue };
+        let keep: Vec<usize> = (0..first.num_columns()).filter(|i| *i != at).collect();
+        let out = std::fs::File::create(&path).expect("rewrite");
+        let schema = Arc::new(first.schema().project(&keep).expect("project"));
+        let mut writer = ArrowWriter::try_new(out, schema, None).expect("writer");
+        for b in &batches {
+            writer.write(&b.project(&keep).expect("project")).expect("write");
+        }
+        writer.close().expect("close");
+        rewritten += 1;
+    }
+    assert!(rewritten > 10, "{rewritten} files rewritten");
+    let lake =
+        Lake::open(dir.path(), Bounds::default()).await.expect("a lake without the column opens");
+    let found = caracal_query::search(&lake, SHARED_IP, 10).await.expect("search");
+    assert!(found.counts.contains_key("AWS.CloudTrail"), "{:?}", found.counts);
+    let batches = lake
+        .sql("SELECT count(*) FROM all_logs WHERE p_any_sha1_hashes IS NOT NULL")
+        .await
+        .expect("all_logs has the column");
+    assert_eq!(ints(&batches[0], 0), vec![0]);
 }

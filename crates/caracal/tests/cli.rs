@@ -1,5 +1,6 @@
 //! The binary's contract at its edges: help, configuration errors, exit codes.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn caracal(args: &[&str]) -> Output {
@@ -123,4 +124,18 @@ fn alerts_commands_work_on_an_empty_store_and_name_a_missing_alert() {
     assert_eq!(update.status.code(), Some(2));
     let bad = run(&["alerts", "update", "nope", "--status", "done"]);
     assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown status");
+}
+
+/// The bundled pack's sign-in rules name the user: an Entra ID sign-in (now part of
+/// `Azure.Audit`, as Panther names it) dedups per user through the merged data model,
+/// not as `Azure.Audit:None` for the whole tenant.
+#[test]
+fn bundled_brute_force_rule_dedups_entra_sign_ins_per_user() {
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let out =
+        caracal(&["test", rules.to_str().unwrap(), "--filter", "RuleID=Standard.BruteForceLogins"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("[dedup] Azure.Audit:alice@contoso.com"), "{stdout}");
+    assert!(!stdout.contains(":None"), "{stdout}");
 }

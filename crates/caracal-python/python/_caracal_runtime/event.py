@@ -66,7 +66,9 @@ class _Filter:
             value = value[key]
         if self.op is None:
             return True
-        return (value == self.literal) == (self.op == "==")
+        # JSON's true is no number: `@.n == 1` does not match `true`.
+        same = value == self.literal and isinstance(value, bool) == isinstance(self.literal, bool)
+        return same == (self.op == "==")
 
 
 def _literal(text):

@@ -130,10 +130,13 @@ class JsonPathFilterTest(unittest.TestCase):
         e = event({"events": [{"name": "ASSIGN_ROLE", "parameters": params}], "items": items}, model)
         self.assertEqual(e.udm("role"), "admin")
         self.assertEqual(e.udm_path("role"), "events.[0].parameters.[1].value")
-        # As jsonpath-ng: an element without the key matches neither == nor !=.
+        # As jsonpath-ng up to 1.7 (1.17 follows RFC 9535 here): an element without
+        # the key matches neither == nor !=.
         self.assertEqual(e.udm("not_one"), 2)
         self.assertEqual(e.udm("flagged"), 2)
         self.assertEqual(e.udm("ids"), [1, 2, 3])
+        bools = DataModel("B", [{"Name": "one", "Path": "$.l[?(@.v == 1)].id"}], None)
+        self.assertEqual(event({"l": [{"id": "t", "v": True}, {"id": "n", "v": 1}]}, bools).udm("one"), "n")
         self.assertEqual(e.udm("nested"), 3)
         self.assertEqual(event({"events": []}, model).udm("role", default="none"), "none")
         with self.assertRaises(ValueError):
