@@ -89,7 +89,7 @@ impl LogPipeline {
             .map(|t| {
                 all.iter()
                     .copied()
-                    .find(|p| p.log_type() == t)
+                    .find(|p| p.log_type() == caracal_logs::catalog::current_name(t))
                     .ok_or_else(|| Error::Invalid(format!("unknown log type {t:?}")))
             })
             .collect()

@@ -217,9 +217,9 @@ impl SourcesFile {
                         source.id, rule.prefix
                     )));
                 }
-                if let Some(bad) =
-                    rule.log_types.iter().find(|t| !known.iter().any(|p| p.log_type() == *t))
-                {
+                if let Some(bad) = rule.log_types.iter().find(|t| {
+                    !known.iter().any(|p| p.log_type() == crate::catalog::current_name(t))
+                }) {
                     return Err(SourceConfigError::UnknownLogType {
                         path: name.into(),
                         source_id: source.id.clone(),
@@ -289,7 +289,7 @@ impl<'p> Router<'p> {
                         available
                             .iter()
                             .copied()
-                            .find(|p| p.log_type() == t)
+                            .find(|p| p.log_type() == crate::catalog::current_name(t))
                             .ok_or_else(|| Error::UnknownLogType(t.clone()))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
