@@ -157,23 +157,18 @@ mod tests {
     }
 }
 
-/// Log type names caracal used before it took Panther's: (old, current).
-pub const RENAMED: &[(&str, &str)] = &[("Azure.SignIn", "Azure.Audit"), ("Zeek.SSL", "Zeek.Ssl")];
-
 /// The current name of `log_type`: itself, or the name a renamed type has now (with a
 /// warning, so old sources files and `--log-types` keep working while they are updated).
 pub fn current_name(log_type: &str) -> &str {
-    match RENAMED.iter().find(|(old, _)| *old == log_type) {
-        Some((old, new)) => {
-            tracing::warn!(
-                old,
-                new,
-                "Log type {old} is now called {new}; update the configuration."
-            );
-            new
-        }
-        None => log_type,
+    let current = caracal_core::event::current_log_type(log_type);
+    if current != log_type {
+        tracing::warn!(
+            old = log_type,
+            new = current,
+            "Log type {log_type} is now called {current}; update the configuration."
+        );
     }
+    current
 }
 
 #[cfg(test)]
@@ -184,7 +179,7 @@ mod renamed_tests {
     fn renamed_types_resolve_to_types_the_catalog_has() {
         let catalog = Catalog::new(Vec::new()).expect("bundled schemas load");
         let names: Vec<&str> = catalog.parsers().iter().map(|p| p.log_type()).collect();
-        for (old, new) in RENAMED {
+        for (old, new) in caracal_core::event::RENAMED_LOG_TYPES {
             assert_eq!(current_name(old), *new);
             assert!(names.contains(new) && !names.contains(old), "{old} -> {new}");
         }

@@ -421,7 +421,7 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
                 id: str_key(&spec, "DataModelID")?,
                 spec_path: path.to_owned(),
                 enabled: bool_key(&spec, "Enabled")?,
-                log_types: str_list(&spec, "LogTypes")?,
+                log_types: log_types(&spec, &mut warnings)?,
                 mappings,
                 python,
             });
@@ -522,7 +522,7 @@ fn detection(
         severity,
         display_name: spec.get("DisplayName").and_then(Value::as_str).map(str::to_owned),
         resource_types: str_list(&spec, "ResourceTypes")?,
-        log_types: str_list(&spec, "LogTypes")?,
+        log_types: log_types(&spec, warnings)?,
         scheduled_queries: str_list(&spec, "ScheduledQueries")?,
         suppressions: str_list(&spec, "Suppressions")?,
         tests,
@@ -728,6 +728,20 @@ fn bool_key(spec: &Map<String, Value>, key: &str) -> Result<bool, String> {
     }
 }
 
+/// `LogTypes`, a renamed type under its current name (with a warning), so a pack written
+/// for the old name keeps matching.
+fn log_types(spec: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<Vec<String>, String> {
+    let mut out = str_list(spec, "LogTypes")?;
+    for name in &mut out {
+        let current = caracal_core::event::current_log_type(name);
+        if current != name {
+            warnings.push(format!("LogTypes: {name} is now called {current}"));
+            *name = current.to_owned();
+        }
+    }
+    Ok(out)
+}
+
 fn str_list(spec: &Map<String, Value>, key: &str) -> Result<Vec<String>, String> {
     match spec.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
@@ -839,6 +853,21 @@ mod tests {
             pack.invalid,
             pack.warnings
         );
+    }
+
+    #[test]
+    fn renamed_log_types_load_under_their_current_name_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "r.py", "def rule(e):\n    return True\n");
+        write(
+            dir.path(),
+            "r.yml",
+            "AnalysisType: rule\nRuleID: R\nEnabled: true\nFilename: r.py\nSeverity: Low\n\
+             LogTypes: [Azure.SignIn, Okta.SystemLog]\n",
+        );
+        let pack = load(&[dir.path().to_owned()], &LoadOptions::default()).unwrap();
+        assert_eq!(pack.detections[0].log_types, ["Azure.Audit", "Okta.SystemLog"]);
+        assert!(pack.warnings[0].message.contains("Azure.SignIn is now called Azure.Audit"));
     }
 
     #[test]

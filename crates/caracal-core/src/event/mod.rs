@@ -70,6 +70,15 @@ pub const P_RULE_SEVERITY: &str = "p_rule_severity";
 /// In the `rule_errors` table: what the rule raised.
 pub const P_RULE_ERROR: &str = "p_rule_error";
 
+/// Log type names caracal used before it took Panther's: (old, current).
+pub const RENAMED_LOG_TYPES: &[(&str, &str)] =
+    &[("Azure.SignIn", "Azure.Audit"), ("Zeek.SSL", "Zeek.Ssl")];
+
+/// The current name of `log_type`: the name a renamed type has now, or itself.
+pub fn current_log_type(log_type: &str) -> &str {
+    RENAMED_LOG_TYPES.iter().find(|(old, _)| *old == log_type).map_or(log_type, |(_, new)| new)
+}
+
 /// Where the events behind alerts are kept in the lake: one table per kind of alert.
 pub fn match_table(kind: crate::AlertKind) -> &'static str {
     match kind {
