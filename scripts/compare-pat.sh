@@ -47,7 +47,8 @@ for pack in "${packs[@]}"; do
   (cd "$pack" && "$venv/bin/panther_analysis_tool" test --path . >"$work/pat.txt" 2>&1) || true
   pat_secs=$(echo "$(date +%s.%N) - $start" | bc)
   start=$(date +%s.%N)
-  "$caracal" test "$pack" >"$work/caracal.txt" || true
+  # Both run with the same third-party modules (policyuniverse, ...): PAT's venv.
+  "$caracal" test --venv "$venv" "$pack" >"$work/caracal.txt" || true
   caracal_secs=$(echo "$(date +%s.%N) - $start" | bc)
   normalise "$work/pat.txt" >"$work/pat.tsv"
   normalise "$work/caracal.txt" >"$work/caracal.tsv"
@@ -58,9 +59,9 @@ for pack in "${packs[@]}"; do
     on && /^\t[^\t]/ { sub(/^\t/, ""); print } /^-+$/ && on { on = 0 }' | sort -u)
   if [ -n "$refused" ]; then
     cut -f1 "$work/pat.tsv" | sort -u >"$work/pat_ids.txt"
-    awk -F'\t' 'NR == FNR { ran[$1] = 1; next } !($1 in ran)' "$work/pat_ids.txt" "$work/caracal.tsv" \
+    awk -F'\t' 'FILENAME == ARGV[1] { ran[$1] = 1; next } !($1 in ran)' "$work/pat_ids.txt" "$work/caracal.tsv" \
       | cut -f1 | sort -u >"$work/only_caracal.txt"
-    awk -F'\t' 'NR == FNR { skip[$1] = 1; next } !($1 in skip)' "$work/only_caracal.txt" "$work/caracal.tsv" \
+    awk -F'\t' 'FILENAME == ARGV[1] { skip[$1] = 1; next } !($1 in skip)' "$work/only_caracal.txt" "$work/caracal.tsv" \
       >"$work/caracal_common.tsv"
     mv "$work/caracal_common.tsv" "$work/caracal.tsv"
     echo "$pack: panther-analysis-tool refused these specs (compared without them):"

@@ -118,7 +118,8 @@ pub struct TestResult {
     /// What each function gave, as panther-analysis-tool prints it (#15.9): the main
     /// function (`rule` / `policy`: `true` / `false`), then for an alert `title`,
     /// `dedup` (with its fallbacks), `alertContext` (JSON), `description`,
-    /// `reference`, `severity`, `runbook`, those defined.
+    /// `reference`, `severity`, `runbook`, those defined (for a `CreateAlert: false`
+    /// rule only the alert context).
     #[serde(default)]
     pub outputs: Vec<(String, String)>,
 }
@@ -218,8 +219,17 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
         let out = engine.run_tests_json(det.kind, index, &tests_json)?;
         let mut tests: Vec<TestResult> = serde_json::from_str(&out)
             .map_err(|e| Error::Python(format!("cannot decode test results of {}: {e}", det.id)))?;
+        // A `CreateAlert: false` rule makes signals, not alerts: like the reference
+        // runner, show only its result and alert context.
+        let signals_only =
+            det.raw.get("CreateAlert").and_then(serde_json::Value::as_bool) == Some(false);
         for (result, spec) in tests.iter_mut().zip(&det.tests) {
             result.expected = spec.expected;
+            if signals_only {
+                result.outputs.retain(|(function, _)| {
+                    function == det.kind.as_str() || function == "alertContext"
+                });
+            }
         }
         let problems = coverage_problems(det, options.minimum_tests);
         let passed = problems.is_empty() && tests.iter().all(|t| t.passed);

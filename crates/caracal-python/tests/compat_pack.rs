@@ -105,3 +105,28 @@ fn lookups_fall_back_to_another_case_in_the_engine() {
     let report = testing::run(&[dir.path().to_owned()], &TestOptions::default()).unwrap();
     assert_eq!(report.passed, 1, "{}", text(&report));
 }
+
+/// A `CreateAlert: false` rule makes signals: like panther-analysis-tool, its tests show
+/// the rule's result and alert context only (no title, dedup or severity).
+#[test]
+fn signal_only_rules_print_their_alert_context_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.py",
+        "def rule(e):\n    return True\n\ndef title(e):\n    return 'T'\n\ndef alert_context(e):\n    return {'k': 1}\n",
+    );
+    write(
+        dir.path(),
+        "s.yml",
+        "AnalysisType: rule\nRuleID: Signal\nEnabled: true\nFilename: s.py\nLogTypes: [AWS.CloudTrail]\nSeverity: Low\nCreateAlert: false\nTests:\n  - Name: one\n    ExpectedResult: true\n    Log: {a: 1}\n",
+    );
+    let report = testing::run(&[dir.path().to_owned()], &TestOptions::default()).unwrap();
+    let text = text(&report);
+    assert_eq!(report.exit_code(), 0, "{text}");
+    assert!(
+        text.contains("\t\t[PASS] [rule] true\n\t\t[PASS] [alertContext] {\"k\": 1}"),
+        "{text}"
+    );
+    assert!(!text.contains("[title]") && !text.contains("[dedup]"), "{text}");
+}
