@@ -324,11 +324,12 @@ class Engine:
 
     def test_subject(self, det, payload):
         """What a test's Resource / Log becomes before the detection sees it: the same
-        objects as in production (a rule's event gets its log type's data model)."""
+        objects as in production (a rule's event gets the data model of its `p_log_type`;
+        as panther-analysis-tool, a test event without one gets none, even when the rule
+        names a single log type)."""
         subject = loads(json.dumps(payload if payload is not None else {}))
         if det.kind == "rule":
-            lt = subject.get("p_log_type") or (det.log_types[0] if len(det.log_types) == 1 else None)
-            subject = PantherEvent(subject, self.data_models.get(lt))
+            subject = PantherEvent(subject, self.data_models.get(subject.get("p_log_type")))
         else:
             subject = partial(subject)
         return subject
