@@ -87,6 +87,10 @@ pub struct TestSpec {
     pub expected: bool,
     /// The test object as written (`Log` / `Resource` / `Mocks`).
     pub raw: Value,
+    /// `raw` as JSON text with the keys in the order the YAML wrote them (`raw` sorts
+    /// them): what the detection sees, so alert contexts print as the reference's do.
+    #[serde(default)]
+    pub ordered: Option<String>,
 }
 
 /// A helper module importable under its `GlobalID`.
@@ -403,7 +407,8 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
                 return Ok(());
             }
             check_keys(&spec, allowed, "", options, &mut warnings)?;
-            let det = detection(path, detection_kind, &kind, spec, options, &mut warnings)?;
+            let mut det = detection(path, detection_kind, &kind, spec, options, &mut warnings)?;
+            keep_test_key_order(&text, &mut det.tests);
             pack.detections.push(det);
         }
         "global" => {
@@ -530,6 +535,22 @@ fn detection(
     })
 }
 
+/// Sets each test's [`TestSpec::ordered`] from the spec's text, parsed again into YAML's
+/// own (order-keeping) values; a test that can't be written as JSON keeps `raw` only.
+fn keep_test_key_order(text: &str, tests: &mut [TestSpec]) {
+    if tests.is_empty() {
+        return;
+    }
+    let Ok(doc) = serde_norway::from_str::<serde_norway::Value>(text) else { return };
+    let Some(serde_norway::Value::Sequence(items)) = doc.get("Tests") else { return };
+    if items.len() != tests.len() {
+        return;
+    }
+    for (spec, item) in tests.iter_mut().zip(items) {
+        spec.ordered = serde_json::to_string(item).ok();
+    }
+}
+
 fn test_spec(
     index: usize,
     test: &Value,
@@ -573,7 +594,7 @@ fn test_spec(
         }
         Some(_) => return Err(format!("test {name:?}: Mocks must be a list")),
     }
-    Ok(TestSpec { name, expected, raw: test.clone() })
+    Ok(TestSpec { name, expected, raw: test.clone(), ordered: None })
 }
 
 /// A scheduled or saved query: its SQL present and plausibly whole, its schedule sound.

@@ -213,9 +213,15 @@ pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error
     report.invalid.extend(engine.invalid().iter().cloned());
     let compiled = engine.policies().iter().enumerate().chain(engine.rules().iter().enumerate());
     for (index, det) in compiled {
-        let tests_json =
-            serde_json::to_string(&det.tests.iter().map(|t| &t.raw).collect::<Vec<_>>())
-                .map_err(Error::python)?;
+        // Each test as written, keys in the YAML's order when known.
+        let mut items = Vec::with_capacity(det.tests.len());
+        for t in &det.tests {
+            items.push(match &t.ordered {
+                Some(text) => text.clone(),
+                None => serde_json::to_string(&t.raw).map_err(Error::python)?,
+            });
+        }
+        let tests_json = format!("[{}]", items.join(","));
         let out = engine.run_tests_json(det.kind, index, &tests_json)?;
         let mut tests: Vec<TestResult> = serde_json::from_str(&out)
             .map_err(|e| Error::Python(format!("cannot decode test results of {}: {e}", det.id)))?;

@@ -130,3 +130,26 @@ fn signal_only_rules_print_their_alert_context_only() {
     );
     assert!(!text.contains("[title]") && !text.contains("[dedup]"), "{text}");
 }
+
+/// An alert context holding part of the test event prints its keys in the order the
+/// test's YAML wrote them, as panther-analysis-tool prints them (not sorted).
+#[test]
+fn event_objects_keep_the_yaml_key_order() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "o.py",
+        "def rule(e):\n    return True\n\ndef alert_context(e):\n    return {'who': e.get('userIdentity')}\n",
+    );
+    write(
+        dir.path(),
+        "o.yml",
+        "AnalysisType: rule\nRuleID: Order\nEnabled: true\nFilename: o.py\nLogTypes: [AWS.CloudTrail]\nSeverity: Low\nTests:\n  - Name: one\n    ExpectedResult: true\n    Log:\n      userIdentity: {type: IAMUser, principalId: P, arn: 'arn:aws:iam::1:user/a', accountId: '1'}\n",
+    );
+    let report = testing::run(&[dir.path().to_owned()], &TestOptions::default()).unwrap();
+    let text = text(&report);
+    assert!(
+        text.contains(r#"[alertContext] {"who": {"type": "IAMUser", "principalId": "P", "arn": "arn:aws:iam::1:user/a", "accountId": "1"}}"#),
+        "{text}"
+    );
+}
