@@ -1,11 +1,11 @@
-from caracal_aws_helpers import actor, aws_context, succeeded
+from caracal_aws_helpers import actor, as_list, aws_context, succeeded
 
 
 def rule(event):
     if event.get("eventName") != "ModifyImageAttribute" or not succeeded(event):
         return False
     groups = event.deep_walk("requestParameters", "launchPermission", "add", "items", "group", default=[])
-    return "all" in (groups if isinstance(groups, list) else [groups])
+    return "all" in as_list(groups)
 
 
 def title(event):

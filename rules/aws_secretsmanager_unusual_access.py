@@ -1,4 +1,4 @@
-from caracal_aws_helpers import actor, api_call, aws_context
+from caracal_aws_helpers import actor, api_call, as_list, aws_context
 
 READS = {"GetSecretValue", "BatchGetSecretValue"}
 
@@ -37,8 +37,20 @@ def rule(event):
 
 
 def _secret(event):
+    """The secret read, as text: its id, the ids of a batch read, or a batch's filters
+    (`key=value,value; ...`)."""
     params = event.get("requestParameters") or {}
-    return params.get("secretId") or params.get("secretIdList") or params.get("filters") or "<unknown secret>"
+    if params.get("secretId"):
+        return str(params.get("secretId"))
+    ids = as_list(params.get("secretIdList"))
+    if ids:
+        return ", ".join(str(i) for i in ids)
+    filters = [f for f in as_list(params.get("filters")) if hasattr(f, "get")]
+    if filters:
+        return "filter " + "; ".join(
+            f"{f.get('key')}={','.join(str(v) for v in as_list(f.get('values')))}" for f in filters
+        )
+    return "<unknown secret>"
 
 
 def title(event):
@@ -51,6 +63,6 @@ def dedup(event):
 
 def alert_context(event):
     context = aws_context(event)
-    context["secret"] = str(_secret(event))
+    context["secret"] = _secret(event)
     context["principal"] = _principal(event)
     return context

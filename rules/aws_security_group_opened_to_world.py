@@ -1,4 +1,4 @@
-from caracal_aws_helpers import WORLD_CIDRS, actor, aws_context, succeeded
+from caracal_aws_helpers import WORLD_CIDRS, actor, as_list, aws_context, succeeded
 
 
 def rule(event):
@@ -6,7 +6,7 @@ def rule(event):
         return False
     cidrs = event.deep_walk("requestParameters", "ipPermissions", "items", "ipRanges", "items", "cidrIp", default=[])
     cidrs6 = event.deep_walk("requestParameters", "ipPermissions", "items", "ipv6Ranges", "items", "cidrIpv6", default=[])
-    found = set(cidrs if isinstance(cidrs, list) else [cidrs]) | set(cidrs6 if isinstance(cidrs6, list) else [cidrs6])
+    found = set(as_list(cidrs)) | set(as_list(cidrs6))
     return bool(found & WORLD_CIDRS)
 
 

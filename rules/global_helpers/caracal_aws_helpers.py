@@ -1,5 +1,7 @@
 """Helpers shared by caracal's bundled CloudTrail rules (importable as caracal_aws_helpers)."""
 
+from collections.abc import Mapping, Sequence
+
 WORLD_CIDRS = {"0.0.0.0/0", "::/0"}
 
 
@@ -18,7 +20,11 @@ def as_list(value):
     """deep_walk gives a scalar for one match and a list for several: always a list."""
     if value is None:
         return []
-    return value if isinstance(value, list) else [value]
+    # Any sequence but text: panther-analysis-tool's events hold lists as ImmutableList,
+    # which is no `list`.
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return list(value)
+    return [value]
 
 
 def actor(event):
@@ -56,4 +62,4 @@ def lookup_result(value):
             value = json.loads(value)
         except ValueError:
             return {}
-    return value if isinstance(value, dict) else {}
+    return value if isinstance(value, Mapping) else {}

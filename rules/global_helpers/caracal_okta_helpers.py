@@ -1,5 +1,7 @@
 """Helpers shared by caracal's Okta System Log rules (importable as caracal_okta_helpers)."""
 
+from collections.abc import Sequence
+
 
 def okta_get(event, key, default=None):
     """A top-level field; some pipelines store Okta's keys lower-cased (eventtype, debugcontext)."""
@@ -34,7 +36,8 @@ def outcome(event):
 def targets(event, kind=None):
     """The event's targets (a list of mappings), optionally only those of one type."""
     found = event.get("target") or []
-    if not isinstance(found, (list, tuple)):
+    # Any sequence but text (panther-analysis-tool's events hold ImmutableList, no list).
+    if isinstance(found, (str, bytes)) or not isinstance(found, Sequence):
         found = [found]
     return [t for t in found if hasattr(t, "get") and (kind is None or t.get("type") == kind)]
 
