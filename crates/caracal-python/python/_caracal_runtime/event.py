@@ -175,7 +175,10 @@ class DataModel:
         for m in mappings:
             name = m["Name"]
             if m.get("Path") is not None:
-                self.paths[name] = (m["Path"], compile_path(m["Path"]))
+                steps = compile_path(m["Path"])
+                # (text, steps, whether it may match several fields: `[*]` or a filter)
+                several = any(step is _STAR or isinstance(step, _Filter) for step in steps)
+                self.paths[name] = (m["Path"], steps, several)
             else:
                 fn = getattr(module, m["Method"], None) if module is not None else None
                 if fn is None:
@@ -231,7 +234,7 @@ class PantherEvent(ImmutableDict):
             path = model.paths.get(name)
             if path is not None:
                 steps = path[1]
-                if any(step is _STAR or isinstance(step, _Filter) for step in steps):
+                if path[2]:
                     # As jsonpath-ng: one match is that value (not a list of one, however
                     # many lists the path went through); several come as a flat list.
                     found = [v for _, v in matches(self, steps)]
