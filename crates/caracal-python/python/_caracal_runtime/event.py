@@ -47,6 +47,8 @@ _FILTER_TOKEN = re.compile(
     r"\[\?\(\s*@\.([\w.\-]+)\s*(?:(==|!=)\s*('[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?|true|false|null)\s*)?\)\]"
 )
 _STAR = object()
+_ABSENT_KEY = object()
+_dict_contains = dict.__contains__
 
 
 class _Filter:
@@ -61,9 +63,12 @@ class _Filter:
     def accepts(self, item):
         value = item
         for key in self.keys:
-            if not isinstance(value, Mapping) or key not in value:
+            if not isinstance(value, dict):
                 return False
-            value = value[key]
+            found = value.get(key, _ABSENT_KEY)
+            if found is _ABSENT_KEY or not _dict_contains(value, key):
+                return False
+            value = found
         if self.op is None:
             return True
         # JSON's true is no number: `@.n == 1` does not match `true`.
@@ -108,6 +113,16 @@ def compile_path(path):
     return steps
 
 
+def _exact(mapping, key):
+    """`mapping[key]` for exactly `key`, None without it. Data model paths are
+    case-sensitive (panther-analysis-tool's JSONPath reads the plain event), unlike
+    `event.get`, which falls back to another case. `get` first: it opens a lazy object."""
+    value = mapping.get(key)
+    if value is None or _dict_contains(mapping, key):
+        return value
+    return None
+
+
 def follow(value, steps):
     """The value at compiled path `steps` under `value` (a list of them under `[*]`);
     None when the path finds nothing."""
@@ -125,7 +140,7 @@ def follow(value, steps):
                 return None
             value = value[step]
         elif isinstance(value, dict):
-            value = value.get(step)
+            value = _exact(value, step)
         else:
             return None
         if value is None:
@@ -151,7 +166,7 @@ def matches(value, steps, trail=()):
                 return []
             value = value[step]
         elif isinstance(value, dict):
-            value = value.get(step)
+            value = _exact(value, step)
         else:
             return []
         if value is None:

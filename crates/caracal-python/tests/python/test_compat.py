@@ -143,6 +143,20 @@ class JsonPathFilterTest(unittest.TestCase):
             DataModel("Bad", [{"Name": "x", "Path": "$.a[?(@.b > 1)]"}], None)
 
 
+class DataModelCaseTest(unittest.TestCase):
+    """Data model paths are case-sensitive, as panther-analysis-tool's JSONPath over the
+    plain event; `event.get` still falls back to another case."""
+
+    def test_paths_take_the_exact_key(self):
+        model = DataModel("M", [{"Name": "source_ip", "Path": "srcAddr"}, {"Name": "nested", "Path": "$.a.B"}], None)
+        e = event({"srcaddr": "1.2.3.4", "a": {"b": 1}}, model)
+        self.assertIsNone(e.udm("source_ip"))
+        self.assertIsNone(e.udm("nested"))
+        self.assertEqual(e.get("srcAddr"), "1.2.3.4")
+        self.assertEqual(event({"srcAddr": "5.6.7.8", "a": {"B": 2}}, model).udm("source_ip"), "5.6.7.8")
+        self.assertEqual(event({"srcAddr": "5.6.7.8", "a": {"B": 2}}, model).udm("nested"), 2)
+
+
 class LookupTest(unittest.TestCase):
     """`event.lookup(table, key)` (panther_aws_helpers.lookup_aws_account_name): rows
     mocked in the event as panther-analysis-tool reads them, else None."""
