@@ -21,6 +21,9 @@ pub struct LoadOptions {
     /// an unknown key is a [`Pack::warnings`] entry and the spec loads (#15.5), so a
     /// pack written for a newer panther-analysis-tool still runs.
     pub strict_keys: bool,
+    /// Keep each test's JSON in the key order its YAML wrote ([`TestSpec::ordered`]),
+    /// which reads the spec a second time; only `caracal test` prints what it changes.
+    pub keep_test_order: bool,
 }
 
 /// Whether a detection checks resources or log events.
@@ -89,6 +92,7 @@ pub struct TestSpec {
     pub raw: Value,
     /// `raw` as JSON text with the keys in the order the YAML wrote them (`raw` sorts
     /// them): what the detection sees, so alert contexts print as the reference's do.
+    /// Set with [`LoadOptions::keep_test_order`].
     #[serde(default)]
     pub ordered: Option<String>,
 }
@@ -408,7 +412,9 @@ fn load_spec(path: &Path, options: &LoadOptions, pack: &mut Pack) -> Result<(), 
             }
             check_keys(&spec, allowed, "", options, &mut warnings)?;
             let mut det = detection(path, detection_kind, &kind, spec, options, &mut warnings)?;
-            keep_test_key_order(&text, &mut det.tests);
+            if options.keep_test_order {
+                keep_test_key_order(&text, &mut det.tests);
+            }
             pack.detections.push(det);
         }
         "global" => {
@@ -851,7 +857,7 @@ mod tests {
         assert!(pack.invalid.is_empty(), "{:?}", pack.invalid);
         assert_eq!(pack.detections[0].id, "X");
         assert!(pack.warnings[0].message.contains("unknown key Colour"), "{:?}", pack.warnings);
-        let strict = LoadOptions { strict_keys: true };
+        let strict = LoadOptions { strict_keys: true, ..LoadOptions::default() };
         let pack = load(&[dir.path().to_owned()], &strict).unwrap();
         assert_eq!(pack.invalid.len(), 1);
         assert!(pack.invalid[0].message.contains("unknown key Colour"), "{:?}", pack.invalid);
@@ -866,7 +872,7 @@ mod tests {
             "AnalysisType: datamodel\nDataModelID: M\nEnabled: true\nLogTypes: [AWS.ALB]\nTags: [AWS]\n\
              Mappings:\n  - Name: source_ip\n    Path: clientIp\n",
         );
-        let strict = LoadOptions { strict_keys: true };
+        let strict = LoadOptions { strict_keys: true, ..LoadOptions::default() };
         let pack = load(&[dir.path().to_owned()], &strict).unwrap();
         assert!(
             pack.invalid.is_empty() && pack.warnings.is_empty(),
@@ -980,7 +986,11 @@ mod tests {
             "r.yml",
             "AnalysisType: rule\nRuleID: R\nEnabled: true\nFilename: r.py\nSeverity: Low\nLogTypes: [AWS.CloudTrail]\nAlertTitle: t\nTests:\n  - Name: n\n    LogType: AWS.CloudTrail\n    ExpectedResult: true\n    Log: {}\n",
         );
-        let pack = load(&[dir.path().to_owned()], &LoadOptions { strict_keys: true }).unwrap();
+        let pack = load(
+            &[dir.path().to_owned()],
+            &LoadOptions { strict_keys: true, ..LoadOptions::default() },
+        )
+        .unwrap();
         assert!(pack.invalid.is_empty() && pack.warnings.is_empty(), "{:?}", pack.invalid);
         assert_eq!(pack.detections.len(), 1);
     }

@@ -180,7 +180,8 @@ impl TestReport {
 /// Loads `paths`, compiles the detections and runs their tests.
 pub fn run(paths: &[PathBuf], options: &TestOptions) -> Result<TestReport, Error> {
     let started = Instant::now();
-    let loaded = pack::load(paths, &LoadOptions { strict_keys: options.strict_keys })?;
+    let load_options = LoadOptions { strict_keys: options.strict_keys, keep_test_order: true };
+    let loaded = pack::load(paths, &load_options)?;
     let mut pack = loaded;
     let before = pack.detections.len();
     pack.select(&options.packs)?;

@@ -4,7 +4,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from .lazy import ImmutableDict
+from .lazy import _ABSENT, ImmutableDict, _dict_contains
 
 
 def _all_empty(value):
@@ -47,8 +47,6 @@ _FILTER_TOKEN = re.compile(
     r"\[\?\(\s*@\.([\w.\-]+)\s*(?:(==|!=)\s*('[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?|true|false|null)\s*)?\)\]"
 )
 _STAR = object()
-_ABSENT_KEY = object()
-_dict_contains = dict.__contains__
 
 
 class _Filter:
@@ -65,10 +63,9 @@ class _Filter:
         for key in self.keys:
             if not isinstance(value, dict):
                 return False
-            found = value.get(key, _ABSENT_KEY)
-            if found is _ABSENT_KEY or not _dict_contains(value, key):
+            value = _exact(value, key, _ABSENT)
+            if value is _ABSENT:
                 return False
-            value = found
         if self.op is None:
             return True
         # JSON's true is no number: `@.n == 1` does not match `true`.
@@ -113,14 +110,14 @@ def compile_path(path):
     return steps
 
 
-def _exact(mapping, key):
-    """`mapping[key]` for exactly `key`, None without it. Data model paths are
+def _exact(mapping, key, default=None):
+    """`mapping[key]` for exactly `key`, `default` without it. Data model paths are
     case-sensitive (panther-analysis-tool's JSONPath reads the plain event), unlike
     `event.get`, which falls back to another case. `get` first: it opens a lazy object."""
-    value = mapping.get(key)
-    if value is None or _dict_contains(mapping, key):
-        return value
-    return None
+    value = mapping.get(key, _ABSENT)
+    if value is _ABSENT or not _dict_contains(mapping, key):
+        return default
+    return value
 
 
 def follow(value, steps):
