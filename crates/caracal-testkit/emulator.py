@@ -16,6 +16,15 @@ same operation in the JSON protocol (which CloudWatch also serves), and encodes 
 JSON answer back to CBOR against the operation's output shape (timestamps as tag 1), with
 botocore's own CBOR parser and serializer.
 
+AWS Config's resource reads (the scanner's inventory fast path) need three corrections:
+moto's S3 item crashes (500) on a bucket ACL that grants to AllUsers or AuthenticatedUsers
+(it only strips the `groups/s3/` URI prefix); it leaves out two entries AWS Config records
+for every bucket (`BucketVersioningConfiguration`, status "Off" when never set, and
+`ServerSideEncryptionConfiguration` when default encryption is set); and
+BatchGetResourceConfig / GetResourceConfigHistory answer timestamps as text where the
+JSON protocol has epoch seconds. `fix_config_acl_groups`, `add_config_bucket_entries` and
+`ConfigTimestamps` below correct each.
+
 Usage: python emulator.py PORT
 """
 
@@ -238,6 +247,112 @@ class CborBridge:
         return [bytes(out)]
 
 
+def fix_config_acl_groups():
+    """AWS Config names an ACL's group grantee by its last URI segment ("AllUsers",
+    "AuthenticatedUsers", "LogDelivery"); moto strips only `groups/s3/` and fails on the
+    `groups/global/` ones. The same item, built without that slip (and without touching
+    the ACL, which other requests read at the same time)."""
+    from moto.s3 import models
+
+    def to_config_dict(self):
+        grant_list = []
+        for grant in self.grants:
+            permissions = grant.permissions if isinstance(grant.permissions, list) \
+                else [grant.permissions]
+            for permission in permissions:
+                for grantee in grant.grantees:
+                    if grantee.uri:
+                        who = grantee.uri.rstrip("/").rsplit("/", 1)[-1]
+                    else:
+                        who = {"id": grantee.id, "displayName": grantee.display_name or None}
+                    grant_list.append({"grantee": who,
+                                       "permission": models.CAMEL_CASED_PERMISSIONS[permission]})
+        data = {"grantSet": None, "owner": {"displayName": None, "id": models.OWNER}}
+        if grant_list:
+            data["grantList"] = grant_list
+        return data
+
+    models.FakeAcl.to_config_dict = to_config_dict
+
+
+def add_config_bucket_entries():
+    """A bucket's Config item with the versioning and default encryption entries AWS
+    Config records, in its shapes (camel-case keys, as the other entries)."""
+    from moto.s3 import models
+
+    original = models.FakeBucket.to_config_dict
+
+    def to_config_dict(self):
+        item = original(self)
+        extra = item["supplementaryConfiguration"]
+        extra["BucketVersioningConfiguration"] = {
+            "status": self.versioning_status or "Off", "isMfaDeleteEnabled": None}
+        rules = (self.encryption or {}).get("Rule")
+        if rules:
+            rules = rules if isinstance(rules, list) else [rules]
+            extra["ServerSideEncryptionConfiguration"] = {"rules": [{
+                "applyServerSideEncryptionByDefault": {
+                    "sseAlgorithm": r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm"),
+                    "kmsMasterKeyID": r.get("ApplyServerSideEncryptionByDefault", {}).get("KMSMasterKeyID"),
+                },
+                "bucketKeyEnabled": str(r.get("BucketKeyEnabled", "false")).lower() == "true",
+            } for r in rules]}
+        return item
+
+    models.FakeBucket.to_config_dict = to_config_dict
+
+
+class ConfigTimestamps:
+    """Config item timestamps as epoch seconds, as the JSON protocol carries them."""
+
+    TARGETS = ("StarlingDoveService.BatchGetResourceConfig",
+               "StarlingDoveService.GetResourceConfigHistory")
+    FIELDS = ("configurationItemCaptureTime", "resourceCreationTime")
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def epoch(value):
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        return parsed.timestamp()
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET") not in self.TARGETS:
+            return self.app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if captured["status"].startswith("200"):
+            document = json.loads(body or b"{}")
+            for key in ("baseConfigurationItems", "configurationItems"):
+                for item in document.get(key, []):
+                    for field in self.FIELDS:
+                        if field in item:
+                            item[field] = self.epoch(item[field])
+            body = json.dumps(document).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers)
+        return [body]
+
+
 class Reset:
     """Clears the launcher's own state on moto's `POST /moto-api/reset` too."""
 
@@ -252,8 +367,10 @@ class Reset:
 
 def main():
     port = int(sys.argv[1])
+    fix_config_acl_groups()
+    add_config_bucket_entries()
     app = DomainDispatcherApplication(create_backend_app)
-    analyzer = AccessAnalyzer(CborBridge(Corrections(app)))
+    analyzer = AccessAnalyzer(CborBridge(ConfigTimestamps(Corrections(app))))
     run_simple(
         "127.0.0.1",
         port,

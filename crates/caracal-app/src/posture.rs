@@ -10,7 +10,7 @@ use caracal_core::{Cause, ComplianceStatus, Finding, Resource, Severity, Transit
 use caracal_detect::{PolicyAlertReport, PolicyMeta, StoreLookup};
 use caracal_python::pack::{DetectionKind, InvalidSpec};
 use caracal_python::{Engine, EngineOptions, LoadOptions};
-use caracal_scan::{Progress, ScanOutcome, ScanRequest, Scanner};
+use caracal_scan::{Inventory, Progress, ScanOutcome, ScanRequest, Scanner};
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
@@ -225,6 +225,7 @@ async fn scan_then_evaluate(
     let mut outcome = Scanner::new(ctx.store().await?.clone(), config.scan.concurrency)
         .excluding(&config.scan.exclude_types, &config.scan.exclude_regions)?
         .accounts_at_once(accounts_at_once)
+        .reading_from(Inventory::new(config.scan.source, config.scan.config_max_age_hours))
         .scan(&sessions, &scope.request, progress)
         .await?;
     // Accounts that could not be reached are scan errors of their own.

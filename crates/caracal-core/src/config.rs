@@ -80,6 +80,15 @@ types = []
 # where AWS denies the account (a service control policy) is reported and skipped.
 exclude_types = []
 exclude_regions = []
+# Where resource details come from. "auto": AWS Config's recorded configuration items
+# where a recorder is on and records the type (S3 buckets today: one batch read per 100
+# buckets instead of eight calls per bucket), direct API calls elsewhere and for any
+# detail an item lacks; "api": direct calls only; "config": items wherever caracal can map
+# them, recorder or not. Listings (what exists) always come from the service itself.
+source = "auto"
+# Items captured longer ago than this are read again through the API. Unset: any age
+# (with continuous recording an unchanged resource keeps its old capture time).
+# config_max_age_hours = 24
 
 [policies]
 # Policy pack folders evaluated after each scan.
@@ -315,6 +324,23 @@ pub struct ScanConfig {
     pub exclude_types: Vec<String>,
     /// Regions never scanned.
     pub exclude_regions: Vec<String>,
+    /// Where resource details come from (`[scan] source`).
+    pub source: ScanSource,
+    /// AWS Config items older than this many hours are read through the API instead.
+    pub config_max_age_hours: Option<u64>,
+}
+
+/// Where a scan reads resource details from (`[scan] source`); see the sample config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanSource {
+    /// AWS Config items where a recorder records the type; direct calls elsewhere.
+    #[default]
+    Auto,
+    /// Direct API calls only.
+    Api,
+    /// AWS Config items for every type caracal maps, whatever the recorder says.
+    Config,
 }
 
 impl Default for ScanConfig {
@@ -325,6 +351,8 @@ impl Default for ScanConfig {
             types: Vec::new(),
             exclude_types: Vec::new(),
             exclude_regions: Vec::new(),
+            source: ScanSource::Auto,
+            config_max_age_hours: None,
         }
     }
 }

@@ -11,13 +11,16 @@
 //! With `SCAN_BENCH_THROTTLE_EVERY=5` each scale is scanned again through the fault proxy
 //! with every 5th request throttled, printing the throttled count and the time against
 //! the clean scan's.
+//! Each scale is then scanned a second time with the seeded AWS Config recorder turned on
+//! (`source = auto` reads S3 bucket details from Config items, #17.1): the `config` rows.
 //! Targets at scale 50: ≤ 30 s, ≤ 10,000 requests, ≤ 150 MB.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use caracal_aws::Purpose;
-use caracal_scan::{ScanRequest, Scanner};
+use caracal_core::config::ScanSource;
+use caracal_scan::{Inventory, ScanRequest, Scanner};
 use caracal_store::{SqliteStore, Store};
 use caracal_testkit::{Emulator, Fault, FaultProxy, Matcher, seed};
 
@@ -30,38 +33,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let throttle_every: Option<u64> =
         std::env::var("SCAN_BENCH_THROTTLE_EVERY").ok().and_then(|v| v.parse().ok());
     let mut per_type = Vec::new();
-    println!("scale  resources  wall_s  requests  req/resource  peak_rss_mb  errors");
+    println!("scale  source  resources  wall_s  requests  req/resource  peak_rss_mb  errors");
     for scale in scales {
         let emulator = Emulator::start()?;
         let aws = emulator.aws().await?;
         let session = aws.session(None, Purpose::Scan).await?;
         let manifest = seed::seed_mix(&session, scale, seed::Mix::Realistic).await?;
-        let dir = tempfile::tempdir()?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
-        // Reset the peak-RSS watermark so it measures the scan, not the seeding.
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let started = Instant::now();
-        let outcome = Scanner::new(store, 8)
-            .scan(std::slice::from_ref(&session), &ScanRequest::default(), &())
-            .await?;
-        let wall = started.elapsed().as_secs_f64();
+        let (outcome, wall) = scan_once(&session, scale, "api").await?;
         let seen = outcome.report.totals().seen;
-        println!(
-            "{scale:>5}  {seen:>9}  {wall:>6.1}  {:>8}  {:>12.2}  {:>11.1}  {:>6}",
-            outcome.report.requests,
-            outcome.report.requests as f64 / seen.max(1) as f64,
-            peak_rss_mb(),
-            outcome.report.errors.len(),
-        );
         assert!(seen as usize >= manifest.resource_count(), "scan missed seeded resources");
         if let Some(every) = throttle_every {
             throttled_scan(&emulator, scale, every, wall).await?;
         }
-        per_type.push((scale, outcome.report));
+        per_type.push((scale, "api", outcome.report));
+        record_with_config(&session).await?;
+        let (outcome, _) = scan_once(&session, scale, "config").await?;
+        per_type.push((scale, "config", outcome.report));
     }
-    for (scale, report) in &per_type {
-        println!("\nscale {scale}: requests per type (and per resource), busiest first");
+    for (scale, source, report) in &per_type {
+        println!("\nscale {scale}, {source}: requests per type (and per resource), busiest first");
         let mut types: Vec<_> = report.types.iter().collect();
         types.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then(a.0.cmp(b.0)));
         for (t, s) in types {
@@ -75,6 +65,61 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
+    Ok(())
+}
+
+/// Scans the account into a new store (`source = auto`) and prints one row.
+async fn scan_once(
+    session: &caracal_aws::Session,
+    scale: u32,
+    label: &str,
+) -> Result<(caracal_scan::ScanOutcome, f64), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).await?);
+    // Reset the peak-RSS watermark so it measures the scan, not the seeding.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let started = Instant::now();
+    let outcome = Scanner::new(store, 8)
+        .reading_from(Inventory::new(ScanSource::Auto, None))
+        .scan(std::slice::from_ref(session), &ScanRequest::default(), &())
+        .await?;
+    let wall = started.elapsed().as_secs_f64();
+    let seen = outcome.report.totals().seen;
+    println!(
+        "{scale:>5}  {label:<6}  {seen:>9}  {wall:>6.1}  {:>8}  {:>12.2}  {:>11.1}  {:>6}",
+        outcome.report.requests,
+        outcome.report.requests as f64 / seen.max(1) as f64,
+        peak_rss_mb(),
+        outcome.report.errors.len(),
+    );
+    Ok((outcome, wall))
+}
+
+/// Turns the seeded Config recorder on (after giving it a delivery channel).
+async fn record_with_config(
+    session: &caracal_aws::Session,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = session.home().config();
+    let name = config
+        .describe_configuration_recorders()
+        .send()
+        .await?
+        .configuration_recorders()
+        .first()
+        .and_then(|r| r.name())
+        .unwrap_or_default()
+        .to_owned();
+    config
+        .put_delivery_channel()
+        .delivery_channel(
+            aws_sdk_config::types::DeliveryChannel::builder()
+                .name("default")
+                .s3_bucket_name("caracal-seed-0-logs")
+                .build(),
+        )
+        .send()
+        .await?;
+    config.start_configuration_recorder().configuration_recorder_name(name).send().await?;
     Ok(())
 }
 

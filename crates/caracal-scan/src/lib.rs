@@ -31,6 +31,7 @@
 pub mod collectors;
 mod error;
 pub mod events;
+mod inventory;
 mod regions;
 mod rescan;
 mod resource_id;
@@ -42,6 +43,7 @@ pub use crate::{
         COLLECTORS, Collected, Collector, ERRORS_ATTRIBUTE, IdShape, ListingScope, Scope, collector,
     },
     error::{CollectError, Error},
+    inventory::Inventory,
     rescan::rescan_resource,
     resource_id::{PlacedId, place},
     scanner::{Progress, ScanOutcome, ScanRequest, Scanner},

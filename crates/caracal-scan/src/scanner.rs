@@ -29,6 +29,7 @@ use tracing::{info, warn};
 use crate::collectors::{COLLECTORS, Collector, ListingScope, Scope, Shared, collector};
 use crate::error::{CollectError, Error};
 use crate::events::{CallFailed, DetailCallFailed, ScopeScanned, record};
+use crate::inventory::Inventory;
 use crate::regions;
 
 /// What to scan. Empty lists mean "everything configured".
@@ -79,6 +80,7 @@ pub struct Scanner {
     exclude_types: Vec<String>,
     exclude_regions: Vec<String>,
     accounts: usize,
+    inventory: Inventory,
 }
 
 struct Task<'a> {
@@ -149,7 +151,15 @@ impl Scanner {
             exclude_types: Vec::new(),
             exclude_regions: Vec::new(),
             accounts: 1,
+            inventory: Inventory::default(),
         }
+    }
+
+    /// Reads resource details from `inventory` (`[scan] source`; AWS Config where the
+    /// recorder records a type, by default).
+    pub fn reading_from(mut self, inventory: Inventory) -> Self {
+        self.inventory = inventory;
+        self
     }
 
     /// Scans up to `n` accounts at once (`[organization] concurrency`; default one at a
@@ -264,7 +274,8 @@ impl Scanner {
                             Arc::clone(limit),
                             self.concurrency,
                         )
-                        .sharing(Arc::clone(shared));
+                        .sharing(Arc::clone(shared))
+                        .reading(self.inventory);
                         async move {
                             let mut result = self.run(task.collector, &scope, observed_at).await;
                             result.summary.requests = scope.requests().get();

@@ -63,3 +63,37 @@ async fn sdk_reads_bucket_versioning_through_the_corrected_response() {
     s3.get_bucket_notification_configuration().bucket("versioned").send().await.unwrap();
     assert!(aws.requests().get() >= 6, "requests are counted");
 }
+
+// Without the launcher's corrections BatchGetResourceConfig answers 500 for a bucket
+// granting to AllUsers, its timestamps do not parse, and the item lacks versioning.
+#[tokio::test]
+async fn sdk_reads_config_items_of_a_public_bucket() {
+    let emulator = Emulator::start().unwrap();
+    let aws = emulator.aws().await.unwrap();
+    let session = aws.session(None, Purpose::Scan).await.unwrap();
+    let s3 = session.home().s3();
+    s3.create_bucket()
+        .bucket("public")
+        .acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    let key = aws_sdk_config::types::ResourceKey::builder()
+        .resource_type("AWS::S3::Bucket".into())
+        .resource_id("public")
+        .build()
+        .unwrap();
+    let out = session
+        .home()
+        .config()
+        .batch_get_resource_config()
+        .resource_keys(key)
+        .send()
+        .await
+        .unwrap();
+    let item = &out.base_configuration_items()[0];
+    assert!(item.configuration_item_capture_time().is_some());
+    let extra = item.supplementary_configuration().unwrap();
+    assert!(extra["AccessControlList"].contains("AllUsers"), "{extra:?}");
+    assert!(extra["BucketVersioningConfiguration"].contains("\"Off\""), "{extra:?}");
+}

@@ -28,9 +28,10 @@ impl Collector for Recorders {
     }
 
     async fn collect(&self, scope: &Scope) -> Result<Collected, CollectError> {
-        let recorders = describe(&scope.clients().config()).await?;
+        let recorders = scope.shared().recorders(scope, scope.region()).await?;
         let resources = recorders
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|(name, attributes)| {
                 let mut r = Resource::new(
                     recorder_id(scope.account_id(), scope.region()),

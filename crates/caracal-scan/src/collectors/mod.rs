@@ -11,15 +11,19 @@
 //! (absent, unlike a null "not configured"), and the failures are listed on it under
 //! [`ERRORS_ATTRIBUTE`] and in [`Collected::partial`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use caracal_aws::{Clients, RequestCounter, Session};
 use caracal_core::Resource;
+use caracal_core::config::ScanSource;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
+use tracing::warn;
 
 use crate::error::CollectError;
+use crate::inventory::{self, Inventory, Item};
 pub use crate::resource_id::IdShape;
 pub(crate) use shared::Shared;
 
@@ -145,6 +149,7 @@ pub struct Scope {
     concurrency: usize,
     requests: RequestCounter,
     shared: Arc<Shared>,
+    inventory: Inventory,
 }
 
 impl Scope {
@@ -165,6 +170,47 @@ impl Scope {
             concurrency: concurrency.max(1),
             requests: session.aws().requests().scoped(),
             shared: Arc::default(),
+            inventory: Inventory::default(),
+        }
+    }
+
+    /// The same scope reading details from `inventory` (`[scan] source`).
+    pub(crate) fn reading(self, inventory: Inventory) -> Self {
+        Self { inventory, ..self }
+    }
+
+    /// The current AWS Config items of `ids` (resource ids of `config_type`) in `region`,
+    /// by id, when the scan reads Config there (see [`crate::inventory`]); empty otherwise.
+    /// A failed Config read is logged and leaves every id to the API.
+    pub(crate) async fn config_items(
+        &self,
+        region: &str,
+        config_type: &str,
+        ids: &[String],
+    ) -> HashMap<String, Item> {
+        if ids.is_empty() || self.inventory.source == ScanSource::Api {
+            return HashMap::new();
+        }
+        let recorded = match self.inventory.source {
+            ScanSource::Auto => match self.shared.recorders(self, region).await {
+                Ok(recorders) => inventory::recorded(&recorders, config_type),
+                Err(e) => {
+                    warn!(region, operation = e.operation, error = %e.message, "AWS Config recorders unreadable; using the API.");
+                    false
+                }
+            },
+            ScanSource::Api | ScanSource::Config => true,
+        };
+        if !self.inventory.asks(recorded) {
+            return HashMap::new();
+        }
+        let config = self.clients_in(region).config();
+        match inventory::current_items(&config, config_type, ids, self.inventory.max_age).await {
+            Ok(items) => items,
+            Err(e) => {
+                warn!(region, config_type, operation = e.operation, error = %e.message, "AWS Config items unreadable; using the API.");
+                HashMap::new()
+            }
         }
     }
 

@@ -2,7 +2,8 @@
 //! IAM's authorization details, credential report and virtual MFA devices (users, roles,
 //! groups, policies and the root user), and the account's EBS snapshots with their
 //! create-volume permissions (snapshots and volumes), and each region's GuardDuty detectors
-//! (the detector collector and its `.Meta`).
+//! (the detector collector and its `.Meta`), and each region's AWS Config recorders (the
+//! recorder collector, and the inventory check of every collector that reads Config).
 //!
 //! The first collector to ask makes the calls, so their requests count under its type; a
 //! failed fetch is not kept, the next collector asking tries again.
@@ -16,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::Scope;
+use super::config_recorder::describe as describe_recorders;
 use super::guardduty_detector::{Detector, fetch as fetch_detectors};
 use super::iam::{AuthDetails, credential_report, virtual_mfa};
 use crate::error::CollectError;
@@ -66,6 +68,7 @@ pub(crate) struct Shared {
     virtual_mfa: Cells<HashMap<String, Value>>,
     snapshots: Cells<Vec<SnapshotPermissions>>,
     detectors: Cells<Vec<Detector>>,
+    recorders: Cells<Vec<(String, Value)>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -168,6 +171,19 @@ impl Shared {
         self.detectors
             .get_or_try_init(scope.account_id(), region, || async {
                 fetch_detectors(&scope.clients_in(region).guardduty()).await
+            })
+            .await
+    }
+
+    /// The AWS Config recorders of `region` (`config_recorder::describe`).
+    pub(super) async fn recorders(
+        &self,
+        scope: &Scope,
+        region: &str,
+    ) -> Result<Arc<Vec<(String, Value)>>, CollectError> {
+        self.recorders
+            .get_or_try_init(scope.account_id(), region, || async {
+                describe_recorders(&scope.clients_in(region).config()).await
             })
             .await
     }
