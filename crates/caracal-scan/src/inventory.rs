@@ -60,18 +60,33 @@ impl Inventory {
 }
 
 /// Whether any of a region's recorders (as `config_recorder::describe` maps them) is
-/// recording `config_type` now: on, not failing, and recording every supported type or
-/// this one by name.
+/// recording `config_type` now, continuously: on, not failing, its group covering the
+/// type (every supported type, the type by name, or every type but excluded ones), and
+/// neither the recorder nor an override for the type recording only daily (a daily item
+/// can be a day behind; such a type is read through the API).
 pub(crate) fn recorded(recorders: &[(String, Value)], config_type: &str) -> bool {
+    let names =
+        |v: &Value| v.as_array().is_some_and(|t| t.iter().any(|t| t.as_str() == Some(config_type)));
     recorders.iter().any(|(_, r)| {
         let status = &r["Status"];
         let group = &r["RecordingGroup"];
-        status["Recording"] == Value::Bool(true)
-            && status["LastStatus"].as_str() != Some("Failure")
-            && (group["AllSupported"] == Value::Bool(true)
-                || group["ResourceTypes"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(config_type))))
+        let mode = &r["RecordingMode"];
+        let on = status["Recording"] == Value::Bool(true)
+            && status["LastStatus"].as_str() != Some("Failure");
+        let covered = group["AllSupported"] == Value::Bool(true)
+            || names(&group["ResourceTypes"])
+            || (group["RecordingStrategy"].as_str() == Some("EXCLUSION_BY_RESOURCE_TYPES")
+                && !names(&group["ExclusionByResourceTypes"]));
+        // No recording mode: continuous, AWS's default.
+        let continuous = mode.is_null()
+            || (mode["RecordingFrequency"].as_str() == Some("CONTINUOUS")
+                && !mode["RecordingModeOverrides"].as_array().is_some_and(|o| {
+                    o.iter().any(|o| {
+                        names(&o["ResourceTypes"])
+                            && o["RecordingFrequency"].as_str() != Some("CONTINUOUS")
+                    })
+                }));
+        on && covered && continuous
     })
 }
 
@@ -187,20 +202,45 @@ mod tests {
     }
 
     #[test]
-    fn only_a_recorder_that_is_on_and_records_the_type_counts() {
-        let rec = |recording: bool, all: bool, types: &[&str], last: &str| {
+    fn only_a_recorder_that_is_on_and_records_the_type_continuously_counts() {
+        let bucket = "AWS::S3::Bucket";
+        let rec = |recording: bool, group: Value, mode: Value, last: &str| {
             vec![(
                 "default".to_owned(),
-                json!({"RecordingGroup": {"AllSupported": all, "ResourceTypes": types},
+                json!({"RecordingGroup": group, "RecordingMode": mode,
                        "Status": {"Recording": recording, "LastStatus": last}}),
             )]
         };
-        assert!(recorded(&rec(true, true, &[], "Success"), "AWS::S3::Bucket"));
-        assert!(recorded(&rec(true, false, &["AWS::S3::Bucket"], "Pending"), "AWS::S3::Bucket"));
-        assert!(!recorded(&rec(true, false, &["AWS::SNS::Topic"], "Success"), "AWS::S3::Bucket"));
-        assert!(!recorded(&rec(false, true, &[], "Success"), "AWS::S3::Bucket"));
-        assert!(!recorded(&rec(true, true, &[], "Failure"), "AWS::S3::Bucket"));
-        assert!(!recorded(&[], "AWS::S3::Bucket"));
+        let all = json!({"AllSupported": true, "ResourceTypes": []});
+        let continuous = json!({"RecordingFrequency": "CONTINUOUS", "RecordingModeOverrides": []});
+        assert!(recorded(&rec(true, all.clone(), Value::Null, "Success"), bucket));
+        assert!(recorded(&rec(true, all.clone(), continuous.clone(), "Pending"), bucket));
+        let named = json!({"AllSupported": false, "ResourceTypes": [bucket]});
+        assert!(recorded(&rec(true, named, Value::Null, "Success"), bucket));
+        let other = json!({"AllSupported": false, "ResourceTypes": ["AWS::SNS::Topic"]});
+        assert!(!recorded(&rec(true, other, Value::Null, "Success"), bucket));
+        let excluding = |types: Value| {
+            json!({"AllSupported": false, "ResourceTypes": [],
+                   "RecordingStrategy": "EXCLUSION_BY_RESOURCE_TYPES",
+                   "ExclusionByResourceTypes": types})
+        };
+        assert!(recorded(
+            &rec(true, excluding(json!(["AWS::SNS::Topic"])), Value::Null, "Success"),
+            bucket
+        ));
+        assert!(!recorded(&rec(true, excluding(json!([bucket])), Value::Null, "Success"), bucket));
+        assert!(!recorded(&rec(false, all.clone(), Value::Null, "Success"), bucket));
+        assert!(!recorded(&rec(true, all.clone(), Value::Null, "Failure"), bucket));
+        // Daily recording, for every type or for buckets by an override: not current enough.
+        let daily = json!({"RecordingFrequency": "DAILY", "RecordingModeOverrides": []});
+        assert!(!recorded(&rec(true, all.clone(), daily, "Success"), bucket));
+        let override_daily = json!({"RecordingFrequency": "CONTINUOUS", "RecordingModeOverrides": [
+            {"ResourceTypes": [bucket], "RecordingFrequency": "DAILY"}]});
+        assert!(!recorded(&rec(true, all.clone(), override_daily, "Success"), bucket));
+        let override_other = json!({"RecordingFrequency": "CONTINUOUS", "RecordingModeOverrides": [
+            {"ResourceTypes": ["AWS::SNS::Topic"], "RecordingFrequency": "DAILY"}]});
+        assert!(recorded(&rec(true, all, override_other, "Success"), bucket));
+        assert!(!recorded(&[], bucket));
     }
 
     #[test]

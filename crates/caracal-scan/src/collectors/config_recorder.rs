@@ -59,7 +59,8 @@ pub(super) fn recorder_id(account_id: &str, region: &str) -> String {
     format!("{account_id}:{region}:{}", ResourceType::CONFIG_RECORDER)
 }
 
-/// The region's recorders as `(name, {Name, RecordingGroup, RoleARN, Status})`.
+/// The region's recorders as `(name, {Name, RecordingGroup, RecordingMode, RoleARN,
+/// Status})`.
 pub(super) async fn describe(config: &Client) -> Result<Vec<(String, Value)>, CollectError> {
     let recorders = config
         .describe_configuration_recorders()
@@ -87,6 +88,17 @@ pub(super) async fn describe(config: &Client) -> Result<Vec<(String, Value)>, Co
                     "AllSupported": g.all_supported(),
                     "IncludeGlobalResourceTypes": g.include_global_resource_types(),
                     "ResourceTypes": g.resource_types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                    "ExclusionByResourceTypes": g.exclusion_by_resource_types().map(|x| {
+                        x.resource_types().iter().map(|t| t.as_str()).collect::<Vec<_>>()
+                    }),
+                    "RecordingStrategy": g.recording_strategy().and_then(|s| s.use_only()).map(|u| u.as_str()),
+                })),
+                "RecordingMode": rec.recording_mode().map(|m| json!({
+                    "RecordingFrequency": m.recording_frequency().as_str(),
+                    "RecordingModeOverrides": m.recording_mode_overrides().iter().map(|o| json!({
+                        "ResourceTypes": o.resource_types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                        "RecordingFrequency": o.recording_frequency().as_str(),
+                    })).collect::<Vec<_>>(),
                 })),
                 "Status": status.map(|s| json!({
                     "Name": s.name(),

@@ -59,6 +59,9 @@ impl Collector for Buckets {
             "s3:GetLifecycleConfiguration",
             "s3:GetBucketTagging",
             "s3:GetBucketObjectLockConfiguration",
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeConfigurationRecorderStatus",
+            "config:BatchGetResourceConfig",
         ]
     }
 
@@ -97,7 +100,23 @@ impl Collector for Buckets {
             let ids: Vec<String> =
                 buckets.iter().filter(|b| &b.1 == region).map(|b| b.0.clone()).collect();
             let items = scope.config_items(region, CONFIG_TYPE, &ids).await;
-            known.extend(items.iter().map(|(id, item)| (id.clone(), Known::from_item(item))));
+            // An item captured before the bucket's creation describes an earlier bucket
+            // of the same name: the API reads the new one.
+            let created: HashMap<&str, Option<i64>> = buckets
+                .iter()
+                .map(|b| (b.0.as_str(), b.2.as_ref().map(aws_smithy_types::DateTime::secs)))
+                .collect();
+            known.extend(
+                items
+                    .iter()
+                    .filter(|(id, item)| {
+                        match (created.get(id.as_str()).copied().flatten(), item.captured) {
+                            (Some(created), Some(captured)) => captured.timestamp() >= created,
+                            _ => true,
+                        }
+                    })
+                    .map(|(id, item)| (id.clone(), Known::from_item(item))),
+            );
         }
         let (known, unknown) = (&known, &Known::default());
         let results = scope
@@ -455,25 +474,34 @@ impl Known {
                 .map(|_| Value::Null),
             public_access: match entry("PublicAccessBlockConfiguration") {
                 None | Some(Value::Null) => Some(Value::Null),
+                // All four settings, or the API: a partial entry never reads as "off".
                 Some(p) => {
                     let flag = |k: &str| p.get(k).and_then(Value::as_bool);
-                    Some(public_access_block([
+                    match [
                         flag("blockPublicAcls"),
                         flag("blockPublicPolicy"),
                         flag("ignorePublicAcls"),
                         flag("restrictPublicBuckets"),
-                    ]))
+                    ] {
+                        flags @ [Some(_), Some(_), Some(_), Some(_)] => {
+                            Some(public_access_block(flags))
+                        }
+                        _ => None,
+                    }
                 }
             },
             // Rules present: read through the API, whose shape the snapshot keeps.
             lifecycle: absent_is_null("BucketLifecycleConfiguration"),
             tags: match entry("BucketTaggingConfiguration") {
                 None | Some(Value::Null) => Some(BTreeMap::new()),
-                Some(t) => t.pointer("/tagSets/0/tags").and_then(Value::as_object).map(|tags| {
-                    tags.iter()
-                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                        .collect()
-                }),
+                // Every value a string, or the API.
+                Some(t) => {
+                    t.pointer("/tagSets/0/tags").and_then(Value::as_object).and_then(|tags| {
+                        tags.iter()
+                            .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                            .collect()
+                    })
+                }
             },
         }
     }
@@ -482,10 +510,9 @@ impl Known {
 /// Config's `AccessControlList` as `(Grants, Owner)`; `None` for anything unexpected.
 fn config_acl(acl: &Value) -> Option<(Value, Value)> {
     let owner = acl.pointer("/owner/id")?.as_str()?;
-    let grants = match (acl.get("grantList"), acl.get("grantSet")) {
-        (Some(Value::Array(g)), _) | (_, Some(Value::Array(g))) => g.as_slice(),
-        _ => &[],
-    };
+    // `grantList` keeps the ACL's order; a `grantSet` (unordered) or neither is left to
+    // the API, so a partial item never reads as "no grants".
+    let grants = acl.get("grantList")?.as_array()?;
     let mut out = Vec::with_capacity(grants.len());
     for g in grants {
         let permission = match g.get("permission")?.as_str()? {
@@ -673,6 +700,25 @@ mod tests {
         ]));
         assert_eq!(odd.acl, None);
         assert_eq!(odd.versioning, None);
+        let partial = Known::from_item(&item(&[
+            (
+                "AccessControlList",
+                json!({"owner": {"id": "o"}, "grantSet": [{"grantee": "AllUsers", "permission": "Read"}]}),
+            ),
+            ("PublicAccessBlockConfiguration", json!({"blockPublicAcls": true})),
+            ("BucketTaggingConfiguration", json!({"tagSets": [{"tags": {"n": 1}}]})),
+            (
+                "BucketVersioningConfiguration",
+                json!({"status": "Suspended", "isMfaDeleteEnabled": true}),
+            ),
+        ]));
+        assert_eq!(partial.acl, None, "an unordered grant set goes to the API");
+        assert_eq!(partial.public_access, None, "a partial block goes to the API");
+        assert_eq!(partial.tags, None);
+        assert_eq!(partial.versioning, Some((json!("Suspended"), json!("Enabled"))));
+        let no_grants =
+            Known::from_item(&item(&[("AccessControlList", json!({"owner": {"id": "o"}}))]));
+        assert_eq!(no_grants.acl, None, "an ACL without its grant list is not no grants");
         let mut bare = item(&[]);
         bare.supplementary.clear();
         let known = Known::from_item(&bare);
