@@ -77,6 +77,31 @@ def fix_root(body, root):
     return prolog + f"<{root} {S3_NS}>".encode() + inner + f"</{root}>".encode()
 
 
+def call_app(app, environ):
+    """Runs a WSGI app to the end: its status, headers and whole body."""
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    chunks = app(environ, capture)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return captured["status"], captured["headers"], body
+
+
+def respond(start_response, status, headers, body):
+    """Answers with `body`, its Content-Length set anew."""
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status, headers)
+    return [body]
+
+
 class Corrections:
     def __init__(self, app):
         self.app = app
@@ -85,24 +110,10 @@ class Corrections:
         root = s3_subresource(environ)
         if root is None:
             return self.app(environ, start_response)
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        chunks = self.app(environ, capture)
-        try:
-            body = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
-        if captured["status"].startswith("200"):
+        status, headers, body = call_app(self.app, environ)
+        if status.startswith("200"):
             body = fix_root(body, root)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(body))))
-        start_response(captured["status"], headers)
-        return [body]
+        return respond(start_response, status, headers, body)
 
 
 def credential_service(environ):
@@ -327,19 +338,8 @@ class ConfigTimestamps:
     def __call__(self, environ, start_response):
         if environ.get("HTTP_X_AMZ_TARGET") not in self.TARGETS:
             return self.app(environ, start_response)
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        chunks = self.app(environ, capture)
-        try:
-            body = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
-        if captured["status"].startswith("200"):
+        status, headers, body = call_app(self.app, environ)
+        if status.startswith("200"):
             document = json.loads(body or b"{}")
             for key in ("baseConfigurationItems", "configurationItems"):
                 for item in document.get(key, []):
@@ -347,10 +347,7 @@ class ConfigTimestamps:
                         if field in item:
                             item[field] = self.epoch(item[field])
             body = json.dumps(document).encode()
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(body))))
-        start_response(captured["status"], headers)
-        return [body]
+        return respond(start_response, status, headers, body)
 
 
 class Reset:

@@ -467,6 +467,7 @@ impl Config {
     /// | `CARACAL_REGIONS` | `aws.regions` (comma separated) |
     /// | `CARACAL_ENDPOINT_URL` | `aws.endpoint_url` |
     /// | `CARACAL_SCHEDULE` | `scan.schedule` |
+    /// | `CARACAL_SCAN_SOURCE` | `scan.source` (`auto` / `api` / `config`) |
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
         if let Some(v) = get("CARACAL_STORE") {
             self.store.backend = match v.to_ascii_lowercase().as_str() {
@@ -496,6 +497,20 @@ impl Config {
         }
         if let Some(v) = get("CARACAL_SCHEDULE") {
             self.scan.schedule = Some(v);
+        }
+        if let Some(v) = get("CARACAL_SCAN_SOURCE") {
+            self.scan.source = match v.to_ascii_lowercase().as_str() {
+                "auto" => ScanSource::Auto,
+                "api" => ScanSource::Api,
+                "config" => ScanSource::Config,
+                _ => {
+                    return Err(Error::EnvInvalid {
+                        name: "CARACAL_SCAN_SOURCE",
+                        value: v,
+                        reason: "expected auto, api or config".into(),
+                    });
+                }
+            };
         }
         self.validate().map_err(|reason| Error::EnvInvalid {
             name: "CARACAL_*",
@@ -814,13 +829,18 @@ mod tests {
         c.apply_env(|k| match k {
             "CARACAL_STORE" => Some("DynamoDB".into()),
             "CARACAL_REGIONS" => Some("us-east-1, eu-west-1".into()),
+            "CARACAL_SCAN_SOURCE" => Some("API".into()),
             _ => None,
         })
         .unwrap();
+        assert_eq!(c.scan.source, ScanSource::Api);
         assert_eq!(c.store.backend, StoreBackend::Dynamodb);
         assert_eq!(c.aws.regions, ["us-east-1", "eu-west-1"]);
         let err = c.apply_env(|k| (k == "CARACAL_STORE").then(|| "postgres".into())).unwrap_err();
         assert!(err.to_string().contains("CARACAL_STORE"), "{err}");
+        let err =
+            c.apply_env(|k| (k == "CARACAL_SCAN_SOURCE").then(|| "cache".into())).unwrap_err();
+        assert!(err.to_string().contains("CARACAL_SCAN_SOURCE"), "{err}");
     }
 
     #[test]

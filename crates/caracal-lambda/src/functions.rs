@@ -35,7 +35,8 @@ pub const COMMON_ENV: &[&str] = &[
 
 /// Variables read when set, never required: endpoint overrides for an emulator, the
 /// other `caracal.toml` overrides, and a sources file routing log prefixes.
-pub const OPTIONAL_ENV: &[&str] = &["CARACAL_ENDPOINT_URL", "CARACAL_DB", "CARACAL_SCHEDULE"];
+pub const OPTIONAL_ENV: &[&str] =
+    &["CARACAL_ENDPOINT_URL", "CARACAL_DB", "CARACAL_SCHEDULE", "CARACAL_SCAN_SOURCE"];
 
 /// The EventBridge-scheduled fan-out: one SQS message per account and region.
 pub const SCAN_SCHEDULER: FunctionSpec = FunctionSpec {

@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             throttled_scan(&emulator, scale, every, wall).await?;
         }
         per_type.push((scale, "api", outcome.report));
-        record_with_config(&session).await?;
+        seed::start_config_recorder(&session, &manifest.config_recorder).await?;
         let (outcome, _) = scan_once(&session, scale, "config").await?;
         per_type.push((scale, "config", outcome.report));
     }
@@ -93,34 +93,6 @@ async fn scan_once(
         outcome.report.errors.len(),
     );
     Ok((outcome, wall))
-}
-
-/// Turns the seeded Config recorder on (after giving it a delivery channel).
-async fn record_with_config(
-    session: &caracal_aws::Session,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let config = session.home().config();
-    let name = config
-        .describe_configuration_recorders()
-        .send()
-        .await?
-        .configuration_recorders()
-        .first()
-        .and_then(|r| r.name())
-        .unwrap_or_default()
-        .to_owned();
-    config
-        .put_delivery_channel()
-        .delivery_channel(
-            aws_sdk_config::types::DeliveryChannel::builder()
-                .name("default")
-                .s3_bucket_name("caracal-seed-0-logs")
-                .build(),
-        )
-        .send()
-        .await?;
-    config.start_configuration_recorder().configuration_recorder_name(name).send().await?;
-    Ok(())
 }
 
 /// Scans the emulator's account again, through the fault proxy with every `every`-th

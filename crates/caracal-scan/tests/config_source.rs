@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_config::types::DeliveryChannel;
 use caracal_aws::{Purpose, Session};
 use caracal_core::config::ScanSource;
 use caracal_scan::{Inventory, ScanOutcome, ScanRequest, Scanner};
@@ -49,44 +48,13 @@ fn operation(outcome: &ScanOutcome, name: &str) -> u64 {
         .sum()
 }
 
-/// The seeded recorder's name.
-async fn recorder(session: &Session) -> String {
-    let config = session.home().config();
-    let recorders = config.describe_configuration_recorders().send().await.expect("recorders");
-    recorders
-        .configuration_recorders()
-        .first()
-        .and_then(|r| r.name())
-        .expect("the seeded recorder")
-        .to_owned()
-}
-
-/// The delivery channel a recorder needs before it starts.
-async fn deliver(session: &Session) {
-    let config = session.home().config();
-    let s3 = session.home().s3();
-    s3.create_bucket().bucket("caracal-config-delivery").send().await.expect("delivery bucket");
-    config
-        .put_delivery_channel()
-        .delivery_channel(
-            DeliveryChannel::builder()
-                .name("default")
-                .s3_bucket_name("caracal-config-delivery")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("delivery channel");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
     let emulator = Emulator::start().expect("emulator");
     let aws = emulator.aws().await.expect("aws");
     let session = aws.session(None, Purpose::Scan).await.expect("session");
-    seed::seed_mix(&session, 1, seed::Mix::Realistic).await.expect("seed");
-    deliver(&session).await;
-    let config = session.home().config();
+    let manifest = seed::seed_mix(&session, 1, seed::Mix::Realistic).await.expect("seed");
+    let recorder = manifest.config_recorder.as_str();
     let api = Inventory::new(ScanSource::Api, None);
     let auto = Inventory::new(ScanSource::Auto, None);
 
@@ -95,12 +63,7 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
     let (before, before_docs) = scan(&session, auto).await;
     assert_eq!(operation(&before, "BatchGetResourceConfig"), 0);
 
-    config
-        .start_configuration_recorder()
-        .configuration_recorder_name(recorder(&session).await)
-        .send()
-        .await
-        .expect("recorder started");
+    seed::start_config_recorder(&session, recorder).await.expect("recorder started");
     let (through_api, api_docs) = scan(&session, api).await;
     let (through_config, config_docs) = scan(&session, auto).await;
     assert_eq!(before_docs, api_docs);
@@ -135,9 +98,11 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
     assert_eq!(operation(&stale, "GetBucketAcl"), api_docs.len() as u64);
 
     // `config` reads items whatever the recorder says.
-    config
+    session
+        .home()
+        .config()
         .stop_configuration_recorder()
-        .configuration_recorder_name(recorder(&session).await)
+        .configuration_recorder_name(recorder)
         .send()
         .await
         .expect("recorder stopped");

@@ -76,6 +76,7 @@ fn every_function_has_its_binary_and_exactly_the_environment_it_reads() {
                 "CARACAL_ENDPOINT_URL" => "http://127.0.0.1:1".into(),
                 "CARACAL_SECRETS" => String::new(),
                 "CARACAL_SCHEDULE" => "0 * * * *".into(),
+                "CARACAL_SCAN_SOURCE" => "auto".into(),
                 _ => "x".into(),
             })
         };

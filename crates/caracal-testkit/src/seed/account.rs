@@ -1,16 +1,41 @@
 //! Once per account: a CloudTrail trail that is not logging (and its bucket), and a
 //! Config recorder that is defined but stopped.
 
-use caracal_aws::Clients;
+use aws_sdk_config::types::DeliveryChannel;
+use caracal_aws::{Clients, Session};
 
 use super::SeedError;
 use super::error::call;
 use super::s3::create_bucket;
 
+/// The trail's log bucket, also where a started Config recorder delivers.
+const TRAIL_BUCKET: &str = "caracal-seed-trail-logs";
+
+/// Starts the seeded Config recorder (named in the manifest), with the delivery channel it
+/// needs, as in an account that records its configuration (the scan's Config fast path).
+pub async fn start_config_recorder(session: &Session, recorder: &str) -> Result<(), SeedError> {
+    let config = session.home().config();
+    config
+        .put_delivery_channel()
+        .delivery_channel(
+            DeliveryChannel::builder().name("default").s3_bucket_name(TRAIL_BUCKET).build(),
+        )
+        .send()
+        .await
+        .map_err(call("Config delivery channel"))?;
+    config
+        .start_configuration_recorder()
+        .configuration_recorder_name(recorder)
+        .send()
+        .await
+        .map_err(call("Config recorder start"))?;
+    Ok(())
+}
+
 /// The account singletons; returns the trail's name.
 pub(super) async fn seed(c: &Clients, recorder: &str) -> Result<String, SeedError> {
     let s3 = c.s3();
-    let trail_bucket = "caracal-seed-trail-logs";
+    let trail_bucket = TRAIL_BUCKET;
     create_bucket(&s3, trail_bucket, c.region()).await?;
     let trail = "caracal-seed-trail".to_owned();
     c.cloudtrail()

@@ -74,6 +74,7 @@ mod secretsmanager;
 mod sns;
 mod sqs;
 
+pub use self::account::start_config_recorder;
 pub use self::error::SeedError;
 pub use self::manifest::{
     Manifest, SeededBucket, SeededCluster, SeededDatabase, SeededEcsCluster, SeededFunction,
