@@ -2,7 +2,8 @@
 //! recorder on, S3 bucket details come from BatchGetResourceConfig, the stored snapshots
 //! are exactly those of a scan through the API, and the type costs at least three times
 //! fewer requests. Without a recording recorder `auto` reads the API; `config` reads
-//! items anyway; items older than `config_max_age_hours` are read through the API.
+//! items anyway; items older than `config_max_age_hours`, and every bucket when Config
+//! fails, are read through the API.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use caracal_aws::{Purpose, Session};
 use caracal_core::config::ScanSource;
 use caracal_scan::{Inventory, ScanOutcome, ScanRequest, Scanner};
 use caracal_store::{SqliteStore, Store};
-use caracal_testkit::{Emulator, seed};
+use caracal_testkit::{Emulator, Fault, FaultProxy, Matcher, seed};
 
 const BUCKET: &str = "AWS.S3.Bucket";
 
@@ -96,6 +97,17 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
     let (stale, stale_docs) = scan(&session, Inventory::new(ScanSource::Auto, Some(0))).await;
     assert_eq!(stale_docs, api_docs);
     assert_eq!(operation(&stale, "GetBucketAcl"), api_docs.len() as u64);
+
+    // Config failing (here every BatchGetResourceConfig answers 500): the API reads
+    // every bucket, nothing is lost or reported missing.
+    let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
+    proxy.inject(Matcher::Target("BatchGetResourceConfig".into()), Fault::ServerError);
+    let failing = emulator.aws_at(&proxy.endpoint(), 2).await.expect("aws through the proxy");
+    let failing = failing.session(None, Purpose::Scan).await.expect("session");
+    let (fallback, fallback_docs) = scan(&failing, auto).await;
+    assert_eq!(fallback_docs, api_docs);
+    assert!(proxy.faults_served() >= 1, "Config was asked");
+    assert_eq!(operation(&fallback, "GetBucketAcl"), api_docs.len() as u64);
 
     // `config` reads items whatever the recorder says.
     session
