@@ -10,8 +10,10 @@
 //! not recorded, can then never hide a resource or mark one deleted. Items are used only
 //! when they are current: recorded (`OK` / `ResourceDiscovered`), not deleted, and, with
 //! `[scan] config_max_age_hours`, captured recently enough. Any other resource, and any
-//! detail an item lacks, is read through the API as before, so the snapshot is the same
-//! either way (`tests/config_source.rs` compares them on the emulator).
+//! detail an item lacks, is read through the API as before, so where Config is current
+//! the snapshot is the same either way (`tests/config_source.rs` compares them on the
+//! emulator, whose launcher adds the two entries moto leaves out in AWS's shapes). A
+//! bucket changed in the last minutes is stored as Config last recorded it.
 
 use std::collections::HashMap;
 

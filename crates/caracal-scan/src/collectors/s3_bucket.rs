@@ -9,9 +9,10 @@
 //!
 //! Where AWS Config records buckets (`[scan] source`, [`crate::inventory`]), one
 //! BatchGetResourceConfig per region and 100 buckets answers the ACL, policy, versioning,
-//! logging, public access block, lifecycle and tags; only what an item lacks or holds in
-//! another shape (encryption where Config has none, logging target grants, lifecycle
-//! rules, object lock) is still asked per bucket. The snapshot is the same either way.
+//! public access block, tags, default encryption (when the item has it), and logging and
+//! lifecycle when they are off; what an item lacks or holds in another shape (logging
+//! that is on, lifecycle rules, object lock, any part of a partial item) is still asked
+//! per bucket. Where the item is current, the snapshot is the same either way.
 //!
 //! A failed detail call (say `GetBucketVersioning` answered with a document the SDK
 //! rejects) keeps the bucket with everything else that was read: the fields of that call
@@ -96,16 +97,16 @@ impl Collector for Buckets {
         }
         // Config items are regional: one batch read per region and 100 buckets.
         let mut known: HashMap<String, Known> = HashMap::new();
+        // An item captured before the bucket's creation describes an earlier bucket of the
+        // same name: the API reads the new one.
+        let created: HashMap<&str, Option<i64>> = buckets
+            .iter()
+            .map(|b| (b.0.as_str(), b.2.as_ref().map(aws_smithy_types::DateTime::secs)))
+            .collect();
         for region in scope.regions() {
             let ids: Vec<String> =
                 buckets.iter().filter(|b| &b.1 == region).map(|b| b.0.clone()).collect();
             let items = scope.config_items(region, CONFIG_TYPE, &ids).await;
-            // An item captured before the bucket's creation describes an earlier bucket
-            // of the same name: the API reads the new one.
-            let created: HashMap<&str, Option<i64>> = buckets
-                .iter()
-                .map(|b| (b.0.as_str(), b.2.as_ref().map(aws_smithy_types::DateTime::secs)))
-                .collect();
             known.extend(
                 items
                     .iter()
@@ -459,13 +460,19 @@ impl Known {
     /// tags only when they are set, so their absence means "not configured".
     fn from_item(item: &Item) -> Self {
         let entry = |key: &str| item.supplementary(key);
+        // Absence means "not configured" only in a whole item: one that lacks the entries
+        // Config always records is partial, and leaves those parts to the API.
+        let whole = entry("AccessControlList").is_some() && entry("BucketPolicy").is_some();
         let absent_is_null = |key: &str| match entry(key) {
-            None | Some(Value::Null) => Some(Value::Null),
-            Some(_) => None,
+            None | Some(Value::Null) if whole => Some(Value::Null),
+            _ => None,
         };
         Self {
             acl: entry("AccessControlList").and_then(config_acl),
-            policy: entry("BucketPolicy").and_then(|p| p.get("policyText")).cloned(),
+            policy: entry("BucketPolicy")
+                .and_then(|p| p.get("policyText"))
+                .filter(|t| t.is_string() || t.is_null())
+                .cloned(),
             encryption: entry("ServerSideEncryptionConfiguration").and_then(config_encryption),
             versioning: entry("BucketVersioningConfiguration").and_then(config_versioning),
             // Logging on: the API also names the target grants, which Config leaves out.
@@ -473,7 +480,7 @@ impl Known {
                 .filter(|l| l.get("destinationBucketName").is_some_and(Value::is_null))
                 .map(|_| Value::Null),
             public_access: match entry("PublicAccessBlockConfiguration") {
-                None | Some(Value::Null) => Some(Value::Null),
+                None | Some(Value::Null) => absent_is_null("PublicAccessBlockConfiguration"),
                 // All four settings, or the API: a partial entry never reads as "off".
                 Some(p) => {
                     let flag = |k: &str| p.get(k).and_then(Value::as_bool);
@@ -493,7 +500,7 @@ impl Known {
             // Rules present: read through the API, whose shape the snapshot keeps.
             lifecycle: absent_is_null("BucketLifecycleConfiguration"),
             tags: match entry("BucketTaggingConfiguration") {
-                None | Some(Value::Null) => Some(BTreeMap::new()),
+                None | Some(Value::Null) => whole.then(BTreeMap::new),
                 // Every value a string, or the API.
                 Some(t) => {
                     t.pointer("/tagSets/0/tags").and_then(Value::as_object).and_then(|tags| {
@@ -726,5 +733,7 @@ mod tests {
             (known.acl, known.policy, known.versioning, known.logging),
             (None, None, None, None)
         );
+        // A partial item: absent entries are not "not configured".
+        assert_eq!((known.public_access, known.lifecycle, known.tags), (None, None, None));
     }
 }
