@@ -26,7 +26,6 @@ async fn scan(session: &Session, inventory: Inventory) -> (ScanOutcome, Vec<Stri
         .scan(std::slice::from_ref(session), &request, &())
         .await
         .expect("scan");
-    assert!(outcome.report.errors.is_empty(), "{:#?}", outcome.report.errors);
     let mut docs = Vec::new();
     for r in &outcome.resources {
         let stored = store.resources().get(&r.resource_id).await.expect("get").expect("stored");
@@ -51,6 +50,7 @@ fn operation(outcome: &ScanOutcome, name: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
+    let clean = |o: &ScanOutcome| assert!(o.report.errors.is_empty(), "{:#?}", o.report.errors);
     let emulator = Emulator::start().expect("emulator");
     let aws = emulator.aws().await.expect("aws");
     let session = aws.session(None, Purpose::Scan).await.expect("session");
@@ -62,11 +62,14 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
     // The seeded recorder is off: `auto` reads the API, like `api`, asking Config only
     // whether a recorder records buckets.
     let (before, before_docs) = scan(&session, auto).await;
+    clean(&before);
     assert_eq!(operation(&before, "BatchGetResourceConfig"), 0);
 
     seed::start_config_recorder(&session, recorder).await.expect("recorder started");
     let (through_api, api_docs) = scan(&session, api).await;
     let (through_config, config_docs) = scan(&session, auto).await;
+    clean(&through_api);
+    clean(&through_config);
     assert_eq!(before_docs, api_docs);
     assert!(api_docs.len() > 20, "{} buckets", api_docs.len());
     assert!(
@@ -95,17 +98,22 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
 
     // Items captured before the allowed age are read again through the API.
     let (stale, stale_docs) = scan(&session, Inventory::new(ScanSource::Auto, Some(0))).await;
+    clean(&stale);
     assert_eq!(stale_docs, api_docs);
     assert_eq!(operation(&stale, "GetBucketAcl"), api_docs.len() as u64);
 
     // Config failing (here every BatchGetResourceConfig answers 500): the API reads
-    // every bucket, nothing is lost or reported missing.
+    // every bucket, nothing is lost, and the failure is one counted scan error.
     let proxy = FaultProxy::start(&emulator.endpoint()).expect("proxy");
     proxy.inject(Matcher::Target("BatchGetResourceConfig".into()), Fault::ServerError);
     let failing = emulator.aws_at(&proxy.endpoint(), 2).await.expect("aws through the proxy");
     let failing = failing.session(None, Purpose::Scan).await.expect("session");
     let (fallback, fallback_docs) = scan(&failing, auto).await;
     assert_eq!(fallback_docs, api_docs);
+    let errors = &fallback.report.errors;
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].operation, "config:BatchGetResourceConfig");
+    assert!(errors[0].message.contains("read through the API instead"), "{errors:#?}");
     assert!(proxy.faults_served() >= 1, "Config was asked");
     assert_eq!(operation(&fallback, "GetBucketAcl"), api_docs.len() as u64);
 
@@ -119,8 +127,10 @@ async fn config_items_give_the_api_snapshots_for_a_third_of_the_requests() {
         .await
         .expect("recorder stopped");
     let (stopped_auto, _) = scan(&session, auto).await;
+    clean(&stopped_auto);
     assert_eq!(operation(&stopped_auto, "BatchGetResourceConfig"), 0);
     let (forced, forced_docs) = scan(&session, Inventory::new(ScanSource::Config, None)).await;
+    clean(&forced);
     assert_eq!(forced_docs, api_docs);
     assert!(operation(&forced, "BatchGetResourceConfig") >= 1);
 }

@@ -181,15 +181,17 @@ impl Scope {
 
     /// The current AWS Config items of `ids` (resource ids of `config_type`) in `region`,
     /// by id, when the scan reads Config there (see [`crate::inventory`]); empty otherwise.
-    /// A failed Config read is logged and leaves every id to the API.
+    /// A failed item read is an `Err` for the caller to count (every id is then read
+    /// through the API); unreadable recorders only mean "not recorded" here, since the
+    /// recorder type reports its own failure.
     pub(crate) async fn config_items(
         &self,
         region: &str,
         config_type: &str,
         ids: &[String],
-    ) -> HashMap<String, Item> {
+    ) -> Result<HashMap<String, Item>, CollectError> {
         if ids.is_empty() || self.inventory.source == ScanSource::Api {
-            return HashMap::new();
+            return Ok(HashMap::new());
         }
         let recorded = match self.inventory.source {
             ScanSource::Auto => match self.shared.recorders(self, region).await {
@@ -202,16 +204,15 @@ impl Scope {
             ScanSource::Api | ScanSource::Config => true,
         };
         if !self.inventory.asks(recorded) {
-            return HashMap::new();
+            return Ok(HashMap::new());
         }
         let config = self.clients_in(region).config();
-        match inventory::current_items(&config, config_type, ids, self.inventory.max_age).await {
-            Ok(items) => items,
-            Err(e) => {
+        inventory::current_items(&config, config_type, ids, self.inventory.max_age).await.map_err(
+            |e| {
                 warn!(region, config_type, operation = e.operation, error = %e.message, "AWS Config items unreadable; using the API.");
-                HashMap::new()
-            }
-        }
+                e.on(format!("AWS Config items in {region} (read through the API instead)"))
+            },
+        )
     }
 
     /// The same scope answering shared questions (IAM details, snapshots) from `shared`,

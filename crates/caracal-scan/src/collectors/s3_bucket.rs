@@ -103,10 +103,15 @@ impl Collector for Buckets {
             .iter()
             .map(|b| (b.0.as_str(), b.2.as_ref().map(aws_smithy_types::DateTime::secs)))
             .collect();
+        let mut config_failed = Vec::new();
         for region in scope.regions() {
             let ids: Vec<String> =
                 buckets.iter().filter(|b| &b.1 == region).map(|b| b.0.clone()).collect();
-            let items = scope.config_items(region, CONFIG_TYPE, &ids).await;
+            // Config failing is counted; the API then reads every bucket of the region.
+            let items = scope.config_items(region, CONFIG_TYPE, &ids).await.unwrap_or_else(|e| {
+                config_failed.push(e);
+                HashMap::new()
+            });
             known.extend(
                 items
                     .iter()
@@ -128,7 +133,9 @@ impl Collector for Buckets {
                 describe(&s3, scope.account_id(), &region, &name, creation.as_ref(), known).await
             })
             .await;
-        Ok(Collected::from_described(results))
+        let mut collected = Collected::from_described(results);
+        collected.partial.extend(config_failed);
+        Ok(collected)
     }
 
     async fn collect_one(
