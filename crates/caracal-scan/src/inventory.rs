@@ -92,15 +92,14 @@ pub(crate) fn recorded(recorders: &[(String, Value)], config_type: &str) -> bool
     })
 }
 
-/// One configuration item, its JSON texts decoded.
+/// What a collector reads of one configuration item: its status, capture time and
+/// decoded supplementary configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Item {
     /// `configurationItemStatus`.
     pub(crate) status: Option<String>,
     /// `configurationItemCaptureTime`.
     pub(crate) captured: Option<DateTime<Utc>>,
-    /// `configuration`.
-    pub(crate) configuration: Value,
     /// `supplementaryConfiguration`, each value decoded.
     pub(crate) supplementary: HashMap<String, Value>,
 }
@@ -174,7 +173,6 @@ pub(crate) async fn current_items(
                 captured: raw
                     .configuration_item_capture_time()
                     .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos())),
-                configuration: raw.configuration().map_or(Value::Null, decode),
                 supplementary: raw
                     .supplementary_configuration()
                     .map(|m| m.iter().map(|(k, v)| (k.clone(), decode(v))).collect())
@@ -251,7 +249,6 @@ mod tests {
         let item = |status: &str, age_hours: i64| Item {
             status: Some(status.to_owned()),
             captured: Some(now - chrono::Duration::hours(age_hours)),
-            configuration: Value::Null,
             supplementary: HashMap::new(),
         };
         let day = Some(chrono::Duration::hours(24));

@@ -190,28 +190,25 @@ impl Scope {
         config_type: &str,
         ids: &[String],
     ) -> Result<HashMap<String, Item>, CollectError> {
-        if ids.is_empty() || self.inventory.source == ScanSource::Api {
+        if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let recorded = match self.inventory.source {
-            ScanSource::Auto => match self.shared.recorders(self, region).await {
+        // The recorders are read only where they decide (`auto`).
+        let recorded = self.inventory.source == ScanSource::Auto
+            && match self.shared.recorders(self, region).await {
                 Ok(recorders) => inventory::recorded(&recorders, config_type),
                 Err(e) => {
                     warn!(region, operation = e.operation, error = %e.message, "AWS Config recorders unreadable; using the API.");
                     false
                 }
-            },
-            ScanSource::Api | ScanSource::Config => true,
-        };
+            };
         if !self.inventory.asks(recorded) {
             return Ok(HashMap::new());
         }
         let config = self.clients_in(region).config();
+        // Counted (and logged) by the scan as a detail-call failure.
         inventory::current_items(&config, config_type, ids, self.inventory.max_age).await.map_err(
-            |e| {
-                warn!(region, config_type, operation = e.operation, error = %e.message, "AWS Config items unreadable; using the API.");
-                e.on(format!("AWS Config items in {region} (read through the API instead)"))
-            },
+            |e| e.on(format!("AWS Config items in {region} (read through the API instead)")),
         )
     }
 

@@ -629,12 +629,7 @@ mod tests {
         for (k, v) in entries {
             supplementary.insert((*k).to_owned(), v.clone());
         }
-        Item {
-            status: Some("OK".to_owned()),
-            captured: None,
-            configuration: json!({"name": "b"}),
-            supplementary,
-        }
+        Item { status: Some("OK".to_owned()), captured: None, supplementary }
     }
 
     #[test]
