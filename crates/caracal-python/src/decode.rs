@@ -11,6 +11,10 @@
 //! most rules never open; decoding them was most of a batch's cost. A lazy object is
 //! opened by [`fill_lazy`], this decoder again (Python's `json` for text outside it).
 //!
+//! Items are decoded as events (rules) or as resources (policies): an event's arrays
+//! become the runtime's `ImmutableList` (neither a `list` nor a `tuple`, as in Panther),
+//! a resource's stay lists, as panther-analysis-tool hands resources to policies.
+//!
 //! Everything is validated here, lazy text included. Anything outside this fast path
 //! (invalid JSON, `NaN`/`Infinity`, lone surrogate escapes, deep nesting, a batch that
 //! is not an array) gives `None`: the caller hands the text to `loads`, so errors and
@@ -37,61 +41,114 @@ const SHARED_BYTES: usize = 1 << 20;
 /// Deeper nesting is left to Python (which raises `RecursionError` somewhere deeper).
 const MAX_DEPTH: usize = 200;
 
+/// What an item is decoded as: which arrays and lazy objects it is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Items {
+    /// Events, for rules: arrays become `ImmutableList`s, lazy objects `LazyEventDict`s.
+    Events,
+    /// Resources, for policies: arrays stay lists, lazy objects are `LazyDict`s.
+    Resources,
+}
+
 /// The runtime's classes the decoder instantiates.
 pub(crate) struct Types<'py> {
     /// `ImmutableDict`.
     pub(crate) dict: Bound<'py, PyAny>,
-    /// `LazyDict`.
+    /// `LazyDict`, a resource's lazy object.
     pub(crate) lazy: Bound<'py, PyAny>,
+    /// `LazyEventDict`, an event's lazy object.
+    lazy_event: Bound<'py, PyAny>,
+    /// `ImmutableList`, an event's array.
+    list: Bound<'py, PyAny>,
     /// `RAW`, the key of a lazy object's text.
     pub(crate) raw_key: Bound<'py, PyAny>,
-    /// Both classes take dict's `__new__` and `__init__` (checked once): objects can be
-    /// made by dict's `tp_new` alone, without a generic type call.
+    /// The dict classes take dict's `__new__` and `__init__`, and `ImmutableList`
+    /// object's `__new__` (checked once): objects can be made by the `tp_new` alone,
+    /// without a generic type call.
     plain: bool,
     empty: Bound<'py, PyTuple>,
+    /// `"_items"`, the attribute holding an `ImmutableList`'s tuple.
+    items: Bound<'py, PyString>,
 }
 
 /// [`Types`] as looked up once (the runtime module is installed once per process):
-/// `ImmutableDict`, `LazyDict`, `RAW` and whether both classes are plain.
-type Classes = (Py<PyAny>, Py<PyAny>, Py<PyAny>, bool);
+/// `ImmutableDict`, `LazyDict`, `LazyEventDict`, `ImmutableList`, `RAW` and whether
+/// the classes are plain.
+struct Classes {
+    dict: Py<PyAny>,
+    lazy: Py<PyAny>,
+    lazy_event: Py<PyAny>,
+    list: Py<PyAny>,
+    raw_key: Py<PyAny>,
+    plain: bool,
+}
 static TYPES: PyOnceLock<Classes> = PyOnceLock::new();
 
 impl<'py> Types<'py> {
     /// The classes of the runtime module.
     pub(crate) fn of(runtime: &Bound<'py, PyModule>) -> PyResult<Self> {
         let py = runtime.py();
-        let (dict, lazy, raw_key, plain) = TYPES.get_or_try_init(py, || -> PyResult<_> {
+        let classes = TYPES.get_or_try_init(py, || -> PyResult<_> {
             let dict = runtime.getattr("ImmutableDict")?;
             let lazy = runtime.getattr("LazyDict")?;
+            let lazy_event = runtime.getattr("LazyEventDict")?;
+            let list = runtime.getattr("ImmutableList")?;
             let base = py.get_type::<PyDict>();
             let mut plain = true;
-            for class in [&dict, &lazy] {
+            for class in [&dict, &lazy, &lazy_event] {
                 plain &= class.cast::<PyType>()?.is_subclass(&base)?
                     && class.getattr("__new__")?.is(&base.getattr("__new__")?)
                     && class.getattr("__init__")?.is(&base.getattr("__init__")?);
             }
-            Ok((dict.unbind(), lazy.unbind(), runtime.getattr("RAW")?.unbind(), plain))
+            let object = py.get_type::<pyo3::types::PyAny>();
+            plain &= list.getattr("__new__")?.is(&object.getattr("__new__")?);
+            Ok(Classes {
+                dict: dict.unbind(),
+                lazy: lazy.unbind(),
+                lazy_event: lazy_event.unbind(),
+                list: list.unbind(),
+                raw_key: runtime.getattr("RAW")?.unbind(),
+                plain,
+            })
         })?;
         Ok(Self {
-            dict: dict.bind(py).clone(),
-            lazy: lazy.bind(py).clone(),
-            raw_key: raw_key.bind(py).clone(),
-            plain: *plain,
+            dict: classes.dict.bind(py).clone(),
+            lazy: classes.lazy.bind(py).clone(),
+            lazy_event: classes.lazy_event.bind(py).clone(),
+            list: classes.list.bind(py).clone(),
+            raw_key: classes.raw_key.bind(py).clone(),
+            plain: classes.plain,
             empty: PyTuple::empty(py),
+            items: pyo3::intern!(py, "_items").clone(),
         })
     }
 
-    /// A new, empty instance of `class` (`dict` or `lazy`), as `class()` makes it.
+    /// Whether `value` is an event's array (an `ImmutableList`).
+    #[cfg(test)]
+    fn is_list(&self, value: &Bound<'py, PyAny>) -> bool {
+        value.get_type().is(&self.list)
+    }
+
+    /// The items of an `ImmutableList`.
+    #[cfg(test)]
+    fn list_items(&self, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyTuple>> {
+        Ok(value.getattr(&self.items)?.cast_into::<PyTuple>()?)
+    }
+
+    /// A new, empty instance of `class` (a dict class, or `ImmutableList` before its
+    /// items are set), as `class()` makes it.
     fn new_object(&self, class: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         if !self.plain {
             return class.call0();
         }
         let py = class.py();
         let tp = class.as_ptr().cast::<pyo3::ffi::PyTypeObject>();
-        // SAFETY: `class` is a dict subclass whose `__new__` and `__init__` are dict's
-        // (checked in `of`). `class()` would call its `tp_new` (dict's, inherited) with an
-        // empty tuple and then dict's `__init__`, which does nothing without arguments; we
-        // call `tp_new` the same way, holding the GIL, and own the returned reference.
+        // SAFETY: `class` is a dict subclass whose `__new__` and `__init__` are dict's, or
+        // ImmutableList, whose `__new__` is object's (checked in `of`). `class()` would
+        // call its `tp_new` (inherited) with an empty tuple and then `__init__`, which
+        // does nothing without arguments for a dict; we call `tp_new` the same way,
+        // holding the GIL, and own the returned reference (an ImmutableList gets its
+        // `_items` next, in `immutable_list`).
         unsafe {
             match (*tp).tp_new {
                 Some(new) => Bound::from_owned_ptr_or_err(
@@ -102,6 +159,28 @@ impl<'py> Types<'py> {
             }
         }
     }
+
+    /// An `ImmutableList` of `list`'s items, as `ImmutableList(list)` makes it.
+    fn immutable_list(&self, list: &Bound<'py, PyList>) -> PyResult<Bound<'py, PyAny>> {
+        let items = list.to_tuple();
+        if !self.plain {
+            return self.list.call1((items,));
+        }
+        let object = self.new_object(&self.list)?;
+        object.setattr(&self.items, items)?;
+        Ok(object)
+    }
+}
+
+/// The items of `value` when it is an event's array (the runtime's `ImmutableList`):
+/// what writing it as JSON reads. `None` for anything else.
+pub(crate) fn immutable_list_items<'py>(value: &Bound<'py, PyAny>) -> Option<Bound<'py, PyTuple>> {
+    let py = value.py();
+    let classes = TYPES.get(py)?;
+    if !value.get_type().is(classes.list.bind(py)) {
+        return None;
+    }
+    value.getattr(pyo3::intern!(py, "_items")).ok()?.cast_into::<PyTuple>().ok()
 }
 
 /// Decodes a JSON array of items; `Ok(None)` when the text is outside the fast path
@@ -110,6 +189,7 @@ pub(crate) fn batch<'py>(
     py: Python<'py>,
     text: &str,
     types: &Types<'py>,
+    items: Items,
 ) -> PyResult<Option<Bound<'py, PyList>>> {
     let mut parser = Parser {
         py,
@@ -119,6 +199,7 @@ pub(crate) fn batch<'py>(
         keys: Strings::take(),
         scratch: String::new(),
         types,
+        items,
     };
     match parser.batch() {
         Ok(list) => Ok(Some(list)),
@@ -127,12 +208,13 @@ pub(crate) fn batch<'py>(
     }
 }
 
-/// Opens a lazy object (lazy.py `LazyDict._load`): decodes its text and replaces
-/// `target`'s content (the text under `RAW`) with the members. `False`, with `target`
-/// untouched, when the text is outside the fast path (lone surrogate escapes): Python
-/// decodes it then. Runs no Python code, so a time-limit interrupt cannot cut it short.
+/// Opens a lazy object (lazy.py `LazyDict._load`): decodes its text (an event's with
+/// `events`) and replaces `target`'s content (the text under `RAW`) with the members.
+/// `False`, with `target` untouched, when the text is outside the fast path (lone
+/// surrogate escapes): Python decodes it then. Runs no Python code, so a time-limit
+/// interrupt cannot cut it short.
 #[pyfunction]
-pub(crate) fn fill_lazy(target: &Bound<'_, PyDict>, text: &str) -> PyResult<bool> {
+pub(crate) fn fill_lazy(target: &Bound<'_, PyDict>, text: &str, events: bool) -> PyResult<bool> {
     let py = target.py();
     let runtime = crate::interp::runtime(py)
         .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
@@ -145,6 +227,7 @@ pub(crate) fn fill_lazy(target: &Bound<'_, PyDict>, text: &str) -> PyResult<bool
         keys: Strings::take(),
         scratch: String::new(),
         types: &types,
+        items: if events { Items::Events } else { Items::Resources },
     };
     let object = match parser.whole_object() {
         Ok(object) => object,
@@ -280,6 +363,7 @@ struct Parser<'t, 'py, 'a> {
     keys: Strings,
     scratch: String,
     types: &'a Types<'py>,
+    items: Items,
 }
 
 impl<'t, 'py> Parser<'t, 'py, '_> {
@@ -420,9 +504,14 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
         }
     }
 
-    /// A `LazyDict` holding the (already validated) text from `start` to `pos`.
+    /// A `LazyDict` (`LazyEventDict`) holding the (already validated) text from `start`
+    /// to `pos`.
     fn lazy(&mut self, start: usize) -> Parsed<Bound<'py, PyAny>> {
-        let object = self.types.new_object(&self.types.lazy)?;
+        let class = match self.items {
+            Items::Events => &self.types.lazy_event,
+            Items::Resources => &self.types.lazy,
+        };
+        let object = self.types.new_object(class)?;
         let text = PyString::new(self.py, &self.text[start..self.pos]);
         object.cast::<PyDict>().map_err(PyErr::from)?.set_item(&self.types.raw_key, text)?;
         Ok(object)
@@ -434,7 +523,7 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
         self.ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Ok(list.into_any());
+            return self.finish_array(list);
         }
         loop {
             self.ws();
@@ -444,11 +533,19 @@ impl<'t, 'py> Parser<'t, 'py, '_> {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Ok(list.into_any());
+                    return self.finish_array(list);
                 }
                 _ => return Err(Stop::Fallback),
             }
         }
+    }
+
+    /// A decoded array as the items want it: a list, or an event's `ImmutableList`.
+    fn finish_array(&self, list: Bound<'py, PyList>) -> Parsed<Bound<'py, PyAny>> {
+        Ok(match self.items {
+            Items::Events => self.types.immutable_list(&list)?,
+            Items::Resources => list.into_any(),
+        })
     }
 
     fn literal(&mut self, word: &[u8]) -> Parsed<()> {
@@ -770,6 +867,42 @@ mod tests {
         });
     }
 
+    /// An event's arrays, in lazy objects too, are ImmutableLists (not lists, as in
+    /// Panther); a resource's stay lists.
+    #[test]
+    fn events_get_immutable_lists_and_resources_lists() {
+        pyo3::Python::attach(|py| {
+            let runtime = crate::interp::runtime(py).unwrap();
+            let types = super::Types::of(&runtime).unwrap();
+            let nested =
+                format!(r#"{{"tags": [1, [2]], "pad": "{}"}}"#, "x".repeat(super::LAZY_MIN));
+            let text = format!(r#"[{{"l": ["a", {{"b": []}}], "big": {nested}}}]"#);
+            let type_name = |v: &Bound<'_, PyAny>| v.get_type().name().unwrap().to_string();
+            let events = super::batch(py, &text, &types, super::Items::Events).unwrap().unwrap();
+            let event = events.get_item(0).unwrap();
+            let list = event.get_item("l").unwrap();
+            assert!(types.is_list(&list));
+            assert!(!list.is_instance_of::<pyo3::types::PyList>());
+            assert_eq!(types.list_items(&list).unwrap().len(), 2);
+            assert_eq!(list.get_item(0).unwrap().extract::<String>().unwrap(), "a");
+            let inner = list.get_item(1).unwrap().get_item("b").unwrap();
+            assert!(types.is_list(&inner) && inner.len().unwrap() == 0);
+            let big = event.get_item("big").unwrap();
+            assert_eq!(big.get_type().qualname().unwrap().to_string(), "ImmutableDict");
+            // Opening the lazy object (through the runtime's fill) keeps event lists.
+            let tags = big.get_item("tags").unwrap();
+            assert!(types.is_list(&tags), "{}", type_name(&tags));
+            assert!(types.is_list(&tags.get_item(1).unwrap()));
+
+            let resources =
+                super::batch(py, &text, &types, super::Items::Resources).unwrap().unwrap();
+            let resource = resources.get_item(0).unwrap();
+            assert!(resource.get_item("l").unwrap().is_instance_of::<pyo3::types::PyList>());
+            let tags = resource.get_item("big").unwrap().get_item("tags").unwrap();
+            assert!(tags.is_instance_of::<pyo3::types::PyList>(), "{}", type_name(&tags));
+        });
+    }
+
     /// Keys and short values decoded in one batch are the same Python objects in the
     /// next batch (and in lazy objects); long values are not shared.
     #[test]
@@ -780,7 +913,8 @@ mod tests {
             let long = "x".repeat(super::SHARED_VALUE_MAX + 1);
             let text = format!(r#"[{{"eventName": "ConsoleLogin", "long": "{long}"}}]"#);
             let decode = || {
-                let list = super::batch(py, &text, &types).unwrap().unwrap();
+                let list =
+                    super::batch(py, &text, &types, super::Items::Resources).unwrap().unwrap();
                 let item = list.get_item(0).unwrap();
                 let (key, value) = item
                     .call_method0("items")
@@ -804,7 +938,7 @@ mod tests {
             let lazy = pyo3::types::PyDict::new(py);
             let lazy_text = r#"{"eventName": 1}"#;
             lazy.set_item(&types.raw_key, lazy_text).unwrap();
-            assert!(super::fill_lazy(&lazy, lazy_text).unwrap());
+            assert!(super::fill_lazy(&lazy, lazy_text, false).unwrap());
             assert!(lazy.keys().get_item(0).unwrap().is(&key));
         });
     }
@@ -819,7 +953,7 @@ mod tests {
             let values: Vec<String> =
                 (0..super::SHARED_MAX + 10).map(|i| format!("\"v{i}\"")).collect();
             let text = format!(r#"[{{"k": [{}]}}, {{"k": "v5"}}]"#, values.join(","));
-            let list = super::batch(py, &text, &types).unwrap().unwrap();
+            let list = super::batch(py, &text, &types, super::Items::Resources).unwrap().unwrap();
             assert_eq!(list.len(), 2);
             let strings = list.get_item(0).unwrap().get_item("k").unwrap();
             assert_eq!(strings.len().unwrap(), super::SHARED_MAX + 10);
@@ -831,11 +965,16 @@ mod tests {
             // Values stopped at half the set, so it is kept, keys included.
             let (kept_strings, _) = kept().expect("kept");
             assert_eq!(kept_strings, super::SHARED_MAX / 2);
-            let small = super::batch(py, r#"[{"k2": "v"}]"#, &types).unwrap().unwrap();
+            let small = super::batch(py, r#"[{"k2": "v"}]"#, &types, super::Items::Resources)
+                .unwrap()
+                .unwrap();
             assert_eq!(small.len(), 1);
             assert_eq!(kept().map(|k| k.0), Some(super::SHARED_MAX / 2 + 1), "new keys still join");
             let key = "k".repeat(super::SHARED_BYTES + 1);
-            let big = super::batch(py, &format!(r#"[{{"{key}": 1}}]"#), &types).unwrap().unwrap();
+            let big =
+                super::batch(py, &format!(r#"[{{"{key}": 1}}]"#), &types, super::Items::Resources)
+                    .unwrap()
+                    .unwrap();
             assert_eq!(big.len(), 1);
             assert_eq!(kept(), None);
         });

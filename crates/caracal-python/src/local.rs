@@ -207,13 +207,13 @@ impl Local {
         &self,
         json_array: &str,
     ) -> Result<Vec<PolicyVerdict>, Error> {
-        self.call_batch("eval_policies", json_array, read_verdicts)
+        self.call_batch("eval_policies", decode::Items::Resources, json_array, read_verdicts)
     }
 
     /// Runs the rules registered for each event's `p_log_type` over the JSON array
     /// `json_array`: the matches and the errors.
     pub(crate) fn evaluate_events_json(&self, json_array: &str) -> Result<Vec<RuleOutcome>, Error> {
-        self.call_batch("eval_rules", json_array, outcome::read_outcomes)
+        self.call_batch("eval_rules", decode::Items::Events, json_array, outcome::read_outcomes)
     }
 
     /// The plain-CPython reference for benchmarks: `json_array`'s items converted once,
@@ -274,6 +274,7 @@ impl Local {
     fn call_batch<T>(
         &self,
         method: &str,
+        items: decode::Items,
         json_array: &str,
         read: impl FnOnce(&Bound<'_, PyAny>) -> Result<T, Error>,
     ) -> Result<T, Error> {
@@ -295,10 +296,11 @@ impl Local {
                 gc.call_method0("disable").map_err(Error::python)?;
             }
             let result = (|| {
-                let batch = match decode::batch(py, json_array, &types).map_err(Error::python)? {
-                    Some(list) => list.into_any(),
-                    None => PyString::new(py, json_array).into_any(),
-                };
+                let batch =
+                    match decode::batch(py, json_array, &types, items).map_err(Error::python)? {
+                        Some(list) => list.into_any(),
+                        None => PyString::new(py, json_array).into_any(),
+                    };
                 let out = self
                     .py_engine
                     .call_method1(py, method, (batch,))

@@ -238,6 +238,9 @@ fn to_json(value: &Bound<'_, PyAny>, path: &mut Vec<usize>) -> Result<Value, Con
     if let Ok(f) = value.cast::<PyFloat>() {
         return Ok(Number::from_f64(f.value()).map_or(Value::Null, Value::Number));
     }
+    // An event's list (the runtime's ImmutableList) is written as its tuple of items.
+    let items = crate::decode::immutable_list_items(value);
+    let value = items.as_ref().map_or(value, |items| items.as_any());
     let container = value.is_instance_of::<PyDict>()
         || value.is_instance_of::<PyList>()
         || value.is_instance_of::<PyTuple>();

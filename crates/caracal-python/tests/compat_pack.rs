@@ -29,7 +29,7 @@ fn the_compatibility_corpus_passes_with_the_references_function_results() {
     let report = testing::run(&[corpus()], &options).unwrap();
     let text = text(&report);
     assert_eq!(report.exit_code(), 0, "{text}");
-    assert_eq!((report.passed, report.test_cases), (7, 18), "{text}");
+    assert_eq!((report.passed, report.test_cases), (8, 20), "{text}");
     assert_eq!(report.queries_validated, 1, "{text}");
     assert!(report.warnings.is_empty(), "{text}");
     // What panther-analysis-tool 1.11.1 prints for these functions (#15.9).
@@ -40,6 +40,8 @@ fn the_compatibility_corpus_passes_with_the_references_function_results() {
         "\t\t[PASS] [title] iam.roles.create .. iam.roles.create",
         "\t\t[PASS] [severity] CRITICAL",
         "\t\t[PASS] [title] PutBucketPolicy on prod-data",
+        "\t\t[PASS] [title] ImmutableList(('a', 'b')) 2",
+        "\t\t[PASS] [alertContext] {\"names\": [\"a\", \"b\"], \"tags\": [\"x\"]}",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }

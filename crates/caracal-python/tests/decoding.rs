@@ -50,8 +50,8 @@ assert "name" in event.get("c") and "nope" not in event.get("c")
 assert list(event.get("d")) == list(exp) == ["items", "name", "nested", "pad"]
 assert len(event.get("e")) == 4
 assert event.get("f") == exp and exp == event.get("g") and not (event.get("h") != exp)
-assert json.loads(json.dumps(event.get("i"))) == exp
-assert repr(event.get("j")) == repr(exp)
+assert json.loads(json.dumps(event.get("i"), default=list)) == exp
+assert repr(event.get("j")) == repr(exp).replace("[{'v': 1}, {'v': 2}]", "ImmutableList(({'v': 1}, {'v': 2}))")
 assert event.deep_get("k", "nested", "k") == 1
 assert event.deep_walk("l", "items", "v") == [1, 2]
 assert type(event.get("m").to_dict()) is dict and event.get("m").to_dict() == exp

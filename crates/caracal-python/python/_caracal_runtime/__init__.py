@@ -7,7 +7,8 @@ to `import` from memory (`_caracal_embedded`); tests/python/ imports them from d
 
 - watchdog: the time limit of detection calls (the Rust watchdog thread asks `overdue`),
   and the progress a supervising process reads (`set_progress`).
-- lazy: `ImmutableDict` and `LazyDict`, the objects the Rust decoder builds.
+- lazy: `ImmutableDict`, `LazyDict`, `LazyEventDict` and `ImmutableList`, the objects
+  the Rust decoder builds.
 - event: `PantherEvent` (what a rule sees) and data models.
 - backends: the key-value store and posture lookup behind the helper modules
   (`panther_detection_helpers.caching`, `caracal_posture`, `panther_core`: real modules
@@ -23,7 +24,7 @@ from .alerts import ALERT_FIELDS, ERROR_FIELDS
 from .backends import set_kv, set_posture
 from .engine import Engine
 from .imports import add_sys_path, import_globals, set_globals
-from .lazy import RAW, ImmutableDict, LazyDict, loads, set_fill, set_fold
+from .lazy import RAW, ImmutableDict, ImmutableList, LazyDict, LazyEventDict, loads, set_fill, set_fold
 from .testing import run_tests
 from .watchdog import DetectionTimeout, arm, disarm, overdue, set_progress, set_time_limit
 
@@ -32,7 +33,7 @@ baseline_run = baseline.run
 
 __all__ = [
     "ALERT_FIELDS", "ERROR_FIELDS", "RAW", "DetectionTimeout", "Engine", "ImmutableDict",
-    "LazyDict", "add_sys_path", "arm", "import_globals", "baseline_prepare", "baseline_run", "disarm",
+    "ImmutableList", "LazyDict", "LazyEventDict", "add_sys_path", "arm", "import_globals", "baseline_prepare", "baseline_run", "disarm",
     "loads", "overdue", "run_tests", "set_fill", "set_globals", "set_kv", "set_posture",
     "set_fold", "set_progress", "set_time_limit",
 ]

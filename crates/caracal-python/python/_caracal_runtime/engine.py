@@ -14,7 +14,7 @@ import types
 from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
 from .gates import gate
-from .lazy import loads
+from .lazy import event_loads, loads
 from .output import capped
 from .partial import partial
 from .watchdog import PROGRESS_DETECTION, PROGRESS_ITEM, describe, guarded, length_hint, published, sequence, slot
@@ -270,7 +270,7 @@ class Engine:
         alert (`ALERT_FIELDS`).
         """
         if type(events) is not list:
-            events = loads(events)
+            events = event_loads(events)
         out = []
         current = slot()
         view = published[0]
@@ -327,9 +327,10 @@ class Engine:
         objects as in production (a rule's event gets the data model of its `p_log_type`;
         as panther-analysis-tool, a test event without one gets none, even when the rule
         names a single log type)."""
-        subject = loads(json.dumps(payload if payload is not None else {}))
+        text = json.dumps(payload if payload is not None else {})
         if det.kind == "rule":
+            subject = event_loads(text)
             subject = PantherEvent(subject, self.data_models.get(subject.get("p_log_type")))
         else:
-            subject = partial(subject)
+            subject = partial(loads(text))
         return subject

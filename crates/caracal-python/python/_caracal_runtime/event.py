@@ -4,21 +4,27 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from .lazy import _ABSENT, ImmutableDict, _dict_contains
+from .lazy import _ABSENT, ImmutableDict, ImmutableList, _dict_contains, freeze, thaw
+
+# What a path steps into by index: an event's lists, and plain ones (policies, tests).
+_LISTS = (list, ImmutableList)
 
 
 def _all_empty(value):
     """True for a list holding only (lists of) empty lists, as `[]` or `[[], []]`."""
-    return isinstance(value, list) and all(_all_empty(v) for v in value)
+    return isinstance(value, _LISTS) and all(_all_empty(v) for v in value)
 
 
 def _walk(value, keys, default, return_val):
     """`deep_walk` below `value`: a mapping takes the next key; a list (or other
     non-string sequence) walks every element with the same keys and gathers the distinct
     results (a list result is spread into them); where the keys end, the value itself is
-    the result, a list included, unless it holds nothing but empty lists."""
+    the result, a list included, unless it holds nothing but empty lists. As Panther's
+    `deep_walk` walks the raw event, a list or object found is a plain one (a copy)."""
     if not keys:
-        return default if _all_empty(value) else value
+        if _all_empty(value):
+            return default
+        return thaw(value) if isinstance(value, (ImmutableList, dict)) else value
     if isinstance(value, Mapping):
         nxt = value.get(keys[0])
         return default if nxt is None else _walk(nxt, keys[1:], default, return_val)
@@ -28,7 +34,7 @@ def _walk(value, keys, default, return_val):
             result = _walk(item, keys, default, return_val)
             if result is None:
                 continue
-            for v in result if isinstance(result, list) else (result,):
+            for v in result if isinstance(result, _LISTS) else (result,):
                 if v not in found:
                     found.append(v)
     if not found:
@@ -125,7 +131,7 @@ def follow(value, steps):
     None when the path finds nothing."""
     for i, step in enumerate(steps):
         if step is _STAR or isinstance(step, _Filter):
-            if not isinstance(value, list):
+            if not isinstance(value, _LISTS):
                 return None
             if step is not _STAR:
                 value = [v for v in value if step.accepts(v)]
@@ -133,7 +139,7 @@ def follow(value, steps):
             found = [v for v in found if v is not None]
             return found or None
         if isinstance(step, int):
-            if not isinstance(value, list) or step >= len(value):
+            if not isinstance(value, _LISTS) or step >= len(value):
                 return None
             value = value[step]
         elif isinstance(value, dict):
@@ -150,7 +156,7 @@ def matches(value, steps, trail=()):
     list of keys and indexes that leads there (`[*]` tried on every element)."""
     for i, step in enumerate(steps):
         if step is _STAR or isinstance(step, _Filter):
-            if not isinstance(value, list):
+            if not isinstance(value, _LISTS):
                 return []
             found = []
             for n, item in enumerate(value):
@@ -159,7 +165,7 @@ def matches(value, steps, trail=()):
                 found.extend(matches(item, steps[i + 1 :], trail + (n,)))
             return found
         if isinstance(step, int):
-            if not isinstance(value, list) or step >= len(value):
+            if not isinstance(value, _LISTS) or step >= len(value):
                 return []
             value = value[step]
         elif isinstance(value, dict):
@@ -216,7 +222,9 @@ class PantherEvent(ImmutableDict):
         return dict.__new__(event_class(data_model, cls))
 
     def __init__(self, data=(), data_model=None):
-        dict.__init__(self, data)
+        # Built from plain data (a detection's own unit tests): its lists become
+        # ImmutableLists, as in decoded events.
+        dict.__init__(self, freeze(dict(data)))
 
     def deep_get(self, *keys, default=None):
         """The value under the key path; `default` when a step is missing or None."""
@@ -247,12 +255,18 @@ class PantherEvent(ImmutableDict):
             if path is not None:
                 steps = path[1]
                 if path[2]:
-                    # As jsonpath-ng: one match is that value (not a list of one, however
-                    # many lists the path went through); several come as a flat list.
+                    # As panther_core: one match is that value (not a list of one,
+                    # however many lists the path went through); several are an error,
+                    # a plain Exception with its words, which tests print.
                     found = [v for _, v in matches(self, steps)]
                     if not found:
                         return default
-                    return found[0] if len(found) == 1 else found
+                    if len(found) > 1:
+                        text = re.sub(r"(?<=[^.$])\[", ".[", path[0])
+                        raise Exception(  # noqa: TRY002 - the reference's type
+                            f"JSONPath [{text}] in DataModel [{model.id}], matched multiple fields."
+                        )
+                    return found[0]
                 value = follow(self, steps)
                 return default if value is None else value
             fn = model.methods.get(name)

@@ -1,10 +1,12 @@
-"""Immutable event objects: `ImmutableDict`, and `LazyDict`, one still in JSON text form.
+"""Immutable event objects: `ImmutableDict`, `LazyDict` (one still in JSON text form)
+and `ImmutableList`, the lists of events.
 
-The Rust decoder (src/decode.rs) builds batches out of these two classes directly (by
-dict's `tp_new`, so neither may define `__new__` or `__init__`).
+The Rust decoder (src/decode.rs) builds batches out of these classes directly (by their
+`tp_new`, so none may define `__new__`, nor the dicts `__init__`).
 """
 
 import json
+from collections.abc import Sequence
 
 
 def _read_only(self, *args, **kwargs):
@@ -96,29 +98,139 @@ class ImmutableDict(dict):
         return (ImmutableDict, (dict(self),))
 
 
+class ImmutableList(Sequence):
+    """The read-only list of an event, as Panther's `panther_core.immutable.ImmutableList`:
+    a sequence, but neither a `list` nor a `tuple` (`isinstance(v, list)` is False, as
+    rules written for Panther expect), equal to a list or tuple with the same items; a
+    slice is a plain tuple, `copy()` / `as_list()` a mutable deep copy, and `+` or
+    `json.dumps` without `panther_core.immutable.json_encoder` raise, as there.
+
+    Policies' resources keep plain lists: panther-analysis-tool hands policies the
+    resource as decoded. `_items` is a tuple; the Rust decoder sets it on an instance made
+    by `tp_new` (no `__init__` call)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items=()):
+        self._items = tuple(items)
+
+    def __getitem__(self, index):
+        return self._items[index]
+
+    def __len__(self):
+        return len(self._items)
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __reversed__(self):
+        return reversed(self._items)
+
+    def __contains__(self, value):
+        return value in self._items
+
+    def index(self, value, start=0, stop=None):
+        """The position of the first item equal to `value` (ValueError without one)."""
+        return self._items.index(value, start, len(self._items) if stop is None else stop)
+
+    def count(self, value):
+        """How many items equal `value`."""
+        return self._items.count(value)
+
+    def __eq__(self, other):
+        if isinstance(other, ImmutableList):
+            return self._items == other._items
+        if isinstance(other, (list, tuple)):
+            return len(self._items) == len(other) and self._items == tuple(other)
+        return False
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        # As Panther's: the raw items (plain lists and dicts inside) as a tuple.
+        return f"ImmutableList({tuple(thaw(v) for v in self._items)!r})"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (ImmutableList, (self._items,))
+
+    def copy(self):
+        """A mutable deep copy (dicts and lists)."""
+        return thaw(self)
+
+    as_list = copy
+
+
+_LISTS = (list, tuple, ImmutableList)
+
+
+def json_encoder(value):
+    """`json.dumps(..., default=json_encoder)` for event values, as panther_core's: an
+    ImmutableList as a list (caracal's objects are dicts already); TypeError otherwise."""
+    if isinstance(value, ImmutableList):
+        return list(value._items)
+    raise TypeError(f"object of type {type(value)} is not JSON serializable")
+
+
+def json_text(value):
+    """`json.dumps(..., default=json_text)`: an ImmutableList as a list, anything else
+    that JSON has no form for as its `str()`."""
+    return list(value._items) if isinstance(value, ImmutableList) else str(value)
+
+
 def thaw(value):
-    """`value` with every dict, list and tuple in it copied into a plain dict or list."""
+    """`value` with every dict, list, tuple and ImmutableList in it copied into a plain
+    dict or list."""
     if isinstance(value, dict):
         return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, _LISTS):
         return [thaw(v) for v in value]
+    return value
+
+
+def freeze(value):
+    """`value` with every list in it (not in tuples) made an ImmutableList and every
+    other dict an ImmutableDict: an event as the Rust decoder builds it. In place for
+    ImmutableDicts."""
+    if type(value) is list:
+        return ImmutableList([freeze(v) for v in value])
+    if isinstance(value, dict):
+        if not isinstance(value, ImmutableDict):
+            value = ImmutableDict(value)
+        for k, v in dict.items(value):
+            if isinstance(v, (list, dict)):
+                dict.__setitem__(value, k, freeze(v))
     return value
 
 
 # json.loads with ImmutableDict objects: what Python decodes when Rust does not.
 loads = json.JSONDecoder(object_hook=ImmutableDict).decode
 
+
+def event_loads(text):
+    """`loads` for events: lists become ImmutableLists."""
+    return freeze(loads(text))
+
 RAW = object()  # the key under which a LazyDict keeps its JSON text
 
 
-def _fill(lazy, text):
-    """Decodes a lazy object's text into it; False when it cannot (then `loads` does).
-    Replaced by the Rust decoder (src/decode.rs `fill_lazy`) through `set_fill`."""
+def _fill(lazy, text, events):
+    """Decodes a lazy object's text into it (lists as ImmutableLists with `events`);
+    False when it cannot (then `loads` does). Replaced by the Rust decoder
+    (src/decode.rs `fill_lazy`) through `set_fill`."""
     return False
 
 
 def set_fill(fill):
-    """Makes `fill(lazy, text) -> bool` the decoder that opens lazy objects."""
+    """Makes `fill(lazy, text, events) -> bool` the decoder that opens lazy objects."""
     global _fill
     _fill = fill
 
@@ -134,22 +246,23 @@ class LazyDict(ImmutableDict):
     half-way (time limit), the next read finishes the job: decoding is idempotent."""
 
     __slots__ = ()
+    _events = False
 
     def _load(self):
         text = dict.get(self, RAW)
-        if text is not None and not _fill(self, text):
-            dict.update(self, loads(text))
+        if text is not None and not _fill(self, text, self._events):
+            dict.update(self, (event_loads if self._events else loads)(text))
             dict.__delitem__(self, RAW)
         self.__class__ = ImmutableDict
         return self
 
     def __eq__(self, other):
-        if type(other) is LazyDict:
+        if isinstance(other, LazyDict):
             other._load()
         return dict.__eq__(self._load(), other)
 
     def __ne__(self, other):
-        if type(other) is LazyDict:
+        if isinstance(other, LazyDict):
             other._load()
         return dict.__ne__(self._load(), other)
 
@@ -178,5 +291,15 @@ for _name in (
     setattr(LazyDict, _name, _opening(_name))
 del _name
 
+
+
+class LazyEventDict(LazyDict):
+    """A LazyDict of an event: its lists open as ImmutableLists."""
+
+    __slots__ = ()
+    _events = True
+
+
 # What detections see: type(event["requestParameters"]).__name__ is the same either way.
 LazyDict.__name__ = LazyDict.__qualname__ = "ImmutableDict"
+LazyEventDict.__name__ = LazyEventDict.__qualname__ = "ImmutableDict"

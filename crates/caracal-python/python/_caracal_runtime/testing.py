@@ -7,6 +7,7 @@ from unittest import mock
 
 from . import backends
 from .alerts import check_value
+from .lazy import json_encoder, json_text
 from .output import capped
 from .watchdog import describe, guarded
 
@@ -23,7 +24,7 @@ def run_tests(engine, kind, index, tests_json):
                 results.append(run_test(engine, det, test))
     finally:
         backends.kv[0] = production_kv
-    return json.dumps(results, default=str)
+    return json.dumps(results, default=json_text)
 
 
 def _short(value):
@@ -35,7 +36,8 @@ def _short(value):
 def _check_optional(name, value):
     check_value(name, value)
     if name == "alert_context" and isinstance(value, Mapping):
-        json.dumps(value, default=str)
+        # As panther-analysis-tool: what JSON cannot hold (a datetime, a set) fails.
+        json.dumps(value, default=json_encoder, allow_nan=False)
 
 
 def run_test(engine, det, test):
@@ -123,7 +125,7 @@ def _outputs(det, values):
         else:
             value = values[fname]
         if fname == "alert_context":
-            text = json.dumps(value, default=str)
+            text = json.dumps(value, default=json_text)
         elif fname == "severity":
             text = str(value).upper()
             if text == "DEFAULT":

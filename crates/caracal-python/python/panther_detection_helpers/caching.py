@@ -4,6 +4,7 @@ import json as _json
 import time as _time
 
 from _caracal_runtime.backends import kv as _kv
+from _caracal_runtime.lazy import json_text as _json_text
 
 
 def _store():
@@ -64,7 +65,7 @@ def get_dictionary(key, force_ttl_check=False):
 
 
 def put_dictionary(key, val, epoch_seconds=None):
-    _store().put(key, _json.dumps(val, default=str), _exp(epoch_seconds))
+    _store().put(key, _json.dumps(val, default=_json_text), _exp(epoch_seconds))
 
 
 def evaluate_threshold(key, threshold=10, expiry_seconds=3600):

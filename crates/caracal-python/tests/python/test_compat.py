@@ -111,7 +111,7 @@ class UdmPathTest(unittest.TestCase):
 
 class JsonPathFilterTest(unittest.TestCase):
     """Data model paths with jsonpath-ng's filters, as panther-analysis's GSuite model
-    writes them: one match is its value, several a flat list, none the default."""
+    writes them: one match is its value, several an error, none the default."""
 
     def test_filters_pick_list_elements(self):
         model = DataModel(
@@ -134,7 +134,9 @@ class JsonPathFilterTest(unittest.TestCase):
         # the key matches neither == nor !=.
         self.assertEqual(e.udm("not_one"), 2)
         self.assertEqual(e.udm("flagged"), 2)
-        self.assertEqual(e.udm("ids"), [1, 2, 3])
+        # As panther-analysis-tool: several matches are an error (its words).
+        with self.assertRaisesRegex(Exception, r"^JSONPath \[\$\.items\.\[\*\]\.id\] in DataModel \[M\], matched multiple fields\.$"):
+            e.udm("ids")
         bools = DataModel("B", [{"Name": "one", "Path": "$.l[?(@.v == 1)].id"}], None)
         self.assertEqual(event({"l": [{"id": "t", "v": True}, {"id": "n", "v": 1}]}, bools).udm("one"), "n")
         self.assertEqual(e.udm("nested"), 3)
@@ -195,6 +197,93 @@ class PantherCoreSubmodulesTest(unittest.TestCase):
         from panther_analysis_tool.enriched_event import PantherEvent as FromTool
 
         self.assertIs(FromTool, Enriched)
+
+
+class ImmutableListTest(unittest.TestCase):
+    """Lists of events are Panther's ImmutableList: a sequence, but not a `list` (rules
+    written for Panther branch on that); policies' resources keep plain lists. Each
+    expectation is what panther-analysis-tool 1.11.1 gives."""
+
+    def test_sequence_not_list(self):
+        from collections.abc import Sequence
+
+        e = event({"l": [1, 2], "o": {"n": [{"k": [3]}]}})
+        value = e["l"]
+        self.assertNotIsInstance(value, list)
+        self.assertNotIsInstance(value, tuple)
+        self.assertIsInstance(value, Sequence)
+        self.assertNotIsInstance(e["o"]["n"][0]["k"], list)
+        self.assertIs(type(e.get("l")), type(value))
+        self.assertEqual(repr(value), "ImmutableList((1, 2))")
+        self.assertEqual(f"{value}", "ImmutableList((1, 2))")
+        self.assertTrue(value == [1, 2] and [1, 2] == value and value == (1, 2))
+        self.assertFalse(value == "x" or value != [1, 2] or value == [1])
+        self.assertEqual(value[0:1], (1,))
+        self.assertIs(type(value[0:1]), tuple)
+        self.assertEqual((len(value), 2 in value, value.index(2), value.count(1)), (2, True, 1, 1))
+        self.assertEqual((list(reversed(value)), sorted(value, reverse=True)), ([2, 1], [2, 1]))
+        self.assertFalse(event({"l": []})["l"])
+        self.assertEqual(repr(event({"l": [[1], {"a": [2]}]})["l"]), "ImmutableList(([1], {'a': [2]}))")
+        with self.assertRaises(TypeError):
+            value + [3]  # noqa: B018
+        with self.assertRaises(AttributeError):
+            value.append(3)
+        with self.assertRaises(TypeError):
+            hash(value)
+        with self.assertRaises(TypeError):
+            json.dumps(value)
+
+    def test_copies_and_json(self):
+        from panther_core.immutable import json_encoder
+
+        e = event({"l": [{"a": [1]}]})
+        copy = e["l"].copy()
+        self.assertEqual(copy, [{"a": [1]}])
+        self.assertIs(type(copy), list)
+        self.assertIs(type(copy[0]["a"]), list)
+        self.assertEqual(e["l"].as_list(), copy)
+        self.assertEqual(json.dumps(e["l"], default=json_encoder), '[{"a": [1]}]')
+        self.assertIs(type(e.to_dict()["l"]), list)
+
+    def test_deep_walk_gives_plain_values(self):
+        # Panther's deep_walk walks the raw event: a list or object it ends on is plain.
+        e = event({"p": {"infos": [{"perm": "a"}], "d": {"x": [1]}}})
+        infos = e.deep_walk("p", "infos")
+        self.assertIs(type(infos), list)
+        self.assertEqual(infos, [{"perm": "a"}])
+        self.assertIs(type(e.deep_walk("p", "d")["x"]), list)
+        self.assertEqual(e.deep_walk("p", "infos", "perm"), "a")
+        self.assertNotIsInstance(e.deep_get("p", "infos"), list)
+
+    def test_every_decoding_path(self):
+        # The Python decoder (text outside the Rust fast path, lazy objects it opens).
+        self.assertNotIsInstance(lazy.event_loads('{"a": [1, NaN]}')["a"], list)
+        self.assertIsInstance(lazy.loads('{"a": [1]}')["a"], list)
+        obj = dict.__new__(lazy.LazyEventDict)
+        dict.__setitem__(obj, lazy.RAW, '{"k": [1]}')
+        self.assertIsInstance(obj["k"], lazy.ImmutableList)
+        plain = dict.__new__(lazy.LazyDict)
+        dict.__setitem__(plain, lazy.RAW, '{"k": [1]}')
+        self.assertIsInstance(plain["k"], list)
+
+    def test_through_the_test_runner(self):
+        source = (
+            "def rule(e):\n    return not isinstance(e.get('l'), list)\n"
+            "def title(e):\n"
+            "    return f\"{e.get('l')} {isinstance(e.get('l'), list)} {e.deep_walk('l')} {e.get('l')[0:1]!r}\"\n"
+            "def alert_context(e):\n    return {'l': e.get('l')}\n"
+        )
+        engine = engine_with("rule", source)
+        [result] = run_tests(engine, "rule", [{"Name": "l", "ExpectedResult": True, "Log": {"l": [1, 2]}}])
+        self.assertTrue(result["passed"], result)
+        outputs = dict(result["outputs"])
+        self.assertEqual(outputs["title"], "ImmutableList((1, 2)) False [1, 2] (1,)")
+        self.assertEqual(json.loads(outputs["alertContext"]), {"l": [1, 2]})
+
+    def test_policies_keep_lists(self):
+        engine = engine_with("policy", "def policy(r):\n    return isinstance(r['l'], list)\n")
+        [result] = run_tests(engine, "policy", [{"Name": "l", "ExpectedResult": True, "Resource": {"l": [1]}}])
+        self.assertTrue(result["passed"], result)
 
 
 class NonBoolResultTest(unittest.TestCase):

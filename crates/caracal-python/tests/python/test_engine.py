@@ -175,7 +175,14 @@ class TestRunnerTest(unittest.TestCase):
         ]
         results = json.loads(runtime.run_tests(engine, "rule", 0, json.dumps(tests)))
         self.assertEqual([r["passed"] for r in results], [False, False, True])
-        self.assertEqual(results[0]["errors"], [["destinations", "TypeError: destinations() returned str, not a list"]])
+        # As panther-analysis-tool: an alert context JSON cannot hold fails the test.
+        self.assertEqual(
+            results[0]["errors"],
+            [
+                ["alert_context", "TypeError: object of type <class 'object'> is not JSON serializable"],
+                ["destinations", "TypeError: destinations() returned str, not a list"],
+            ],
+        )
         self.assertEqual(results[1]["errors"][0][0], "mocks")
 
 

@@ -91,7 +91,7 @@ class LazyDictTest(unittest.TestCase):
     def test_a_fill_function_decodes_when_it_can(self):
         calls = []
 
-        def fill(target, text):
+        def fill(target, text, events):
             calls.append(text)
             if text.startswith('{"fast"'):
                 dict.__delitem__(target, runtime.RAW)
