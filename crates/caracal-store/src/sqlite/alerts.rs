@@ -17,10 +17,10 @@ impl AlertStore for SqliteStore {
         let body = serde_json::to_string(alert).unwrap_or_default();
         let (id, last_seen) = (alert.id.clone(), time::format(alert.last_seen));
         self.write(move |tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO alerts (id, last_seen, body) VALUES (?1, ?2, ?3)",
-                params![id, last_seen, body],
-            )?;
+            )?
+            .execute(params![id, last_seen, body])?;
             Ok(())
         })
         .await
@@ -31,15 +31,17 @@ impl AlertStore for SqliteStore {
         let (id, last_seen) = (alert.id.clone(), time::format(alert.last_seen));
         self.write(move |tx| {
             let changed = match expected {
-                None => tx.execute(
-                    "INSERT OR IGNORE INTO alerts (id, last_seen, body) VALUES (?1, ?2, ?3)",
-                    params![id, last_seen, body],
-                )?,
-                Some(revision) => tx.execute(
-                    "UPDATE alerts SET last_seen = ?2, body = ?3
+                None => tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO alerts (id, last_seen, body) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![id, last_seen, body])?,
+                Some(revision) => tx
+                    .prepare_cached(
+                        "UPDATE alerts SET last_seen = ?2, body = ?3
                      WHERE id = ?1 AND COALESCE(json_extract(body, '$.revision'), 0) = ?4",
-                    params![id, last_seen, body, revision as i64],
-                )?,
+                    )?
+                    .execute(params![id, last_seen, body, revision as i64])?,
             };
             Ok(changed == 1)
         })
@@ -50,7 +52,8 @@ impl AlertStore for SqliteStore {
         let id = alert_id.to_owned();
         self.read(move |conn| {
             let body: Option<String> = conn
-                .query_row("SELECT body FROM alerts WHERE id = ?1", [&id], |r| r.get(0))
+                .prepare_cached("SELECT body FROM alerts WHERE id = ?1")?
+                .query_row([&id], |r| r.get(0))
                 .optional()?;
             body.map(|b| serde_json::from_str(&b).map_err(|e| Fail::malformed(&id, e))).transpose()
         })
@@ -80,12 +83,11 @@ impl AlertStore for SqliteStore {
         let n = key.count.max(1);
         self.write(move |tx| {
             let open: Option<(String, String, i64)> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT alert_id, window_start, event_count FROM alert_windows
                      WHERE rule_id = ?1 AND dedup = ?2",
-                    params![rule_id, dedup],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                )?
+                .query_row(params![rule_id, dedup], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             let open = match open {
                 Some((id, start, count)) => {
@@ -110,18 +112,18 @@ impl AlertStore for SqliteStore {
                     threshold_reached: n >= threshold,
                 },
             };
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO alert_windows
                    (rule_id, dedup, alert_id, window_start, event_count)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    rule_id,
-                    dedup,
-                    outcome.alert_id,
-                    time::format(outcome.window_start),
-                    outcome.event_count as i64
-                ],
-            )?;
+            )?
+            .execute(params![
+                rule_id,
+                dedup,
+                outcome.alert_id,
+                time::format(outcome.window_start),
+                outcome.event_count as i64
+            ])?;
             Ok(outcome)
         })
         .await

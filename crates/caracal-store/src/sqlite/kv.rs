@@ -44,7 +44,7 @@ fn live_column<T: rusqlite::types::FromSql>(
 ) -> FResult<Option<T>> {
     let sql = format!("SELECT {column}, expires_at FROM kv WHERE key = ?1");
     let row: Option<(Option<T>, Option<i64>)> =
-        conn.query_row(&sql, [key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        conn.prepare_cached(&sql)?.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
     Ok(row.and_then(|(v, expires_at)| if expired(expires_at, Utc::now()) { None } else { v }))
 }
 
@@ -52,7 +52,7 @@ fn live_column<T: rusqlite::types::FromSql>(
 impl KvStore for SqliteStore {
     async fn get(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_owned();
-        self.read(move |conn| live_column(conn, &key, "value")).await
+        self.read_now(move |conn| live_column(conn, &key, "value")).await
     }
 
     async fn put(&self, key: &str, value: &str, ttl: Option<Duration>) -> Result<()> {

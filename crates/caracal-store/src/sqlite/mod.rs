@@ -4,7 +4,9 @@
 //! small pool. SQLite allows one writer at a time anyway, so a single writer connection
 //! queues writers fairly inside the process instead of spinning on `SQLITE_BUSY`; WAL lets
 //! readers run beside it, so the API keeps answering while a scan writes a large batch.
-//! Every call runs in `tokio::task::spawn_blocking`. The busy timeout covers other
+//! Every call runs in `tokio::task::spawn_blocking`, but for point lookups and single
+//! pages, which run on an idle reader right away ([`SqliteStore::read_now`]). The busy
+//! timeout covers other
 //! processes (a second `caracal` on the same file): every write transaction starts
 //! `IMMEDIATE`, taking the write lock before its first read, so a second writer waits
 //! (up to [`BUSY_TIMEOUT`]) instead of failing at once with `SQLITE_BUSY` when a deferred
@@ -173,6 +175,35 @@ impl SqliteStore {
             out
         })
         .await
+    }
+
+    /// Runs `f` on an idle reader connection right here, on the calling thread; when
+    /// every reader is taken, as [`SqliteStore::read`]. Only for point lookups and single
+    /// pages (indexed, bounded, answered from SQLite's page cache in microseconds): for
+    /// those, handing the call to a blocking thread and back costs more than the read
+    /// itself, and the API makes one or two per request (#13). In WAL mode a reader
+    /// never waits for a writer.
+    pub(crate) async fn read_now<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> FResult<T> + Send + 'static,
+    {
+        let Ok(slot) = Arc::clone(&self.inner.reader_slots).try_acquire_owned() else {
+            return self.read(f).await;
+        };
+        let Some(conn) = lock(&self.inner.readers).pop() else {
+            // Opening a connection is file work: on a blocking thread, as usual.
+            drop(slot);
+            return self.read(f).await;
+        };
+        let out = f(&conn);
+        let mut idle = lock(&self.inner.readers);
+        if idle.len() < READERS {
+            idle.push(conn);
+        }
+        drop(idle);
+        drop(slot);
+        out.map_err(|f| f.into_error(&self.inner.path))
     }
 
     async fn blocking<T, F>(&self, f: F) -> Result<T>

@@ -51,7 +51,7 @@ impl SqliteStore {
         };
         let filter = filter.clone();
         let limit = page.limit.max(1);
-        self.read(move |conn| {
+        self.read_now(move |conn| {
             let sql = format!(
                 "SELECT {STORED_COLUMNS} FROM resources
                  WHERE resource_id > ?1
