@@ -4,7 +4,7 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 
-from .lazy import _ABSENT, ImmutableDict, ImmutableList, _dict_contains, freeze, thaw
+from .lazy import _ABSENT, ImmutableDict, ImmutableList, _dict_contains, freeze, json_encoder, thaw
 
 # What a path steps into by index: an event's lists, and plain ones (policies, tests).
 _LISTS = (list, ImmutableList)
@@ -217,6 +217,8 @@ class PantherEvent(ImmutableDict):
 
     __slots__ = ()
     _data_model = None
+    # As panther_core's: `json.dumps(..., default=PantherEvent.json_encoder)`.
+    json_encoder = staticmethod(json_encoder)
 
     def __new__(cls, data=(), data_model=None):
         return dict.__new__(event_class(data_model, cls))
@@ -304,9 +306,9 @@ class PantherEvent(ImmutableDict):
         return self.deep_get("_mocked_lookup_data_", table, key)
 
     def raw_view(self):
-        """The event itself (already read-only), as Panther's `raw_view()` gives its
-        wrapped mapping."""
-        return self
+        """The event as plain dicts and lists, as Panther's `raw_view()` gives its
+        wrapped (raw) mapping."""
+        return thaw(self)
 
     def __reduce__(self):
         # Rebuilt as a plain PantherEvent (data models are per engine, not picklable).

@@ -93,6 +93,9 @@ class ImmutableDict(dict):
         """A mutable deep copy (dicts and lists)."""
         return thaw(self)
 
+    # As Panther's immutable objects: `copy()` is a plain, mutable deep copy.
+    copy = to_dict
+
     def __reduce__(self):
         # Pickle rebuilds through the constructor: item by item would hit __setitem__.
         return (ImmutableDict, (dict(self),))
@@ -112,9 +115,12 @@ class ImmutableList(Sequence):
     __slots__ = ("_items",)
 
     def __init__(self, items=()):
-        self._items = tuple(items)
+        self._items = tuple(freeze(v) for v in items)
 
     def __getitem__(self, index):
+        if type(index) is slice:
+            # As Panther's: a slice is a plain tuple of the raw (plain) items.
+            return tuple(thaw(v) for v in self._items[index])
         return self._items[index]
 
     def __len__(self):
@@ -201,7 +207,7 @@ def freeze(value):
     other dict an ImmutableDict: an event as the Rust decoder builds it. In place for
     ImmutableDicts."""
     if type(value) is list:
-        return ImmutableList([freeze(v) for v in value])
+        return ImmutableList(value)
     if isinstance(value, dict):
         if not isinstance(value, ImmutableDict):
             value = ImmutableDict(value)

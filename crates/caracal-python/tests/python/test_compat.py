@@ -168,7 +168,8 @@ class LookupTest(unittest.TestCase):
         self.assertEqual(e.lookup("aws_account_names", "123"), "prod")
         self.assertIsNone(e.lookup("aws_account_names", "456"))
         self.assertIsNone(event({}).lookup("t", "k"))
-        self.assertIs(e.raw_view(), e)
+        self.assertEqual(e.raw_view(), e)
+        self.assertIs(type(e.raw_view()), dict)
 
 
 class PantherCoreSubmodulesTest(unittest.TestCase):
@@ -244,6 +245,13 @@ class ImmutableListTest(unittest.TestCase):
         self.assertEqual(e["l"].as_list(), copy)
         self.assertEqual(json.dumps(e["l"], default=json_encoder), '[{"a": [1]}]')
         self.assertIs(type(e.to_dict()["l"]), list)
+        # copy() and raw_view() are plain too, as Panther's; its json_encoder is there.
+        self.assertIs(type(e.copy()["l"]), list)
+        self.assertIs(type(e.raw_view()["l"][0]["a"]), list)
+        self.assertEqual(json.dumps(e["l"], default=type(e).json_encoder), '[{"a": [1]}]')
+        self.assertEqual(json.dumps(e["l"], default=e.json_encoder), '[{"a": [1]}]')
+        self.assertIs(type(e["l"][0:1][0]["a"]), list)  # a slice holds the raw items
+        self.assertIsInstance(lazy.ImmutableList([[1]])[0], lazy.ImmutableList)
 
     def test_deep_walk_gives_plain_values(self):
         # Panther's deep_walk walks the raw event: a list or object it ends on is plain.

@@ -48,6 +48,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Reader connections: at most this many reads run at once (others wait their turn
 /// rather than each opening a connection and re-preparing its statements).
 const READERS: usize = 4;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
+/// How long an inline read ([`SqliteStore::read_now`]) waits for a lock before it hands
+/// the read to a blocking thread, which waits the full [`BUSY_TIMEOUT`].
+const INLINE_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
 
 /// The SQLite store. Cheap to clone.
 #[derive(Clone)]
@@ -61,6 +66,9 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection.
     reader_slots: Arc<tokio::sync::Semaphore>,
+    /// Whether the file is in WAL mode, where readers do not wait for the writer (only
+    /// then may reads run inline, [`SqliteStore::read_now`]).
+    wal: bool,
 }
 
 /// A failure inside a blocking closure, before the file name is attached.
@@ -181,13 +189,18 @@ impl SqliteStore {
     /// every reader is taken, as [`SqliteStore::read`]. Only for point lookups and single
     /// pages (indexed, bounded, answered from SQLite's page cache in microseconds): for
     /// those, handing the call to a blocking thread and back costs more than the read
-    /// itself, and the API makes one or two per request (#13). In WAL mode a reader
-    /// never waits for a writer.
+    /// itself, and the API makes one or two per request (#13). Only in WAL mode, where
+    /// a reader does not wait for the writer; a read that still meets a lock (another
+    /// process recovering the WAL) waits [`INLINE_BUSY_TIMEOUT`] at most here, then runs
+    /// again on a blocking thread. A panic in `f` is an error, as in a blocking task.
     pub(crate) async fn read_now<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> FResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> FResult<T> + Clone + Send + 'static,
     {
+        if !self.inner.wal {
+            return self.read(f).await;
+        }
         let Ok(slot) = Arc::clone(&self.inner.reader_slots).try_acquire_owned() else {
             return self.read(f).await;
         };
@@ -196,14 +209,33 @@ impl SqliteStore {
             drop(slot);
             return self.read(f).await;
         };
-        let out = f(&conn);
-        let mut idle = lock(&self.inner.readers);
-        if idle.len() < READERS {
-            idle.push(conn);
-        }
-        drop(idle);
+        let inline = f.clone();
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.busy_timeout(INLINE_BUSY_TIMEOUT)?;
+            let out = inline(&conn);
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            out
+        }));
+        let out = match out {
+            Ok(out) => {
+                let mut idle = lock(&self.inner.readers);
+                if idle.len() < READERS {
+                    idle.push(conn);
+                }
+                out
+            }
+            // The connection may be mid-statement: it is dropped, not pooled.
+            Err(_) => return Err(Error::Task("a store read panicked".into())),
+        };
         drop(slot);
-        out.map_err(|f| f.into_error(&self.inner.path))
+        match out {
+            Err(Fail::Sql(rusqlite::Error::SqliteFailure(e, _)))
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                self.read(f).await
+            }
+            out => out.map_err(|f| f.into_error(&self.inner.path)),
+        }
     }
 
     async fn blocking<T, F>(&self, f: F) -> Result<T>
@@ -232,6 +264,8 @@ fn connect(path: &Path, read_only: bool) -> FResult<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The writer alone has more distinct statements than rusqlite's default 16.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 
@@ -241,7 +275,8 @@ impl Inner {
         // Reading the journal mode is the first read of the header: a file that is not a
         // database fails here with SQLITE_NOTADB.
         let mode = wal_mode(&conn)?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        let wal = mode.eq_ignore_ascii_case("wal");
+        if !wal {
             tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode.");
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -252,6 +287,7 @@ impl Inner {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             reader_slots: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            wal,
         })
     }
 }
@@ -331,5 +367,35 @@ impl Store for SqliteStore {
     async fn create_tables(&self) -> Result<()> {
         // Migrations ran when the file was opened.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An inline read answers from a pooled reader and returns it; a panic in one is an
+    /// error (as in a blocking task), and its connection is not pooled again.
+    #[tokio::test]
+    async fn inline_reads_return_their_reader_and_survive_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+        // The first read opens a reader on a blocking thread and pools it.
+        let one: i64 =
+            store.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(one, 1);
+        assert_eq!(lock(&store.inner.readers).len(), 1);
+        let two: i64 =
+            store.read_now(|c| Ok(c.query_row("SELECT 2", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(two, 2);
+        assert_eq!(lock(&store.inner.readers).len(), 1);
+        let err =
+            store.read_now(|_| -> FResult<i64> { panic!("a bug in a read") }).await.unwrap_err();
+        assert!(matches!(err, Error::Task(_)), "{err:?}");
+        assert_eq!(lock(&store.inner.readers).len(), 0);
+        assert_eq!(store.inner.reader_slots.available_permits(), READERS);
+        let three: i64 =
+            store.read_now(|c| Ok(c.query_row("SELECT 3", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(three, 3);
     }
 }

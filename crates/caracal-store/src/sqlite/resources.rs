@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use caracal_core::{ChangeKind, Resource, ResourceChange};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::{FResult, Fail, SqliteStore};
 use crate::{
@@ -16,6 +17,9 @@ use crate::{
 };
 
 const STORED_COLUMNS: &str = "resource_id, snapshot, first_seen, last_seen, deleted_at";
+/// Pages up to this size that walk an index in order (no account or region filter) are
+/// read inline ([`SqliteStore::read_now`]).
+const INLINE_PAGE: usize = 100;
 
 fn stored_from_row(row: &Row<'_>) -> FResult<StoredResource> {
     let stored = snapshot_from_row(row)?;
@@ -49,27 +53,30 @@ impl SqliteStore {
             Some(t) => token::decode(t)?,
             None => String::new(),
         };
-        let filter = filter.clone();
         let limit = page.limit.max(1);
-        self.read_now(move |conn| {
-            let sql = format!(
-                "SELECT {STORED_COLUMNS} FROM resources
-                 WHERE resource_id > ?1
-                   AND (?2 IS NULL OR resource_type = ?2)
-                   AND (?3 IS NULL OR account_id = ?3)
-                   AND (?4 IS NULL OR region = ?4)
-                   AND (?5 OR deleted_at IS NULL)
-                 ORDER BY resource_id LIMIT ?6"
-            );
+        let inline = limit <= INLINE_PAGE && filter.account_id.is_none() && filter.region.is_none();
+        // Only the filters given, so that SQLite can walk `resources_by_type` or
+        // `resources_by_scope` (a `?2 IS NULL OR ...` term would make it scan the table).
+        let mut sql = format!("SELECT {STORED_COLUMNS} FROM resources WHERE resource_id > ?");
+        let mut values = vec![Value::Text(after)];
+        for (column, wanted) in [
+            ("resource_type", &filter.resource_type),
+            ("account_id", &filter.account_id),
+            ("region", &filter.region),
+        ] {
+            if let Some(wanted) = wanted {
+                sql.push_str(&format!(" AND {column} = ?"));
+                values.push(Value::Text(wanted.clone()));
+            }
+        }
+        if !filter.include_deleted {
+            sql.push_str(" AND deleted_at IS NULL");
+        }
+        sql.push_str(" ORDER BY resource_id LIMIT ?");
+        values.push(Value::Integer(limit as i64 + 1));
+        let query = move |conn: &Connection| {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params![
-                after,
-                filter.resource_type,
-                filter.account_id,
-                filter.region,
-                filter.include_deleted,
-                limit as i64 + 1,
-            ])?;
+            let mut rows = stmt.query(params_from_iter(&values))?;
             let mut items = Vec::with_capacity(limit);
             let mut last_id = String::new();
             let mut more = false;
@@ -84,8 +91,10 @@ impl SqliteStore {
                 items.push(read(row)?);
             }
             Ok(Page { items, next: more.then(|| token::encode(&last_id)) })
-        })
-        .await
+        };
+        // A default-sized page in index order reads in well under a millisecond; larger
+        // pages, and filters SQLite may answer by scanning, go to a blocking thread.
+        if inline { self.read_now(query).await } else { self.read(query).await }
     }
 }
 
