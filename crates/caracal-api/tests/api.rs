@@ -88,7 +88,9 @@ async fn tokens_scopes_resources_and_click_to_remediate_over_real_sockets() {
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, body) = api.get("/v1/resources", None).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
-    let forged = format!("{}0", &read.token[..read.token.len() - 1]);
+    // The secret with its last character changed (to '0', or '1' when it already ends in '0').
+    let last = if read.token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &read.token[..read.token.len() - 1]);
     let (status, body) = api.get("/v1/resources", Some(&forged)).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED);
     let (status, body) = api.get("/v1/tokens", r).await;
