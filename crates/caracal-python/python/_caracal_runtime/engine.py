@@ -14,7 +14,7 @@ import types
 from .alerts import OPTIONAL, alert_fields, optional_slots
 from .event import DataModel, PantherEvent, event_class
 from .gates import gate
-from .lazy import event_loads, loads
+from .lazy import ImmutableDict, event_loads, loads
 from .output import capped
 from .partial import partial
 from .watchdog import PROGRESS_DETECTION, PROGRESS_ITEM, describe, guarded, length_hint, published, sequence, slot
@@ -330,7 +330,12 @@ class Engine:
         text = json.dumps(payload if payload is not None else {})
         if det.kind == "rule":
             subject = event_loads(text)
-            subject = PantherEvent(subject, self.data_models.get(subject.get("p_log_type")))
+            model = self.data_models.get(subject.get("p_log_type"))
+            if type(subject) is ImmutableDict:
+                # Already frozen: an event by a class swap, as eval_rules makes it.
+                subject.__class__ = event_class(model)
+            else:
+                subject = PantherEvent(subject, model)
         else:
             subject = partial(loads(text))
         return subject
