@@ -3,9 +3,12 @@
 //! same way: events are batched, each converted to Python once per batch.
 //!
 //! Rules run on a thread of the sink's own while the caller goes on parsing the next
-//! batch (#12): parsing and rules overlap on two cores. At most [`IN_FLIGHT`] full
-//! batches wait or run there, so memory stays bounded, and batches run in order, so
-//! alert windows count them as they came.
+//! batch (#12): parsing and rules overlap. When the engine runs rules in worker
+//! processes, that thread evaluates up to [`LANES`] waiting batches at once, each on a
+//! worker of its own, so rules use every core; in-process there is one interpreter and
+//! batches run one at a time. Either way alert windows take the batches' outcomes in the
+//! order the batches came, and at most [`LANES`] × 2 full batches wait or run, so memory
+//! stays bounded.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -15,9 +18,10 @@ use caracal_core::event::RuleMatch;
 use caracal_logs::{Event, EventSink};
 
 use caracal_detect::{Detector, EventMeta};
+use caracal_python::RuleOutcome;
 
-/// Full batches handed to the rules thread and not yet answered, at most.
-const IN_FLIGHT: usize = 2;
+/// Batches evaluated at once when rules run in worker processes.
+const LANES: usize = 2;
 
 /// Buffers events into JSON batches of `batch_size` and runs the detector on each.
 ///
@@ -39,6 +43,8 @@ pub struct DetectSink {
     worker: Option<Worker>,
     /// Batches sent and not yet answered.
     in_flight: usize,
+    /// Full batches handed to the rules thread and not yet answered, at most.
+    max_in_flight: usize,
 }
 
 /// One batch for the rules thread.
@@ -81,6 +87,7 @@ impl DetectSink {
             matches: Vec::new(),
             worker: None,
             in_flight: 0,
+            max_in_flight: 2,
         }
     }
 
@@ -97,13 +104,13 @@ impl DetectSink {
     }
 
     /// Hands the buffered batch to the rules thread; first waits for an answer when
-    /// [`IN_FLIGHT`] batches are out.
+    /// the most batches allowed are out.
     fn send(&mut self) -> Result<(), caracal_logs::Error> {
         if self.metas.is_empty() {
             return Ok(());
         }
         let mut first_error = Ok(());
-        while self.in_flight >= IN_FLIGHT {
+        while self.in_flight >= self.max_in_flight {
             let answered = self.receive();
             if first_error.is_ok() {
                 first_error = answered;
@@ -117,7 +124,11 @@ impl DetectSink {
         };
         let worker = match &mut self.worker {
             Some(worker) => worker,
-            None => self.worker.insert(start(self.detector.clone())?),
+            None => {
+                let lanes = if self.detector.is_isolated() { LANES } else { 1 };
+                self.max_in_flight = 2 * lanes;
+                self.worker.insert(start(self.detector.clone(), lanes)?)
+            }
         };
         let sent = worker.batches.as_ref().map(|tx| tx.send(batch));
         match sent {
@@ -150,23 +161,28 @@ impl DetectSink {
     }
 }
 
-/// Starts the rules thread: it runs each batch it receives and answers in order.
-fn start(detector: Arc<Detector>) -> Result<Worker, caracal_logs::Error> {
-    let (batches, inbox) = sync_channel::<Batch>(IN_FLIGHT);
-    let (outbox, answers) = sync_channel::<Answer>(IN_FLIGHT);
+/// Starts the rules thread: it evaluates up to `lanes` waiting batches at once, then
+/// counts their outcomes into alert windows and answers, in the batches' order.
+fn start(detector: Arc<Detector>, lanes: usize) -> Result<Worker, caracal_logs::Error> {
+    let (batches, inbox) = sync_channel::<Batch>(2 * lanes);
+    let (outbox, answers) = sync_channel::<Answer>(2 * lanes);
     let thread = std::thread::Builder::new()
         .name("caracal-rules".into())
         .spawn(move || {
-            for batch in inbox {
-                let result = match std::str::from_utf8(&batch.text) {
-                    Ok(text) => detector.run_batch(text, &batch.metas),
-                    // serde_json writes UTF-8 only; kept as a guard rather than an unwrap.
-                    Err(_) => {
-                        detector.run_batch(&String::from_utf8_lossy(&batch.text), &batch.metas)
+            while let Ok(first) = inbox.recv() {
+                let mut taken = vec![first];
+                while taken.len() < lanes {
+                    match inbox.try_recv() {
+                        Ok(batch) => taken.push(batch),
+                        Err(_) => break,
                     }
-                };
-                if outbox.send((result, batch.events)).is_err() {
-                    break;
+                }
+                let outcomes = evaluate_all(&detector, &taken);
+                for (batch, outcomes) in taken.into_iter().zip(outcomes) {
+                    let result = outcomes.and_then(|o| detector.decide(&o, &batch.metas));
+                    if outbox.send((result, batch.events)).is_err() {
+                        return;
+                    }
                 }
             }
         })
@@ -175,6 +191,33 @@ fn start(detector: Arc<Detector>) -> Result<Worker, caracal_logs::Error> {
             reason: e.to_string(),
         })?;
     Ok(Worker { batches: Some(batches), answers, thread: Some(thread) })
+}
+
+/// Every rule over each batch: the first on this thread, the others on threads of
+/// their own (the engine hands each to an idle worker process).
+fn evaluate_all(
+    detector: &Detector,
+    batches: &[Batch],
+) -> Vec<caracal_detect::Result<Vec<RuleOutcome>>> {
+    let evaluate = |batch: &Batch| match std::str::from_utf8(&batch.text) {
+        Ok(text) => detector.evaluate(text),
+        // serde_json writes UTF-8 only; kept as a guard rather than an unwrap.
+        Err(_) => detector.evaluate(&String::from_utf8_lossy(&batch.text)),
+    };
+    let Some((first, rest)) = batches.split_first() else { return Vec::new() };
+    if rest.is_empty() {
+        return vec![evaluate(first)];
+    }
+    std::thread::scope(|scope| {
+        let others: Vec<_> =
+            rest.iter().map(|batch| scope.spawn(move || evaluate(batch))).collect();
+        let mut all = vec![evaluate(first)];
+        // A panic in an evaluation ends the rules thread, as it would without lanes.
+        all.extend(
+            others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
+        );
+        all
+    })
 }
 
 fn thread_gone() -> caracal_logs::Error {

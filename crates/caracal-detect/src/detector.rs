@@ -86,6 +86,12 @@ impl Detector {
             .map_err(Error::python("attaching the rule state store"))
     }
 
+    /// Whether rules run in worker processes, so that batches evaluated on several
+    /// threads at once run in parallel (in-process, they would share one interpreter).
+    pub fn is_isolated(&self) -> bool {
+        self.rules.engine.is_isolated()
+    }
+
     /// The compiled rules.
     pub fn rules(&self) -> &Rules {
         &self.rules
@@ -109,18 +115,28 @@ impl Detector {
     /// GIL, then waits on the store; call it from a blocking section. A rule that raises
     /// costs only its own verdict (a RULE_ERROR alert).
     pub fn run_batch(&self, json_array: &str, events: &[EventMeta]) -> Result<Vec<RuleMatch>> {
+        let outcomes = self.evaluate(json_array)?;
+        self.decide(&outcomes, events)
+    }
+
+    /// The first half of [`Detector::run_batch`]: every rule over `json_array`, no alert
+    /// state touched. Batches may be evaluated concurrently (each on a worker process of
+    /// its own when the engine is isolated), as long as [`Detector::decide`] then takes
+    /// their outcomes in the batches' order.
+    pub fn evaluate(&self, json_array: &str) -> Result<Vec<RuleOutcome>> {
         if let Some(lookup) = &*ACTIVE_LOOKUP.lock().unwrap_or_else(|p| p.into_inner()) {
             lookup.clear();
         }
-        let outcomes = self
-            .rules
-            .engine
-            .evaluate_events_json(json_array)
-            .map_err(Error::python("running rules"))?;
+        self.rules.engine.evaluate_events_json(json_array).map_err(Error::python("running rules"))
+    }
+
+    /// The second half of [`Detector::run_batch`]: counts a batch's `outcomes` (from
+    /// [`Detector::evaluate`]) into their alert windows. Blocking: waits on the store.
+    pub fn decide(&self, outcomes: &[RuleOutcome], events: &[EventMeta]) -> Result<Vec<RuleMatch>> {
         let mut summary = Summary { events: events.len() as u64, ..Summary::default() };
         let mut groups: Vec<Group<'_>> = Vec::new();
         let mut open: HashMap<(usize, AlertKind, String), usize> = HashMap::new();
-        for outcome in &outcomes {
+        for outcome in outcomes {
             let Some(meta) = self.rules.meta.get(outcome.rule) else { continue };
             let event = events.get(outcome.event);
             let time = event.map_or_else(Utc::now, |e| e.time);

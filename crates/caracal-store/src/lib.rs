@@ -33,7 +33,10 @@ pub use crate::{
     dynamodb::DynamoStore,
     error::{Error, Result},
     kv::KvStore,
-    resources::{Page, PageRequest, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot},
+    resources::{
+        Page, PageRequest, ResourceFilter, ResourceStore, SnapshotPage, SnapshotRef,
+        StoredResource, StoredSnapshot,
+    },
     sqlite::SqliteStore,
     store::{Store, open},
 };

@@ -48,6 +48,96 @@ impl StoredSnapshot {
     }
 }
 
+/// One resource of a [`SnapshotPage`], borrowed from the page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SnapshotRef<'a> {
+    /// The resource's id.
+    pub resource_id: &'a str,
+    /// The latest snapshot as the store holds it: JSON object text that the store wrote
+    /// from a serialized `Resource` (it is not checked again on the way out).
+    pub snapshot: &'a str,
+    /// When it was first stored.
+    pub first_seen: DateTime<Utc>,
+    /// The `observed_at` of the latest `put_batch` that carried it.
+    pub last_seen: DateTime<Utc>,
+    /// When a complete listing last lacked it; `None` while live.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A page of [`ResourceStore::list_snapshots`]: the resources' ids and snapshot texts
+/// back to back in one buffer, for callers that copy snapshots out unread (the API's
+/// listing), so a page costs a few allocations instead of several per resource.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SnapshotPage {
+    text: String,
+    rows: Vec<SnapshotRow>,
+    /// The token for the next page, if there may be more.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct SnapshotRow {
+    /// Where the id ends and the snapshot ends in `text` (each starts where the one
+    /// before ends).
+    id_end: usize,
+    snapshot_end: usize,
+    first_seen: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl SnapshotPage {
+    /// An empty page with room for `rows` resources of about `bytes` of text in all.
+    pub fn with_capacity(rows: usize, bytes: usize) -> Self {
+        Self { text: String::with_capacity(bytes), rows: Vec::with_capacity(rows), next: None }
+    }
+
+    /// Appends a resource.
+    pub fn push(&mut self, row: SnapshotRef<'_>) {
+        self.text.push_str(row.resource_id);
+        let id_end = self.text.len();
+        self.text.push_str(row.snapshot);
+        self.rows.push(SnapshotRow {
+            id_end,
+            snapshot_end: self.text.len(),
+            first_seen: row.first_seen,
+            last_seen: row.last_seen,
+            deleted_at: row.deleted_at,
+        });
+    }
+
+    /// How many resources the page holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the page holds none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The total length of the ids and snapshot texts.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The resources in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = SnapshotRef<'_>> + '_ {
+        let mut start = 0;
+        self.rows.iter().map(move |row| {
+            let item = SnapshotRef {
+                resource_id: &self.text[start..row.id_end],
+                snapshot: &self.text[row.id_end..row.snapshot_end],
+                first_seen: row.first_seen,
+                last_seen: row.last_seen,
+                deleted_at: row.deleted_at,
+            };
+            start = row.snapshot_end;
+            item
+        })
+    }
+}
+
 /// Which resources [`ResourceStore::list`] returns; `None` fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceFilter {
@@ -151,7 +241,7 @@ pub trait ResourceStore: Send + Sync {
         &self,
         filter: &ResourceFilter,
         page: &PageRequest,
-    ) -> Result<Page<StoredSnapshot>>;
+    ) -> Result<SnapshotPage>;
 
     /// Marks live resources deleted at `at` and writes a `Deleted` history entry holding
     /// the last snapshot. Unknown and already deleted ids are skipped, and so are ids

@@ -12,8 +12,9 @@ use super::{DynamoStore, Item, alerts::is_condition_failure, get_s, key, s};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot,
-        check_envelope, classify, dedupe, first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, SnapshotPage, SnapshotRef,
+        StoredResource, StoredSnapshot, check_envelope, classify, dedupe, first_seen, hash_text,
+        newer_state_stored,
     },
     time, token,
 };
@@ -354,8 +355,21 @@ impl ResourceStore for DynamoStore {
         &self,
         filter: &ResourceFilter,
         page: &PageRequest,
-    ) -> Result<Page<StoredSnapshot>> {
-        self.list_items(filter, page).await?.try_map(|i| self.snapshot(&i))
+    ) -> Result<SnapshotPage> {
+        let found = self.list_items(filter, page).await?;
+        let mut out = SnapshotPage::with_capacity(found.items.len(), found.items.len() * 512);
+        for item in &found.items {
+            let stored = self.snapshot(item)?;
+            out.push(SnapshotRef {
+                resource_id: &stored.resource_id,
+                snapshot: stored.snapshot.get(),
+                first_seen: stored.first_seen,
+                last_seen: stored.last_seen,
+                deleted_at: stored.deleted_at,
+            });
+        }
+        out.next = found.next;
+        Ok(out)
     }
 
     async fn mark_deleted(

@@ -10,8 +10,9 @@ use super::{FResult, Fail, SqliteStore};
 use crate::{
     error::Result,
     resources::{
-        Page, PageRequest, Prior, ResourceFilter, ResourceStore, StoredResource, StoredSnapshot,
-        check_envelope, classify, dedupe, first_seen, hash_text, newer_state_stored,
+        Page, PageRequest, Prior, ResourceFilter, ResourceStore, SnapshotPage, SnapshotRef,
+        StoredResource, StoredSnapshot, check_envelope, classify, dedupe, first_seen, hash_text,
+        newer_state_stored,
     },
     time, token,
 };
@@ -21,9 +22,10 @@ const STORED_COLUMNS: &str = "resource_id, snapshot, first_seen, last_seen, dele
 /// read inline ([`SqliteStore::read_now`]).
 const INLINE_PAGE: usize = 100;
 
-fn stored_from_row(row: &Row<'_>) -> FResult<StoredResource> {
+fn stored_from_row(row: &Row<'_>, out: &mut Vec<StoredResource>) -> FResult<()> {
     let stored = snapshot_from_row(row)?;
-    stored.parse().map_err(|e| Fail::malformed(&stored.resource_id, e))
+    out.push(stored.parse().map_err(|e| Fail::malformed(&stored.resource_id, e))?);
+    Ok(())
 }
 
 fn snapshot_from_row(row: &Row<'_>) -> FResult<StoredSnapshot> {
@@ -40,15 +42,42 @@ fn snapshot_from_row(row: &Row<'_>) -> FResult<StoredSnapshot> {
     })
 }
 
+/// Copies a row into a [`SnapshotPage`] straight from SQLite's buffers.
+fn snapshot_into_page(row: &Row<'_>, page: &mut SnapshotPage) -> FResult<()> {
+    let text = |i: usize| -> FResult<&str> {
+        let value = row.get_ref(i)?;
+        value.as_str().map_err(|e| {
+            Fail::Sql(rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
+        })
+    };
+    let id = text(0)?;
+    let when = |i: usize| -> FResult<DateTime<Utc>> {
+        time::parse(text(i)?).map_err(|e| Fail::malformed(id, e))
+    };
+    let deleted_at = match row.get_ref(4)? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(when(4)?),
+    };
+    page.push(SnapshotRef {
+        resource_id: id,
+        snapshot: text(1)?,
+        first_seen: when(2)?,
+        last_seen: when(3)?,
+        deleted_at,
+    });
+    Ok(())
+}
+
 impl SqliteStore {
-    /// One page of [`ResourceStore::list`], each row read by `read` (its columns are
-    /// `STORED_COLUMNS`).
-    async fn list_rows<T: Send + 'static>(
+    /// One page of [`ResourceStore::list`]: `read` adds each row (its columns are
+    /// `STORED_COLUMNS`) to what `start(limit)` made. Returns it with the next token.
+    async fn list_rows<A: Send + 'static>(
         &self,
         filter: &ResourceFilter,
         page: &PageRequest,
-        read: fn(&Row<'_>) -> FResult<T>,
-    ) -> Result<Page<T>> {
+        start: fn(usize) -> A,
+        read: fn(&Row<'_>, &mut A) -> FResult<()>,
+    ) -> Result<(A, Option<String>)> {
         let after: String = match &page.token {
             Some(t) => token::decode(t)?,
             None => String::new(),
@@ -77,20 +106,22 @@ impl SqliteStore {
         let query = move |conn: &Connection| {
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(params_from_iter(&values))?;
-            let mut items = Vec::with_capacity(limit);
+            let mut items = start(limit);
+            let mut taken = 0;
             let mut last_id = String::new();
             let mut more = false;
             while let Some(row) = rows.next()? {
-                if items.len() == limit {
+                if taken == limit {
                     more = true;
                     break;
                 }
-                if items.len() + 1 == limit {
+                if taken + 1 == limit {
                     last_id = row.get(0)?;
                 }
-                items.push(read(row)?);
+                read(row, &mut items)?;
+                taken += 1;
             }
-            Ok(Page { items, next: more.then(|| token::encode(&last_id)) })
+            Ok((items, more.then(|| token::encode(&last_id))))
         };
         // A default-sized page in index order reads in well under a millisecond; larger
         // pages, and filters SQLite may answer by scanning, go to a blocking thread.
@@ -217,7 +248,10 @@ impl ResourceStore for SqliteStore {
             let sql = format!("SELECT {STORED_COLUMNS} FROM resources WHERE resource_id = ?1");
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([id])?;
-            rows.next()?.map(stored_from_row).transpose()
+            let Some(row) = rows.next()? else { return Ok(None) };
+            let mut found = Vec::with_capacity(1);
+            stored_from_row(row, &mut found)?;
+            Ok(found.pop())
         })
         .await
     }
@@ -227,15 +261,21 @@ impl ResourceStore for SqliteStore {
         filter: &ResourceFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredResource>> {
-        self.list_rows(filter, page, stored_from_row).await
+        let (items, next) =
+            self.list_rows(filter, page, Vec::with_capacity, stored_from_row).await?;
+        Ok(Page { items, next })
     }
 
     async fn list_snapshots(
         &self,
         filter: &ResourceFilter,
         page: &PageRequest,
-    ) -> Result<Page<StoredSnapshot>> {
-        self.list_rows(filter, page, snapshot_from_row).await
+    ) -> Result<SnapshotPage> {
+        // About 512 bytes per resource: one allocation for a typical page.
+        let start = |limit: usize| SnapshotPage::with_capacity(limit, limit * 512);
+        let (mut items, next) = self.list_rows(filter, page, start, snapshot_into_page).await?;
+        items.next = next;
+        Ok(items)
     }
 
     async fn mark_deleted(

@@ -207,9 +207,16 @@ async fn list_all(store: &dyn Store, filter: &ResourceFilter, limit: usize) -> V
         // The same page with the snapshots as stored text: the same resources and cursor.
         let raw = store.resources().list_snapshots(filter, &page).await.unwrap();
         assert_eq!(raw.next, got.next, "{filter:?} limit {limit}");
-        let parsed: Vec<_> = raw.items.iter().map(|s| s.parse().unwrap()).collect();
-        assert_eq!(parsed, got.items, "{filter:?} limit {limit}");
-        assert!(raw.items.iter().all(|s| s.resource_id == s.parse().unwrap().resource.resource_id));
+        assert_eq!(raw.len(), got.items.len());
+        for (raw, got) in raw.iter().zip(&got.items) {
+            let resource: caracal_core::Resource = serde_json::from_str(raw.snapshot).unwrap();
+            assert_eq!(resource, got.resource, "{filter:?} limit {limit}");
+            assert_eq!(raw.resource_id, got.resource.resource_id);
+            assert_eq!(
+                (raw.first_seen, raw.last_seen, raw.deleted_at),
+                (got.first_seen, got.last_seen, got.deleted_at)
+            );
+        }
         out.extend(got.items.into_iter().map(|s| s.resource.resource_id));
         match got.next {
             Some(token) => page = PageRequest::after(token, limit),
