@@ -24,7 +24,8 @@ use caracal_python::worker;
 use chrono::Utc;
 use serde_json::Value;
 
-/// About 4 MB of CloudTrail JSON lines, made from the stratus-red-team samples.
+/// About 32 MB of CloudTrail JSON lines (about 20,000 events, 20 batches: enough for the
+/// rules thread to reach its steady state), made from the stratus-red-team samples.
 fn cloudtrail_lines() -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../caracal-logs/tests/data/AWS.CloudTrail");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -41,7 +42,7 @@ fn cloudtrail_lines() -> Vec<u8> {
             .extend(v.as_array().cloned().unwrap_or_default().into_iter().map(|r| r.to_string()));
     }
     let mut out = Vec::new();
-    while out.len() < 4 << 20 {
+    while out.len() < 32 << 20 {
         for r in &records {
             out.extend_from_slice(r.as_bytes());
             out.push(b'\n');

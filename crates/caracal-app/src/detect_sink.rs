@@ -2,16 +2,17 @@
 //! files, S3 prefixes, the queue poller, the Lambda handler) runs the same rules the
 //! same way: events are batched, each converted to Python once per batch.
 //!
-//! Rules run on a thread of the sink's own while the caller goes on parsing the next
+//! Rules run on threads of the sink's own while the caller goes on parsing the next
 //! batch (#12): parsing and rules overlap. When the engine runs rules in worker
-//! processes, that thread evaluates up to [`LANES`] waiting batches at once, each on a
-//! worker of its own, so rules use every core; in-process there is one interpreter and
-//! batches run one at a time. Either way alert windows take the batches' outcomes in the
-//! order the batches came, and at most [`LANES`] × 2 full batches wait or run, so memory
-//! stays bounded.
+//! processes, [`LANES`] evaluator threads each take the next waiting batch and hand it to
+//! a worker process of its own, so rules use every core; in-process there is one
+//! interpreter and one evaluator. Either way one decider thread counts the outcomes
+//! into alert windows in the order the batches came, and at most [`LANES`] × 2 full
+//! batches wait or run, so memory stays bounded.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use caracal_core::event::RuleMatch;
@@ -55,7 +56,7 @@ struct Batch {
 }
 
 /// What the rules thread answers for a batch: its matches (or error) and its events.
-type Answer = (caracal_detect::Result<Vec<RuleMatch>>, Vec<Event>);
+type Answer = (Result<Vec<RuleMatch>, String>, Vec<Event>);
 
 #[derive(Debug)]
 struct Worker {
@@ -146,9 +147,9 @@ impl DetectSink {
             return Err(thread_gone());
         };
         self.in_flight -= 1;
-        let matches = result.map_err(|e| caracal_logs::Error::Source {
+        let matches = result.map_err(|reason| caracal_logs::Error::Source {
             context: "running rules".into(),
-            reason: caracal_core::error::chain(&e),
+            reason,
         })?;
         if self.keep_matches {
             self.matches.extend(
@@ -161,62 +162,77 @@ impl DetectSink {
     }
 }
 
-/// Starts the rules thread: it evaluates up to `lanes` waiting batches at once, then
-/// counts their outcomes into alert windows and answers, in the batches' order.
+/// Starts the rules threads: `lanes` evaluators take batches as they come (each hands
+/// its batch to a worker process of its own when the engine is isolated), and one
+/// decider counts their outcomes into alert windows in the batches' order and answers.
+/// The decider is the thread the sink joins: it ends after every evaluator has.
 fn start(detector: Arc<Detector>, lanes: usize) -> Result<Worker, caracal_logs::Error> {
     let (batches, inbox) = sync_channel::<Batch>(2 * lanes);
     let (outbox, answers) = sync_channel::<Answer>(2 * lanes);
-    let thread = std::thread::Builder::new()
-        .name("caracal-rules".into())
-        .spawn(move || {
-            while let Ok(first) = inbox.recv() {
-                let mut taken = vec![first];
-                while taken.len() < lanes {
-                    match inbox.try_recv() {
-                        Ok(batch) => taken.push(batch),
-                        Err(_) => break,
-                    }
-                }
-                let outcomes = evaluate_all(&detector, &taken);
-                for (batch, outcomes) in taken.into_iter().zip(outcomes) {
-                    let result = outcomes.and_then(|o| detector.decide(&o, &batch.metas));
-                    if outbox.send((result, batch.events)).is_err() {
-                        return;
-                    }
+    let (done, evaluated) = std::sync::mpsc::channel::<(u64, Evaluated, Batch)>();
+    // The sequence number is taken with the batch, under the lock: receive order.
+    let inbox = Arc::new(Mutex::new((inbox, 0u64)));
+    for lane in 0..lanes {
+        let (inbox, done, detector) = (inbox.clone(), done.clone(), detector.clone());
+        spawn(format!("caracal-rules-{lane}"), move || {
+            loop {
+                let (seq, batch) = {
+                    let mut guard = inbox.lock().unwrap_or_else(|p| p.into_inner());
+                    let Ok(batch) = guard.0.recv() else { return };
+                    guard.1 += 1;
+                    (guard.1 - 1, batch)
+                };
+                let outcomes = evaluate(&detector, &batch);
+                if done.send((seq, outcomes, batch)).is_err() {
+                    return;
                 }
             }
-        })
-        .map_err(|e| caracal_logs::Error::Source {
-            context: "starting the rules thread".into(),
-            reason: e.to_string(),
         })?;
+    }
+    drop(done);
+    let thread = spawn("caracal-rules".into(), move || {
+        let mut waiting = BTreeMap::new();
+        let mut next = 0u64;
+        for (seq, outcomes, batch) in evaluated {
+            waiting.insert(seq, (outcomes, batch));
+            while let Some((outcomes, batch)) = waiting.remove(&next) {
+                next += 1;
+                let result = outcomes.and_then(|o| {
+                    detector.decide(&o, &batch.metas).map_err(|e| caracal_core::error::chain(&e))
+                });
+                if outbox.send((result, batch.events)).is_err() {
+                    return;
+                }
+            }
+        }
+    })?;
     Ok(Worker { batches: Some(batches), answers, thread: Some(thread) })
 }
 
-/// Every rule over each batch: the first on this thread, the others on threads of
-/// their own (the engine hands each to an idle worker process).
-fn evaluate_all(
-    detector: &Detector,
-    batches: &[Batch],
-) -> Vec<caracal_detect::Result<Vec<RuleOutcome>>> {
-    let evaluate = |batch: &Batch| match std::str::from_utf8(&batch.text) {
+/// A batch's outcomes, or why there are none.
+type Evaluated = Result<Vec<RuleOutcome>, String>;
+
+/// Every rule over one batch. A panic is this batch's error: the decider must hear of
+/// every batch, or it would wait for it forever.
+fn evaluate(detector: &Detector, batch: &Batch) -> Evaluated {
+    let run = || match std::str::from_utf8(&batch.text) {
         Ok(text) => detector.evaluate(text),
         // serde_json writes UTF-8 only; kept as a guard rather than an unwrap.
         Err(_) => detector.evaluate(&String::from_utf8_lossy(&batch.text)),
     };
-    let Some((first, rest)) = batches.split_first() else { return Vec::new() };
-    if rest.is_empty() {
-        return vec![evaluate(first)];
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(outcomes) => outcomes.map_err(|e| caracal_core::error::chain(&e)),
+        Err(_) => Err("the rules panicked on this batch".to_owned()),
     }
-    std::thread::scope(|scope| {
-        let others: Vec<_> =
-            rest.iter().map(|batch| scope.spawn(move || evaluate(batch))).collect();
-        let mut all = vec![evaluate(first)];
-        // A panic in an evaluation ends the rules thread, as it would without lanes.
-        all.extend(
-            others.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))),
-        );
-        all
+}
+
+fn spawn(
+    name: String,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, caracal_logs::Error> {
+    std::thread::Builder::new().name(name).spawn(f).map_err(|e| caracal_logs::Error::Source {
+        context: "starting the rules threads".into(),
+        reason: e.to_string(),
     })
 }
 

@@ -310,19 +310,10 @@ pub fn print_text(
                 let mark = if wrong { "FAIL" } else { "PASS" };
                 writeln!(out, "\t\t[{mark}] [{function}] {value}")?;
             }
-            if !test.passed {
-                for (function, message) in &test.errors {
-                    writeln!(out, "\t\t[{function}] {message}")?;
-                }
-                if test.errors.is_empty() {
-                    let actual = test.actual.map_or("nothing".to_owned(), |a| a.to_string());
-                    writeln!(
-                        out,
-                        "\t\t[{}] expected {}, got {actual}",
-                        det.kind.as_str(),
-                        test.expected
-                    )?;
-                }
+            // As panther-analysis-tool: a function that raised is a FAIL line with its
+            // error; a wrong result is the FAIL line above.
+            for (function, message) in &test.errors {
+                writeln!(out, "\t\t[FAIL] [{function}] {message}")?;
             }
         }
         for problem in &det.problems {

@@ -279,7 +279,7 @@ fn tests_of_a_detection_that_exits_or_hangs_fail_alone() {
         "{text}"
     );
     assert!(text.contains("[policy] DetectionTimeout: ran longer than the 0.5 s"), "{text}");
-    assert!(text.contains("[policy] expected false, got true"), "{text}");
+    assert!(text.contains("[FAIL] [policy] true"), "{text}");
 }
 
 #[test]

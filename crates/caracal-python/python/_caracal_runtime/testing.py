@@ -82,8 +82,9 @@ def run_test(engine, det, test):
         # expects an alert (a rule True, a policy False), whatever the result was, so a
         # failing test shows what its alert would have been.
         expects_alert = (expected is True) if det.kind == "rule" else (expected is False)
+        # A function that raises is reported beside the others' results, which print
+        # as usual (as the reference prints them).
         if expects_alert:
-            main_errors = len(errors)
             values = {}
             for fname, fn in det.optional.items():
                 try:
@@ -92,8 +93,8 @@ def run_test(engine, det, test):
                     values[fname] = value
                 except BaseException as exc:  # noqa: BLE001
                     errors.append([fname, describe(exc)])
-            if len(errors) == main_errors:
-                outputs.extend(_outputs(det, values))
+            failed = {fname for fname, _ in errors}
+            outputs.extend(_outputs(det, values, failed))
     finally:
         for p in reversed(patches):
             p.stop()
@@ -112,12 +113,15 @@ _PRINTED = (
 )
 
 
-def _outputs(det, values):
+def _outputs(det, values, failed=()):
     """[[function, text]] of an alert's optional results as the reference runner prints
-    them: dedup always (falling back to the title, then `defaultDedupString:<id>`),
-    severity upper-cased (not at all for DEFAULT), alert context as JSON."""
+    them: dedup always (falling back to the title, then `defaultDedupString:<id>`) unless
+    it raised, severity upper-cased (not at all for DEFAULT), alert context as JSON.
+    Functions in `failed` raised: their errors print instead."""
     out = []
     for fname, printed in _PRINTED:
+        if fname in failed:
+            continue
         if fname == "dedup":
             value = values.get("dedup") or values.get("title") or f"defaultDedupString:{det.id}"
         elif fname not in values:
