@@ -442,6 +442,75 @@ fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
     assert!(!missing.status.success());
 }
 
+#[test]
+fn batches_on_parallel_worker_lanes_count_matches_in_event_order() {
+    // #12: with rules in worker processes (the binary's default) batches are evaluated
+    // two at a time; alert windows must still take them in order. Batches of one event
+    // make twelve batches: the alert opens at the fifth match, and exactly the events
+    // from the fifth on carry its creation time.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("caracal.db");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("every.yml"),
+        "AnalysisType: rule\nRuleID: Test.Ordered\nFilename: every.py\nEnabled: true\n\
+         LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nThreshold: 5\nDedupPeriodMinutes: 1440\n",
+    )
+    .unwrap();
+    // Uneven work per event, so that lanes finish out of order.
+    std::fs::write(
+        rules.join("every.py"),
+        "import time\n\ndef rule(e):\n    time.sleep(0.02 if int(e.get('eventID')[1:]) % 2 else 0)\n    return True\n\n\
+         def dedup(e):\n    return 'all'\n",
+    )
+    .unwrap();
+    let records: Vec<String> = (0..12)
+        .map(|i| format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:{i:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"e{i}","eventType":"AwsApiCall"}}"#
+        ))
+        .collect();
+    let logs = dir.path().join("trail.json");
+    std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let config = dir.path().join("caracal.toml");
+    std::fs::write(&config, "[rules]\nbatch_size = 1\n").unwrap();
+    let lake = dir.path().join("lake");
+    let args = [
+        "logs",
+        "process",
+        logs.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ];
+    let out = caracal_with(&db, Some(&config), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("alerts: 1 opened"), "{stdout}");
+    let alerts = alerts_json(&db);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["event_count"], 12);
+    let id = alerts[0]["id"].as_str().unwrap();
+    let out = caracal_with(
+        &db,
+        None,
+        &["alerts", "events", id, "--lake", lake.to_str().unwrap(), "--json"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut created: Vec<(u32, bool)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON event per line"))
+        .map(|e| {
+            let n = e["eventID"].as_str().unwrap()[1..].parse().unwrap();
+            (n, e["p_alert_creation_time"].is_string())
+        })
+        .collect();
+    created.sort();
+    let expected: Vec<(u32, bool)> = (0..12).map(|i| (i, i >= 4)).collect();
+    assert_eq!(created, expected);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poll_runs_rules_and_delivers_alerts_to_real_receivers() {
     // #12: objects land in S3, notifications on SQS; `logs poll` parses, runs the rules,
