@@ -364,42 +364,63 @@ fn rules_run_on_processed_logs_and_a_second_run_adds_to_the_same_alerts() {
     );
 }
 
+/// A rule `id` with `Threshold: 5` and a day's dedup window whose module is `py`, and
+/// a CloudTrail file of `events` S3 reads one second apart (`eventID` `e0`, `e1`, ...).
+struct ThresholdFixture {
+    rules: PathBuf,
+    logs: PathBuf,
+    lake: PathBuf,
+}
+
+impl ThresholdFixture {
+    fn new(dir: &Path, id: &str, py: &str, events: usize) -> Self {
+        let rules = dir.join("rules");
+        std::fs::create_dir(&rules).unwrap();
+        std::fs::write(
+            rules.join("every.yml"),
+            format!(
+                "AnalysisType: rule\nRuleID: {id}\nFilename: every.py\nEnabled: true\n\
+                 LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nThreshold: 5\nDedupPeriodMinutes: 1440\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(rules.join("every.py"), py).unwrap();
+        let records: Vec<String> = (0..events)
+            .map(|i| format!(
+                r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:{i:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"e{i}","eventType":"AwsApiCall"}}"#
+            ))
+            .collect();
+        let logs = dir.join("trail.json");
+        std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+        Self { rules, logs, lake: dir.join("lake") }
+    }
+
+    /// `logs process` of the file with the rule, into the lake.
+    fn args(&self) -> [&str; 7] {
+        [
+            "logs",
+            "process",
+            self.logs.to_str().unwrap(),
+            "--rules",
+            self.rules.to_str().unwrap(),
+            "--lake",
+            self.lake.to_str().unwrap(),
+        ]
+    }
+}
+
 #[test]
 fn a_threshold_of_five_opens_the_alert_at_the_fifth_match() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("caracal.db");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    std::fs::write(
-        rules.join("every.yml"),
-        "AnalysisType: rule\nRuleID: Test.Every\nFilename: every.py\nEnabled: true\n\
-         LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nThreshold: 5\nDedupPeriodMinutes: 1440\n",
-    )
-    .unwrap();
-    std::fs::write(
-        rules.join("every.py"),
-        "def rule(e):\n    return True\n\ndef dedup(e):\n    return 'all'\n",
-    )
-    .unwrap();
     // Four CloudTrail records in one file, all within one minute.
-    let records: Vec<String> = (0..4)
-        .map(|i| format!(
-            r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:0{i}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"e{i}","eventType":"AwsApiCall"}}"#
-        ))
-        .collect();
-    let logs = dir.path().join("trail.json");
-    std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
-    let lake = dir.path().join("lake");
-    let args = [
-        "logs",
-        "process",
-        logs.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--lake",
-        lake.to_str().unwrap(),
-    ];
-
+    let fixture = ThresholdFixture::new(
+        dir.path(),
+        "Test.Every",
+        "def rule(e):\n    return True\n\ndef dedup(e):\n    return 'all'\n",
+        4,
+    );
+    let (lake, args) = (&fixture.lake, fixture.args());
     let first = caracal_with(&db, None, &args);
     let stdout = String::from_utf8_lossy(&first.stdout);
     assert!(first.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&first.stderr));
@@ -450,40 +471,17 @@ fn batches_on_parallel_worker_lanes_count_matches_in_event_order() {
     // from the fifth on carry its creation time.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("caracal.db");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    std::fs::write(
-        rules.join("every.yml"),
-        "AnalysisType: rule\nRuleID: Test.Ordered\nFilename: every.py\nEnabled: true\n\
-         LogTypes:\n  - AWS.CloudTrail\nSeverity: Low\nThreshold: 5\nDedupPeriodMinutes: 1440\n",
-    )
-    .unwrap();
     // Uneven work per event, so that lanes finish out of order.
-    std::fs::write(
-        rules.join("every.py"),
-        "import time\n\ndef rule(e):\n    time.sleep(0.02 if int(e.get('eventID')[1:]) % 2 else 0)\n    return True\n\n\
-         def dedup(e):\n    return 'all'\n",
-    )
-    .unwrap();
-    let records: Vec<String> = (0..12)
-        .map(|i| format!(
-            r#"{{"eventVersion":"1.08","eventTime":"2024-07-31T12:00:{i:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{i}","userIdentity":{{"type":"IAMUser","accountId":"111122223333"}},"recipientAccountId":"111122223333","eventID":"e{i}","eventType":"AwsApiCall"}}"#
-        ))
-        .collect();
-    let logs = dir.path().join("trail.json");
-    std::fs::write(&logs, format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    let fixture = ThresholdFixture::new(
+        dir.path(),
+        "Test.Ordered",
+        "import time\n\ndef rule(e):\n    time.sleep(0.02 if int(e.get('eventID')[1:]) % 2 else 0)\n    \
+         return True\n\ndef dedup(e):\n    return 'all'\n",
+        12,
+    );
     let config = dir.path().join("caracal.toml");
     std::fs::write(&config, "[rules]\nbatch_size = 1\n").unwrap();
-    let lake = dir.path().join("lake");
-    let args = [
-        "logs",
-        "process",
-        logs.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--lake",
-        lake.to_str().unwrap(),
-    ];
+    let (lake, args) = (&fixture.lake, fixture.args());
     let out = caracal_with(&db, Some(&config), &args);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
