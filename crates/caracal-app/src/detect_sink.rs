@@ -63,12 +63,17 @@ struct Worker {
     batches: Option<SyncSender<Batch>>,
     answers: Receiver<Answer>,
     thread: Option<JoinHandle<()>>,
+    evaluators: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing the channel ends the thread once the batch it runs is done.
+        // Closing the channel ends the evaluators once their batches are done, and then
+        // the decider; all are joined, so the detector is never torn down on a stray thread.
         self.batches = None;
+        for evaluator in self.evaluators.drain(..) {
+            let _ = evaluator.join();
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -134,7 +139,8 @@ impl DetectSink {
         let sent = worker.batches.as_ref().map(|tx| tx.send(batch));
         match sent {
             Some(Ok(())) => self.in_flight += 1,
-            _ => return Err(thread_gone()),
+            // An earlier batch's own error says more than that the threads are gone.
+            _ => return first_error.and(Err(thread_gone())),
         }
         first_error
     }
@@ -172,9 +178,10 @@ fn start(detector: Arc<Detector>, lanes: usize) -> Result<Worker, caracal_logs::
     let (done, evaluated) = std::sync::mpsc::channel::<(u64, Evaluated, Batch)>();
     // The sequence number is taken with the batch, under the lock: receive order.
     let inbox = Arc::new(Mutex::new((inbox, 0u64)));
+    let mut evaluators = Vec::with_capacity(lanes);
     for lane in 0..lanes {
         let (inbox, done, detector) = (inbox.clone(), done.clone(), detector.clone());
-        spawn(format!("caracal-rules-{lane}"), move || {
+        evaluators.push(spawn(format!("caracal-rules-{lane}"), move || {
             loop {
                 let (seq, batch) = {
                     let mut guard = inbox.lock().unwrap_or_else(|p| p.into_inner());
@@ -187,7 +194,7 @@ fn start(detector: Arc<Detector>, lanes: usize) -> Result<Worker, caracal_logs::
                     return;
                 }
             }
-        })?;
+        })?);
     }
     drop(done);
     let thread = spawn("caracal-rules".into(), move || {
@@ -206,7 +213,7 @@ fn start(detector: Arc<Detector>, lanes: usize) -> Result<Worker, caracal_logs::
             }
         }
     })?;
-    Ok(Worker { batches: Some(batches), answers, thread: Some(thread) })
+    Ok(Worker { batches: Some(batches), answers, thread: Some(thread), evaluators })
 }
 
 /// A batch's outcomes, or why there are none.

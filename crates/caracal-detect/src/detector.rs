@@ -73,7 +73,9 @@ impl Detector {
 
     /// Answers the rules' posture lookups and caching helpers from the store. The
     /// interpreter is shared, so this applies to every engine of the process. Answers
-    /// are cached for the length of one batch.
+    /// are cached and the cache is emptied as each batch starts; with batches evaluated
+    /// at once (worker lanes) an answer may serve the batch beside its own, so it is at
+    /// most about two batches' evaluation old.
     pub fn attach_store(&self) -> Result<()> {
         let engine = &self.rules.engine;
         let lookup = Arc::new(StoreLookup::new(self.store.clone()));

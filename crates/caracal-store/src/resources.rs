@@ -53,8 +53,8 @@ impl StoredSnapshot {
 pub struct SnapshotRef<'a> {
     /// The resource's id.
     pub resource_id: &'a str,
-    /// The latest snapshot as the store holds it: JSON object text that the store wrote
-    /// from a serialized `Resource` (it is not checked again on the way out).
+    /// The latest snapshot as the store holds it: JSON text, checked to be valid JSON
+    /// when read.
     pub snapshot: &'a str,
     /// When it was first stored.
     pub first_seen: DateTime<Utc>,
@@ -77,8 +77,9 @@ pub struct SnapshotPage {
 
 #[derive(Debug, Clone, PartialEq)]
 struct SnapshotRow {
-    /// Where the id ends and the snapshot ends in `text` (each starts where the one
-    /// before ends).
+    /// Where the id starts and ends, and where the snapshot (which follows it) ends,
+    /// in `text`.
+    id_start: usize,
     id_end: usize,
     snapshot_end: usize,
     first_seen: DateTime<Utc>,
@@ -94,10 +95,12 @@ impl SnapshotPage {
 
     /// Appends a resource.
     pub fn push(&mut self, row: SnapshotRef<'_>) {
+        let id_start = self.text.len();
         self.text.push_str(row.resource_id);
         let id_end = self.text.len();
         self.text.push_str(row.snapshot);
         self.rows.push(SnapshotRow {
+            id_start,
             id_end,
             snapshot_end: self.text.len(),
             first_seen: row.first_seen,
@@ -123,17 +126,12 @@ impl SnapshotPage {
 
     /// The resources in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = SnapshotRef<'_>> + '_ {
-        let mut start = 0;
-        self.rows.iter().map(move |row| {
-            let item = SnapshotRef {
-                resource_id: &self.text[start..row.id_end],
-                snapshot: &self.text[row.id_end..row.snapshot_end],
-                first_seen: row.first_seen,
-                last_seen: row.last_seen,
-                deleted_at: row.deleted_at,
-            };
-            start = row.snapshot_end;
-            item
+        self.rows.iter().map(move |row| SnapshotRef {
+            resource_id: &self.text[row.id_start..row.id_end],
+            snapshot: &self.text[row.id_end..row.snapshot_end],
+            first_seen: row.first_seen,
+            last_seen: row.last_seen,
+            deleted_at: row.deleted_at,
         })
     }
 }

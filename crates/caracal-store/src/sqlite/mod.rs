@@ -398,4 +398,36 @@ mod tests {
             store.read_now(|c| Ok(c.query_row("SELECT 3", [], |r| r.get(0))?)).await.unwrap();
         assert_eq!(three, 3);
     }
+
+    /// A damaged snapshot row fails the listing with its id, never a broken page.
+    #[tokio::test]
+    async fn a_damaged_snapshot_fails_the_listing_by_name() {
+        use crate::resources::{PageRequest, ResourceFilter, ResourceStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).await.unwrap();
+        store.create_tables().await.unwrap();
+        let fine = caracal_core::Resource::new("arn:aws:s3:::a", "AWS.S3.Bucket", "1", "us-east-1");
+        let bad = caracal_core::Resource::new("arn:aws:s3:::b", "AWS.S3.Bucket", "1", "us-east-1");
+        store.put_batch(&[fine, bad], chrono::Utc::now()).await.unwrap();
+        let page = store
+            .list_snapshots(&ResourceFilter::default(), &PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 2);
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE resources SET snapshot = '{\"a\":\"}' WHERE resource_id = 'arn:aws:s3:::b'",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let err = store
+            .list_snapshots(&ResourceFilter::default(), &PageRequest::first(10))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("arn:aws:s3:::b"), "{err}");
+    }
 }

@@ -51,6 +51,10 @@ fn snapshot_into_page(row: &Row<'_>, page: &mut SnapshotPage) -> FResult<()> {
         })
     };
     let id = text(0)?;
+    let snapshot = text(1)?;
+    // Validated without a copy: a damaged row is a clear error, never a broken page.
+    serde_json::from_str::<&serde_json::value::RawValue>(snapshot)
+        .map_err(|e| Fail::malformed(id, e))?;
     let when = |i: usize| -> FResult<DateTime<Utc>> {
         time::parse(text(i)?).map_err(|e| Fail::malformed(id, e))
     };
@@ -60,7 +64,7 @@ fn snapshot_into_page(row: &Row<'_>, page: &mut SnapshotPage) -> FResult<()> {
     };
     page.push(SnapshotRef {
         resource_id: id,
-        snapshot: text(1)?,
+        snapshot,
         first_seen: when(2)?,
         last_seen: when(3)?,
         deleted_at,
